@@ -1,0 +1,5 @@
+/** Staff tools: match managers, support, finance. Mounted under /admin. */
+import type { AppDeps } from '../deps.ts';
+import { surface } from './surface.ts';
+
+export const adminApi = (deps: AppDeps) => surface(deps, 'admin', []);

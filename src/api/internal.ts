@@ -1,0 +1,5 @@
+/** Service-to-service endpoints. Mounted under /internal. */
+import type { AppDeps } from '../deps.ts';
+import { surface } from './surface.ts';
+
+export const internalApi = (deps: AppDeps) => surface(deps, 'internal', []);

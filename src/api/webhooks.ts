@@ -1,0 +1,5 @@
+/** Callbacks from payment and email providers, verified by signature. Mounted under /webhooks. */
+import type { AppDeps } from '../deps.ts';
+import { surface } from './surface.ts';
+
+export const webhooksApi = (deps: AppDeps) => surface(deps, 'webhooks', []);

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import { adminApi } from './api/admin.ts';
+import { internalApi } from './api/internal.ts';
+import { publicApi } from './api/public.ts';
+import { webhooksApi } from './api/webhooks.ts';
+import type { AppDeps } from './deps.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+import { installAuth } from './platform/http/auth.ts';
+import { createMetrics } from './platform/http/metrics.ts';
+import { installProblemHandlers } from './platform/http/problem.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** The HTTP application: platform plugins first, then one encapsulated plugin per API surface. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast only narrows the generic.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: 'array' } },
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandlers(app);
+  installAuth(app, deps.tokens);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const metrics = createMetrics(deps.pool, deps.jobs);
+  metrics.install(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  await app.register(cors, {
+    origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : false,
+    credentials: true,
+    exposedHeaders: ['x-request-id'],
+  });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'HNS Ticketing API',
+        version: '0.1.0',
+        description:
+          'Ticketing backend of the Croatian Football Federation. Errors are RFC 9457 ' +
+          '`application/problem+json` documents with a stable `code`.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
+
+  await app.register(healthRoutes(deps, metrics.registry));
+  await app.register(publicApi(deps));
+  await app.register(adminApi(deps), { prefix: '/admin' });
+  await app.register(internalApi(deps), { prefix: '/internal' });
+  await app.register(webhooksApi(deps), { prefix: '/webhooks' });
+
+  return app;
+}

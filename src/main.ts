@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { jobDefinitions, seeds } from './modules/index.ts';
+import { createLogger, type Logger } from './platform/logging.ts';
+import { createRuntime, type Runtime } from './platform/runtime/runtime.ts';
+import { runSeeds } from './platform/seeds.ts';
+
+/**
+ * The one CLI: `serve` (HTTP), `worker` (jobs), `start` (both, for a single machine),
+ * `migrate`, `seed`. Every process is stateless; run as many serve/worker as load needs.
+ */
+const USAGE = `usage: hns-ticketing <command>
+
+commands:
+  start     API and worker in one process (what \`npm start\` runs)
+  serve     HTTP API only
+  worker    background jobs only
+  migrate   apply database migrations and create job queues
+  seed      load reference data (idempotent)`;
+
+type Command = (config: Config, logger: Logger, args: string[]) => Promise<void>;
+
+async function runServer(config: Config, logger: Logger, withWorker: boolean): Promise<void> {
+  const runtime = await createRuntime(config, logger, { supervise: withWorker });
+  const { deps } = runtime;
+  if (withWorker) {
+    await runSeeds(seeds, deps);
+    await deps.jobs.work(jobDefinitions(deps));
+  }
+  const app = await buildApp(deps);
+  await app.listen({ host: config.HOST, port: config.PORT });
+  onShutdown(logger, config, async () => {
+    await app.close(); // stops accepting, lets in-flight requests finish
+    await runtime.close(); // stops the job worker gracefully, then the connections
+  });
+}
+
+async function runWorker(config: Config, logger: Logger): Promise<void> {
+  const runtime = await createRuntime(config, logger, { supervise: true });
+  await runtime.deps.jobs.work(jobDefinitions(runtime.deps));
+  logger.info('worker running');
+  onShutdown(logger, config, () => runtime.close());
+}
+
+async function once(config: Config, logger: Logger, work: (runtime: Runtime) => Promise<void>) {
+  const runtime = await createRuntime(config, logger, { supervise: false });
+  try {
+    await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+const commands: Record<string, Command> = {
+  start: (config, logger) => runServer(config, logger, true),
+  serve: (config, logger) => runServer(config, logger, false),
+  worker: (config, logger) => runWorker(config, logger),
+  migrate: (config, logger) => once(config, logger, async () => logger.info('migrations applied')),
+  seed: (config, logger) => once(config, logger, (rt) => runSeeds(seeds, rt.deps)),
+};
+
+function onShutdown(logger: Logger, config: Config, close: () => Promise<void>): void {
+  let closing = false;
+  const handler = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out, exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_TIMEOUT_MS + 5_000);
+    timer.unref();
+    close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => handler('SIGTERM'));
+  process.once('SIGINT', () => handler('SIGINT'));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const [name = 'start', ...rest] = positionals;
+  const command = commands[name];
+  if (!command) {
+    console.error(USAGE);
+    process.exit(2);
+  }
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.LOG_LEVEL);
+  try {
+    await command(config, logger, rest);
+  } catch (err) {
+    logger.fatal({ err }, `${name} failed`);
+    process.exit(1);
+  }
+}
+
+if (import.meta.main) await main(process.argv.slice(2));

@@ -1,0 +1,17 @@
+import type { AppDeps } from '../deps.ts';
+import type { JobDefinition } from '../platform/jobs.ts';
+import type { Seed } from '../platform/seeds.ts';
+import { auditJobs } from './audit/audit.jobs.ts';
+import { notificationJobs } from './notifications/notifications.jobs.ts';
+
+/**
+ * The module registry: what each domain module contributes to the process besides routes
+ * (routes are listed per surface in src/api/). Add a module's jobs and seeds here.
+ * Job factories must not touch deps while building definitions (only their handlers may):
+ * the test template installs queues from them with no live dependencies.
+ */
+export function jobDefinitions(deps: AppDeps): JobDefinition[] {
+  return [...auditJobs(deps), ...notificationJobs(deps)];
+}
+
+export const seeds: Seed[] = [];

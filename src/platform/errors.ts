@@ -1,0 +1,55 @@
+/**
+ * Every error the API can answer, by stable machine code, mapped to its HTTP status in this
+ * one place. Responses are RFC 9457 problem documents (see http/problem.ts). Modules add
+ * their codes here so the catalogue stays complete and reviewable.
+ */
+export const problemCatalogue = {
+  // platform
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  UNAUTHENTICATED: { status: 401, title: 'Authentication is required' },
+  TOKEN_INVALID: { status: 401, title: 'The access token is invalid or expired' },
+  FORBIDDEN: { status: 403, title: 'You are not allowed to do this' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such endpoint' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  CONFLICT: { status: 409, title: 'Conflict with the current state' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  UNPROCESSABLE: { status: 422, title: 'The request cannot be processed' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: 'A required service is unavailable' },
+  SHUTTING_DOWN: { status: 503, title: 'The server is shutting down' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof problemCatalogue;
+
+export interface FieldError {
+  /** JSON pointer-ish path of the offending field, e.g. `body.holders.1.oib`. */
+  field: string;
+  message: string;
+}
+
+/** Throw this from services; the error handler turns it into a problem response. */
+export class AppError extends Error {
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly errors?: FieldError[];
+  readonly extra?: Record<string, unknown>;
+
+  constructor(
+    code: ProblemCode,
+    detail?: string,
+    options: { errors?: FieldError[]; extra?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(detail ?? problemCatalogue[code].title, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = problemCatalogue[code].status;
+    this.errors = options.errors;
+    this.extra = options.extra;
+  }
+}
+
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} was not found`);

@@ -1,0 +1,78 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../errors.ts';
+import { hasAccess, type Access, type Role } from '../auth/roles.ts';
+import type { AccessClaims, TokenService } from '../auth/tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call this route. Required on every route (checked at registration). */
+    access?: Access;
+  }
+  interface FastifyInstance {
+    /** Every registered route with its declared access (used by the security test and docs). */
+    accessTable: RouteAccess[];
+  }
+  interface FastifyRequest {
+    /** The caller, when a valid access token was presented. */
+    user: AccessClaims | null;
+  }
+}
+
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+/** The caller of a route that requires authentication. */
+export function requireUser(request: FastifyRequest): AccessClaims {
+  if (!request.user) throw new AppError('UNAUTHENTICATED');
+  return request.user;
+}
+
+export function hasRole(request: FastifyRequest, role: Role): boolean {
+  return (
+    !!request.user &&
+    (request.user.roles.includes(role) || request.user.roles.includes('SUPER_ADMIN'))
+  );
+}
+
+/** Routes Fastify or plugins add on their own (docs UI, HEAD twins) that are public by nature. */
+const isFrameworkRoute = (url: string) => url.startsWith('/docs') || url === '*';
+
+/**
+ * One hook enforces every route's declared access: 401 without a valid token, 403 without
+ * one of the roles. It runs in onRequest, before the body is parsed or validated, so an
+ * anonymous caller learns nothing about the request shape.
+ */
+export function installAuth(app: FastifyInstance, tokens: TokenService): void {
+  app.decorateRequest('user', null);
+  const table: RouteAccess[] = [];
+  app.decorate('accessTable', table);
+
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.access) {
+      if (!isFrameworkRoute(route.url)) {
+        throw new Error(`route ${route.method} ${route.url} does not declare config.access`);
+      }
+      route.config = { ...route.config, access: 'public' };
+    }
+    for (const method of [route.method].flat()) {
+      table.push({ method, url: route.url, access: route.config.access! });
+    }
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    const access = request.routeOptions.config?.access;
+    if (header?.startsWith('Bearer ')) {
+      request.user = await tokens.verify(header.slice(7).trim());
+      if (!request.user && access && access !== 'public') throw new AppError('TOKEN_INVALID');
+    }
+    if (!access || access === 'public') return;
+    if (!request.user) throw new AppError('UNAUTHENTICATED');
+    if (!hasAccess(access, request.user.roles)) {
+      throw new AppError('FORBIDDEN', 'Your roles do not allow this action');
+    }
+  });
+}

@@ -1,0 +1,128 @@
+import { CompiledQuery } from 'kysely';
+import { PgBoss, type Job, type JobOptions, type QueueOptions } from 'pg-boss';
+import type { Logger } from 'pino';
+import type { Executor } from './db/database.ts';
+
+/**
+ * Background jobs on pg-boss, in the same PostgreSQL as the business data. That makes
+ * `enqueue(trx, …)` a transactional outbox: the job row is written by the caller's
+ * transaction, so a rolled-back change never runs its job and a committed one always does.
+ */
+
+export interface JobDefinition<T extends object = object> {
+  /** Queue name: `<module>.<action>`, e.g. `notifications.send-email`. */
+  name: string;
+  // Method syntax keeps definitions of different payloads assignable to JobDefinition[].
+  handler(data: T, job: Job<T>): Promise<void>;
+  /** Retry and expiry policy for the queue (created at start-up). */
+  queue?: QueueOptions;
+  /** Jobs fetched per poll and handled concurrently by one worker. */
+  batchSize?: number;
+  /** How often an idle worker polls, in seconds (pg-boss minimum is 0.5). */
+  pollingIntervalSeconds?: number;
+  /** Cron schedule (UTC) for periodic jobs such as sweepers; pg-boss runs it once cluster-wide. */
+  cron?: string;
+}
+
+export const defineJob = <T extends object>(def: JobDefinition<T>): JobDefinition<T> => def;
+
+export interface JobQueue {
+  /** Enqueue inside the caller's transaction (the outbox). */
+  enqueue<T extends object>(
+    trx: Executor,
+    name: string,
+    data: T,
+    options?: JobOptions,
+  ): Promise<string | null>;
+  /** Create queues and schedules for these definitions (idempotent). */
+  install(definitions: JobDefinition[]): Promise<void>;
+  /** Start handling jobs for these definitions in this process. */
+  work(definitions: JobDefinition[]): Promise<void>;
+  readonly boss: PgBoss;
+  start(): Promise<void>;
+  stop(options?: { graceful?: boolean; timeoutMs?: number }): Promise<void>;
+}
+
+export interface JobQueueOptions {
+  connectionString: string;
+  schema: string;
+  logger: Logger;
+  /** Only a worker supervises (maintenance, schedules); API processes just send. */
+  supervise: boolean;
+  max?: number;
+}
+
+export function createJobQueue(opts: JobQueueOptions): JobQueue {
+  const boss = new PgBoss({
+    connectionString: opts.connectionString,
+    schema: opts.schema,
+    max: opts.max ?? 4,
+    supervise: opts.supervise,
+    schedule: opts.supervise,
+    application_name: 'hns-jobs',
+  });
+  boss.on('error', (err) => opts.logger.error({ err }, 'job queue error'));
+  let started = false;
+
+  return {
+    boss,
+    async start() {
+      if (started) return;
+      await boss.start();
+      started = true;
+    },
+    async stop({ graceful = true, timeoutMs = 10_000 } = {}) {
+      if (!started) return;
+      started = false;
+      await boss.stop({ graceful, timeout: timeoutMs, close: true });
+    },
+    async enqueue(trx, name, data, options = {}) {
+      return boss.send(name, data, {
+        ...options,
+        db: {
+          executeSql: async (text: string, values?: unknown[]) => {
+            const result = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
+            return { rows: result.rows as unknown[] };
+          },
+        },
+      });
+    },
+    async install(definitions) {
+      for (const def of definitions) {
+        const existing = await boss.getQueue(def.name);
+        if (!existing) await boss.createQueue(def.name, def.queue ?? {});
+        else if (def.queue) await boss.updateQueue(def.name, def.queue);
+        if (def.cron) await boss.schedule(def.name, def.cron, {}, { tz: 'UTC' });
+      }
+    },
+    async work(definitions) {
+      for (const def of definitions) {
+        await boss.work<object>(
+          def.name,
+          {
+            batchSize: def.batchSize ?? 1,
+            pollingIntervalSeconds: def.pollingIntervalSeconds ?? 1,
+            // Settle each job of a batch on its own: one failure is retried alone.
+            perJobResults: true,
+          },
+          async (jobs) =>
+            Promise.all(
+              jobs.map(async (job) => {
+                try {
+                  await def.handler(job.data, job as Job<never>);
+                  return { id: job.id, status: 'completed' as const };
+                } catch (err) {
+                  opts.logger.warn({ err, queue: def.name, jobId: job.id }, 'job failed');
+                  return {
+                    id: job.id,
+                    status: 'failed' as const,
+                    output: { message: String(err) },
+                  };
+                }
+              }),
+            ),
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import type { Logger } from '../logging.ts';
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+async function answers(url: string): Promise<boolean> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+/**
+ * REDIS_URL when given. Otherwise the default local Redis, or, if nothing answers there and
+ * `redis-server` is installed, a private one under <DATA_DIR>/redis that stops with us.
+ */
+export async function resolveRedis(
+  configured: string | undefined,
+  dataDir: string,
+  fallbackPort: number,
+  logger: Logger,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const noop = async () => {};
+  if (configured) return { url: configured, stop: noop };
+  if (await answers(DEFAULT_REDIS_URL)) return { url: DEFAULT_REDIS_URL, stop: noop };
+
+  const url = `redis://127.0.0.1:${fallbackPort}`;
+  if (await answers(url)) return { url, stop: noop };
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    throw new Error(
+      `No Redis answers at ${DEFAULT_REDIS_URL} and redis-server is not installed. ` +
+        'Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) ' +
+        'or set REDIS_URL to a running Redis.',
+    );
+  }
+  const dir = path.resolve(dataDir, 'redis');
+  await mkdir(dir, { recursive: true });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(fallbackPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
+  for (let i = 0; i < 50 && !(await answers(url)); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  if (!(await answers(url)))
+    throw new Error(`started redis-server on port ${fallbackPort} but it does not answer`);
+  logger.info({ url }, 'started a private redis-server');
+  return {
+    url,
+    stop: async () => {
+      child.kill('SIGTERM');
+    },
+  };
+}
