@@ -191,3 +191,22 @@ CREATE INDEX match_seat_inventory_claim_idx ON match_seat_inventory (match_secto
   WHERE status IN ('AVAILABLE', 'RESERVED');
 CREATE INDEX match_seat_inventory_holder_idx ON match_seat_inventory (hold_owner_id) WHERE hold_owner_id IS NOT NULL;
 CREATE INDEX match_seat_inventory_held_until_idx ON match_seat_inventory (held_until) WHERE status = 'RESERVED';
+
+-- Sales phases (E2-F2): the waiting room opens at a phase's start_at.
+CREATE TYPE phase_type AS ENUM ('LOYALTY', 'GENERAL_PUBLIC', 'QUOTA_ONLY');
+
+CREATE TABLE sales_phases (
+  id                      uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  match_id                uuid NOT NULL REFERENCES matches (id) ON DELETE CASCADE,
+  phase_type              phase_type NOT NULL,
+  name                    text NOT NULL,
+  start_at                timestamptz NOT NULL,
+  end_at                  timestamptz NOT NULL,
+  eligibility_rules_json  jsonb NOT NULL DEFAULT '{}'::jsonb,
+  ticket_limit            integer NOT NULL DEFAULT 4 CHECK (ticket_limit > 0),
+  is_active               boolean NOT NULL DEFAULT true,
+  created_at              timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT sales_phases_period_check CHECK (end_at > start_at)
+);
+CREATE INDEX sales_phases_match_id_idx ON sales_phases (match_id);
+CREATE INDEX sales_phases_period_idx ON sales_phases (start_at, end_at);

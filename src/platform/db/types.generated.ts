@@ -18,11 +18,25 @@ export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
 
 export type HoldKind = "CART" | "ORDER" | "PETROL" | "QUOTA";
 
+export type Json = JsonValue;
+
+export type JsonArray = JsonValue[];
+
+export type JsonObject = {
+  [x: string]: JsonValue | undefined;
+};
+
+export type JsonPrimitive = boolean | number | string | null;
+
+export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
+
 export type MatchSectorStatus = "ACTIVE" | "CLOSED" | "MAINTENANCE";
 
 export type MatchStatus = "ACTIVE" | "CANCELLED" | "CLOSED" | "DELETED" | "DRAFT" | "PUBLISHED";
 
 export type MatchType = "AWAY" | "HOME";
+
+export type PhaseType = "GENERAL_PUBLIC" | "LOYALTY" | "QUOTA_ONLY";
 
 export type SeatStatus = "ALLOCATED" | "AVAILABLE" | "BLOCKED" | "INACTIVE" | "MAINTENANCE" | "OFFICIAL" | "QUARANTINED" | "RESERVED" | "SOLD" | "TECHNICAL";
 
@@ -106,6 +120,19 @@ export interface PriceCategories {
   price: number;
 }
 
+export interface SalesPhases {
+  created_at: Generated<Timestamp>;
+  eligibility_rules_json: Generated<Json>;
+  end_at: Timestamp;
+  id: Generated<string>;
+  is_active: Generated<boolean>;
+  match_id: string;
+  name: string;
+  phase_type: PhaseType;
+  start_at: Timestamp;
+  ticket_limit: Generated<number>;
+}
+
 export interface Seats {
   col_index: number;
   created_at: Generated<Timestamp>;
@@ -163,6 +190,7 @@ export interface DB {
   match_sectors: MatchSectors;
   matches: Matches;
   price_categories: PriceCategories;
+  sales_phases: SalesPhases;
   seats: Seats;
   sectors: Sectors;
   stadiums: Stadiums;
