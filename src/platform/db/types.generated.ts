@@ -8,6 +8,14 @@ import type { ColumnType } from "kysely";
 
 export type AppRole = "FAN" | "FINANCE" | "MATCH_MANAGER" | "PETROL_STAFF" | "SUPER_ADMIN" | "SUPPORT_AGENT" | "SUPPORT_SUPERVISOR";
 
+export type ArrayType<T> = ArrayTypeImpl<T> extends (infer U)[]
+  ? U[]
+  : ArrayTypeImpl<T>;
+
+export type ArrayTypeImpl<T> = T extends ColumnType<infer S, infer I, infer U>
+  ? ColumnType<S[], I[], U[]>
+  : T[];
+
 export type AttendanceMode = "WITH_DATA" | "WITHOUT_DATA";
 
 export type ConfigStatus = "DRAFT" | "LOCKED" | "VALIDATED";
@@ -120,6 +128,21 @@ export interface PriceCategories {
   price: number;
 }
 
+export interface Profiles {
+  created_at: Generated<Timestamp>;
+  date_of_birth: string;
+  email: string | null;
+  full_name: string;
+  id: Generated<string>;
+  nationality: string;
+  oib_blind_index: string | null;
+  oib_encrypted: string | null;
+  passport_encrypted: string | null;
+  phone: string | null;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+}
+
 export interface SalesPhases {
   created_at: Generated<Timestamp>;
   eligibility_rules_json: Generated<Json>;
@@ -131,6 +154,22 @@ export interface SalesPhases {
   phase_type: PhaseType;
   start_at: Timestamp;
   ticket_limit: Generated<number>;
+}
+
+export interface SavedProfiles {
+  created_at: Generated<Timestamp>;
+  date_of_birth: string;
+  email: string | null;
+  full_name: string;
+  id: Generated<string>;
+  nationality: string;
+  oib_blind_index: string | null;
+  oib_encrypted: string | null;
+  passport_encrypted: string | null;
+  phone: string | null;
+  relationship: string | null;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
 }
 
 export interface Seats {
@@ -154,6 +193,24 @@ export interface Sectors {
   seat_count: Generated<number>;
   sector_type: Generated<SectorType>;
   stadium_id: string;
+}
+
+export interface SessionRotatedTokens {
+  refresh_token_hash: string;
+  rotated_at: Generated<Timestamp>;
+  session_id: string;
+}
+
+export interface Sessions {
+  created_at: Generated<Timestamp>;
+  device_id: string;
+  expires_at: Timestamp;
+  id: Generated<string>;
+  refresh_token_hash: string;
+  revoked_at: Timestamp | null;
+  revoked_reason: string | null;
+  rotated_at: Timestamp | null;
+  user_id: string;
 }
 
 export interface Stadiums {
@@ -181,6 +238,7 @@ export interface Users {
   drupal_user_id: string;
   email: string;
   id: Generated<string>;
+  sso_roles: Generated<ArrayType<AppRole>>;
   status: Generated<UserStatus>;
   updated_at: Generated<Timestamp>;
 }
@@ -190,9 +248,13 @@ export interface DB {
   match_sectors: MatchSectors;
   matches: Matches;
   price_categories: PriceCategories;
+  profiles: Profiles;
   sales_phases: SalesPhases;
+  saved_profiles: SavedProfiles;
   seats: Seats;
   sectors: Sectors;
+  session_rotated_tokens: SessionRotatedTokens;
+  sessions: Sessions;
   stadiums: Stadiums;
   user_roles: UserRoles;
   users: Users;
