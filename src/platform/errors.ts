@@ -21,6 +21,16 @@ export const problemCatalogue = {
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: 'A required service is unavailable' },
   SHUTTING_DOWN: { status: 503, title: 'The server is shutting down' },
+  // matches (E2-F1, E2-F2, E2-F4)
+  INVALID_STATUS_TRANSITION: { status: 400, title: 'The match cannot take that status' },
+  PHASES_OVERLAP: { status: 400, title: 'Sales phases of a match cannot overlap' },
+  MATCH_NOT_EDITABLE: { status: 409, title: 'The match can no longer be changed' },
+  CONFIG_LOCKED: { status: 409, title: 'The stadium configuration is locked' },
+  CONFIG_NOT_LOCKED: { status: 409, title: 'The stadium configuration is not locked' },
+  SALES_STARTED: { status: 409, title: 'Sales for the match have started' },
+  TICKETS_SOLD: { status: 409, title: 'Tickets have been sold in this sector' },
+  PRICE_CATEGORY_NAME_TAKEN: { status: 409, title: 'A price category with this name exists' },
+  PRICE_CATEGORY_IN_USE: { status: 409, title: 'The price category is used by a sector' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalogue;
