@@ -18,11 +18,25 @@ export type ArrayTypeImpl<T> = T extends ColumnType<infer S, infer I, infer U>
 
 export type AttendanceMode = "WITH_DATA" | "WITHOUT_DATA";
 
+export type BlacklistAction = "CREATE" | "REMOVE" | "RESTORE" | "UPDATE";
+
+export type BlacklistStatus = "ACTIVE" | "REMOVED";
+
+export type BulkOperationStatus = "COMPLETED" | "FAILED" | "PENDING" | "RUNNING";
+
+export type BulkSkipReason = "HELD" | "INVALID_TRANSITION";
+
+export type CartStatus = "ACTIVE" | "CHECKED_OUT" | "EXPIRED" | "RELEASED";
+
 export type ConfigStatus = "DRAFT" | "LOCKED" | "VALIDATED";
+
+export type EmailStatus = "BOUNCED" | "DELIVERED" | "FAILED" | "QUEUED" | "SENT";
 
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
+
+export type HolderSource = "DEFAULT_PROFILE" | "MANUAL_ENTRY" | "SAVED_PROFILE";
 
 export type HoldKind = "CART" | "ORDER" | "PETROL" | "QUOTA";
 
@@ -38,13 +52,29 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type MatchChangeType = "ACTIVATE" | "CANCEL" | "CLOSE" | "CONFIGURE" | "CREATE" | "DELETE" | "PUBLISH" | "RESCHEDULE" | "UPDATE";
+
 export type MatchSectorStatus = "ACTIVE" | "CLOSED" | "MAINTENANCE";
 
 export type MatchStatus = "ACTIVE" | "CANCELLED" | "CLOSED" | "DELETED" | "DRAFT" | "PUBLISHED";
 
 export type MatchType = "AWAY" | "HOME";
 
+export type Numeric = ColumnType<string, number | string, number | string>;
+
+export type OrderStatus = "CANCELLED" | "COMPLETED" | "PAYMENT_FAILED" | "PAYMENT_PENDING" | "PENDING" | "REFUNDED";
+
+export type PaymentStatus = "CANCELLED" | "FAILED" | "PENDING" | "PROCESSING" | "SUCCEEDED";
+
 export type PhaseType = "GENERAL_PUBLIC" | "LOYALTY" | "QUOTA_ONLY";
+
+export type PushPlatform = "ANDROID" | "IOS";
+
+export type PushPriority = "HIGH" | "NORMAL";
+
+export type PushStatus = "DELIVERED" | "FAILED" | "QUEUED" | "SENT";
+
+export type QueueStatus = "ACTIVE" | "COMPLETED" | "EXPIRED" | "LEFT" | "WAITING";
 
 export type SeatStatus = "ALLOCATED" | "AVAILABLE" | "BLOCKED" | "INACTIVE" | "MAINTENANCE" | "OFFICIAL" | "QUARANTINED" | "RESERVED" | "SOLD" | "TECHNICAL";
 
@@ -56,9 +86,110 @@ export type SectorType = "ACCESSIBILITY" | "STANDARD" | "STANDING" | "VIP";
 
 export type StadiumType = "AWAY" | "HOME";
 
+export type TicketCancelReason = "BLACKLIST_BUYER" | "BLACKLIST_HOLDER" | "MATCH_CANCELLED" | "SELF_SERVICE" | "SUPPORT_REQUEST" | "SYSTEM";
+
+export type TicketStatus = "ATTENDED" | "CANCELLED" | "CANCELLED_BLACKLIST" | "CANCELLED_MATCH_CANCELLED" | "REFUNDED" | "SOLD" | "TRANSFERRED";
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export type UserStatus = "active" | "inactive" | "suspended";
+
+export type ViolationAction = "PURCHASE_ATTEMPT" | "TRANSFER_ATTEMPT";
+
+export interface Blacklist {
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  date_of_birth: string | null;
+  first_name: string;
+  id: Generated<string>;
+  last_name: string;
+  notes: string | null;
+  oib_blind_index: string;
+  oib_encrypted: string;
+  oib_last4: string;
+  removal_reason: string | null;
+  removed_at: Timestamp | null;
+  removed_by: string | null;
+  source: Generated<string>;
+  status: Generated<BlacklistStatus>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface BlacklistAuditLogs {
+  action: BlacklistAction;
+  blacklist_id: string;
+  changed_by: string | null;
+  changes_json: Generated<Json>;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+}
+
+export interface Carts {
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  id: Generated<string>;
+  match_id: string;
+  status: Generated<CartStatus>;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+}
+
+export interface EmailLogs {
+  attempts: Generated<number>;
+  created_at: Generated<Timestamp>;
+  delivered_at: Timestamp | null;
+  error_message: string | null;
+  id: Generated<string>;
+  locale: string;
+  provider: string | null;
+  provider_message_id: string | null;
+  recipient_email: string;
+  sent_at: Timestamp | null;
+  status: Generated<EmailStatus>;
+  subject: string | null;
+  template_key: string;
+  updated_at: Generated<Timestamp>;
+  variables_json: Generated<Json>;
+}
+
+export interface EmailTemplates {
+  body_html: string;
+  body_text: string;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  is_active: Generated<boolean>;
+  locale: string;
+  name: string;
+  subject: string;
+  template_key: string;
+  updated_at: Generated<Timestamp>;
+  variables: Generated<string[]>;
+}
+
+export interface FeeConfigurations {
+  away_fee_vat_percent: Generated<Numeric>;
+  away_ticket_vat_percent: Generated<Numeric>;
+  created_at: Generated<Timestamp>;
+  effective_from: Generated<Timestamp>;
+  effective_to: Timestamp | null;
+  fee_percent: Generated<Numeric>;
+  home_fee_vat_percent: Generated<Numeric>;
+  home_ticket_vat_percent: Generated<Numeric>;
+  id: Generated<string>;
+  match_id: string | null;
+  presale_discount_percent: Generated<Numeric>;
+}
+
+export interface MatchAuditLogs {
+  change_type: MatchChangeType;
+  changed_by: string | null;
+  changes_json: Json;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  match_id: string;
+  notification_preference: string | null;
+  notification_sent: Generated<boolean>;
+}
 
 export interface Matches {
   attendance_mode: AttendanceMode | null;
@@ -70,6 +201,7 @@ export interface Matches {
   closed_by: string | null;
   closure_reason: string | null;
   competition: string;
+  config_locked_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   created_by: string | null;
   deleted_at: Timestamp | null;
@@ -118,6 +250,76 @@ export interface MatchSectors {
   total_capacity: number;
 }
 
+export interface OrderItems {
+  created_at: Generated<Timestamp>;
+  fee_amount: number;
+  fee_vat_amount: number;
+  holder_date_of_birth: string;
+  holder_email: string | null;
+  holder_full_name: string;
+  holder_is_minor: boolean;
+  holder_nationality: string;
+  holder_oib_blind_index: string | null;
+  holder_oib_encrypted: string | null;
+  holder_passport_encrypted: string | null;
+  holder_phone: string | null;
+  holder_source: HolderSource;
+  id: Generated<string>;
+  match_seat_inventory_id: string;
+  match_sector_id: string;
+  order_id: string;
+  position: number;
+  price_category_id: string | null;
+  ticket_vat_amount: number;
+  unit_price: number;
+}
+
+export interface Orders {
+  cancellation_reason: string | null;
+  cancelled_at: Timestamp | null;
+  cancelled_by: string | null;
+  cart_id: string | null;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  currency: Generated<string>;
+  fee_amount: number;
+  fee_percent_bp: number;
+  fee_vat_amount: number;
+  fee_vat_bp: number;
+  id: Generated<string>;
+  idempotency_key: string | null;
+  is_presale: Generated<boolean>;
+  match_id: string;
+  order_number: Generated<string>;
+  queue_entry_id: string | null;
+  sales_phase_id: string | null;
+  status: Generated<OrderStatus>;
+  ticket_amount: number;
+  ticket_vat_amount: number;
+  ticket_vat_bp: number;
+  total_amount: number;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+}
+
+export interface Payments {
+  amount: number;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  currency: Generated<string>;
+  failed_at: Timestamp | null;
+  failure_reason: string | null;
+  id: Generated<string>;
+  order_id: string;
+  refund_reason: string | null;
+  refund_requested_at: Timestamp | null;
+  refunded_at: Timestamp | null;
+  status: Generated<PaymentStatus>;
+  stripe_charge_id: string | null;
+  stripe_payment_intent_id: string | null;
+  stripe_refund_id: string | null;
+}
+
 export interface PriceCategories {
   color: string | null;
   created_at: Generated<Timestamp>;
@@ -141,6 +343,70 @@ export interface Profiles {
   phone: string | null;
   updated_at: Generated<Timestamp>;
   user_id: string;
+}
+
+export interface PurchaseLimitLocks {
+  locked_at: Generated<Timestamp>;
+  match_id: string;
+  user_id: string;
+}
+
+export interface PushLogs {
+  attempts: Generated<number>;
+  body: string;
+  created_at: Generated<Timestamp>;
+  data_json: Generated<Json>;
+  error_message: string | null;
+  fcm_message_id: string | null;
+  id: Generated<string>;
+  job_id: string;
+  notification_type: string;
+  priority: Generated<PushPriority>;
+  push_token_id: string | null;
+  sent_at: Timestamp | null;
+  status: Generated<PushStatus>;
+  title: string;
+  user_id: string;
+}
+
+export interface PushTokens {
+  created_at: Generated<Timestamp>;
+  device_id: string;
+  fcm_token: string;
+  id: Generated<string>;
+  is_active: Generated<boolean>;
+  last_used_at: Timestamp | null;
+  platform: PushPlatform;
+  user_id: string;
+}
+
+export interface QueueEntries {
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  grace_period_expires_at: Timestamp;
+  id: Generated<string>;
+  is_connected: Generated<boolean>;
+  joined_at: Timestamp;
+  last_heartbeat: Timestamp;
+  match_id: string;
+  position: number;
+  status: Generated<QueueStatus>;
+  updated_at: Generated<Timestamp>;
+  user_id: string;
+  window_expires_at: Timestamp | null;
+  window_started_at: Timestamp | null;
+}
+
+export interface QueueSettings {
+  admission_rate_per_minute: number;
+  created_at: Generated<Timestamp>;
+  enabled: Generated<boolean>;
+  match_id: string;
+  max_active_buyers: number;
+  paused: Generated<boolean>;
+  shuffled_at: Timestamp | null;
+  updated_at: Generated<Timestamp>;
+  updated_by: string | null;
 }
 
 export interface SalesPhases {
@@ -170,6 +436,54 @@ export interface SavedProfiles {
   relationship: string | null;
   updated_at: Generated<Timestamp>;
   user_id: string;
+}
+
+export interface SeatAuditLogs {
+  bulk_operation_id: string | null;
+  changed_by: string | null;
+  created_at: Generated<Timestamp>;
+  from_status: SeatStatus;
+  id: Generated<string>;
+  match_seat_inventory_id: string;
+  order_id: string | null;
+  reason: string;
+  ticket_id: string | null;
+  to_status: SeatStatus;
+}
+
+export interface SeatBulkOperations {
+  batch_size: Generated<number>;
+  batches_done: Generated<number>;
+  created_at: Generated<Timestamp>;
+  cursor_id: string | null;
+  error: string | null;
+  filtered_count: Generated<number>;
+  finished_at: Timestamp | null;
+  from_row_index: number | null;
+  id: Generated<string>;
+  match_id: string;
+  match_sector_id: string | null;
+  processed_count: Generated<number>;
+  reason: string;
+  requested_by: string | null;
+  seat_ids: string[] | null;
+  skipped_count: Generated<number>;
+  started_at: Timestamp | null;
+  status: Generated<BulkOperationStatus>;
+  status_filter: ArrayType<SeatStatus> | null;
+  to_row_index: number | null;
+  to_status: SeatStatus;
+  total_count: Generated<number>;
+  unchanged_count: Generated<number>;
+  updated_count: Generated<number>;
+}
+
+export interface SeatBulkOperationSkips {
+  held_until: Timestamp | null;
+  match_seat_inventory_id: string;
+  operation_id: string;
+  reason: BulkSkipReason;
+  status: SeatStatus;
 }
 
 export interface Seats {
@@ -226,6 +540,53 @@ export interface Stadiums {
   updated_at: Generated<Timestamp>;
 }
 
+export interface StripeWebhookEvents {
+  id: string;
+  object_id: string | null;
+  outcome: string;
+  processed_at: Generated<Timestamp>;
+  type: string;
+}
+
+export interface TicketHolders {
+  created_at: Generated<Timestamp>;
+  date_of_birth: string;
+  email: string | null;
+  full_name: string;
+  id: Generated<string>;
+  is_minor: boolean;
+  nationality: string;
+  oib_blind_index: string | null;
+  oib_encrypted: string | null;
+  passport_encrypted: string | null;
+  phone: string | null;
+  source: HolderSource;
+  ticket_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface Tickets {
+  attended_at: Timestamp | null;
+  barcode: string;
+  cancellation_reason: TicketCancelReason | null;
+  cancelled_at: Timestamp | null;
+  cancelled_by: string | null;
+  created_at: Generated<Timestamp>;
+  external_pdf_url: string | null;
+  external_ticket_required: Generated<boolean>;
+  fee_amount: number;
+  id: Generated<string>;
+  match_id: string;
+  match_seat_inventory_id: string;
+  order_id: string;
+  owner_user_id: string;
+  pdf_delivered_at: Timestamp | null;
+  price_amount: number;
+  qr_code_data: string;
+  status: Generated<TicketStatus>;
+  transfer_allowed: Generated<boolean>;
+}
+
 export interface UserRoles {
   granted_at: Generated<Timestamp>;
   granted_by: string | null;
@@ -243,19 +604,55 @@ export interface Users {
   updated_at: Generated<Timestamp>;
 }
 
+export interface ViolationLogs {
+  action_type: ViolationAction;
+  blacklist_id: string | null;
+  blocked_at: Generated<Timestamp>;
+  id: Generated<string>;
+  ip_address: string | null;
+  match_id: string | null;
+  oib_blind_index: string;
+  oib_last4: string;
+  session_id: string | null;
+  user_agent: string | null;
+  user_id: string | null;
+}
+
 export interface DB {
+  blacklist: Blacklist;
+  blacklist_audit_logs: BlacklistAuditLogs;
+  carts: Carts;
+  email_logs: EmailLogs;
+  email_templates: EmailTemplates;
+  fee_configurations: FeeConfigurations;
+  match_audit_logs: MatchAuditLogs;
   match_seat_inventory: MatchSeatInventory;
   match_sectors: MatchSectors;
   matches: Matches;
+  order_items: OrderItems;
+  orders: Orders;
+  payments: Payments;
   price_categories: PriceCategories;
   profiles: Profiles;
+  purchase_limit_locks: PurchaseLimitLocks;
+  push_logs: PushLogs;
+  push_tokens: PushTokens;
+  queue_entries: QueueEntries;
+  queue_settings: QueueSettings;
   sales_phases: SalesPhases;
   saved_profiles: SavedProfiles;
+  seat_audit_logs: SeatAuditLogs;
+  seat_bulk_operation_skips: SeatBulkOperationSkips;
+  seat_bulk_operations: SeatBulkOperations;
   seats: Seats;
   sectors: Sectors;
   session_rotated_tokens: SessionRotatedTokens;
   sessions: Sessions;
   stadiums: Stadiums;
+  stripe_webhook_events: StripeWebhookEvents;
+  ticket_holders: TicketHolders;
+  tickets: Tickets;
   user_roles: UserRoles;
   users: Users;
+  violation_logs: ViolationLogs;
 }
