@@ -76,6 +76,10 @@ export type PushStatus = "DELIVERED" | "FAILED" | "QUEUED" | "SENT";
 
 export type QueueStatus = "ACTIVE" | "COMPLETED" | "EXPIRED" | "LEFT" | "WAITING";
 
+export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
+
+export type SeatMapStatus = "DRAFT" | "GENERATED";
+
 export type SeatStatus = "ALLOCATED" | "AVAILABLE" | "BLOCKED" | "INACTIVE" | "MAINTENANCE" | "OFFICIAL" | "QUARANTINED" | "RESERVED" | "SOLD" | "TECHNICAL";
 
 export type SeatType = "ACCESSIBILITY" | "COMPANION" | "STANDARD" | "TECHNICAL";
@@ -91,6 +95,8 @@ export type TicketCancelReason = "BLACKLIST_BUYER" | "BLACKLIST_HOLDER" | "MATCH
 export type TicketStatus = "ATTENDED" | "CANCELLED" | "CANCELLED_BLACKLIST" | "CANCELLED_MATCH_CANCELLED" | "REFUNDED" | "SOLD" | "TRANSFERRED";
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export type TraversalDir = "BOTTOM_TO_TOP" | "TOP_TO_BOTTOM";
 
 export type UserStatus = "active" | "inactive" | "suspended";
 
@@ -509,6 +515,27 @@ export interface Sectors {
   stadium_id: string;
 }
 
+export interface SectorSeatMaps {
+  configuration_status: Generated<SeatMapStatus>;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  seat_map_json: Json;
+  sector_id: string;
+  total_seats: number;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface SectorSnakeConfigs {
+  best_row_index: Generated<number>;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  sector_id: string;
+  subsector_grouping_json: Json | null;
+  traversal_direction: Generated<TraversalDir>;
+  updated_at: Generated<Timestamp>;
+  within_row_strategy: Generated<RowStrategy>;
+}
+
 export interface SessionRotatedTokens {
   refresh_token_hash: string;
   rotated_at: Generated<Timestamp>;
@@ -645,6 +672,8 @@ export interface DB {
   seat_bulk_operation_skips: SeatBulkOperationSkips;
   seat_bulk_operations: SeatBulkOperations;
   seats: Seats;
+  sector_seat_maps: SectorSeatMaps;
+  sector_snake_configs: SectorSnakeConfigs;
   sectors: Sectors;
   session_rotated_tokens: SessionRotatedTokens;
   sessions: Sessions;
