@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { ROLES, type Role } from './platform/auth/roles.ts';
+import { createPiiCipher, parsePiiKeys } from './platform/crypto.ts';
 
 /**
  * The whole environment, parsed by one schema. Every variable is listed in `.env.example`
@@ -22,6 +24,30 @@ const positiveInt = z.coerce.number().int().positive();
 
 // A fixed development secret: fine for a laptop, refused in production below.
 const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
+// Fixed development PII keys (identity): refused in production below.
+const DEV_PII_KEYS = 'dev0:Z12AeURlYzLXJ8JVfzD6fYoPRCD/PovyCYFXgOjlf3Y=';
+const DEV_PII_BLIND_INDEX_KEY = 'UrbClhrJRkeJrlrnHVhMhQD8kpOT2D7rF0k+oh7uGMk=';
+
+// "drupal_role:APP_ROLE,…" → { drupal_role: 'APP_ROLE' } (identity: Drupal roles to ours).
+const roleMap = z.string().transform((v, ctx) => {
+  const map: Record<string, Role> = {};
+  for (const entry of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = entry.lastIndexOf(':');
+    const role = entry.slice(at + 1);
+    if (at <= 0 || !(ROLES as readonly string[]).includes(role)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}" is not "<drupal role>:<${ROLES.join('|')}>"`,
+      });
+      return z.NEVER;
+    }
+    map[entry.slice(0, at)] = role as Role;
+  }
+  return map;
+});
 
 export const configSchema = z
   .object({
@@ -57,12 +83,69 @@ export const configSchema = z
     JWT_ISSUER: z.string().min(1).default('hns-ticketing'),
     JWT_AUDIENCE: z.string().min(1).default('hns-ticketing-api'),
     ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(15 * 60),
+    REFRESH_TOKEN_TTL_SECONDS: positiveInt.default(7 * 24 * 60 * 60),
+
+    // Drupal SSO (identity): userinfo endpoint, or local JWT validation via JWKS.
+    DRUPAL_USERINFO_URL: z.url().optional(),
+    DRUPAL_JWKS_URL: z.url().optional(),
+    DRUPAL_ISSUER: z.string().min(1).optional(),
+    DRUPAL_AUDIENCE: z.string().min(1).optional(),
+    DRUPAL_TIMEOUT_MS: positiveInt.default(3_000),
+    DRUPAL_ROLE_MAP: roleMap.default({}),
+    DEV_OIDC_PORT: port.default(3099),
+
+    // PII at rest (src/platform/crypto.ts): "id:<base64 32 bytes>,…", first encrypts.
+    PII_KEYS: z
+      .string()
+      .default(DEV_PII_KEYS)
+      .refine(
+        (v) => {
+          try {
+            createPiiCipher({ ...parsePiiKeys(v), blindIndexKey: DEV_PII_BLIND_INDEX_KEY });
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'must be "<id>:<base64 of 32 bytes>", comma-separated, first is active' },
+      ),
+    PII_BLIND_INDEX_KEY: z
+      .string()
+      .default(DEV_PII_BLIND_INDEX_KEY)
+      .refine((v) => Buffer.from(v, 'base64').length >= 32, {
+        message: 'must be base64 of at least 32 bytes',
+      }),
 
     JOBS_SCHEMA: z
       .string()
       .regex(/^[a-z_][a-z0-9_]*$/)
       .default('pgboss'),
     WORKER_CONCURRENCY: positiveInt.default(4),
+
+    // Email (notifications): SMTP (Mailgun's SMTP in production; `npm start` runs maildev
+    // in development when unset), Mailgun webhooks, retry policy.
+    SMTP_URL: z.url().optional(),
+    SMTP_POOL_MAX: positiveInt.default(5),
+    EMAIL_FROM: z.string().min(3).default('HNS Ulaznice <ulaznice@hns.hr>'),
+    EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+    MAILGUN_WEBHOOK_SIGNING_KEY: z.string().min(1).optional(),
+    MAILDEV_SMTP_PORT: port.default(1025),
+    MAILDEV_WEB_PORT: port.default(1080),
+
+    // Push (notifications): Firebase Cloud Messaging HTTP v1 with a service account.
+    FCM_PROJECT_ID: z.string().min(1).optional(),
+    FCM_SERVICE_ACCOUNT_JSON: z.string().min(1).optional(),
+    FCM_BASE_URL: z.url().default('https://fcm.googleapis.com'),
+    FCM_TOKEN_URL: z.url().optional(),
+    PUSH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+
+    // Audit trail (audit): Grafana Loki push API.
+    LOKI_URL: z.url().optional(),
+    LOKI_USERNAME: z.string().min(1).optional(),
+    LOKI_PASSWORD: z.string().min(1).optional(),
+    LOKI_TENANT_ID: z.string().min(1).optional(),
+    LOKI_ENV_LABEL: z.string().min(1).optional(),
+    LOKI_TIMEOUT_MS: positiveInt.default(5_000),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.NODE_ENV !== 'production') return;
@@ -78,6 +161,33 @@ export const configSchema = z
         code: 'custom',
         path: ['DATABASE_URL'],
         message: 'is required in production (the embedded PostgreSQL is for development)',
+      });
+    }
+    // Notifications and audit must not silently go nowhere in production.
+    for (const name of ['SMTP_URL', 'LOKI_URL'] as const) {
+      if (!cfg[name]) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
+      }
+    }
+    if (
+      cfg.PII_KEYS.includes(DEV_PII_KEYS) ||
+      cfg.PII_BLIND_INDEX_KEY === DEV_PII_BLIND_INDEX_KEY
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [cfg.PII_KEYS.includes(DEV_PII_KEYS) ? 'PII_KEYS' : 'PII_BLIND_INDEX_KEY'],
+        message: 'must be set to real keys in production',
+      });
+    }
+    if (
+      !cfg.DRUPAL_USERINFO_URL &&
+      !(cfg.DRUPAL_JWKS_URL && cfg.DRUPAL_ISSUER && cfg.DRUPAL_AUDIENCE)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DRUPAL_USERINFO_URL'],
+        message:
+          'Drupal SSO is required in production: set it, or DRUPAL_JWKS_URL with DRUPAL_ISSUER and DRUPAL_AUDIENCE',
       });
     }
   });
