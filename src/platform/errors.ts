@@ -31,6 +31,14 @@ export const problemCatalogue = {
   TICKETS_SOLD: { status: 409, title: 'Tickets have been sold in this sector' },
   PRICE_CATEGORY_NAME_TAKEN: { status: 409, title: 'A price category with this name exists' },
   PRICE_CATEGORY_IN_USE: { status: 409, title: 'The price category is used by a sector' },
+  // venues (E2-F3, E2-F5, E2-F10)
+  SECTOR_CODE_TAKEN: { status: 409, title: 'A sector with this code exists in the stadium' },
+  SECTOR_IN_USE: { status: 409, title: 'The sector has a seat map or is used by a match' },
+  SEAT_MAP_INVALID: { status: 422, title: 'The seat map is not valid' },
+  SEAT_MAP_EXISTS: { status: 409, title: 'The sector already has a seat map' },
+  SEATS_ALREADY_GENERATED: { status: 409, title: 'Seats have already been generated' },
+  SEATS_HAVE_TICKETS: { status: 409, title: 'Seats of the sector are sold or on sale' },
+  SEATS_IN_USE: { status: 409, title: 'Seats of the sector are in a match inventory' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalogue;
