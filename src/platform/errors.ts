@@ -39,6 +39,23 @@ export const problemCatalogue = {
   SEATS_ALREADY_GENERATED: { status: 409, title: 'Seats have already been generated' },
   SEATS_HAVE_TICKETS: { status: 409, title: 'Seats of the sector are sold or on sale' },
   SEATS_IN_USE: { status: 409, title: 'Seats of the sector are in a match inventory' },
+  // identity (E1)
+  SSO_TOKEN_INVALID: { status: 401, title: 'The Drupal token is invalid or expired' },
+  SSO_UNAVAILABLE: { status: 503, title: 'The Drupal login service is unavailable' },
+  USER_SUSPENDED: { status: 403, title: 'This account is suspended' },
+  REFRESH_TOKEN_INVALID: { status: 401, title: 'The refresh token is invalid or expired' },
+  REFRESH_TOKEN_REUSED: {
+    status: 401,
+    title: 'The refresh token was already used; the session has been revoked',
+  },
+  PROFILE_NOT_FOUND: { status: 404, title: 'No ticketing profile exists yet' },
+  PROFILE_EXISTS: { status: 409, title: 'A ticketing profile already exists' },
+  OIB_INVALID: { status: 422, title: 'The OIB is not valid' },
+  OIB_ALREADY_USED: { status: 409, title: 'The OIB is already in use' },
+  OIB_IMMUTABLE: { status: 400, title: 'The OIB cannot be changed once set' },
+  IDENTITY_DOCUMENT_REQUIRED: { status: 422, title: 'An identity document is required' },
+  AGE_REQUIREMENT_NOT_MET: { status: 422, title: 'The age requirement is not met' },
+  SAVED_PROFILE_LIMIT_REACHED: { status: 400, title: 'The saved profile limit is reached' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalogue;
