@@ -27,6 +27,10 @@ const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
 // Fixed development PII keys (identity): refused in production below.
 const DEV_PII_KEYS = 'dev0:Z12AeURlYzLXJ8JVfzD6fYoPRCD/PovyCYFXgOjlf3Y=';
 const DEV_PII_BLIND_INDEX_KEY = 'UrbClhrJRkeJrlrnHVhMhQD8kpOT2D7rF0k+oh7uGMk=';
+// Development Stripe and ticket signing secrets (payments, tickets): refused in production.
+const DEV_STRIPE_API_KEY = 'sk_test_development';
+const DEV_STRIPE_WEBHOOK_SECRET = 'whsec_development';
+const DEV_TICKET_SIGNING_KEYS = 'dev0:Z5DUCHddgywxFixEJw3ggRxZA1cS6lz9qSRG/ls52rg=';
 
 // "drupal_role:APP_ROLE,…" → { drupal_role: 'APP_ROLE' } (identity: Drupal roles to ours).
 const roleMap = z.string().transform((v, ctx) => {
@@ -146,6 +150,25 @@ export const configSchema = z
     LOKI_TENANT_ID: z.string().min(1).optional(),
     LOKI_ENV_LABEL: z.string().min(1).optional(),
     LOKI_TIMEOUT_MS: positiveInt.default(5_000),
+
+    // Payments (payments): Stripe (E8-F1). STRIPE_API_BASE points the official SDK at another
+    // host; tests use a local server speaking Stripe's REST API.
+    STRIPE_API_KEY: z.string().min(1).default(DEV_STRIPE_API_KEY),
+    STRIPE_WEBHOOK_SECRET: z.string().min(1).default(DEV_STRIPE_WEBHOOK_SECRET),
+    STRIPE_API_BASE: z.url().default('https://api.stripe.com'),
+    // Tickets (tickets): Ed25519 seeds signing QR payloads, "id:<base64 32 bytes>,…"; the first
+    // signs, all verify (rotation). Scanners hold only the public keys.
+    TICKET_SIGNING_KEYS: z
+      .string()
+      .default(DEV_TICKET_SIGNING_KEYS)
+      .refine(
+        (v) =>
+          v.split(',').every((entry) => {
+            const [id, key] = entry.trim().split(':');
+            return !!id && !!key && Buffer.from(key, 'base64').length === 32;
+          }),
+        { message: 'must be "<id>:<base64 of 32 bytes>", comma-separated, first signs' },
+      ),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.NODE_ENV !== 'production') return;
@@ -178,6 +201,15 @@ export const configSchema = z
         path: [cfg.PII_KEYS.includes(DEV_PII_KEYS) ? 'PII_KEYS' : 'PII_BLIND_INDEX_KEY'],
         message: 'must be set to real keys in production',
       });
+    }
+    for (const [name, dev] of [
+      ['STRIPE_API_KEY', DEV_STRIPE_API_KEY],
+      ['STRIPE_WEBHOOK_SECRET', DEV_STRIPE_WEBHOOK_SECRET],
+      ['TICKET_SIGNING_KEYS', DEV_TICKET_SIGNING_KEYS],
+    ] as const) {
+      if (cfg[name] === dev || cfg[name].includes(dev)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'must be set in production' });
+      }
     }
     if (
       !cfg.DRUPAL_USERINFO_URL &&

@@ -1,0 +1,140 @@
+import Stripe from 'stripe';
+
+/**
+ * Stripe behind the small interface the payment flow needs (E8-F1), on the official SDK.
+ * STRIPE_API_BASE points the SDK at another host (tests run a local server speaking the
+ * REST API, test/harness/servers/stripe.ts); production leaves it at api.stripe.com.
+ */
+export interface PaymentIntentSummary {
+  id: string;
+  clientSecret: string;
+  status: string;
+  amount: number;
+  currency: string;
+}
+
+export interface RefundSummary {
+  id: string;
+  status: string;
+  amount: number;
+  paymentIntentId: string;
+}
+
+export interface PaymentsGateway {
+  /**
+   * Creates a PaymentIntent. `idempotencyKey` is sent as Stripe's Idempotency-Key: the same
+   * key gives back the same PaymentIntent (Stripe keeps keys for 24 h), so a retried call
+   * never charges twice.
+   */
+  createPaymentIntent(input: {
+    amount: number;
+    currency: string;
+    idempotencyKey: string;
+    metadata: Record<string, string>;
+    description?: string;
+  }): Promise<PaymentIntentSummary>;
+  retrievePaymentIntent(id: string): Promise<PaymentIntentSummary>;
+  /** Refunds a PaymentIntent (whole amount unless `amount` is given), idempotently. */
+  refund(input: {
+    paymentIntentId: string;
+    amount?: number;
+    idempotencyKey: string;
+    reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer';
+    metadata?: Record<string, string>;
+  }): Promise<RefundSummary>;
+  /**
+   * Verifies a webhook's `Stripe-Signature` over the raw request body and returns the event;
+   * throws StripeSignatureVerificationError when it does not match.
+   */
+  verifyWebhook(rawBody: Buffer | string, signature: string): Stripe.Event;
+}
+
+export interface StripeConfig {
+  STRIPE_API_KEY: string;
+  STRIPE_WEBHOOK_SECRET: string;
+  /** e.g. https://api.stripe.com or http://127.0.0.1:12111 */
+  STRIPE_API_BASE: string;
+}
+
+export function createStripeClient(config: StripeConfig): Stripe {
+  const base = new URL(config.STRIPE_API_BASE);
+  const protocol = base.protocol === 'http:' ? 'http' : 'https';
+  return new Stripe(config.STRIPE_API_KEY, {
+    host: base.hostname,
+    port: base.port || (protocol === 'http' ? 80 : 443),
+    protocol,
+    // Network errors are retried by the SDK with the same idempotency key.
+    maxNetworkRetries: 2,
+    timeout: 20_000,
+    appInfo: { name: 'hns-ticketing' },
+  });
+}
+
+const summary = (pi: Stripe.PaymentIntent): PaymentIntentSummary => ({
+  id: pi.id,
+  clientSecret: pi.client_secret ?? '',
+  status: pi.status,
+  amount: pi.amount,
+  currency: pi.currency,
+});
+
+export function createStripeGateway(config: StripeConfig): PaymentsGateway {
+  const stripe = createStripeClient(config);
+  return {
+    async createPaymentIntent(input) {
+      const pi = await stripe.paymentIntents.create(
+        {
+          amount: input.amount,
+          currency: input.currency.toLowerCase(),
+          automatic_payment_methods: { enabled: true },
+          metadata: input.metadata,
+          ...(input.description ? { description: input.description } : {}),
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return summary(pi);
+    },
+    async retrievePaymentIntent(id) {
+      return summary(await stripe.paymentIntents.retrieve(id));
+    },
+    async refund(input) {
+      const refund = await stripe.refunds.create(
+        {
+          payment_intent: input.paymentIntentId,
+          ...(input.amount !== undefined ? { amount: input.amount } : {}),
+          ...(input.reason ? { reason: input.reason } : {}),
+          ...(input.metadata ? { metadata: input.metadata } : {}),
+        },
+        { idempotencyKey: input.idempotencyKey },
+      );
+      return {
+        id: refund.id,
+        status: refund.status ?? 'pending',
+        amount: refund.amount,
+        paymentIntentId:
+          typeof refund.payment_intent === 'string'
+            ? refund.payment_intent
+            : (refund.payment_intent?.id ?? input.paymentIntentId),
+      };
+    },
+    verifyWebhook(rawBody, signature) {
+      return stripe.webhooks.constructEvent(rawBody, signature, config.STRIPE_WEBHOOK_SECRET);
+    },
+  };
+}
+
+const gateways = new WeakMap<StripeConfig, PaymentsGateway>();
+
+/** The gateway for a process's configuration, built once per config object. */
+export function getPaymentsGateway(config: StripeConfig): PaymentsGateway {
+  let gateway = gateways.get(config);
+  if (!gateway) {
+    gateway = createStripeGateway(config);
+    gateways.set(config, gateway);
+  }
+  return gateway;
+}
+
+export type StripeEvent = Stripe.Event;
+export const isStripeSignatureError = (err: unknown): boolean =>
+  err instanceof Stripe.errors.StripeSignatureVerificationError;
