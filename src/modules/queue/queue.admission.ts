@@ -1,0 +1,140 @@
+import { SignJWT, jwtVerify } from 'jose';
+import type { AppDeps } from '../../deps.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import type { QueueStatus } from '../../platform/db/types.generated.ts';
+import { completeEntry, findEntry, findSettings, hasSalesPhase } from './queue.repo.ts';
+import { keys } from './queue.redis.ts';
+
+/**
+ * The waiting room's contract with the purchase flow (cart, checkout, payments).
+ *
+ * A match is *queued* when its waiting room is enabled: its queue_settings row says
+ * enabled, or it has no row and has at least one active sales phase (the default, so an
+ * on-sale is protected unless a match manager turns the waiting room off). For a queued
+ * match the cart must only let a fan buy while `getPurchaseWindow` answers `admitted: true`,
+ * holding seats until `window_expires_at` at the latest; the order completing calls
+ * `markPurchaseCompleted` in its own transaction.
+ */
+
+export type PurchaseWindow =
+  | { queued: false }
+  | {
+      queued: true;
+      admitted: false;
+      /** The live position (1 = next) when WAITING; 0 otherwise. */
+      position: number;
+      /** WAITING, or why the fan is not admitted (no entry, window over, done, left). */
+      status: QueueStatus | 'NOT_IN_QUEUE';
+    }
+  | { queued: true; admitted: true; window_started_at: Date; window_expires_at: Date };
+
+type Deps = Pick<AppDeps, 'db' | 'redis' | 'clock'>;
+
+/** Is the waiting room of this match enabled (see above)? */
+export async function isQueued(db: Executor, matchId: string): Promise<boolean> {
+  const settings = await findSettings(db, matchId);
+  if (settings) return settings.enabled;
+  return hasSalesPhase(db, matchId);
+}
+
+/** Where a fan stands for buying tickets of a match. Reads the database (authoritative). */
+export async function getPurchaseWindow(
+  deps: Deps,
+  userId: string,
+  matchId: string,
+): Promise<PurchaseWindow> {
+  if (!(await isQueued(deps.db, matchId))) return { queued: false };
+  const entry = await findEntry(deps.db, userId, matchId);
+  const now = deps.clock.now();
+  if (!entry) return { queued: true, admitted: false, position: 0, status: 'NOT_IN_QUEUE' };
+  if (entry.status === 'ACTIVE' && entry.window_started_at && entry.window_expires_at) {
+    if (entry.window_expires_at.getTime() > now.getTime()) {
+      return {
+        queued: true,
+        admitted: true,
+        window_started_at: entry.window_started_at,
+        window_expires_at: entry.window_expires_at,
+      };
+    }
+    // Over, even if the expiry sweep has not run yet.
+    return { queued: true, admitted: false, position: 0, status: 'EXPIRED' };
+  }
+  if (entry.status === 'WAITING') {
+    const rank = await deps.redis.zrank(keys.line(matchId), userId);
+    return {
+      queued: true,
+      admitted: false,
+      position: rank === null ? 0 : rank + 1,
+      status: 'WAITING',
+    };
+  }
+  return { queued: true, admitted: false, position: 0, status: entry.status };
+}
+
+/**
+ * Marks the fan's queue entry COMPLETED in the caller's transaction (the order's). Accepts
+ * an ACTIVE entry, and an EXPIRED one whose payment finished after the window closed.
+ * Returns the queue entry id (for orders.queue_entry_id), or null when there is none.
+ */
+export async function markPurchaseCompleted(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  userId: string,
+  matchId: string,
+): Promise<string | null> {
+  return (await completeEntry(trx, userId, matchId, deps.clock.now())) ?? null;
+}
+
+// --- Admission proof ------------------------------------------------------------------
+
+const PROOF_TYPE = 'queue_admission';
+const PROOF_AUDIENCE = 'hns-ticketing-cart';
+
+const proofKey = (deps: Pick<AppDeps, 'config'>) =>
+  new TextEncoder().encode(`queue-admission:${deps.config.JWT_SECRETS[0]}`);
+
+/**
+ * A signed, short-lived proof of admission (HS256 JWT: sub = user, mid = match, exp = end
+ * of the purchase window). Handed to the fan with the ACTIVE status (REST and WebSocket);
+ * the cart may require it (header `X-Queue-Admission`) and check it with
+ * `verifyAdmissionProof` without a database read, then rely on `getPurchaseWindow`.
+ */
+export async function issueAdmissionProof(
+  deps: Pick<AppDeps, 'config'>,
+  userId: string,
+  matchId: string,
+  windowStartedAt: Date,
+  windowExpiresAt: Date,
+): Promise<string> {
+  return new SignJWT({ typ: PROOF_TYPE, mid: matchId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuer(deps.config.JWT_ISSUER)
+    .setAudience(PROOF_AUDIENCE)
+    .setIssuedAt(Math.floor(windowStartedAt.getTime() / 1000))
+    .setExpirationTime(Math.floor(windowExpiresAt.getTime() / 1000))
+    .sign(proofKey(deps));
+}
+
+/** The window the proof grants, or null when it is invalid, expired, or for someone else. */
+export async function verifyAdmissionProof(
+  deps: Pick<AppDeps, 'config' | 'clock'>,
+  token: string,
+  userId: string,
+  matchId: string,
+): Promise<{ window_expires_at: Date } | null> {
+  try {
+    const { payload } = await jwtVerify(token, proofKey(deps), {
+      issuer: deps.config.JWT_ISSUER,
+      audience: PROOF_AUDIENCE,
+      algorithms: ['HS256'],
+      currentDate: deps.clock.now(),
+    });
+    if (payload.typ !== PROOF_TYPE || payload.sub !== userId || payload.mid !== matchId) {
+      return null;
+    }
+    return { window_expires_at: new Date((payload.exp ?? 0) * 1000) };
+  } catch {
+    return null;
+  }
+}

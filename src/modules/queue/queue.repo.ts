@@ -1,0 +1,395 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../platform/db/database.ts';
+import type { MatchStatus, QueueStatus } from '../../platform/db/types.generated.ts';
+
+/** The only SQL of the waiting room: queue_entries, queue_settings, and what it reads of matches. */
+
+export interface QueueEntryRow {
+  id: string;
+  user_id: string;
+  match_id: string;
+  position: number;
+  status: QueueStatus;
+  joined_at: Date;
+  window_started_at: Date | null;
+  window_expires_at: Date | null;
+  last_heartbeat: Date;
+  grace_period_expires_at: Date;
+  is_connected: boolean;
+  completed_at: Date | null;
+}
+
+export interface QueueSettingsRow {
+  match_id: string;
+  enabled: boolean;
+  admission_rate_per_minute: number;
+  max_active_buyers: number;
+  paused: boolean;
+  shuffled_at: Date | null;
+}
+
+export interface PhaseWindow {
+  start_at: Date;
+  end_at: Date;
+}
+
+export interface MatchSaleInfo {
+  id: string;
+  status: MatchStatus;
+  phases: PhaseWindow[];
+  settings: QueueSettingsRow | null;
+}
+
+const entryColumns = [
+  'id',
+  'user_id',
+  'match_id',
+  sql<number>`position`.as('position'),
+  'status',
+  'joined_at',
+  'window_started_at',
+  'window_expires_at',
+  'last_heartbeat',
+  'grace_period_expires_at',
+  'is_connected',
+  'completed_at',
+] as const;
+
+const settingsColumns = [
+  'match_id',
+  'enabled',
+  'admission_rate_per_minute',
+  'max_active_buyers',
+  'paused',
+  'shuffled_at',
+] as const;
+
+/** The match, its active sales phases (by start) and its waiting-room settings, or undefined. */
+export async function findMatchSaleInfo(
+  db: Executor,
+  matchId: string,
+): Promise<MatchSaleInfo | undefined> {
+  const match = await db
+    .selectFrom('matches')
+    .select(['id', 'status'])
+    .where('id', '=', matchId)
+    .executeTakeFirst();
+  if (!match) return undefined;
+  const [phases, settings] = await Promise.all([
+    db
+      .selectFrom('sales_phases')
+      .select(['start_at', 'end_at'])
+      .where('match_id', '=', matchId)
+      .where('is_active', '=', true)
+      .orderBy('start_at')
+      .execute(),
+    findSettings(db, matchId),
+  ]);
+  return { ...match, phases, settings: settings ?? null };
+}
+
+export async function findSettings(
+  db: Executor,
+  matchId: string,
+): Promise<QueueSettingsRow | undefined> {
+  return db
+    .selectFrom('queue_settings')
+    .select(settingsColumns)
+    .where('match_id', '=', matchId)
+    .executeTakeFirst();
+}
+
+/** Creates or changes a match's settings; returns the row after the change. */
+export async function upsertSettings(
+  db: Executor,
+  row: Omit<QueueSettingsRow, 'shuffled_at'> & { updated_by: string | null },
+): Promise<QueueSettingsRow> {
+  return db
+    .insertInto('queue_settings')
+    .values(row)
+    .onConflict((oc) =>
+      oc.column('match_id').doUpdateSet({
+        enabled: row.enabled,
+        admission_rate_per_minute: row.admission_rate_per_minute,
+        max_active_buyers: row.max_active_buyers,
+        paused: row.paused,
+        updated_by: row.updated_by,
+      }),
+    )
+    .returning(settingsColumns)
+    .executeTakeFirstOrThrow();
+}
+
+/** Records the fair-start shuffle, creating the settings row with the defaults if needed. */
+export async function markShuffled(
+  db: Executor,
+  matchId: string,
+  defaults: { admission_rate_per_minute: number; max_active_buyers: number },
+  at: Date,
+): Promise<void> {
+  await db
+    .insertInto('queue_settings')
+    .values({ match_id: matchId, ...defaults, shuffled_at: at })
+    .onConflict((oc) => oc.column('match_id').doUpdateSet({ shuffled_at: at }))
+    .execute();
+}
+
+/** Locks the settings row of a match (serialises admin changes with each other). */
+export async function lockSettings(db: Executor, matchId: string): Promise<void> {
+  await db
+    .selectFrom('queue_settings')
+    .select('match_id')
+    .where('match_id', '=', matchId)
+    .forUpdate()
+    .execute();
+}
+
+/** Does the match have at least one active sales phase? (Default for `enabled`.) */
+export async function hasSalesPhase(db: Executor, matchId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('sales_phases')
+    .select('id')
+    .where('match_id', '=', matchId)
+    .where('is_active', '=', true)
+    .limit(1)
+    .executeTakeFirst();
+  return !!row;
+}
+
+export async function findEntry(
+  db: Executor,
+  userId: string,
+  matchId: string,
+): Promise<QueueEntryRow | undefined> {
+  return db
+    .selectFrom('queue_entries')
+    .select(entryColumns)
+    .where('user_id', '=', userId)
+    .where('match_id', '=', matchId)
+    .executeTakeFirst();
+}
+
+export async function findEntries(
+  db: Executor,
+  matchId: string,
+  userIds: readonly string[],
+): Promise<QueueEntryRow[]> {
+  if (userIds.length === 0) return [];
+  return db
+    .selectFrom('queue_entries')
+    .select(entryColumns)
+    .where('match_id', '=', matchId)
+    .where('user_id', '=', sql<string>`ANY(${sql.val(userIds)}::uuid[])`)
+    .execute();
+}
+
+/**
+ * Writes a fan's place in the line: a new row, or a fresh start for a row that left,
+ * expired, or lost its place (a WAITING row whose Redis place is gone). An ACTIVE or
+ * COMPLETED row is left alone: then nothing is returned and the caller reads it instead.
+ */
+export async function upsertWaitingEntry(
+  db: Executor,
+  entry: {
+    user_id: string;
+    match_id: string;
+    position: number;
+    joined_at: Date;
+    grace_period_expires_at: Date;
+  },
+): Promise<QueueEntryRow | undefined> {
+  const values = {
+    ...entry,
+    status: 'WAITING' as const,
+    last_heartbeat: entry.joined_at,
+    is_connected: true,
+  };
+  return db
+    .insertInto('queue_entries')
+    .values(values)
+    .onConflict((oc) =>
+      oc
+        .columns(['user_id', 'match_id'])
+        .doUpdateSet({
+          position: entry.position,
+          status: 'WAITING',
+          joined_at: entry.joined_at,
+          window_started_at: null,
+          window_expires_at: null,
+          last_heartbeat: entry.joined_at,
+          grace_period_expires_at: entry.grace_period_expires_at,
+          is_connected: true,
+          completed_at: null,
+        })
+        .where('queue_entries.status', 'not in', ['ACTIVE', 'COMPLETED']),
+    )
+    .returning(entryColumns)
+    .executeTakeFirst();
+}
+
+export async function touchEntry(
+  db: Executor,
+  userId: string,
+  matchId: string,
+  at: Date,
+  graceExpiresAt: Date,
+  connected: boolean,
+): Promise<void> {
+  await db
+    .updateTable('queue_entries')
+    .set({ last_heartbeat: at, grace_period_expires_at: graceExpiresAt, is_connected: connected })
+    .where('user_id', '=', userId)
+    .where('match_id', '=', matchId)
+    .where('status', 'in', ['WAITING', 'ACTIVE'])
+    .execute();
+}
+
+export async function setConnected(
+  db: Executor,
+  userId: string,
+  matchId: string,
+  connected: boolean,
+): Promise<void> {
+  await db
+    .updateTable('queue_entries')
+    .set({ is_connected: connected })
+    .where('user_id', '=', userId)
+    .where('match_id', '=', matchId)
+    .where('status', 'in', ['WAITING', 'ACTIVE'])
+    .execute();
+}
+
+/** A fan leaves (or loses their place): WAITING or ACTIVE becomes LEFT. */
+export async function markLeft(
+  db: Executor,
+  matchId: string,
+  userIds: readonly string[],
+  from: readonly QueueStatus[] = ['WAITING', 'ACTIVE'],
+): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const rows = await db
+    .updateTable('queue_entries')
+    .set({ status: 'LEFT', is_connected: false })
+    .where('match_id', '=', matchId)
+    .where('user_id', '=', sql<string>`ANY(${sql.val(userIds)}::uuid[])`)
+    .where('status', 'in', from)
+    .returning('user_id')
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
+/** Opens the purchase window of these WAITING fans; returns who was admitted. */
+export async function activateEntries(
+  db: Executor,
+  matchId: string,
+  userIds: readonly string[],
+  startedAt: Date,
+  expiresAt: Date,
+): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const rows = await db
+    .updateTable('queue_entries')
+    .set({ status: 'ACTIVE', window_started_at: startedAt, window_expires_at: expiresAt })
+    .where('match_id', '=', matchId)
+    .where('user_id', '=', sql<string>`ANY(${sql.val(userIds)}::uuid[])`)
+    .where('status', '=', 'WAITING')
+    .returning('user_id')
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
+/** Ends every purchase window of the match that is over; returns whose. */
+export async function expireWindows(db: Executor, matchId: string, now: Date): Promise<string[]> {
+  const rows = await db
+    .updateTable('queue_entries')
+    .set({ status: 'EXPIRED', is_connected: false })
+    .where('match_id', '=', matchId)
+    .where('status', '=', 'ACTIVE')
+    .where('window_expires_at', '<=', now)
+    .returning('user_id')
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
+/** Marks a purchase done (in the cart's transaction); returns the entry id, if any. */
+export async function completeEntry(
+  db: Executor,
+  userId: string,
+  matchId: string,
+  at: Date,
+): Promise<string | undefined> {
+  const row = await db
+    .updateTable('queue_entries')
+    .set({ status: 'COMPLETED', completed_at: at })
+    .where('user_id', '=', userId)
+    .where('match_id', '=', matchId)
+    .where('status', 'in', ['ACTIVE', 'EXPIRED'])
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id;
+}
+
+export async function countActive(db: Executor, matchId: string, now: Date): Promise<number> {
+  const row = await db
+    .selectFrom('queue_entries')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('match_id', '=', matchId)
+    .where('status', '=', 'ACTIVE')
+    .where('window_expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function countByStatus(
+  db: Executor,
+  matchId: string,
+): Promise<Record<QueueStatus, number>> {
+  const rows = await db
+    .selectFrom('queue_entries')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('match_id', '=', matchId)
+    .groupBy('status')
+    .execute();
+  const counts: Record<QueueStatus, number> = {
+    WAITING: 0,
+    ACTIVE: 0,
+    EXPIRED: 0,
+    COMPLETED: 0,
+    LEFT: 0,
+  };
+  for (const r of rows) counts[r.status] = Number(r.n);
+  return counts;
+}
+
+/** Writes new line numbers after the fair-start shuffle (only for entries still WAITING). */
+export async function reassignPositions(
+  db: Executor,
+  matchId: string,
+  userIds: readonly string[],
+  positions: readonly number[],
+): Promise<void> {
+  if (userIds.length === 0) return;
+  await sql`
+    UPDATE queue_entries AS q SET position = v.position
+    FROM unnest(${sql.val(userIds)}::uuid[], ${sql.val(positions)}::bigint[]) AS v(user_id, position)
+    WHERE q.match_id = ${matchId} AND q.user_id = v.user_id AND q.status = 'WAITING'`.execute(db);
+}
+
+/**
+ * Matches the admission worker looks after: on sale now or within the pre-queue window
+ * (PUBLISHED/ACTIVE with a phase around now), plus any with a purchase window still open.
+ */
+export async function matchesToTend(
+  db: Executor,
+  now: Date,
+  preQueueMs: number,
+): Promise<string[]> {
+  const horizon = new Date(now.getTime() + preQueueMs);
+  const rows = await sql<{ match_id: string }>`
+    SELECT DISTINCT p.match_id FROM sales_phases p JOIN matches m ON m.id = p.match_id
+    WHERE p.is_active AND p.start_at <= ${horizon} AND p.end_at > ${now}
+      AND m.status IN ('PUBLISHED', 'ACTIVE')
+    UNION
+    SELECT DISTINCT match_id FROM queue_entries WHERE status = 'ACTIVE'`.execute(db);
+  return rows.rows.map((r) => r.match_id);
+}
