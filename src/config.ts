@@ -126,6 +126,13 @@ export const configSchema = z
       .default('pgboss'),
     WORKER_CONCURRENCY: positiveInt.default(4),
 
+    // Waiting room (queue module): defaults for a match without its own settings, how long
+    // before a sale the line opens, and how often the admission worker runs a round.
+    QUEUE_ADMISSION_RATE_PER_MINUTE: positiveInt.default(600),
+    QUEUE_MAX_ACTIVE_BUYERS: positiveInt.default(3_000),
+    QUEUE_PRE_QUEUE_MINUTES: z.coerce.number().int().min(0).default(30),
+    QUEUE_TICK_MS: z.coerce.number().int().min(200).default(2_000),
+
     // Email (notifications): SMTP (Mailgun's SMTP in production; `npm start` runs maildev
     // in development when unset), Mailgun webhooks, retry policy.
     SMTP_URL: z.url().optional(),
