@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  startStripeServer,
+  type StripeTestServer,
+} from '../../../../test/harness/servers/stripe.ts';
+import { createStripeGateway, isStripeSignatureError, type PaymentsGateway } from './stripe.ts';
+
+let server: StripeTestServer;
+let gateway: PaymentsGateway;
+
+beforeAll(async () => {
+  server = await startStripeServer();
+  gateway = createStripeGateway({
+    STRIPE_API_KEY: server.apiKey,
+    STRIPE_WEBHOOK_SECRET: server.webhookSecret,
+    STRIPE_API_BASE: server.url,
+  });
+});
+afterAll(() => server.close());
+
+describe('Stripe adapter (real SDK against the local server)', () => {
+  it('creates a PaymentIntent once per idempotency key and retrieves it', async () => {
+    const input = {
+      amount: 4240,
+      currency: 'EUR',
+      idempotencyKey: 'order-1',
+      metadata: { order_id: '1' },
+    };
+    const first = await gateway.createPaymentIntent(input);
+    const again = await gateway.createPaymentIntent(input);
+    expect(again.id).toBe(first.id);
+    expect(first).toMatchObject({
+      amount: 4240,
+      currency: 'eur',
+      status: 'requires_payment_method',
+    });
+    expect(first.clientSecret).toMatch(new RegExp(`^${first.id}_secret_`));
+    expect(server.paymentIntents.get(first.id)?.metadata).toEqual({ order_id: '1' });
+    expect(server.requests.filter((r) => r.idempotencyKey === 'order-1')).toHaveLength(2);
+    expect((await gateway.retrievePaymentIntent(first.id)).id).toBe(first.id);
+  });
+
+  it('retries a 500 with the same idempotency key', async () => {
+    server.failNext('/v1/payment_intents', 1);
+    const pi = await gateway.createPaymentIntent({
+      amount: 1000,
+      currency: 'eur',
+      idempotencyKey: 'order-2',
+      metadata: {},
+    });
+    expect(pi.amount).toBe(1000);
+    expect(server.requests.filter((r) => r.idempotencyKey === 'order-2')).toHaveLength(2);
+  });
+
+  it('refunds a succeeded payment once per idempotency key', async () => {
+    const pi = await gateway.createPaymentIntent({
+      amount: 2000,
+      currency: 'eur',
+      idempotencyKey: 'order-3',
+      metadata: {},
+    });
+    server.succeed(pi.id);
+    const refund = await gateway.refund({ paymentIntentId: pi.id, idempotencyKey: 'refund-3' });
+    const replay = await gateway.refund({ paymentIntentId: pi.id, idempotencyKey: 'refund-3' });
+    expect(replay.id).toBe(refund.id);
+    expect(refund).toMatchObject({ amount: 2000, status: 'succeeded', paymentIntentId: pi.id });
+    expect(server.refunds).toHaveLength(1);
+  });
+
+  it('verifies webhook signatures over the raw body', async () => {
+    const pi = await gateway.createPaymentIntent({
+      amount: 900,
+      currency: 'eur',
+      idempotencyKey: 'order-4',
+      metadata: {},
+    });
+    const { payload, headers } = server.sign(server.succeed(pi.id));
+    const event = gateway.verifyWebhook(payload, headers['stripe-signature']!);
+    expect(event.type).toBe('payment_intent.succeeded');
+    const tampered = payload.replace('"amount": 900', '"amount": 1');
+    let caught: unknown;
+    try {
+      gateway.verifyWebhook(tampered, headers['stripe-signature']!);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isStripeSignatureError(caught)).toBe(true);
+    const wrongSecret = server.sign(server.event('payment_intent.succeeded', pi.id), {
+      secret: 'whsec_other',
+    });
+    expect(() =>
+      gateway.verifyWebhook(wrongSecret.payload, wrongSecret.headers['stripe-signature']!),
+    ).toThrow();
+  });
+});

@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+
+/**
+ * A local HTTP server speaking the part of Stripe's REST API the service uses, so tests run
+ * the real `stripe` SDK end to end: form-encoded POST /v1/payment_intents and /v1/refunds,
+ * GET /v1/payment_intents/:id, bearer authentication, Stripe-style errors and
+ * Idempotency-Key replay (same key → same response; same key, other parameters → 400).
+ * Webhooks are signed with the SDK's own `webhooks.generateTestHeaderString`.
+ */
+export interface FakePaymentIntent {
+  id: string;
+  object: 'payment_intent';
+  amount: number;
+  amount_received: number;
+  currency: string;
+  status: string;
+  client_secret: string;
+  metadata: Record<string, string>;
+  description: string | null;
+  latest_charge: string | null;
+  created: number;
+  livemode: false;
+  last_payment_error: { code: string; message: string } | null;
+}
+
+export interface FakeRefund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  payment_intent: string;
+  status: 'succeeded';
+  reason: string | null;
+  metadata: Record<string, string>;
+  created: number;
+}
+
+export interface StripeTestServer {
+  /** e.g. http://127.0.0.1:43210: the STRIPE_API_BASE for the app. */
+  url: string;
+  apiKey: string;
+  webhookSecret: string;
+  paymentIntents: Map<string, FakePaymentIntent>;
+  refunds: FakeRefund[];
+  /** Requests received (method, path, idempotency key), for assertions. */
+  requests: Array<{ method: string; path: string; idempotencyKey?: string }>;
+  /** Answer the next `count` requests to `path` with HTTP 500 (network-ish failures). */
+  failNext(path: string, count?: number): void;
+  /** Settles a PaymentIntent as the card network would, returning the matching event. */
+  succeed(paymentIntentId: string): Stripe.Event;
+  fail(paymentIntentId: string, message?: string): Stripe.Event;
+  /** An event with a fresh id for the PaymentIntent's current state. */
+  event(type: string, paymentIntentId: string): Stripe.Event;
+  /** The raw body and Stripe-Signature header of a webhook delivery of `event`. */
+  sign(
+    event: Stripe.Event,
+    options?: { secret?: string; timestamp?: number },
+  ): {
+    payload: string;
+    headers: Record<string, string>;
+  };
+  close(): Promise<void>;
+}
+
+const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+
+/** Stripe's form encoding: `metadata[order_id]=1&automatic_payment_methods[enabled]=true`. */
+function parseForm(body: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    const path = key.replace(/\]/g, '').split('[');
+    let node = out as Record<string, unknown>;
+    path.slice(0, -1).forEach((part) => {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    });
+    node[path.at(-1)!] = value;
+  }
+  return out;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export async function startStripeServer(
+  options: { apiKey?: string; webhookSecret?: string } = {},
+): Promise<StripeTestServer> {
+  const apiKey = options.apiKey ?? 'sk_test_local_server';
+  const webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(16).toString('hex')}`;
+  const paymentIntents = new Map<string, FakePaymentIntent>();
+  const refunds: FakeRefund[] = [];
+  const requests: StripeTestServer['requests'] = [];
+  const idempotent = new Map<string, { params: string; status: number; body: unknown }>();
+  const failures = new Map<string, number>();
+  const now = () => Math.floor(Date.now() / 1000);
+
+  const send = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req') });
+    res.end(JSON.stringify(body));
+  };
+  const error = (status: number, type: string, message: string, extra: object = {}) => ({
+    status,
+    body: { error: { type, message, ...extra } },
+  });
+
+  function handle(method: string, path: string, params: Record<string, unknown>) {
+    if (method === 'POST' && path === '/v1/payment_intents') {
+      const amount = Number(params.amount);
+      if (!Number.isInteger(amount) || amount < 50) {
+        return error(400, 'invalid_request_error', 'Amount must be at least 50 cents', {
+          param: 'amount',
+        });
+      }
+      const pi: FakePaymentIntent = {
+        id: id('pi'),
+        object: 'payment_intent',
+        amount,
+        amount_received: 0,
+        currency: String(params.currency ?? 'eur'),
+        status: 'requires_payment_method',
+        client_secret: '',
+        metadata: (params.metadata as Record<string, string>) ?? {},
+        description: (params.description as string) ?? null,
+        latest_charge: null,
+        created: now(),
+        livemode: false,
+        last_payment_error: null,
+      };
+      pi.client_secret = `${pi.id}_secret_${randomBytes(12).toString('hex')}`;
+      paymentIntents.set(pi.id, pi);
+      return { status: 200, body: pi };
+    }
+    const piMatch = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)$/.exec(path);
+    if (method === 'GET' && piMatch) {
+      const pi = paymentIntents.get(piMatch[1]!);
+      return pi
+        ? { status: 200, body: pi }
+        : error(404, 'invalid_request_error', `No such payment_intent: '${piMatch[1]}'`, {
+            code: 'resource_missing',
+          });
+    }
+    if (method === 'POST' && path === '/v1/refunds') {
+      const pi = paymentIntents.get(String(params.payment_intent));
+      if (!pi) {
+        return error(404, 'invalid_request_error', 'No such payment_intent', {
+          code: 'resource_missing',
+        });
+      }
+      if (pi.status !== 'succeeded') {
+        return error(400, 'invalid_request_error', 'PaymentIntent has not succeeded', {
+          code: 'charge_not_refundable',
+        });
+      }
+      const already = refunds
+        .filter((r) => r.payment_intent === pi.id)
+        .reduce((a, r) => a + r.amount, 0);
+      const amount = params.amount !== undefined ? Number(params.amount) : pi.amount - already;
+      if (amount <= 0 || already + amount > pi.amount) {
+        return error(400, 'invalid_request_error', 'Charge has already been refunded', {
+          code: 'charge_already_refunded',
+        });
+      }
+      const refund: FakeRefund = {
+        id: id('re'),
+        object: 'refund',
+        amount,
+        payment_intent: pi.id,
+        status: 'succeeded',
+        reason: (params.reason as string) ?? null,
+        metadata: (params.metadata as Record<string, string>) ?? {},
+        created: now(),
+      };
+      refunds.push(refund);
+      return { status: 200, body: refund };
+    }
+    return error(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path})`);
+  }
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const raw = await readBody(req);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const method = req.method ?? 'GET';
+      const key = req.headers['idempotency-key'] as string | undefined;
+      requests.push({ method, path: url.pathname, idempotencyKey: key });
+      if (req.headers.authorization !== `Bearer ${apiKey}`) {
+        const e = error(401, 'invalid_request_error', 'Invalid API Key provided');
+        return send(res, e.status, e.body);
+      }
+      const pending = failures.get(url.pathname) ?? 0;
+      if (pending > 0) {
+        failures.set(url.pathname, pending - 1);
+        const e = error(500, 'api_error', 'Something went wrong on Stripe’s end.');
+        return send(res, e.status, e.body);
+      }
+      const params = method === 'GET' ? Object.fromEntries(url.searchParams) : parseForm(raw);
+      if (method === 'POST' && key) {
+        const cacheKey = `${url.pathname} ${key}`;
+        const seen = idempotent.get(cacheKey);
+        if (seen) {
+          if (seen.params !== raw) {
+            const e = error(
+              400,
+              'idempotency_error',
+              'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+            );
+            return send(res, e.status, e.body);
+          }
+          res.setHeader('idempotent-replayed', 'true');
+          return send(res, seen.status, seen.body);
+        }
+        const result = handle(method, url.pathname, params);
+        // Stripe does not store 5xx results; everything else is replayed.
+        idempotent.set(cacheKey, { params: raw, ...result });
+        return send(res, result.status, result.body);
+      }
+      const result = handle(method, url.pathname, params);
+      return send(res, result.status, result.body);
+    })().catch((err: unknown) => {
+      res.writeHead(500);
+      res.end(String(err));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const stripe = new Stripe(apiKey);
+
+  const event = (type: string, paymentIntentId: string): Stripe.Event => {
+    const pi = paymentIntents.get(paymentIntentId);
+    if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
+    return {
+      id: id('evt'),
+      object: 'event',
+      api_version: '2025-01-01',
+      created: now(),
+      type,
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object: structuredClone(pi) },
+    } as unknown as Stripe.Event;
+  };
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    apiKey,
+    webhookSecret,
+    paymentIntents,
+    refunds,
+    requests,
+    failNext(path, count = 1) {
+      failures.set(path, count);
+    },
+    succeed(paymentIntentId) {
+      const pi = paymentIntents.get(paymentIntentId);
+      if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
+      pi.status = 'succeeded';
+      pi.amount_received = pi.amount;
+      pi.latest_charge = id('ch');
+      pi.last_payment_error = null;
+      return event('payment_intent.succeeded', paymentIntentId);
+    },
+    fail(paymentIntentId, message = 'Your card was declined.') {
+      const pi = paymentIntents.get(paymentIntentId);
+      if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
+      pi.status = 'requires_payment_method';
+      pi.last_payment_error = { code: 'card_declined', message };
+      return event('payment_intent.payment_failed', paymentIntentId);
+    },
+    event,
+    sign(evt, opts = {}) {
+      const payload = JSON.stringify(evt, null, 2);
+      const header = stripe.webhooks.generateTestHeaderString({
+        payload,
+        secret: opts.secret ?? webhookSecret,
+        ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+      });
+      return {
+        payload,
+        headers: { 'stripe-signature': header, 'content-type': 'application/json' },
+      };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
