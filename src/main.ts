@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { jobDefinitions, seeds } from './modules/index.ts';
+import { runAuditInvariants } from './modules/integrity/integrity.cli.ts';
 import { closeGracefully } from './platform/http/shutdown.ts';
 import { createLogger, type Logger } from './platform/logging.ts';
 import { createRuntime, type Runtime } from './platform/runtime/runtime.ts';
@@ -18,7 +18,8 @@ commands:
   serve     HTTP API only
   worker    background jobs only
   migrate   apply database migrations and create job queues
-  seed      load reference data (idempotent)`;
+  seed      load reference data (idempotent)
+  audit-invariants --match <id>   check a sale's invariants (exit 1 on violation)`;
 
 type Command = (config: Config, logger: Logger, args: string[]) => Promise<void>;
 
@@ -59,6 +60,10 @@ const commands: Record<string, Command> = {
   worker: (config, logger) => runWorker(config, logger),
   migrate: (config, logger) => once(config, logger, async () => logger.info('migrations applied')),
   seed: (config, logger) => once(config, logger, (rt) => runSeeds(seeds, rt.deps)),
+  'audit-invariants': (config, logger, args) =>
+    once(config, logger, async (rt) => {
+      process.exitCode = await runAuditInvariants(rt.deps, args);
+    }),
 };
 
 function onShutdown(logger: Logger, config: Config, close: () => Promise<void>): void {
@@ -85,8 +90,8 @@ function onShutdown(logger: Logger, config: Config, close: () => Promise<void>):
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
-  const [name = 'start', ...rest] = positionals;
+  // The first word is the command; everything after it belongs to the command.
+  const [name = 'start', ...rest] = argv;
   const command = commands[name];
   if (!command) {
     console.error(USAGE);
