@@ -56,6 +56,23 @@ export const problemCatalogue = {
   IDENTITY_DOCUMENT_REQUIRED: { status: 422, title: 'An identity document is required' },
   AGE_REQUIREMENT_NOT_MET: { status: 422, title: 'The age requirement is not met' },
   SAVED_PROFILE_LIMIT_REACHED: { status: 400, title: 'The saved profile limit is reached' },
+  // sales, payments, tickets, blacklist (E4, E8, E9, E11)
+  MATCH_NOT_ON_SALE: { status: 409, title: 'Tickets for this match are not on sale' },
+  QUEUE_ADMISSION_REQUIRED: { status: 403, title: 'Wait for your turn in the queue' },
+  SEATS_INSUFFICIENT: { status: 409, title: 'Not enough seats are available in this zone' },
+  PURCHASE_LIMIT_EXCEEDED: { status: 409, title: 'The per-match ticket limit would be exceeded' },
+  CART_EXPIRED: { status: 409, title: 'The cart has expired and its seats were released' },
+  HOLDER_LOCKED: { status: 400, title: 'The first ticket holder is the buyer and cannot change' },
+  HOLDERS_MISMATCH: { status: 400, title: 'One ticket holder is needed for every seat' },
+  BLACKLISTED: { status: 403, title: 'A ticket holder may not attend football matches' },
+  BLACKLIST_ENTRY_EXISTS: { status: 409, title: 'The OIB is already on the blacklist' },
+  ORDER_NOT_PAYABLE: { status: 409, title: 'The order cannot be paid in its current state' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    title: 'The Idempotency-Key was used for a different request',
+  },
+  PAYMENT_PROVIDER_ERROR: { status: 502, title: 'The payment provider did not answer' },
+  WEBHOOK_SIGNATURE_INVALID: { status: 400, title: 'The webhook signature is not valid' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalogue;
