@@ -29,14 +29,16 @@ export const REDACT_PATHS = [
   ...SENSITIVE_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
 ];
 
-export function createLogger(level: string, options: { pretty?: boolean } = {}): Logger {
-  return pino({
-    level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    base: { app: 'hns-ticketing' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    ...(options.pretty ? {} : {}),
-  });
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { app: 'hns-ticketing' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
 }
 
 export type { Logger };
