@@ -73,6 +73,10 @@ export const problemCatalogue = {
   },
   PAYMENT_PROVIDER_ERROR: { status: 502, title: 'The payment provider did not answer' },
   WEBHOOK_SIGNATURE_INVALID: { status: 400, title: 'The webhook signature is not valid' },
+  // waiting room (E5)
+  MATCH_NOT_FOUND: { status: 404, title: 'The match was not found' },
+  QUEUE_NOT_OPEN: { status: 409, title: 'The waiting room of this match is not open' },
+  QUEUE_ENTRY_NOT_FOUND: { status: 404, title: 'You are not in the waiting room of this match' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalogue;
