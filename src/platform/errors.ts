@@ -39,6 +39,10 @@ export const problemCatalogue = {
   SEATS_ALREADY_GENERATED: { status: 409, title: 'Seats have already been generated' },
   SEATS_HAVE_TICKETS: { status: 409, title: 'Seats of the sector are sold or on sale' },
   SEATS_IN_USE: { status: 409, title: 'Seats of the sector are in a match inventory' },
+  // inventory (E3-F1–F5)
+  INVALID_SEAT_TRANSITION: { status: 400, title: 'The seat cannot move to that status' },
+  SEAT_HELD: { status: 409, title: 'The seat is held by a quota, petrol or order hold' },
+  SEAT_VERSION_CONFLICT: { status: 409, title: 'The seat was changed by someone else' },
   // identity (E1)
   SSO_TOKEN_INVALID: { status: 401, title: 'The Drupal token is invalid or expired' },
   SSO_UNAVAILABLE: { status: 503, title: 'The Drupal login service is unavailable' },
