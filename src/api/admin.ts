@@ -1,7 +1,11 @@
 /** Staff tools: match managers, support, finance. Mounted under /admin. */
 import type { AppDeps } from '../deps.ts';
 import { blacklistAdminRoutes } from '../modules/blacklist/blacklist.routes.ts';
+import { inventoryAdminRoutes } from '../modules/inventory/inventory.routes.ts';
 import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
+import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
+import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
+import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
 import { surface } from './surface.ts';
 
-export const adminApi = (deps: AppDeps) => surface(deps, 'admin', [blacklistAdminRoutes, matchAdminRoutes]);
+export const adminApi = (deps: AppDeps) => surface(deps, 'admin', [venueAdminRoutes, notificationAdminRoutes, blacklistAdminRoutes, matchAdminRoutes, inventoryAdminRoutes]);
