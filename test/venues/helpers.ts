@@ -19,7 +19,7 @@ export async function api(
     token,
     ...(payload === undefined ? {} : { payload: payload as object }),
   });
-  return { status: res.statusCode, body: res.body ? res.json() : null };
+  return { status: res.statusCode, headers: res.headers, body: res.body ? res.json() : null };
 }
 
 let counter = 0;
