@@ -1,0 +1,175 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../platform/db/database.ts';
+import type { HoldKind } from '../../platform/db/types.generated.ts';
+
+/**
+ * Seat claims (E4-F3), each ONE statement (architecture invariants 1–3). A seat is claimable
+ * when it is AVAILABLE or its hold has expired (RESERVED with held_until < now); the claim
+ * re-checks that under the row lock (`FOR UPDATE SKIP LOCKED` re-evaluates the condition on
+ * the newest row version), so two claimers can never both take a seat, and nobody waits
+ * for anybody: seats being claimed right now are skipped.
+ */
+
+export interface ClaimedSeat {
+  id: string;
+  seat_id: string;
+  row_index: number;
+  col_index: number;
+  snake_order: number;
+}
+
+export interface ClaimTarget {
+  matchSectorId: string;
+  quantity: number;
+  holdKind: HoldKind;
+  holdOwnerId: string;
+  heldUntil: Date;
+  now: Date;
+  actorId: string | null;
+}
+
+export interface ClaimResult {
+  claimed: ClaimedSeat[];
+  /** Claimable seats the statement's snapshot saw in the sector (locked or not). */
+  free: number;
+  /** Adjacent runs of `quantity` seats it saw (0: adjacency is impossible right now). */
+  runs: number;
+}
+
+/** How many alternative runs one statement tries to lock before giving up for a retry. */
+const RUN_CANDIDATES = 6;
+
+/** The claimable condition on an inventory alias, as of `now`. */
+const claimable = (alias: string, now: Date) =>
+  sql`(${sql.ref(`${alias}.status`)} = 'AVAILABLE' OR (${sql.ref(`${alias}.status`)} = 'RESERVED' AND ${sql.ref(`${alias}.held_until`)} < ${now}))`;
+
+/**
+ * Claims the first run of `quantity` adjacent claimable seats (same row_index, consecutive
+ * col_index, so no gap and no aisle) in snake order. Runs are ranked by: does the run leave
+ * a single orphan seat in its block of free seats (those last), then by the snake position
+ * of the run's first seat. The best RUN_CANDIDATES runs are locked with SKIP LOCKED and the
+ * best run whose seats were ALL locked and still claimable is taken; runs touched by a
+ * concurrent claimer are passed over. `claimed` is empty when no candidate could be taken
+ * (the caller retries with a fresh snapshot) or when no run exists (`runs` = 0).
+ */
+export async function claimAdjacentRun(db: Executor, t: ClaimTarget): Promise<ClaimResult> {
+  const { rows } = await sql<{ free: number; runs: number; claimed: ClaimedSeat[] }>`
+    WITH free AS (
+      SELECT f.id, f.row_index, f.col_index, f.snake_order,
+             f.col_index - row_number() OVER (PARTITION BY f.row_index ORDER BY f.col_index) AS block
+        FROM match_seat_inventory f
+       WHERE f.match_sector_id = ${t.matchSectorId} AND ${claimable('f', t.now)}
+    ),
+    blocks AS (
+      SELECT free.*,
+             min(col_index) OVER b AS block_lo,
+             max(col_index) OVER b AS block_hi
+        FROM free
+      WINDOW b AS (PARTITION BY row_index, block)
+    ),
+    windows AS (
+      SELECT row_index, col_index AS start_col, block_lo, block_hi,
+             count(*) OVER w AS len,
+             min(snake_order) OVER w AS snake_key
+        FROM blocks
+      WINDOW w AS (PARTITION BY row_index, block ORDER BY col_index
+                   ROWS BETWEEN CURRENT ROW AND ${sql.lit(t.quantity - 1)} FOLLOWING)
+    ),
+    runs AS (
+      SELECT row_index, start_col,
+             row_number() OVER (
+               ORDER BY (start_col - block_lo = 1 OR block_hi - (start_col + ${t.quantity} - 1) = 1),
+                        snake_key
+             ) AS rank
+        FROM windows
+       WHERE len = ${t.quantity}
+    ),
+    candidates AS (
+      SELECT r.rank, f.id
+        FROM runs r
+        JOIN free f ON f.row_index = r.row_index
+                   AND f.col_index BETWEEN r.start_col AND r.start_col + ${t.quantity} - 1
+       WHERE r.rank <= ${RUN_CANDIDATES}
+    ),
+    locked AS (
+      SELECT m.id
+        FROM match_seat_inventory m
+       WHERE m.id = ANY (ARRAY(SELECT id FROM candidates))
+         AND m.match_sector_id = ${t.matchSectorId}
+         AND ${claimable('m', t.now)}
+         FOR UPDATE SKIP LOCKED
+    ),
+    chosen AS (
+      SELECT c.id FROM candidates c
+       WHERE c.rank = (
+         SELECT c2.rank FROM candidates c2 LEFT JOIN locked l ON l.id = c2.id
+          GROUP BY c2.rank HAVING count(l.id) = ${t.quantity}
+          ORDER BY c2.rank LIMIT 1)
+    ),
+    claimed AS (
+      UPDATE match_seat_inventory m
+         SET status = 'RESERVED', hold_kind = ${t.holdKind}, hold_owner_id = ${t.holdOwnerId},
+             held_until = ${t.heldUntil}, last_modified_at = ${t.now},
+             last_modified_by = ${t.actorId}, version = m.version + 1
+        FROM chosen
+       WHERE m.id = chosen.id
+      RETURNING m.id, m.seat_id, m.row_index, m.col_index, m.snake_order
+    )
+    SELECT (SELECT count(*) FROM free)::int AS free,
+           (SELECT count(*) FROM runs)::int AS runs,
+           COALESCE((SELECT json_agg(claimed ORDER BY snake_order) FROM claimed), '[]'::json) AS claimed
+  `.execute(db);
+  return rows[0]!;
+}
+
+/**
+ * Fallback when no adjacent run exists: the first `quantity` claimable seats in snake order
+ * (so the seats stay as close as the sector allows), all or nothing.
+ */
+export async function claimSeparated(db: Executor, t: ClaimTarget): Promise<ClaimResult> {
+  const { rows } = await sql<{ free: number; claimed: ClaimedSeat[] }>`
+    WITH locked AS (
+      SELECT m.id
+        FROM match_seat_inventory m
+       WHERE m.match_sector_id = ${t.matchSectorId} AND ${claimable('m', t.now)}
+       ORDER BY m.snake_order
+       LIMIT ${t.quantity}
+         FOR UPDATE SKIP LOCKED
+    ),
+    complete AS (SELECT count(*) = ${t.quantity} AS ok FROM locked),
+    claimed AS (
+      UPDATE match_seat_inventory m
+         SET status = 'RESERVED', hold_kind = ${t.holdKind}, hold_owner_id = ${t.holdOwnerId},
+             held_until = ${t.heldUntil}, last_modified_at = ${t.now},
+             last_modified_by = ${t.actorId}, version = m.version + 1
+        FROM locked, complete
+       WHERE m.id = locked.id AND complete.ok
+      RETURNING m.id, m.seat_id, m.row_index, m.col_index, m.snake_order
+    )
+    SELECT (SELECT count(*) FROM match_seat_inventory f
+             WHERE f.match_sector_id = ${t.matchSectorId} AND ${claimable('f', t.now)})::int AS free,
+           COALESCE((SELECT json_agg(claimed ORDER BY snake_order) FROM claimed), '[]'::json) AS claimed
+  `.execute(db);
+  return { ...rows[0]!, runs: 0 };
+}
+
+/** Claimable seats per match sector of a match (zone availability, E4-F2). */
+export async function countClaimableBySector(
+  db: Executor,
+  matchId: string,
+  now: Date,
+): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('match_seat_inventory')
+    .select(['match_sector_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('match_id', '=', matchId)
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'AVAILABLE'),
+        eb.and([eb('status', '=', 'RESERVED'), eb('held_until', '<', now)]),
+      ]),
+    )
+    .groupBy('match_sector_id')
+    .execute();
+  return new Map(rows.map((r) => [r.match_sector_id, Number(r.n)]));
+}
