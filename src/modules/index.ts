@@ -2,6 +2,7 @@ import type { AppDeps } from '../deps.ts';
 import type { JobDefinition } from '../platform/jobs.ts';
 import type { Seed } from '../platform/seeds.ts';
 import { auditJobs } from './audit/audit.jobs.ts';
+import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
 
 /**
@@ -14,4 +15,4 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
   return [...auditJobs(deps), ...notificationJobs(deps)];
 }
 
-export const seeds: Seed[] = [];
+export const seeds: Seed[] = [emailTemplatesSeed];

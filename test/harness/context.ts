@@ -11,6 +11,7 @@ import { createDatabase as openDatabase } from '../../src/platform/db/database.t
 import { createJobQueue, type JobDefinition, type JobQueue } from '../../src/platform/jobs.ts';
 import { createLogger } from '../../src/platform/logging.ts';
 import { createRedis } from '../../src/platform/redis.ts';
+import { runSeeds, type Seed } from '../../src/platform/seeds.ts';
 import {
   TEST_DB_PREFIX,
   createDatabase,
@@ -46,6 +47,8 @@ export interface TestContext {
 export interface TestContextOptions {
   /** Environment overrides (strings, as in process.env). */
   env?: Record<string, string>;
+  /** Reference data to load into this file's database first (e.g. the email templates). */
+  seeds?: Seed[];
 }
 
 /**
@@ -99,6 +102,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     logger,
     tokens,
   };
+  if (options.seeds) await runSeeds(options.seeds, deps);
 
   const apps: FastifyInstance[] = [];
   const workers: JobQueue[] = [];

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { maskPii } from './pii.ts';
 
 /**
  * Audit trail (spec "Audit Logging Infrastructure"): every audited change calls
@@ -9,7 +11,7 @@ import type { Executor } from '../../platform/db/database.ts';
  */
 export const AUDIT_QUEUE = 'audit.ship';
 
-/** The 13 audit domains of the spec; each becomes a Loki label value. */
+/** The audit domains of the spec; each becomes a Loki label value. */
 export const AUDIT_DOMAINS = [
   'auth',
   'profile',
@@ -44,13 +46,30 @@ export interface AuditEvent {
   context?: Record<string, unknown>;
 }
 
+/** What the outbox holds and Loki receives: the masked event, its id and its time. */
+export interface RecordedAuditEvent extends AuditEvent {
+  /** Unique per event; a line re-sent after a retry carries the same id (dedupe key). */
+  event_id: string;
+  occurred_at: string;
+}
+
+/**
+ * Writes the audit event to the outbox in the caller's transaction. OIB values are masked
+ * and passport numbers dropped here (maskPii), before anything is stored.
+ */
 export async function recordAudit(
   deps: Pick<AppDeps, 'jobs' | 'clock'>,
   trx: Executor,
   event: AuditEvent,
-) {
-  await deps.jobs.enqueue(trx, AUDIT_QUEUE, {
-    ...event,
+): Promise<RecordedAuditEvent> {
+  if (!(AUDIT_DOMAINS as readonly string[]).includes(event.domain)) {
+    throw new Error(`unknown audit domain "${event.domain}"`);
+  }
+  const recorded: RecordedAuditEvent = maskPii({
+    event_id: randomUUID(),
     occurred_at: deps.clock.now().toISOString(),
+    ...event,
   });
+  await deps.jobs.enqueue(trx, AUDIT_QUEUE, recorded);
+  return recorded;
 }

@@ -1,14 +1,18 @@
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { insertEmailLog } from './notifications.repo.ts';
 
 /**
  * What other modules call to tell a person something. Both functions write to the job
- * outbox in the caller's transaction; the notifications worker renders and delivers.
+ * outbox in the caller's transaction; the notifications worker renders and delivers
+ * (notifications.jobs.ts). Rolled back: nothing is sent. Committed: delivered, also when
+ * the calling process dies right after the commit.
  */
 export const EMAIL_QUEUE = 'notifications.email';
 export const PUSH_QUEUE = 'notifications.push';
 
 export type Locale = 'hr' | 'en';
+export const LOCALES: readonly Locale[] = ['hr', 'en'];
 
 export interface EmailRequest {
   /** Key of a row in email_templates, e.g. `order_confirmation`. */
@@ -17,6 +21,11 @@ export interface EmailRequest {
   locale?: Locale;
   /** Must cover the template's declared variables (checked when rendering). */
   variables: Record<string, unknown>;
+}
+
+/** The email job: the request plus the email_logs row written with it. */
+export interface EmailJob extends EmailRequest {
+  email_log_id?: string;
 }
 
 export interface PushRequest {
@@ -30,10 +39,28 @@ export interface PushRequest {
   priority?: 'NORMAL' | 'HIGH';
 }
 
-export async function sendEmail(deps: Pick<AppDeps, 'jobs'>, trx: Executor, request: EmailRequest) {
-  await deps.jobs.enqueue(trx, EMAIL_QUEUE, { locale: 'hr', ...request });
+/**
+ * Queues an email: an email_logs row (QUEUED) and the job, both in `trx`.
+ * Returns the email_logs id.
+ */
+export async function sendEmail(
+  deps: Pick<AppDeps, 'jobs'>,
+  trx: Executor,
+  request: EmailRequest,
+): Promise<string> {
+  const locale = request.locale ?? 'hr';
+  const emailLogId = await insertEmailLog(trx, {
+    template_key: request.template_key,
+    locale,
+    recipient_email: request.to,
+    variables_json: request.variables,
+  });
+  const job: EmailJob = { ...request, locale, email_log_id: emailLogId };
+  await deps.jobs.enqueue(trx, EMAIL_QUEUE, job);
+  return emailLogId;
 }
 
+/** Queues a push to every active device of the user (push_logs rows are written per device). */
 export async function sendPush(deps: Pick<AppDeps, 'jobs'>, trx: Executor, request: PushRequest) {
   await deps.jobs.enqueue(trx, PUSH_QUEUE, { priority: 'NORMAL', ...request });
 }

@@ -1,0 +1,214 @@
+/**
+ * Firebase Cloud Messaging, HTTP v1 REST API:
+ *   POST {FCM_BASE_URL}/v1/projects/{project}/messages:send   (Bearer OAuth2 access token)
+ * The access token comes from Google's OAuth2 token endpoint with a service-account JWT
+ * assertion (RFC 7523, RS256 signed with the account's private key by jose), cached until
+ * a minute before it expires. Base and token URLs are configurable so tests run this real
+ * client against a local server.
+ */
+import { readFile } from 'node:fs/promises';
+import { importPKCS8, SignJWT } from 'jose';
+
+export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
+const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
+
+export interface ServiceAccount {
+  project_id?: string;
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+  token_uri?: string;
+}
+
+export interface FcmMessage {
+  token: string;
+  title: string;
+  body: string;
+  data: Record<string, string>;
+  priority: 'NORMAL' | 'HIGH';
+}
+
+export class FcmError extends Error {
+  /** HTTP status; undefined when FCM could not be reached. */
+  readonly status: number | undefined;
+  /** FCM error code (`UNREGISTERED`, `INVALID_ARGUMENT`, `QUOTA_EXCEEDED`, …) or gRPC status. */
+  readonly errorCode: string | undefined;
+  constructor(message: string, status?: number, errorCode?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FcmError';
+    this.status = status;
+    this.errorCode = errorCode;
+  }
+  /** The device token is gone for good: the app was uninstalled or the token rotated. */
+  get tokenInvalid(): boolean {
+    return (
+      this.errorCode === 'UNREGISTERED' || this.errorCode === 'NOT_FOUND' || this.status === 404
+    );
+  }
+  /** Worth trying again later: unreachable, rate limited, or a server-side error. */
+  get retryable(): boolean {
+    if (this.status === undefined) return true;
+    return this.status === 429 || this.status >= 500 || this.errorCode === 'UNAVAILABLE';
+  }
+}
+
+export interface FcmClient {
+  readonly projectId: string;
+  /** Sends one message; resolves with FCM's message name (`projects/p/messages/123`). */
+  send(message: FcmMessage): Promise<string>;
+}
+
+export interface FcmOptions {
+  projectId?: string;
+  serviceAccount: ServiceAccount;
+  baseUrl?: string;
+  tokenUrl?: string;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+/** FCM_SERVICE_ACCOUNT_JSON: the JSON itself, or a path to the key file. */
+export async function loadServiceAccount(value: string): Promise<ServiceAccount> {
+  const raw = value.trim().startsWith('{') ? value : await readFile(value, 'utf8');
+  let parsed: Partial<ServiceAccount>;
+  try {
+    parsed = JSON.parse(raw) as Partial<ServiceAccount>;
+  } catch {
+    throw new Error('FCM_SERVICE_ACCOUNT_JSON is not valid JSON');
+  }
+  if (!parsed.client_email || !parsed.private_key) {
+    throw new Error('FCM service account needs client_email and private_key');
+  }
+  return parsed as ServiceAccount;
+}
+
+/** The HTTP v1 message: notification, data (deep link), Android and APNs priority. */
+export function fcmRequestBody(message: FcmMessage) {
+  const high = message.priority === 'HIGH';
+  return {
+    message: {
+      token: message.token,
+      notification: { title: message.title, body: message.body },
+      data: message.data,
+      android: { priority: high ? 'HIGH' : 'NORMAL' },
+      apns: {
+        headers: { 'apns-priority': high ? '10' : '5' },
+        payload: { aps: { sound: 'default' } },
+      },
+    },
+  };
+}
+
+export function createFcmClient(options: FcmOptions): FcmClient {
+  const account = options.serviceAccount;
+  const projectId = options.projectId ?? account.project_id;
+  if (!projectId) throw new Error('FCM project id is missing (FCM_PROJECT_ID)');
+  const tokenUrl = options.tokenUrl ?? account.token_uri ?? GOOGLE_TOKEN_URL;
+  const baseUrl = (options.baseUrl ?? 'https://fcm.googleapis.com').replace(/\/+$/, '');
+  const sendUrl = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/messages:send`;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const now = options.now ?? (() => new Date());
+  let cached: { token: string; expiresAt: number } | null = null;
+  let inflight: Promise<string> | null = null;
+
+  async function fetchAccessToken(): Promise<string> {
+    const key = await importPKCS8(account.private_key, 'RS256');
+    const issuedAt = Math.floor(now().getTime() / 1000);
+    const assertion = await new SignJWT({ scope: FCM_SCOPE })
+      .setProtectedHeader({
+        alg: 'RS256',
+        typ: 'JWT',
+        ...(account.private_key_id ? { kid: account.private_key_id } : {}),
+      })
+      .setIssuer(account.client_email)
+      .setSubject(account.client_email)
+      .setAudience(tokenUrl)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + 3600)
+      .sign(key);
+    let response: Response;
+    try {
+      response = await fetch(tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+          assertion,
+        }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new FcmError(
+        `OAuth2 token endpoint unreachable: ${(err as Error).message}`,
+        undefined,
+        undefined,
+        {
+          cause: err,
+        },
+      );
+    }
+    const body = (await response.json().catch(() => ({}))) as {
+      access_token?: string;
+      expires_in?: number;
+      error?: string;
+      error_description?: string;
+    };
+    if (!response.ok || !body.access_token) {
+      throw new FcmError(
+        `OAuth2 token request failed (${response.status}): ${body.error_description ?? body.error ?? 'no access_token'}`,
+        response.status >= 500 ? response.status : 401,
+        body.error,
+      );
+    }
+    cached = {
+      token: body.access_token,
+      expiresAt: now().getTime() + ((body.expires_in ?? 3600) - 60) * 1000,
+    };
+    return body.access_token;
+  }
+
+  async function accessToken(): Promise<string> {
+    if (cached && cached.expiresAt > now().getTime()) return cached.token;
+    inflight ??= fetchAccessToken().finally(() => {
+      inflight = null;
+    });
+    return inflight;
+  }
+
+  return {
+    projectId,
+    async send(message) {
+      const token = await accessToken();
+      let response: Response;
+      try {
+        response = await fetch(sendUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(fcmRequestBody(message)),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (err) {
+        throw new FcmError(`FCM unreachable: ${(err as Error).message}`, undefined, undefined, {
+          cause: err,
+        });
+      }
+      const body = (await response.json().catch(() => ({}))) as {
+        name?: string;
+        error?: {
+          code?: number;
+          message?: string;
+          status?: string;
+          details?: Array<{ '@type'?: string; errorCode?: string }>;
+        };
+      };
+      if (response.ok && body.name) return body.name;
+      if (response.status === 401) cached = null; // token revoked or expired early
+      const fcmCode = body.error?.details?.find((d) => d.errorCode)?.errorCode;
+      throw new FcmError(
+        `FCM answered ${response.status}: ${fcmCode ?? body.error?.status ?? ''} ${body.error?.message ?? ''}`.trim(),
+        response.status,
+        fcmCode ?? body.error?.status,
+      );
+    },
+  };
+}
