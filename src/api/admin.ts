@@ -8,4 +8,4 @@ import { notificationAdminRoutes } from '../modules/notifications/notifications.
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
 import { surface } from './surface.ts';
 
-export const adminApi = (deps: AppDeps) => surface(deps, 'admin', [venueAdminRoutes, notificationAdminRoutes, blacklistAdminRoutes, matchAdminRoutes, inventoryAdminRoutes]);
+export const adminApi = (deps: AppDeps) => surface(deps, 'admin', [venueAdminRoutes, notificationAdminRoutes, blacklistAdminRoutes, matchAdminRoutes, inventoryAdminRoutes, queueAdminRoutes]);

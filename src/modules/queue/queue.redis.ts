@@ -119,6 +119,7 @@ for i = 3, #ARGV do
     local session = KEYS[i]
     if ARGV[1] == 'admit' then
       redis.call('HSET', session, 'status', 'ACTIVE', 'window_expires_at', ARGV[2])
+      redis.call('EXPIRE', session, 1800)
     else
       redis.call('DEL', session)
     end

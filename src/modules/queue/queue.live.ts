@@ -1,0 +1,259 @@
+import type { IncomingMessage } from 'node:http';
+import type { Redis } from 'ioredis';
+import type { WebSocket } from 'ws';
+import type { AppDeps } from '../../deps.ts';
+import * as repo from './queue.repo.ts';
+import { channelFor, ranksOf, redisTouch } from './queue.redis.ts';
+import { GRACE_PERIOD_MS } from './queue.rules.ts';
+import {
+  cachedSaleInfo,
+  entryView,
+  waitingView,
+  type QueueDeps,
+  type QueueView,
+} from './queue.service.ts';
+
+/**
+ * Live position updates (E5-F2) over WebSocket, for any number of API instances.
+ *
+ * Every instance keeps its own sockets, grouped by match, and subscribes to the match's
+ * Redis channel while it has sockets for it. Whatever moves positions (admission round,
+ * leave, grace sweep, shuffle, settings) publishes on that channel; each instance then
+ * recomputes its own fans' positions in one pipelined round trip and sends to the sockets
+ * whose view changed. Every socket also gets its view every 60 seconds (the periodic
+ * update of the spec), which doubles as the fan's heartbeat while connected.
+ *
+ * Message (JSON): `{ type: 'queue_update', position, estimated_wait, total_size, status, … }`.
+ */
+
+export const PERIODIC_UPDATE_MS = 60_000;
+/** Bursts of change messages are coalesced into one recomputation per match. */
+const COALESCE_MS = 100;
+
+interface Client {
+  socket: WebSocket;
+  userId: string;
+  matchId: string;
+  last: string | null;
+  timer: NodeJS.Timeout;
+}
+
+interface Room {
+  clients: Set<Client>;
+  pending: NodeJS.Timeout | null;
+  running: Promise<void> | null;
+  again: boolean;
+}
+
+export interface QueueUpdateMessage {
+  type: 'queue_update';
+  position: number | null;
+  estimated_wait: number;
+  total_size: number;
+  status: QueueView['status'];
+  queue_opens_at: string | null;
+  position_provisional: boolean;
+  window_expires_at: string | null;
+  admission_token: string | null;
+  purchase_url: string | null;
+}
+
+export const toMessage = (view: QueueView): QueueUpdateMessage => ({
+  type: 'queue_update',
+  position: view.position,
+  estimated_wait: view.estimated_wait_time,
+  total_size: view.total_queue_size,
+  status: view.status,
+  queue_opens_at: view.queue_opens_at,
+  position_provisional: view.position_provisional,
+  window_expires_at: view.window_expires_at,
+  admission_token: view.admission_token,
+  purchase_url: view.purchase_url,
+});
+
+export class QueueLiveHub {
+  private readonly deps: QueueDeps & Pick<AppDeps, 'logger'>;
+  private readonly subscriber: Redis;
+  private readonly rooms = new Map<string, Room>();
+  private readonly prefix: string;
+  private closed = false;
+
+  constructor(deps: QueueDeps & Pick<AppDeps, 'logger'>) {
+    this.deps = deps;
+    this.prefix = deps.config.REDIS_KEY_PREFIX;
+    // A subscriber connection cannot run commands: a dedicated duplicate.
+    this.subscriber = deps.redis.duplicate();
+    this.subscriber.on('error', () => {});
+    this.subscriber.on('message', (channel: string) => {
+      const matchId = channel.slice(channel.lastIndexOf(':') + 1);
+      this.schedule(matchId);
+    });
+  }
+
+  get connections(): number {
+    let n = 0;
+    for (const room of this.rooms.values()) n += room.clients.size;
+    return n;
+  }
+
+  /** Registers a socket; sends the current view at once. */
+  async add(socket: WebSocket, userId: string, matchId: string): Promise<void> {
+    let room = this.rooms.get(matchId);
+    if (!room) {
+      room = { clients: new Set(), pending: null, running: null, again: false };
+      this.rooms.set(matchId, room);
+      await this.subscriber.subscribe(channelFor(this.prefix, matchId));
+    }
+    const client: Client = {
+      socket,
+      userId,
+      matchId,
+      last: null,
+      timer: setInterval(() => void this.periodic(client), PERIODIC_UPDATE_MS),
+    };
+    client.timer.unref();
+    room.clients.add(client);
+    socket.on('message', () => void this.heartbeat(client));
+    socket.on('close', () => void this.remove(client));
+    socket.on('error', () => socket.terminate());
+    await repo
+      .setConnected(this.deps.db, userId, matchId, true)
+      .catch((err: unknown) => this.deps.logger.warn({ err }, 'queue: is_connected not saved'));
+    await this.heartbeat(client);
+  }
+
+  private async remove(client: Client): Promise<void> {
+    clearInterval(client.timer);
+    const room = this.rooms.get(client.matchId);
+    if (!room) return;
+    room.clients.delete(client);
+    if (room.clients.size === 0) {
+      this.rooms.delete(client.matchId);
+      if (room.pending) clearTimeout(room.pending);
+      if (!this.closed) {
+        await this.subscriber
+          .unsubscribe(channelFor(this.prefix, client.matchId))
+          .catch(() => undefined);
+      }
+    }
+    if (!this.closed) {
+      await repo
+        .setConnected(this.deps.db, client.userId, client.matchId, false)
+        .catch(() => undefined);
+    }
+  }
+
+  /** A message from the fan (or the periodic tick) keeps the place: Redis heartbeat + send. */
+  private async heartbeat(client: Client): Promise<void> {
+    try {
+      await redisTouch(
+        this.deps.redis,
+        client.matchId,
+        client.userId,
+        this.deps.clock.now().getTime(),
+        GRACE_PERIOD_MS,
+        true,
+      );
+      await this.sendViews(client.matchId, [client], true);
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'queue: live update failed');
+    }
+  }
+
+  private async periodic(client: Client): Promise<void> {
+    await this.heartbeat(client);
+  }
+
+  private schedule(matchId: string): void {
+    const room = this.rooms.get(matchId);
+    if (!room || room.pending) return;
+    room.pending = setTimeout(() => {
+      room.pending = null;
+      void this.refresh(matchId);
+    }, COALESCE_MS);
+  }
+
+  /** Recomputes every local fan's view of a match; sends those that changed. */
+  async refresh(matchId: string): Promise<void> {
+    const room = this.rooms.get(matchId);
+    if (!room) return;
+    if (room.running) {
+      room.again = true;
+      return room.running;
+    }
+    room.running = (async () => {
+      do {
+        room.again = false;
+        try {
+          await this.sendViews(matchId, [...room.clients], false);
+        } catch (err) {
+          this.deps.logger.warn({ err, matchId }, 'queue: live refresh failed');
+        }
+      } while (room.again);
+    })();
+    try {
+      await room.running;
+    } finally {
+      room.running = null;
+    }
+  }
+
+  private async sendViews(matchId: string, clients: Client[], force: boolean): Promise<void> {
+    if (clients.length === 0) return;
+    const info = await cachedSaleInfo(this.deps, matchId);
+    const now = this.deps.clock.now();
+    const userIds = clients.map((c) => c.userId);
+    const { ranks, size, rateMeasured } = await ranksOf(this.deps.redis, matchId, userIds);
+    const missing = userIds.filter((_, i) => ranks[i] === null);
+    const entries = new Map(
+      (await repo.findEntries(this.deps.db, matchId, missing)).map((e) => [e.user_id, e]),
+    );
+    for (let i = 0; i < clients.length; i++) {
+      const client = clients[i]!;
+      const rank = ranks[i];
+      let view: QueueView | null = null;
+      if (rank !== null && rank !== undefined) {
+        view = waitingView(this.deps, info, matchId, rank, size, rateMeasured, now);
+      } else {
+        const entry = entries.get(client.userId);
+        if (entry) view = await entryView(this.deps, entry, size);
+      }
+      if (!view) continue;
+      const message = JSON.stringify(toMessage(view));
+      if (!force && message === client.last) continue;
+      client.last = message;
+      if (client.socket.readyState === client.socket.OPEN) client.socket.send(message);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const room of this.rooms.values()) {
+      if (room.pending) clearTimeout(room.pending);
+      for (const c of room.clients) {
+        clearInterval(c.timer);
+        c.socket.close(1001, 'server shutting down');
+      }
+    }
+    this.rooms.clear();
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+}
+
+/**
+ * Browsers cannot set headers on a WebSocket: the access token may come as
+ * `?access_token=…` or as a `Sec-WebSocket-Protocol` entry `bearer.<token>`. Before
+ * routing, it is moved to the Authorization header so the one auth hook checks it.
+ */
+export function normalizeWebSocketAuth(req: IncomingMessage, pathTest: RegExp): void {
+  if (req.headers.authorization || !req.url || !pathTest.test(req.url.split('?')[0]!)) return;
+  const url = new URL(req.url, 'http://localhost');
+  let token = url.searchParams.get('access_token');
+  if (!token) {
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((p) => p.trim());
+    token = protocols.find((p) => p.startsWith('bearer.'))?.slice('bearer.'.length) ?? null;
+  }
+  if (token) req.headers.authorization = `Bearer ${token}`;
+}
