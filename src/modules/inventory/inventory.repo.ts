@@ -439,12 +439,41 @@ export async function insertBulkOperation(
       total_count: input.totalCount,
       created_at: input.now,
     })
-    .returningAll()
+    .returning('id')
     .executeTakeFirstOrThrow();
 }
 
 export async function findBulkOperation(db: Executor, id: string, forUpdate = false) {
-  let q = db.selectFrom('seat_bulk_operations').selectAll().where('id', '=', id);
+  let q = db
+    .selectFrom('seat_bulk_operations')
+    .select([
+      'id',
+      'match_id',
+      'seat_ids',
+      'match_sector_id',
+      'from_row_index',
+      'to_row_index',
+      // node-pg leaves arrays of enum types as '{A,B}' text; text[] comes back as an array
+      sql<SeatStatus[] | null>`status_filter::text[]`.as('status_filter'),
+      'to_status',
+      'reason',
+      'requested_by',
+      'status',
+      'batch_size',
+      'total_count',
+      'processed_count',
+      'updated_count',
+      'unchanged_count',
+      'filtered_count',
+      'skipped_count',
+      'batches_done',
+      'cursor_id',
+      'error',
+      'created_at',
+      'started_at',
+      'finished_at',
+    ])
+    .where('id', '=', id);
   if (forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }

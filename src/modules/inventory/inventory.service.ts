@@ -284,7 +284,7 @@ export async function startBulkStatus(
     } else {
       total = await repo.countSelection(trx, selection);
     }
-    const op = await repo.insertBulkOperation(trx, {
+    const inserted = await repo.insertBulkOperation(trx, {
       ...selection,
       statusFilter: body.status_filter ? [...new Set(body.status_filter)] : null,
       toStatus: body.status,
@@ -294,6 +294,7 @@ export async function startBulkStatus(
       totalCount: total,
       now,
     });
+    const op = (await repo.findBulkOperation(trx, inserted.id))!;
     await deps.jobs.enqueue(trx, BULK_STATUS_QUEUE, { operationId: op.id });
     await recordAudit(deps, trx, {
       domain: 'seat',
