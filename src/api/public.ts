@@ -1,5 +1,6 @@
 import type { AppDeps } from '../deps.ts';
 import { notificationPublicRoutes } from '../modules/notifications/notifications.routes.ts';
+import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
 
@@ -8,4 +9,4 @@ import { surface } from './surface.ts';
  * anonymous callers, with counters in Redis so every instance shares them.
  */
 export const publicApi = (deps: AppDeps) =>
-  surface(deps, 'public', [notificationPublicRoutes], (app) => installRateLimit(app, deps));
+  surface(deps, 'public', [notificationPublicRoutes, queuePublicRoutes], (app) => installRateLimit(app, deps));

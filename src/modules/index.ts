@@ -2,8 +2,11 @@ import type { AppDeps } from '../deps.ts';
 import type { JobDefinition } from '../platform/jobs.ts';
 import type { Seed } from '../platform/seeds.ts';
 import { auditJobs } from './audit/audit.jobs.ts';
+import { inventoryJobs } from './inventory/inventory.jobs.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
+import { queueJobs } from './queue/queue.jobs.ts';
+import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
 
 /**
  * The module registry: what each domain module contributes to the process besides routes
@@ -12,7 +15,7 @@ import { notificationJobs } from './notifications/notifications.jobs.ts';
  * the test template installs queues from them with no live dependencies.
  */
 export function jobDefinitions(deps: AppDeps): JobDefinition[] {
-  return [...auditJobs(deps), ...notificationJobs(deps)];
+  return [...auditJobs(deps), ...notificationJobs(deps), ...inventoryJobs(deps), ...queueJobs(deps)];
 }
 
-export const seeds: Seed[] = [emailTemplatesSeed];
+export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed];
