@@ -421,34 +421,20 @@ export async function seatsToInventory(db: Executor, matchId: string): Promise<L
   return rows.rows;
 }
 
-export interface StoredSnakeConfig {
-  sector_id: string;
-  best_row_index: number;
-  traversal_direction: string;
-  within_row_strategy: string;
-  subsector_grouping_json: unknown;
-}
-
-/**
- * The per-sector snake configuration of the venues module (E2-F10). The venues module
- * owns the table and may not have created it in every deployment yet, so its absence
- * means "defaults" rather than an error.
- */
-export async function snakeConfigs(
-  db: Executor,
-  sectorIds: readonly string[],
-): Promise<StoredSnakeConfig[]> {
+/** The per-sector snake configuration of the venues module (E2-F10); none = defaults. */
+export async function snakeConfigs(db: Executor, sectorIds: readonly string[]) {
   if (sectorIds.length === 0) return [];
-  const exists = await sql<{
-    t: string | null;
-  }>`SELECT to_regclass('sector_snake_configs')::text AS t`.execute(db);
-  if (!exists.rows[0]?.t) return [];
-  const rows = await sql<StoredSnakeConfig>`
-    SELECT sector_id, best_row_index, traversal_direction::text AS traversal_direction,
-           within_row_strategy::text AS within_row_strategy, subsector_grouping_json
-      FROM sector_snake_configs
-     WHERE sector_id = ANY(${sectorIds as string[]}::uuid[])`.execute(db);
-  return rows.rows;
+  return db
+    .selectFrom('sector_snake_configs')
+    .select([
+      'sector_id',
+      'best_row_index',
+      'traversal_direction',
+      'within_row_strategy',
+      'subsector_grouping_json',
+    ])
+    .where('sector_id', 'in', sectorIds)
+    .execute();
 }
 
 export interface InventoryBatch {
