@@ -157,12 +157,16 @@ export async function applyDeliveryEvent(
     .returning('id')
     .executeTakeFirst();
   if (row) return { matched: true, updated: true };
-  const exists = await db
+  return { matched: await emailLogExists(db, providerMessageId), updated: false };
+}
+
+export async function emailLogExists(db: Executor, providerMessageId: string): Promise<boolean> {
+  const row = await db
     .selectFrom('email_logs')
     .select('id')
     .where('provider_message_id', '=', providerMessageId)
     .executeTakeFirst();
-  return { matched: !!exists, updated: false };
+  return !!row;
 }
 
 // Push tokens ------------------------------------------------------------------------------

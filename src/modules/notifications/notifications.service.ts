@@ -167,7 +167,7 @@ export async function handleMailgunEvent(
   const messageId = event.message?.headers['message-id']?.replace(/^<|>$/g, '');
   if (!messageId) return { status: 'ok', matched: false, updated: false };
 
-  let result = { matched: false, updated: false };
+  let result: { matched: boolean; updated: boolean };
   if (event.event === 'delivered') {
     result = await repo.applyDeliveryEvent(deps.db, messageId, {
       status: 'DELIVERED',
@@ -184,6 +184,9 @@ export async function handleMailgunEvent(
       from: ['QUEUED', 'SENT', 'FAILED', 'DELIVERED'],
       error_message: `bounced: ${reason || 'permanent failure'}`.slice(0, 2_000),
     });
+  } else {
+    // Other events (opened, clicked, temporary failures Mailgun retries itself) change nothing.
+    result = { matched: await repo.emailLogExists(deps.db, messageId), updated: false };
   }
   if (!result.matched) {
     deps.logger.info({ messageId, event: event.event }, 'Mailgun event for an unknown message');
