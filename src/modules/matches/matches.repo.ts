@@ -258,29 +258,18 @@ export async function listTemplateSectors(
   db: Executor,
   stadiumId: string,
 ): Promise<TemplateSector[]> {
-  return db
-    .selectFrom('sectors as s')
-    .leftJoin(
-      (eb) =>
-        eb
-          .selectFrom('seats')
-          .select((e) => [
-            'sector_id',
-            e.fn.countAll<number>().as('n'),
-            sql<number>`count(*) FILTER (WHERE seat_type = 'TECHNICAL')`.as('t'),
-          ])
-          .groupBy('sector_id')
-          .as('c'),
-      (join) => join.onRef('c.sector_id', '=', 's.id'),
-    )
-    .selectAll('s')
-    .select([
-      sql<number>`coalesce(c.n, 0)::int`.as('generated_seats'),
-      sql<number>`coalesce(c.t, 0)::int`.as('technical_generated_seats'),
-    ])
-    .where('s.stadium_id', '=', stadiumId)
-    .orderBy('s.code')
-    .execute();
+  const rows = await sql<TemplateSector>`
+    SELECT s.*, coalesce(c.n, 0)::int AS generated_seats,
+           coalesce(c.t, 0)::int AS technical_generated_seats
+      FROM sectors s
+      -- LATERAL: count only this stadium's seats, not every stadium's.
+      LEFT JOIN LATERAL (
+        SELECT count(*) AS n, count(*) FILTER (WHERE seat_type = 'TECHNICAL') AS t
+          FROM seats WHERE seats.sector_id = s.id
+      ) c ON true
+     WHERE s.stadium_id = ${stadiumId}
+     ORDER BY s.code`.execute(db);
+  return rows.rows;
 }
 
 export async function findSector(
@@ -348,10 +337,11 @@ export async function sectorFacts(db: Executor, matchId: string): Promise<Sector
            ms.technical_seats, ms.sellable_capacity, ms.is_numbered, ms.has_seat_map,
            coalesce(c.n, 0)::int AS seat_count, coalesce(c.t, 0)::int AS technical_seat_count
       FROM match_sectors ms
-      LEFT JOIN (
-        SELECT sector_id, count(*) AS n, count(*) FILTER (WHERE seat_type = 'TECHNICAL') AS t
-          FROM seats GROUP BY sector_id
-      ) c ON c.sector_id = ms.sector_id
+      -- LATERAL: count only this match's sectors' seats, not every stadium's.
+      LEFT JOIN LATERAL (
+        SELECT count(*) AS n, count(*) FILTER (WHERE seat_type = 'TECHNICAL') AS t
+          FROM seats WHERE seats.sector_id = ms.sector_id
+      ) c ON true
      WHERE ms.match_id = ${matchId}
      ORDER BY ms.code`.execute(db);
   return rows.rows;
@@ -476,7 +466,17 @@ export async function upsertInventory(
       status = CASE WHEN match_seat_inventory.status::text = ANY(${derivedStatuses as string[]})
                     THEN EXCLUDED.status ELSE match_seat_inventory.status END,
       last_modified_at = now(),
-      version = match_seat_inventory.version + 1`.execute(db);
+      version = match_seat_inventory.version + 1
+    -- Rows the new configuration leaves as they are are not rewritten: a re-lock after an
+    -- unlock with few changes costs little more than the conflict checks.
+    WHERE match_seat_inventory.match_sector_id <> EXCLUDED.match_sector_id
+       OR match_seat_inventory.row_index <> EXCLUDED.row_index
+       OR match_seat_inventory.col_index <> EXCLUDED.col_index
+       OR match_seat_inventory.snake_order <> EXCLUDED.snake_order
+       OR (match_seat_inventory.status <> EXCLUDED.status
+           AND match_seat_inventory.status::text = ANY(${derivedStatuses as string[]}))`.execute(
+    db,
+  );
   return Number(result.numAffectedRows ?? 0);
 }
 

@@ -1,0 +1,190 @@
+// Locking a Poljud-sized match configuration (issue 5, E3-F1): validate + lock creates one
+// match_seat_inventory row per seat (≈34,000) with its precomputed snake order. Measures the
+// wall time of POST …/stadium/validate's use case (validateAndLock) and the process's peak
+// memory while it runs, for a first lock and for a re-lock after an unlock (the upsert
+// path). Runs on a scratch database created from TEST_DATABASE_URL's server and dropped
+// afterwards. Target: lock < 3 s.
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
+import { loadConfig } from '../src/config.ts';
+import type { AppDeps } from '../src/deps.ts';
+import { jobDefinitions } from '../src/modules/index.ts';
+import * as matches from '../src/modules/matches/matches.service.ts';
+import { systemClock } from '../src/platform/clock.ts';
+import { createDatabase as openDatabase, type Database } from '../src/platform/db/database.ts';
+import { migrate } from '../src/platform/db/migrator.ts';
+import { createJobQueue } from '../src/platform/jobs.ts';
+import { createLogger } from '../src/platform/logging.ts';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  randomSuffix,
+  TEST_DB_PREFIX,
+} from '../test/harness/databases.ts';
+import { writeResult } from './lib/results.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const TARGET_MS = 3000;
+
+/**
+ * Poljud from the venues seed (db/seeds/stadiums.ts: real sector layout, seat maps, snake
+ * configurations) when that module is present; otherwise a generated stand of the same
+ * size: 20 sectors × 34 rows × 50 seats with a centre-outward snake configuration.
+ */
+async function poljud(db: Database): Promise<{ stadiumId: string; source: string }> {
+  try {
+    const [{ STADIUMS }, { writeStadiumTemplate }] = await Promise.all([
+      import('../db/seeds/stadiums.ts'),
+      import('../src/modules/venues/venues.seed.ts'),
+    ]);
+    const def = STADIUMS.find((s: { name: string }) => /Poljud/.test(s.name));
+    if (def) {
+      const stadium = await db.transaction().execute((trx) => writeStadiumTemplate(trx, def));
+      return { stadiumId: stadium.id, source: `venues seed: ${def.name}` };
+    }
+  } catch (err) {
+    console.warn(`venues seed unavailable (${(err as Error).message}); generating seats`);
+  }
+  const stadium = await db
+    .insertInto('stadiums')
+    .values({ name: 'Poljud (generated)', city: 'Split', base_capacity: 34_000 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  for (let i = 0; i < 20; i++) {
+    const sector = await db
+      .insertInto('sectors')
+      .values({
+        stadium_id: stadium.id,
+        name: `Sector ${i + 1}`,
+        code: `P${String(i + 1).padStart(2, '0')}`,
+        capacity: 1700,
+        has_seat_map: true,
+        seat_count: 1700,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await sql`INSERT INTO seats (sector_id, row_identifier, seat_number, row_index, col_index)
+              SELECT ${sector.id}::uuid, (r + 1)::text, c + 1, r, c
+                FROM generate_series(0, 33) r, generate_series(0, 49) c`.execute(db);
+    await db
+      .insertInto('sector_snake_configs')
+      .values({
+        sector_id: sector.id,
+        best_row_index: 10,
+        traversal_direction: 'TOP_TO_BOTTOM',
+        within_row_strategy: 'CENTER_OUTWARD',
+      })
+      .execute();
+  }
+  return { stadiumId: stadium.id, source: 'generated: 20 sectors × 34 rows × 50 seats' };
+}
+
+/** Runs `work`, sampling the process's memory every 5 ms; peak values in MB. */
+async function measured<T>(work: () => Promise<T>) {
+  const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
+  const start = process.memoryUsage();
+  let peakRss = start.rss;
+  let peakHeap = start.heapUsed;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  }, 5);
+  const t0 = performance.now();
+  const result = await work();
+  const wall = performance.now() - t0;
+  clearInterval(timer);
+  const end = process.memoryUsage();
+  peakRss = Math.max(peakRss, end.rss);
+  peakHeap = Math.max(peakHeap, end.heapUsed);
+  return {
+    result,
+    wall_ms: Math.round(wall),
+    peak_rss_mb: mb(peakRss),
+    peak_heap_used_mb: mb(peakHeap),
+    heap_growth_mb: mb(peakHeap - start.heapUsed),
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+if (import.meta.main) {
+  const name = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_bench`;
+  await createDatabase(name);
+  const url = databaseUrl(name);
+  const logger = createLogger('warn');
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url });
+  const handle = openDatabase(url, 4);
+  const jobs = createJobQueue({
+    connectionString: url,
+    schema: config.JOBS_SCHEMA,
+    logger,
+    supervise: false,
+    max: 2,
+  });
+  try {
+    await migrate(url);
+    await jobs.start();
+    await jobs.install(jobDefinitions({ logger } as AppDeps));
+    const deps = { db: handle.db, jobs, clock: systemClock };
+    const actor = { userId: null };
+    const { stadiumId, source } = await poljud(handle.db);
+
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) {
+      const match = await matches.createMatch(deps, actor, {
+        home_team: 'HNK Hajduk Split',
+        away_team: `Opponent ${i + 1}`,
+        competition: 'Benchmark',
+        kick_off_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        match_type: 'HOME',
+      });
+      const category = await matches.createPriceCategory(deps, actor, match.id, {
+        name: 'Standard',
+        price: 2500,
+        currency: 'EUR',
+      });
+      const config = await matches.configureStadium(deps, actor, match.id, {
+        stadium_template_id: stadiumId,
+      });
+      await matches.bulkUpdateMatchSectors(deps, actor, match.id, {
+        sectors: config.sectors.map((s) => ({ id: s.id, price_category_id: category.id })),
+      });
+      const lock = await measured(() => matches.validateAndLock(deps, actor, match.id));
+      if (!lock.result.valid) {
+        throw new Error(`configuration invalid: ${JSON.stringify(lock.result.issues)}`);
+      }
+      await matches.unlockConfiguration(deps, actor, match.id);
+      const relock = await measured(() => matches.validateAndLock(deps, actor, match.id));
+      runs.push({
+        seats: lock.result.inventory_seats,
+        sectors: config.sectors.length,
+        lock: { ...lock, result: undefined },
+        relock: { ...relock, result: undefined },
+      });
+      console.log(
+        `run ${i + 1}: ${lock.result.inventory_seats} seats, lock ${lock.wall_ms} ms, re-lock ${relock.wall_ms} ms, peak RSS ${lock.peak_rss_mb} MB`,
+      );
+    }
+    const lockMedian = median(runs.map((r) => r.lock.wall_ms));
+    const summary = {
+      stadium: source,
+      seats: runs[0]!.seats,
+      runs: RUNS,
+      lock_ms_median: lockMedian,
+      lock_ms_max: Math.max(...runs.map((r) => r.lock.wall_ms)),
+      relock_ms_median: median(runs.map((r) => r.relock.wall_ms)),
+      peak_rss_mb: Math.max(...runs.map((r) => Math.max(r.lock.peak_rss_mb, r.relock.peak_rss_mb))),
+      target_ms: TARGET_MS,
+      meets_target: lockMedian < TARGET_MS,
+      details: runs,
+    };
+    const file = await writeResult('inventory-lock', summary);
+    console.log(JSON.stringify({ ...summary, details: undefined }), `\nwrote ${file}`);
+  } finally {
+    await jobs.stop({ graceful: false });
+    await handle.close();
+    await dropDatabase(name);
+  }
+}
