@@ -1,5 +1,6 @@
 /** Staff tools: match managers, support, finance. Mounted under /admin. */
 import type { AppDeps } from '../deps.ts';
+import { identityAdminRoutes } from '../modules/identity/identity.routes.ts';
 import { blacklistAdminRoutes } from '../modules/blacklist/blacklist.routes.ts';
 import { inventoryAdminRoutes } from '../modules/inventory/inventory.routes.ts';
 import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
@@ -8,4 +9,4 @@ import { notificationAdminRoutes } from '../modules/notifications/notifications.
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
 import { surface } from './surface.ts';
 
-export const adminApi = (deps: AppDeps) => surface(deps, 'admin', [venueAdminRoutes, notificationAdminRoutes, blacklistAdminRoutes, matchAdminRoutes, inventoryAdminRoutes, queueAdminRoutes]);
+export const adminApi = (deps: AppDeps) => surface(deps, 'admin', [identityAdminRoutes, venueAdminRoutes, notificationAdminRoutes, blacklistAdminRoutes, matchAdminRoutes, inventoryAdminRoutes, queueAdminRoutes]);

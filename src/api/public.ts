@@ -1,6 +1,9 @@
 import type { AppDeps } from '../deps.ts';
+import { identityPublicRoutes } from '../modules/identity/identity.routes.ts';
 import { notificationPublicRoutes } from '../modules/notifications/notifications.routes.ts';
 import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
+import { salesPublicRoutes } from '../modules/sales/sales.routes.ts';
+import { ticketPublicRoutes } from '../modules/tickets/tickets.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
 
@@ -9,4 +12,4 @@ import { surface } from './surface.ts';
  * anonymous callers, with counters in Redis so every instance shares them.
  */
 export const publicApi = (deps: AppDeps) =>
-  surface(deps, 'public', [notificationPublicRoutes, queuePublicRoutes], (app) => installRateLimit(app, deps));
+  surface(deps, 'public', [identityPublicRoutes, notificationPublicRoutes, queuePublicRoutes, salesPublicRoutes, ticketPublicRoutes], (app) => installRateLimit(app, deps));

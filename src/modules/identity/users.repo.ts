@@ -99,21 +99,23 @@ export async function listGrantedRoles(db: Executor, userId: string): Promise<Ro
     .where('user_id', '=', userId)
     .orderBy('role')
     .execute();
-  return rows.map((r) => r.role);
+  return rows.map((r) => r.role).sort();
 }
 
+/** Grants the roles not yet held; returns how many were new. */
 export async function grantRoles(
   db: Executor,
   userId: string,
   roles: readonly Role[],
   grantedBy: string | null,
-): Promise<void> {
-  if (roles.length === 0) return;
-  await db
+): Promise<number> {
+  if (roles.length === 0) return 0;
+  const result = await db
     .insertInto('user_roles')
     .values(roles.map((role) => ({ user_id: userId, role, granted_by: grantedBy })))
     .onConflict((oc) => oc.columns(['user_id', 'role']).doNothing())
-    .execute();
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
 /** Removes the given roles; returns how many were actually held. */
