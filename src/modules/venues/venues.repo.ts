@@ -115,6 +115,14 @@ export async function insertSector(db: Executor, values: Insertable<Sectors>): P
   return db.insertInto('sectors').values(values).returningAll().executeTakeFirstOrThrow();
 }
 
+export async function insertSectors(
+  db: Executor,
+  values: Insertable<Sectors>[],
+): Promise<SectorRow[]> {
+  if (values.length === 0) return [];
+  return db.insertInto('sectors').values(values).returningAll().execute();
+}
+
 export async function updateSector(
   db: Executor,
   id: string,
@@ -161,6 +169,23 @@ export async function insertSeatMap(
     .values({ ...values, seat_map_json: JSON.stringify(values.seat_map_json) })
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** Several sectors' maps at once, with their status (the seed writes them GENERATED). */
+export async function insertSeatMaps(
+  db: Executor,
+  values: Array<{
+    sector_id: string;
+    seat_map_json: unknown;
+    total_seats: number;
+    configuration_status: 'DRAFT' | 'GENERATED';
+  }>,
+): Promise<void> {
+  if (values.length === 0) return;
+  await db
+    .insertInto('sector_seat_maps')
+    .values(values.map((v) => ({ ...v, seat_map_json: JSON.stringify(v.seat_map_json) })))
+    .execute();
 }
 
 export async function updateSeatMap(
@@ -266,6 +291,28 @@ export async function insertSeats(
   return result.rows.sort((a, b) => a.row_index - b.row_index || a.col_index - b.col_index);
 }
 
+/**
+ * Seats of many sectors in one statement, nothing returned: the seed's path, where a whole
+ * stadium (≈34,000 seats for Poljud) goes in with one round trip.
+ */
+export async function insertSeatsBulk(
+  db: Executor,
+  seats: ReadonlyArray<GeneratedSeat & { sector_id: string }>,
+): Promise<void> {
+  if (seats.length === 0) return;
+  await sql`
+    INSERT INTO seats (sector_id, row_identifier, seat_number, seat_type, row_index, col_index)
+    SELECT u.s, u.r, u.n, u.t::seat_type, u.ri, u.ci
+      FROM unnest(
+        ${seats.map((s) => s.sector_id)}::uuid[],
+        ${seats.map((s) => s.row_identifier)}::text[],
+        ${seats.map((s) => s.seat_number)}::int[],
+        ${seats.map((s) => s.seat_type)}::text[],
+        ${seats.map((s) => s.row_index)}::int[],
+        ${seats.map((s) => s.col_index)}::int[]
+      ) AS u(s, r, n, t, ri, ci)`.execute(db);
+}
+
 export async function findSeat(db: Executor, seatId: string): Promise<SeatRow | undefined> {
   return db.selectFrom('seats').selectAll().where('id', '=', seatId).executeTakeFirst();
 }
@@ -356,6 +403,28 @@ export async function upsertSnakeConfig(
     .onConflict((oc) => oc.column('sector_id').doUpdateSet(values))
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+export async function insertSnakeConfigs(
+  db: Executor,
+  values: Array<{ sector_id: string; config: SnakeConfig }>,
+): Promise<void> {
+  if (values.length === 0) return;
+  await db
+    .insertInto('sector_snake_configs')
+    .values(
+      values.map(({ sector_id, config }) => ({
+        sector_id,
+        best_row_index: config.best_row_index,
+        traversal_direction: config.traversal_direction,
+        within_row_strategy: config.within_row_strategy,
+        subsector_grouping_json:
+          config.subsector_grouping_json === null
+            ? null
+            : (JSON.stringify(config.subsector_grouping_json) as unknown as Json),
+      })),
+    )
+    .execute();
 }
 
 export const snakeConfigOf = (row: SnakeConfigRow | undefined): SnakeConfig =>
