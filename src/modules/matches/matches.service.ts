@@ -685,11 +685,10 @@ export async function configureStadium(
     const match = await loadEditableMatch(trx, matchId);
     assertNotLocked(match);
     const previous = await repo.listMatchSectors(trx, matchId);
-    const sold = await repo.sectorsWithSoldSeats(
-      trx,
-      previous.map((s) => s.id),
-    );
-    if (sold.length) throw new AppError('TICKETS_SOLD', 'Tickets of this match have been sold');
+    // Replacing the sectors drops their inventory rows: never once a seat is committed.
+    if (await repo.hasCommittedSeats(trx, matchId, COMMITTED_SEAT_STATUSES)) {
+      throw new AppError('SALES_STARTED', 'Seats of this match are reserved, sold or allocated');
+    }
     await repo.deleteMatchSectors(trx, matchId);
 
     let stadium: repo.StadiumRow;
@@ -793,6 +792,14 @@ export async function configureStadium(
       after: { ...source, venue_id: stadium.id, sectors: config.sectors.map((s) => s.code) },
     });
     return config;
+  }).catch((err: unknown) => {
+    // Orders or tickets of other modules still point at the old inventory rows.
+    if (pgCode(err) === '23503') {
+      throw new AppError('SALES_STARTED', 'Seats of this configuration are referenced by sales', {
+        cause: err,
+      });
+    }
+    throw err;
   });
 }
 
