@@ -5,7 +5,9 @@ import { auditJobs } from './audit/audit.jobs.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
+import { paymentJobs } from './payments/payments.jobs.ts';
 import { queueJobs } from './queue/queue.jobs.ts';
+import { salesJobs } from './sales/sales.jobs.ts';
 import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
 
 /**
@@ -15,7 +17,7 @@ import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
  * the test template installs queues from them with no live dependencies.
  */
 export function jobDefinitions(deps: AppDeps): JobDefinition[] {
-  return [...auditJobs(deps), ...notificationJobs(deps), ...inventoryJobs(deps), ...queueJobs(deps)];
+  return [...auditJobs(deps), ...notificationJobs(deps), ...inventoryJobs(deps), ...queueJobs(deps), ...salesJobs(deps), ...paymentJobs(deps)];
 }
 
 export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed];

@@ -1,0 +1,299 @@
+import type Stripe from 'stripe';
+import type { AppDeps } from '../../deps.ts';
+import {
+  getPaymentsGateway,
+  isStripeSignatureError,
+  type StripeEvent,
+} from '../../platform/adapters/stripe/stripe.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { AppError } from '../../platform/errors.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { sendEmail, sendPush } from '../notifications/notify.ts';
+import { markPurchaseCompleted } from '../queue/queue.admission.ts';
+import {
+  findOrder,
+  listOrderItems,
+  releaseHolds,
+  updateOrder,
+  type OrderRow,
+} from '../sales/sales.repo.ts';
+import { sellOrderSeats } from '../tickets/tickets.repo.ts';
+import { issueOrderTickets } from '../tickets/tickets.service.ts';
+import {
+  claimWebhookEvent,
+  ensurePayment,
+  findPaymentByIntent,
+  findPaymentByOrder,
+  setWebhookOutcome,
+  updatePayment,
+} from './payments.repo.ts';
+
+/**
+ * Stripe webhooks (E4-F7, E8-F1). Each event is handled in ONE transaction that also
+ * records its id (stripe_webhook_events): a duplicate delivery is a no-op, a failed handling
+ * rolls back and is redone on redelivery. Events may come in any order: a failure after a
+ * success changes nothing, a success after a failure completes the order, and a success
+ * after the hold was lost sells the seats if nobody took them and otherwise refunds.
+ */
+export const REFUND_QUEUE = 'payments.refund';
+
+export interface RefundJob {
+  payment_id: string;
+  reason: string;
+}
+
+type Deps = Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>;
+
+export type WebhookOutcome =
+  | 'duplicate'
+  | 'ignored'
+  | 'unknown_payment'
+  | 'completed'
+  | 'already_settled'
+  | 'refund_requested'
+  | 'payment_failed'
+  | 'failure_after_success';
+
+export async function handleStripeWebhook(
+  deps: Deps,
+  rawBody: Buffer,
+  signature: string | undefined,
+): Promise<{ received: true; outcome: WebhookOutcome }> {
+  let event: StripeEvent;
+  try {
+    if (!signature) throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'Stripe-Signature is missing');
+    event = getPaymentsGateway(deps.config).verifyWebhook(rawBody, signature);
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if (isStripeSignatureError(err)) throw new AppError('WEBHOOK_SIGNATURE_INVALID');
+    throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The webhook payload cannot be read');
+  }
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const intent =
+      event.type === 'payment_intent.succeeded' || event.type === 'payment_intent.payment_failed'
+        ? (event.data.object as Stripe.PaymentIntent)
+        : null;
+    const fresh = await claimWebhookEvent(trx, {
+      id: event.id,
+      type: event.type,
+      objectId: intent?.id ?? null,
+      outcome: 'processing',
+    });
+    if (!fresh) return 'duplicate' as const;
+    let result: WebhookOutcome = 'ignored';
+    if (intent && event.type === 'payment_intent.succeeded') {
+      result = await onSucceeded(deps, trx, intent);
+    } else if (intent) {
+      result = await onFailed(deps, trx, intent);
+    }
+    await setWebhookOutcome(trx, event.id, result);
+    return result;
+  });
+  return { received: true, outcome };
+}
+
+async function orderOfIntent(trx: Executor, intent: Stripe.PaymentIntent) {
+  // metadata.order_id is set when the intent is created; the stored intent id covers
+  // intents whose metadata was lost (created by hand in the dashboard).
+  const orderId =
+    intent.metadata?.order_id ?? (await findPaymentByIntent(trx, intent.id))?.order_id;
+  if (!orderId || !/^[0-9a-f-]{36}$/i.test(orderId)) return undefined;
+  return findOrder(trx, orderId, { forUpdate: true });
+}
+
+async function onSucceeded(
+  deps: Deps,
+  trx: Executor,
+  intent: Stripe.PaymentIntent,
+): Promise<WebhookOutcome> {
+  const order = await orderOfIntent(trx, intent);
+  if (!order) return 'unknown_payment';
+  const now = deps.clock.now();
+  await ensurePayment(trx, {
+    order_id: order.id,
+    amount: order.total_amount,
+    currency: order.currency,
+  });
+  const payment = (await findPaymentByOrder(trx, order.id, { forUpdate: true }))!;
+  const chargeId =
+    typeof intent.latest_charge === 'string'
+      ? intent.latest_charge
+      : (intent.latest_charge?.id ?? null);
+  await updatePayment(trx, payment.id, {
+    status: 'SUCCEEDED',
+    stripe_payment_intent_id: payment.stripe_payment_intent_id ?? intent.id,
+    stripe_charge_id: chargeId ?? payment.stripe_charge_id,
+    completed_at: payment.completed_at ?? now,
+    failed_at: null,
+    failure_reason: null,
+  });
+  if (order.status === 'COMPLETED' || order.status === 'REFUNDED' || payment.refund_requested_at) {
+    return 'already_settled';
+  }
+
+  const items = await listOrderItems(trx, order.id);
+  const amountOk = intent.amount === order.total_amount && items.length > 0;
+  const sold = amountOk
+    ? await sellOrderSeats(
+        trx,
+        order.id,
+        items.map((i) => i.match_seat_inventory_id),
+        order.user_id,
+        now,
+      )
+    : 0;
+  const match = await trx
+    .selectFrom('matches')
+    .select(['home_team', 'away_team', 'kick_off_time'])
+    .where('id', '=', order.match_id)
+    .executeTakeFirstOrThrow();
+  const user = await trx
+    .selectFrom('users')
+    .select('email')
+    .where('id', '=', order.user_id)
+    .executeTakeFirstOrThrow();
+  const matchName = `${match.home_team} – ${match.away_team}`;
+  const customer = items[0]?.holder_full_name ?? user.email;
+
+  if (amountOk && sold === items.length) {
+    const tickets = await issueOrderTickets(deps, trx, order, items);
+    const queueEntryId = await markPurchaseCompleted(deps, trx, order.user_id, order.match_id);
+    await updateOrder(trx, order.id, {
+      status: 'COMPLETED',
+      completed_at: now,
+      ...(queueEntryId ? { queue_entry_id: queueEntryId } : {}),
+    });
+    await sendEmail(deps, trx, {
+      template_key: 'order_confirmation',
+      to: user.email,
+      variables: {
+        customer_name: customer,
+        order_number: order.order_number,
+        match_name: matchName,
+        kickoff: formatKickoff(match.kick_off_time),
+        ticket_count: tickets.length,
+        total_amount: formatEuro(order.total_amount),
+        order_url: `${deps.config.PUBLIC_BASE_URL}/orders/${order.id}`,
+      },
+    });
+    await sendPush(deps, trx, {
+      user_id: order.user_id,
+      notification_type: 'tickets_ready',
+      title: 'Your tickets are ready',
+      body: `${tickets.length} × ${matchName}`,
+      data: { deeplink: `hns://orders/${order.id}`, order_id: order.id },
+      priority: 'HIGH',
+    });
+    await recordAudit(deps, trx, {
+      domain: 'order',
+      action: 'order_completed',
+      actor: { type: 'system' },
+      subject: { type: 'order', id: order.id },
+      changes: {
+        payment_intent_id: intent.id,
+        ticket_ids: tickets.map((t) => t.id),
+        total_amount: order.total_amount,
+      },
+    });
+    return 'completed';
+  }
+
+  // Paid, but the seats went to someone else after the hold ran out (or the amount is not
+  // the order's): give the money back. The refund runs as a job enqueued right here, so it
+  // cannot be lost; the fan hears about it in the same transaction.
+  const reason = amountOk ? 'SEATS_LOST' : 'AMOUNT_MISMATCH';
+  await releaseHolds(trx, order.id, now);
+  await updateOrder(trx, order.id, {
+    status: 'CANCELLED',
+    cancelled_at: now,
+    cancellation_reason: reason,
+  });
+  await updatePayment(trx, payment.id, { refund_requested_at: now, refund_reason: reason });
+  await deps.jobs.enqueue(trx, REFUND_QUEUE, {
+    payment_id: payment.id,
+    reason,
+  } satisfies RefundJob);
+  await notifyRefund(deps, trx, order, user.email, customer, matchName, intent.amount);
+  await recordAudit(deps, trx, {
+    domain: 'payment',
+    action: 'payment_refund_requested',
+    actor: { type: 'system' },
+    subject: { type: 'order', id: order.id },
+    changes: { payment_intent_id: intent.id, reason, amount: intent.amount },
+  });
+  return 'refund_requested';
+}
+
+async function notifyRefund(
+  deps: Deps,
+  trx: Executor,
+  order: OrderRow,
+  email: string,
+  customer: string,
+  matchName: string,
+  amount: number,
+) {
+  await sendEmail(deps, trx, {
+    template_key: 'cancellation_refund_confirmation',
+    to: email,
+    variables: {
+      customer_name: customer,
+      order_number: order.order_number,
+      match_name: matchName,
+      refund_amount: formatEuro(amount),
+      refund_method: 'the card used for the payment / kartica kojom je plaćeno',
+    },
+  });
+  await sendPush(deps, trx, {
+    user_id: order.user_id,
+    notification_type: 'order_refunded',
+    title: 'Your payment is being refunded',
+    body: `The seats of order ${order.order_number} were no longer available; we are refunding ${formatEuro(amount)}.`,
+    data: { order_id: order.id },
+    priority: 'HIGH',
+  });
+}
+
+async function onFailed(
+  deps: Deps,
+  trx: Executor,
+  intent: Stripe.PaymentIntent,
+): Promise<WebhookOutcome> {
+  const order = await orderOfIntent(trx, intent);
+  if (!order) return 'unknown_payment';
+  await ensurePayment(trx, {
+    order_id: order.id,
+    amount: order.total_amount,
+    currency: order.currency,
+  });
+  const payment = (await findPaymentByOrder(trx, order.id, { forUpdate: true }))!;
+  if (payment.status === 'SUCCEEDED') return 'failure_after_success';
+  await updatePayment(trx, payment.id, {
+    status: 'FAILED',
+    stripe_payment_intent_id: payment.stripe_payment_intent_id ?? intent.id,
+    failed_at: deps.clock.now(),
+    failure_reason: intent.last_payment_error?.message ?? 'payment failed',
+  });
+  // The order stays open (retryable with the same PaymentIntent) while its hold lasts.
+  if (order.status === 'PAYMENT_PENDING') {
+    await updateOrder(trx, order.id, { status: 'PAYMENT_FAILED' });
+  }
+  await recordAudit(deps, trx, {
+    domain: 'payment',
+    action: 'payment_failed',
+    actor: { type: 'system' },
+    subject: { type: 'order', id: order.id },
+    changes: { payment_intent_id: intent.id, reason: intent.last_payment_error?.code ?? null },
+  });
+  return 'payment_failed';
+}
+
+export const formatEuro = (cents: number) =>
+  `${Math.floor(cents / 100)},${String(cents % 100).padStart(2, '0')} EUR`;
+
+const kickoffFormat = new Intl.DateTimeFormat('hr-HR', {
+  timeZone: 'Europe/Zagreb',
+  dateStyle: 'long',
+  timeStyle: 'short',
+});
+const formatKickoff = (at: Date) => kickoffFormat.format(at);

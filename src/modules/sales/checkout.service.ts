@@ -1,0 +1,496 @@
+import type { AppDeps } from '../../deps.ts';
+import { getPaymentsGateway } from '../../platform/adapters/stripe/stripe.ts';
+import { zagrebDate } from '../../platform/clock.ts';
+import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
+import { AppError, notFound, type FieldError } from '../../platform/errors.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { findBlacklisted, logViolations, MUP_MESSAGE } from '../blacklist/blacklist.service.ts';
+import { isValidOib } from '../identity/oib.ts';
+import {
+  getDefaultProfileForCheckout,
+  getSavedProfileForCheckout,
+  type CheckoutProfile,
+} from '../identity/profiles.checkout.ts';
+import { priceOrder } from '../payments/fees.ts';
+import { attachPaymentIntent, ensurePayment } from '../payments/payments.repo.ts';
+import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
+import {
+  countLiveOrderHolds,
+  findCart,
+  findFeeConfiguration,
+  findOpenOrderForCart,
+  findOrder,
+  findOrderByIdempotencyKey,
+  findSaleMatch,
+  insertOrder,
+  listHeldSeats,
+  listOrderItems,
+  moveHoldsToOrder,
+  replaceOrderItems,
+  setCartStatus,
+  updateOrder,
+  type OrderItemRow,
+  type OrderRow,
+} from './sales.repo.ts';
+
+/**
+ * Checkout (E4-F5, E4-F6, E4-F7): naming the ticket holders turns a cart into a PENDING
+ * order; paying hands the seats from the cart to the order for the payment window and
+ * creates the Stripe PaymentIntent. The order completes only on Stripe's webhook
+ * (payments/webhooks.service.ts).
+ */
+
+/** How long the seats stay held once payment has started (at least). */
+export const PAYMENT_HOLD_MS = 15 * 60_000;
+
+type Deps = Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>;
+
+export type HolderInput =
+  | { source: 'DEFAULT_PROFILE' }
+  | { source: 'SAVED_PROFILE'; profile_id: string }
+  | {
+      source: 'MANUAL_ENTRY';
+      full_name: string;
+      date_of_birth: string;
+      nationality: string;
+      oib?: string | null;
+      passport_number?: string | null;
+      email?: string | null;
+      phone?: string | null;
+    };
+
+export interface RequestContext {
+  ip: string | null;
+  userAgent: string | null;
+  sessionId: string | null;
+}
+
+interface ResolvedHolder {
+  full_name: string;
+  date_of_birth: string;
+  nationality: string;
+  oib: string | null;
+  passport_number: string | null;
+  email: string | null;
+  phone: string | null;
+  is_minor: boolean;
+  source: HolderInput['source'];
+}
+
+/** Age in whole years on `today` (both YYYY-MM-DD). */
+export function ageOn(dateOfBirth: string, today: string): number {
+  const [y1, m1, d1] = dateOfBirth.split('-').map(Number) as [number, number, number];
+  const [y2, m2, d2] = today.split('-').map(Number) as [number, number, number];
+  return y2 - y1 - (m2 < m1 || (m2 === m1 && d2 < d1) ? 1 : 0);
+}
+
+function resolveHolder(
+  profile: CheckoutProfile | (HolderInput & { source: 'MANUAL_ENTRY' }),
+  source: HolderInput['source'],
+  buyerEmail: string,
+  today: string,
+): ResolvedHolder {
+  const p = profile as {
+    full_name: string;
+    date_of_birth: string;
+    nationality: string;
+    oib?: string | null;
+    passport_number?: string | null;
+    email?: string | null;
+    phone?: string | null;
+  };
+  const isMinor = ageOn(p.date_of_birth, today) < 18;
+  return {
+    full_name: p.full_name,
+    date_of_birth: p.date_of_birth,
+    nationality: p.nationality.toUpperCase(),
+    oib: p.oib ?? null,
+    passport_number: p.passport_number ?? null,
+    // A minor's tickets go to the buyer (E4-F5): their own email is never used.
+    email: isMinor ? buyerEmail : (p.email ?? null),
+    phone: p.phone ?? null,
+    is_minor: isMinor,
+    source,
+  };
+}
+
+async function buyerEmail(deps: Pick<AppDeps, 'db'>, userId: string): Promise<string> {
+  const row = await deps.db
+    .selectFrom('users')
+    .select('email')
+    .where('id', '=', userId)
+    .executeTakeFirst();
+  if (!row) throw new AppError('UNAUTHENTICATED');
+  return row.email;
+}
+
+/** Validates and resolves the holders of a checkout (no writes). */
+async function resolveHolders(
+  deps: Deps,
+  userId: string,
+  holders: HolderInput[],
+): Promise<ResolvedHolder[]> {
+  const first = holders[0];
+  if (!first || first.source !== 'DEFAULT_PROFILE' || Object.keys(first).length !== 1) {
+    throw new AppError('HOLDER_LOCKED', 'The first ticket holder is always your own profile', {
+      errors: [{ field: 'body.holders.0', message: 'must be { "source": "DEFAULT_PROFILE" }' }],
+    });
+  }
+  const email = await buyerEmail(deps, userId);
+  const today = zagrebDate(deps.clock.now());
+  const errors: FieldError[] = [];
+  const resolved: ResolvedHolder[] = [];
+  for (const [i, holder] of holders.entries()) {
+    if (holder.source === 'DEFAULT_PROFILE') {
+      if (i > 0) {
+        errors.push({ field: `body.holders.${i}`, message: 'only the first holder is you' });
+        continue;
+      }
+      const profile = await getDefaultProfileForCheckout(deps, deps.db, userId);
+      if (!profile) {
+        throw new AppError('PROFILE_NOT_FOUND', 'Complete your ticketing profile first');
+      }
+      resolved.push(resolveHolder(profile, holder.source, email, today));
+    } else if (holder.source === 'SAVED_PROFILE') {
+      const profile = await getSavedProfileForCheckout(deps, deps.db, userId, holder.profile_id);
+      if (!profile) {
+        errors.push({ field: `body.holders.${i}.profile_id`, message: 'no such saved profile' });
+        continue;
+      }
+      resolved.push(resolveHolder(profile, holder.source, email, today));
+    } else {
+      resolved.push(resolveHolder(holder, holder.source, email, today));
+    }
+  }
+  resolved.forEach((h, i) => {
+    if (h.oib !== null && !isValidOib(h.oib)) {
+      errors.push({ field: `body.holders.${i}.oib`, message: 'not a valid OIB' });
+    }
+    if (h.nationality === 'HR' && !h.oib) {
+      errors.push({ field: `body.holders.${i}.oib`, message: 'required for Croatian citizens' });
+    }
+    if (!h.oib && !h.passport_number) {
+      errors.push({
+        field: `body.holders.${i}.passport_number`,
+        message: 'an OIB or a passport number is required',
+      });
+    }
+  });
+  const oibs = resolved.map((h) => h.oib).filter((o): o is string => !!o);
+  if (new Set(oibs).size !== oibs.length) {
+    errors.push({ field: 'body.holders', message: 'the same person is named twice' });
+  }
+  if (errors.length) {
+    const invalidOib = errors.every((e) => e.message === 'not a valid OIB');
+    throw new AppError(
+      invalidOib ? 'OIB_INVALID' : 'VALIDATION_FAILED',
+      'Ticket holder data is not valid',
+      { errors },
+    );
+  }
+  return resolved;
+}
+
+export interface OrderView {
+  id: string;
+  order_number: string;
+  status: OrderRow['status'];
+  match_id: string;
+  is_presale: boolean;
+  ticket_amount: number;
+  ticket_vat_amount: number;
+  fee_amount: number;
+  fee_vat_amount: number;
+  total_amount: number;
+  currency: string;
+  items: Array<{
+    position: number;
+    inventory_id: string;
+    unit_price: number;
+    fee_amount: number;
+    holder: {
+      full_name: string;
+      is_minor: boolean;
+      source: string;
+      email: string | null;
+      oib_masked: string | null;
+    };
+  }>;
+}
+
+export function orderView(
+  deps: Pick<AppDeps, 'config'>,
+  order: OrderRow,
+  items: OrderItemRow[],
+): OrderView {
+  const pii = getPiiCipher(deps.config);
+  return {
+    id: order.id,
+    order_number: order.order_number,
+    status: order.status,
+    match_id: order.match_id,
+    is_presale: order.is_presale,
+    ticket_amount: order.ticket_amount,
+    ticket_vat_amount: order.ticket_vat_amount,
+    fee_amount: order.fee_amount,
+    fee_vat_amount: order.fee_vat_amount,
+    total_amount: order.total_amount,
+    currency: order.currency.trim(),
+    items: items.map((it) => ({
+      position: it.position,
+      inventory_id: it.match_seat_inventory_id,
+      unit_price: it.unit_price,
+      fee_amount: it.fee_amount,
+      holder: {
+        full_name: it.holder_full_name,
+        is_minor: it.holder_is_minor,
+        source: it.holder_source,
+        email: it.holder_email,
+        oib_masked: it.holder_oib_encrypted
+          ? maskLast4(pii.decrypt(it.holder_oib_encrypted))
+          : null,
+      },
+    })),
+  };
+}
+
+/**
+ * POST /checkout/ticket-holders: names one holder per seat of the cart, checks every OIB
+ * against the blacklist and writes the PENDING order with its priced lines. Naming the
+ * holders again while the order is PENDING replaces them.
+ */
+export async function submitTicketHolders(
+  deps: Deps,
+  userId: string,
+  input: { cart_id: string; holders: HolderInput[] },
+  ctx: RequestContext,
+): Promise<OrderView> {
+  const now = deps.clock.now();
+  const cart = await findCart(deps.db, input.cart_id);
+  if (!cart || cart.user_id !== userId) throw notFound('Cart');
+  const holders = await resolveHolders(deps, userId, input.holders);
+
+  // E4-F6: a blacklisted holder blocks the checkout; the attempt is logged (own transaction,
+  // so the log survives the refusal).
+  const hits = await findBlacklisted(
+    deps,
+    deps.db,
+    holders.map((h) => h.oib).filter((o): o is string => !!o),
+  );
+  if (hits.length) {
+    await deps.db.transaction().execute((trx) =>
+      logViolations(deps, trx, hits, 'PURCHASE_ATTEMPT', {
+        userId,
+        matchId: cart.match_id,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        sessionId: ctx.sessionId,
+      }),
+    );
+    throw new AppError('BLACKLISTED', MUP_MESSAGE.en, {
+      extra: {
+        message_hr: MUP_MESSAGE.hr,
+        message_en: MUP_MESSAGE.en,
+        holder_positions: holders.flatMap((h, i) =>
+          h.oib && hits.some((x) => x.oib === h.oib) ? [i + 1] : [],
+        ),
+      },
+    });
+  }
+
+  const pii = getPiiCipher(deps.config);
+  return deps.db.transaction().execute(async (trx) => {
+    const locked = await findCart(trx, cart.id, { forUpdate: true });
+    if (!locked || locked.status !== 'ACTIVE' || locked.expires_at <= now) {
+      throw new AppError('CART_EXPIRED');
+    }
+    const seats = await listHeldSeats(trx, [cart.id], now);
+    if (seats.length === 0) throw new AppError('CART_EXPIRED');
+    if (seats.length !== holders.length) {
+      throw new AppError('HOLDERS_MISMATCH', `The cart has ${seats.length} seats`, {
+        extra: { seats: seats.length, holders: holders.length },
+      });
+    }
+    const match = await findSaleMatch(trx, cart.match_id, now);
+    if (!match) throw notFound('Match');
+    const rates = feeRatesOf(await findFeeConfiguration(trx, cart.match_id, now));
+    const presale = isPresale(now, match.kick_off_time);
+    const amounts = priceOrder(
+      seats.map((s) => unitPrice(s.price ?? 0, rates, presale)),
+      match.match_type,
+      rates,
+    );
+    const values = {
+      ticket_amount: amounts.ticketAmount,
+      ticket_vat_amount: amounts.ticketVatAmount,
+      fee_amount: amounts.feeAmount,
+      fee_vat_amount: amounts.feeVatAmount,
+      total_amount: amounts.totalAmount,
+      fee_percent_bp: amounts.feeBp,
+      ticket_vat_bp: amounts.ticketVatBp,
+      fee_vat_bp: amounts.feeVatBp,
+      is_presale: presale,
+      sales_phase_id: match.phase_id,
+    };
+    const open = await findOpenOrderForCart(trx, cart.id);
+    if (open && open.status !== 'PENDING') {
+      throw new AppError('ORDER_NOT_PAYABLE', 'Payment has started; holders can no longer change');
+    }
+    const order = open
+      ? await updateOrder(trx, open.id, values)
+      : await insertOrder(trx, {
+          ...values,
+          user_id: userId,
+          match_id: cart.match_id,
+          cart_id: cart.id,
+        });
+    await replaceOrderItems(
+      trx,
+      order.id,
+      seats.map((seat, i) => {
+        const h = holders[i]!;
+        const line = amounts.lines[i]!;
+        return {
+          order_id: order.id,
+          position: i + 1,
+          match_seat_inventory_id: seat.inventory_id,
+          match_sector_id: seat.match_sector_id,
+          price_category_id: seat.price_category_id,
+          unit_price: line.unitPrice,
+          ticket_vat_amount: line.ticketVat,
+          fee_amount: line.fee,
+          fee_vat_amount: line.feeVat,
+          holder_full_name: h.full_name,
+          holder_date_of_birth: h.date_of_birth,
+          holder_nationality: h.nationality,
+          holder_oib_encrypted: h.oib ? pii.encrypt(h.oib) : null,
+          holder_oib_blind_index: h.oib ? pii.blindIndex(h.oib) : null,
+          holder_passport_encrypted: h.passport_number ? pii.encrypt(h.passport_number) : null,
+          holder_email: h.email,
+          holder_phone: h.phone,
+          holder_is_minor: h.is_minor,
+          holder_source: h.source,
+        };
+      }),
+    );
+    await recordAudit(deps, trx, {
+      domain: 'order',
+      action: open ? 'order_holders_updated' : 'order_created',
+      actor: { type: 'user', id: userId },
+      subject: { type: 'order', id: order.id },
+      changes: { cart_id: cart.id, total_amount: order.total_amount, seats: seats.length },
+    });
+    return orderView(deps, order, await listOrderItems(trx, order.id));
+  });
+}
+
+export interface PaymentStart {
+  order_id: string;
+  order_number: string;
+  payment_intent_id: string;
+  client_secret: string;
+  amount: number;
+  currency: string;
+  hold_expires_at: string;
+}
+
+/**
+ * POST /checkout/pay. The client's Idempotency-Key is bound to the order (reusing it for
+ * another order is refused); Stripe's own idempotency key is derived from the order id, so
+ * every retry, with or without the header, returns the same PaymentIntent and never creates
+ * a second charge. Starting payment moves the seats from the cart to the order and extends
+ * the hold to cover the payment window; a retry after a failed payment keeps the hold as is.
+ */
+export async function startPayment(
+  deps: Deps,
+  userId: string,
+  orderId: string,
+  idempotencyKey: string | null,
+): Promise<PaymentStart> {
+  const now = deps.clock.now();
+  if (idempotencyKey) {
+    const bound = await findOrderByIdempotencyKey(deps.db, userId, idempotencyKey);
+    if (bound && bound.id !== orderId) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+  }
+  const { order, holdUntil } = await deps.db.transaction().execute(async (trx) => {
+    const order = await findOrder(trx, orderId, { forUpdate: true });
+    if (!order || order.user_id !== userId) throw notFound('Order');
+    const items = await listOrderItems(trx, order.id);
+    if (order.status === 'PENDING') {
+      const cart = order.cart_id ? await findCart(trx, order.cart_id, { forUpdate: true }) : null;
+      if (!cart || cart.status !== 'ACTIVE') throw new AppError('CART_EXPIRED');
+      const until = new Date(Math.max(cart.expires_at.getTime(), now.getTime() + PAYMENT_HOLD_MS));
+      const moved = await moveHoldsToOrder(
+        trx,
+        cart.id,
+        order.id,
+        items.map((i) => i.match_seat_inventory_id),
+        until,
+        now,
+      );
+      if (moved !== items.length) throw new AppError('CART_EXPIRED');
+      await setCartStatus(trx, cart.id, 'CHECKED_OUT');
+    } else if (order.status === 'PAYMENT_PENDING' || order.status === 'PAYMENT_FAILED') {
+      if ((await countLiveOrderHolds(trx, order.id, now)) !== items.length) {
+        throw new AppError('CART_EXPIRED', 'The seats of this order are no longer held');
+      }
+    } else {
+      throw new AppError('ORDER_NOT_PAYABLE', `The order is ${order.status}`, {
+        extra: { status: order.status },
+      });
+    }
+    const updated = await updateOrder(trx, order.id, {
+      status: 'PAYMENT_PENDING',
+      ...(idempotencyKey && !order.idempotency_key ? { idempotency_key: idempotencyKey } : {}),
+    });
+    await ensurePayment(trx, {
+      order_id: order.id,
+      amount: order.total_amount,
+      currency: order.currency,
+    });
+    const held = await trx
+      .selectFrom('match_seat_inventory')
+      .select((eb) => eb.fn.min('held_until').as('until'))
+      .where('hold_owner_id', '=', order.id)
+      .executeTakeFirst();
+    await recordAudit(deps, trx, {
+      domain: 'payment',
+      action: 'payment_started',
+      actor: { type: 'user', id: userId },
+      subject: { type: 'order', id: order.id },
+      changes: { amount: order.total_amount, previous_status: order.status },
+    });
+    return { order: updated, holdUntil: (held?.until as Date | null) ?? now };
+  });
+
+  let intent;
+  try {
+    intent = await getPaymentsGateway(deps.config).createPaymentIntent({
+      amount: order.total_amount,
+      currency: order.currency.trim(),
+      idempotencyKey: `hns-order-${order.id}`,
+      description: `HNS ulaznice ${order.order_number}`,
+      metadata: {
+        order_id: order.id,
+        order_number: order.order_number,
+        user_id: userId,
+        match_id: order.match_id,
+      },
+    });
+  } catch (err) {
+    // The order stays PAYMENT_PENDING with its hold: the fan can simply retry.
+    throw new AppError('PAYMENT_PROVIDER_ERROR', 'The payment could not be started; try again', {
+      cause: err,
+    });
+  }
+  await attachPaymentIntent(deps.db, order.id, intent.id);
+  return {
+    order_id: order.id,
+    order_number: order.order_number,
+    payment_intent_id: intent.id,
+    client_secret: intent.clientSecret,
+    amount: intent.amount,
+    currency: intent.currency,
+    hold_expires_at: holdUntil.toISOString(),
+  };
+}

@@ -1,0 +1,564 @@
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { Executor } from '../../platform/db/database.ts';
+import type {
+  Carts,
+  FeeConfigurations,
+  OrderItems,
+  Orders,
+  OrderStatus,
+} from '../../platform/db/types.generated.ts';
+
+/**
+ * SQL of the purchase flow: listing, zones, carts, the per-match limit, orders. Seat claims
+ * are in claim.repo.ts.
+ */
+
+export type CartRow = Selectable<Carts>;
+export type OrderRow = Selectable<Orders>;
+export type OrderItemRow = Selectable<OrderItems>;
+export type FeeConfigRow = Selectable<FeeConfigurations>;
+
+export const OPEN_ORDER_STATUSES: OrderStatus[] = ['PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED'];
+/** Ticket statuses that count as a valid ticket (the seat is taken, the fan holds it). */
+export const VALID_TICKET_STATUSES = ['SOLD', 'ATTENDED'] as const;
+
+// Matches, phases, prices --------------------------------------------------------------
+
+export interface ListedMatchRow {
+  id: string;
+  home_team: string;
+  away_team: string;
+  competition: string;
+  kick_off_time: Date;
+  match_type: 'HOME' | 'AWAY';
+  status: string;
+  venue_name: string | null;
+  venue_city: string | null;
+  available: number;
+  phase_id: string | null;
+  next_phase_start: Date | null;
+}
+
+export async function listUpcomingMatches(
+  db: Executor,
+  now: Date,
+  page: number,
+  limit: number,
+): Promise<{ rows: ListedMatchRow[]; total: number }> {
+  const base = db
+    .selectFrom('matches as m')
+    .where('m.status', 'in', ['PUBLISHED', 'ACTIVE'])
+    .where('m.kick_off_time', '>', now);
+  const [rows, count] = await Promise.all([
+    base
+      .leftJoin('stadiums as s', 's.id', 'm.venue_id')
+      .select([
+        'm.id',
+        'm.home_team',
+        'm.away_team',
+        'm.competition',
+        'm.kick_off_time',
+        'm.match_type',
+        'm.status',
+        's.name as venue_name',
+        's.city as venue_city',
+      ])
+      .select(
+        sql<number>`(SELECT count(*) FROM match_seat_inventory i
+           JOIN match_sectors ms ON ms.id = i.match_sector_id
+          WHERE i.match_id = m.id AND ms.status = 'ACTIVE' AND ms.purpose = 'GENERAL'
+            AND (i.status = 'AVAILABLE' OR (i.status = 'RESERVED' AND i.held_until < ${now})))::int`.as(
+          'available',
+        ),
+      )
+      .select(
+        sql<string | null>`(SELECT p.id FROM sales_phases p
+          WHERE p.match_id = m.id AND p.is_active AND p.phase_type <> 'QUOTA_ONLY'
+            AND p.start_at <= ${now} AND p.end_at > ${now}
+          ORDER BY p.start_at DESC LIMIT 1)`.as('phase_id'),
+      )
+      .select(
+        sql<Date | null>`(SELECT min(p.start_at) FROM sales_phases p
+          WHERE p.match_id = m.id AND p.is_active AND p.phase_type <> 'QUOTA_ONLY'
+            AND p.start_at > ${now})`.as('next_phase_start'),
+      )
+      .orderBy('m.kick_off_time')
+      .orderBy('m.id')
+      .limit(limit)
+      .offset((page - 1) * limit)
+      .execute(),
+    base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows: rows as ListedMatchRow[], total: Number(count.n) };
+}
+
+export interface SaleMatchRow {
+  id: string;
+  home_team: string;
+  away_team: string;
+  competition: string;
+  kick_off_time: Date;
+  match_type: 'HOME' | 'AWAY';
+  status: string;
+  venue_name: string | null;
+  phase_id: string | null;
+  phase_ticket_limit: number | null;
+}
+
+/** A match with the sales phase open now (public phases only), if any. */
+export async function findSaleMatch(
+  db: Executor,
+  matchId: string,
+  now: Date,
+): Promise<SaleMatchRow | undefined> {
+  const row = await db
+    .selectFrom('matches as m')
+    .leftJoin('stadiums as s', 's.id', 'm.venue_id')
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom('sales_phases as p')
+          .select(['p.id', 'p.match_id', 'p.ticket_limit', 'p.start_at'])
+          .where('p.is_active', '=', true)
+          .where('p.phase_type', '<>', 'QUOTA_ONLY')
+          .where('p.start_at', '<=', now)
+          .where('p.end_at', '>', now)
+          .as('ph'),
+      (join) => join.onRef('ph.match_id', '=', 'm.id'),
+    )
+    .select([
+      'm.id',
+      'm.home_team',
+      'm.away_team',
+      'm.competition',
+      'm.kick_off_time',
+      'm.match_type',
+      'm.status',
+      's.name as venue_name',
+      'ph.id as phase_id',
+      'ph.ticket_limit as phase_ticket_limit',
+    ])
+    .where('m.id', '=', matchId)
+    .orderBy('ph.start_at', 'desc')
+    .executeTakeFirst();
+  return row as SaleMatchRow | undefined;
+}
+
+/** The fee configuration in force for a match at `at`: its own row, else the default. */
+export async function findFeeConfiguration(
+  db: Executor,
+  matchId: string,
+  at: Date,
+): Promise<FeeConfigRow | undefined> {
+  return db
+    .selectFrom('fee_configurations')
+    .selectAll()
+    .where((eb) => eb.or([eb('match_id', '=', matchId), eb('match_id', 'is', null)]))
+    .where('effective_from', '<=', at)
+    .where((eb) => eb.or([eb('effective_to', 'is', null), eb('effective_to', '>', at)]))
+    .orderBy(sql`match_id IS NULL`)
+    .orderBy('effective_from', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function listMatchPriceCategories(db: Executor, matchIds: string[]) {
+  if (matchIds.length === 0) return [];
+  return db
+    .selectFrom('price_categories')
+    .select(['id', 'match_id', 'name', 'price', 'currency'])
+    .where('match_id', 'in', matchIds)
+    .orderBy('price')
+    .execute();
+}
+
+/** Zones on sale to the public: ACTIVE GENERAL sectors with a price category. */
+export async function listSaleZones(db: Executor, matchId: string) {
+  return db
+    .selectFrom('match_sectors as ms')
+    .innerJoin('price_categories as pc', 'pc.id', 'ms.price_category_id')
+    .select([
+      'ms.id',
+      'ms.name',
+      'ms.code',
+      'ms.sellable_capacity',
+      'pc.id as price_category_id',
+      'pc.name as price_category_name',
+      'pc.price',
+      'pc.currency',
+    ])
+    .where('ms.match_id', '=', matchId)
+    .where('ms.status', '=', 'ACTIVE')
+    .where('ms.purpose', '=', 'GENERAL')
+    .orderBy('ms.code')
+    .execute();
+}
+
+export async function findSaleZone(db: Executor, matchId: string, matchSectorId: string) {
+  return db
+    .selectFrom('match_sectors as ms')
+    .innerJoin('price_categories as pc', 'pc.id', 'ms.price_category_id')
+    .select(['ms.id', 'ms.name', 'ms.code', 'pc.id as price_category_id', 'pc.price'])
+    .where('ms.match_id', '=', matchId)
+    .where('ms.id', '=', matchSectorId)
+    .where('ms.status', '=', 'ACTIVE')
+    .where('ms.purpose', '=', 'GENERAL')
+    .executeTakeFirst();
+}
+
+// The per-match limit -------------------------------------------------------------------
+
+/**
+ * Locks the (fan, match) row for the rest of the transaction. Every cart addition takes it
+ * first, so two additions of one fan for one match run one after the other and the limit
+ * check below sees the other's seats.
+ */
+export async function lockPurchaseLimit(
+  db: Executor,
+  userId: string,
+  matchId: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .insertInto('purchase_limit_locks')
+    .values({ user_id: userId, match_id: matchId, locked_at: now })
+    .onConflict((oc) => oc.columns(['user_id', 'match_id']).doUpdateSet({ locked_at: now }))
+    .execute();
+}
+
+/** Tickets the fan bought for the match plus seats held for them right now (all phases). */
+export async function countFanSeats(
+  db: Executor,
+  userId: string,
+  matchId: string,
+  now: Date,
+): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    SELECT (
+      SELECT count(*) FROM tickets t JOIN orders o ON o.id = t.order_id
+       WHERE o.user_id = ${userId} AND t.match_id = ${matchId} AND t.status IN ('SOLD', 'ATTENDED')
+    ) + (
+      SELECT count(*) FROM match_seat_inventory i
+       WHERE i.match_id = ${matchId} AND i.status = 'RESERVED' AND i.held_until > ${now}
+         AND i.hold_owner_id IN (
+           SELECT c.id FROM carts c
+            WHERE c.user_id = ${userId} AND c.match_id = ${matchId} AND c.status = 'ACTIVE'
+           UNION ALL
+           SELECT o.id FROM orders o
+            WHERE o.user_id = ${userId} AND o.match_id = ${matchId}
+              AND o.status IN ('PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED'))
+    ) AS n`.execute(db);
+  return Number(rows[0]!.n);
+}
+
+// Carts ---------------------------------------------------------------------------------
+
+export async function findActiveCart(
+  db: Executor,
+  userId: string,
+  matchId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<CartRow | undefined> {
+  let q = db
+    .selectFrom('carts')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('match_id', '=', matchId)
+    .where('status', '=', 'ACTIVE');
+  if (options.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export async function findCart(
+  db: Executor,
+  cartId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<CartRow | undefined> {
+  let q = db.selectFrom('carts').selectAll().where('id', '=', cartId);
+  if (options.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export async function insertCart(db: Executor, values: Insertable<Carts>): Promise<CartRow> {
+  return db.insertInto('carts').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function setCartStatus(
+  db: Executor,
+  cartId: string,
+  status: CartRow['status'],
+): Promise<void> {
+  await db.updateTable('carts').set({ status }).where('id', '=', cartId).execute();
+}
+
+export async function listActiveCarts(db: Executor, userId: string, now: Date, matchId?: string) {
+  let q = db
+    .selectFrom('carts')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('status', '=', 'ACTIVE')
+    .where('expires_at', '>', now);
+  if (matchId) q = q.where('match_id', '=', matchId);
+  return q.orderBy('created_at').execute();
+}
+
+export async function listCartsForRelease(db: Executor, userId: string, matchId?: string) {
+  let q = db
+    .selectFrom('carts')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('status', '=', 'ACTIVE');
+  if (matchId) q = q.where('match_id', '=', matchId);
+  return q.forUpdate().execute();
+}
+
+export interface HeldSeatRow {
+  inventory_id: string;
+  seat_id: string;
+  match_sector_id: string;
+  sector_name: string;
+  sector_code: string;
+  row_identifier: string;
+  seat_number: number;
+  row_index: number;
+  col_index: number;
+  snake_order: number;
+  held_until: Date;
+  price_category_id: string | null;
+  price: number | null;
+}
+
+/** Seats whose live hold belongs to `ownerId` (a cart or an order). */
+export async function listHeldSeats(
+  db: Executor,
+  ownerIds: string[],
+  now: Date,
+): Promise<Array<HeldSeatRow & { hold_owner_id: string }>> {
+  if (ownerIds.length === 0) return [];
+  return db
+    .selectFrom('match_seat_inventory as i')
+    .innerJoin('seats as s', 's.id', 'i.seat_id')
+    .innerJoin('match_sectors as ms', 'ms.id', 'i.match_sector_id')
+    .leftJoin('price_categories as pc', 'pc.id', 'ms.price_category_id')
+    .select([
+      'i.id as inventory_id',
+      'i.seat_id',
+      'i.match_sector_id',
+      'ms.name as sector_name',
+      'ms.code as sector_code',
+      's.row_identifier',
+      's.seat_number',
+      'i.row_index',
+      'i.col_index',
+      'i.snake_order',
+      'i.held_until',
+      'i.hold_owner_id',
+      'pc.id as price_category_id',
+      'pc.price',
+    ])
+    .where('i.hold_owner_id', 'in', ownerIds)
+    .where('i.status', '=', 'RESERVED')
+    .where('i.held_until', '>', now)
+    .orderBy('ms.code')
+    .orderBy('i.snake_order')
+    .execute() as Promise<Array<HeldSeatRow & { hold_owner_id: string }>>;
+}
+
+/** Gives a hold's seats back (DELETE /cart, cancelled orders). */
+export async function releaseHolds(db: Executor, ownerId: string, now: Date): Promise<number> {
+  const result = await db
+    .updateTable('match_seat_inventory')
+    .set((eb) => ({
+      status: 'AVAILABLE',
+      hold_kind: null,
+      hold_owner_id: null,
+      held_until: null,
+      last_modified_at: now,
+      version: eb('version', '+', 1),
+    }))
+    .where('hold_owner_id', '=', ownerId)
+    .where('status', '=', 'RESERVED')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
+ * Hands a cart's live holds to its order for the payment window (POST /checkout/pay): one
+ * statement, only seats the cart still holds; the caller compares the count.
+ */
+export async function moveHoldsToOrder(
+  db: Executor,
+  cartId: string,
+  orderId: string,
+  inventoryIds: string[],
+  heldUntil: Date,
+  now: Date,
+): Promise<number> {
+  const result = await db
+    .updateTable('match_seat_inventory')
+    .set((eb) => ({
+      hold_kind: 'ORDER',
+      hold_owner_id: orderId,
+      held_until: sql<Date>`greatest(held_until, ${heldUntil})`,
+      last_modified_at: now,
+      version: eb('version', '+', 1),
+    }))
+    .where('hold_owner_id', '=', cartId)
+    .where('status', '=', 'RESERVED')
+    .where('held_until', '>', now)
+    .where('id', 'in', inventoryIds)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Holds an order still has (payment retries). */
+export async function countLiveOrderHolds(
+  db: Executor,
+  orderId: string,
+  now: Date,
+): Promise<number> {
+  const row = await db
+    .selectFrom('match_seat_inventory')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('hold_owner_id', '=', orderId)
+    .where('status', '=', 'RESERVED')
+    .where('held_until', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+// Orders --------------------------------------------------------------------------------
+
+export async function findOrder(
+  db: Executor,
+  orderId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<OrderRow | undefined> {
+  let q = db.selectFrom('orders').selectAll().where('id', '=', orderId);
+  if (options.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export async function findOpenOrderForCart(
+  db: Executor,
+  cartId: string,
+): Promise<OrderRow | undefined> {
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where('cart_id', '=', cartId)
+    .where('status', 'in', OPEN_ORDER_STATUSES)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findOrderByIdempotencyKey(db: Executor, userId: string, key: string) {
+  return db
+    .selectFrom('orders')
+    .select(['id'])
+    .where('user_id', '=', userId)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+}
+
+export async function insertOrder(db: Executor, values: Insertable<Orders>): Promise<OrderRow> {
+  return db.insertInto('orders').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateOrder(
+  db: Executor,
+  orderId: string,
+  values: Partial<Insertable<Orders>>,
+): Promise<OrderRow> {
+  return db
+    .updateTable('orders')
+    .set(values)
+    .where('id', '=', orderId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function replaceOrderItems(
+  db: Executor,
+  orderId: string,
+  items: Insertable<OrderItems>[],
+): Promise<void> {
+  await db.deleteFrom('order_items').where('order_id', '=', orderId).execute();
+  if (items.length) await db.insertInto('order_items').values(items).execute();
+}
+
+export async function listOrderItems(db: Executor, orderId: string): Promise<OrderItemRow[]> {
+  return db
+    .selectFrom('order_items')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .orderBy('position')
+    .execute();
+}
+
+/** Open orders on these carts become CANCELLED (the cart was emptied or expired). */
+export async function cancelOpenOrdersOfCarts(
+  db: Executor,
+  cartIds: string[],
+  reason: string,
+  now: Date,
+): Promise<string[]> {
+  if (cartIds.length === 0) return [];
+  const rows = await db
+    .updateTable('orders')
+    .set({ status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason })
+    .where('cart_id', 'in', cartIds)
+    .where('status', 'in', OPEN_ORDER_STATUSES)
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+// Sweeper -------------------------------------------------------------------------------
+
+/**
+ * Releases every hold past its held_until (any kind: invariant 2 makes them free already;
+ * this makes the row say so), marks carts past their expiry EXPIRED and open orders left
+ * without a live hold CANCELLED. Batched so one run never holds many row locks for long.
+ */
+export async function sweepExpiredHolds(
+  db: Executor,
+  now: Date,
+  batch: number,
+): Promise<{ seats: number; carts: number; orders: number }> {
+  const { rows } = await sql<{ seats: number; carts: number; orders: number }>`
+    WITH expired AS (
+      SELECT id FROM match_seat_inventory
+       WHERE status = 'RESERVED' AND held_until < ${now}
+       ORDER BY held_until
+       LIMIT ${batch}
+         FOR UPDATE SKIP LOCKED
+    ),
+    released AS (
+      UPDATE match_seat_inventory m
+         SET status = 'AVAILABLE', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
+             last_modified_at = ${now}, version = m.version + 1
+        FROM expired
+       WHERE m.id = expired.id AND m.status = 'RESERVED' AND m.held_until < ${now}
+      RETURNING m.id
+    ),
+    carts_expired AS (
+      UPDATE carts SET status = 'EXPIRED'
+       WHERE status = 'ACTIVE' AND expires_at < ${now}
+      RETURNING id
+    ),
+    orders_cancelled AS (
+      UPDATE orders o
+         SET status = 'CANCELLED', cancelled_at = ${now}, cancellation_reason = 'HOLD_EXPIRED'
+       WHERE o.status IN ('PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED')
+         AND NOT EXISTS (
+           SELECT 1 FROM match_seat_inventory i
+            WHERE i.hold_owner_id IN (o.id, o.cart_id) AND i.status = 'RESERVED'
+              AND i.held_until >= ${now})
+      RETURNING o.id
+    )
+    SELECT (SELECT count(*) FROM released)::int AS seats,
+           (SELECT count(*) FROM carts_expired)::int AS carts,
+           (SELECT count(*) FROM orders_cancelled)::int AS orders`.execute(db);
+  return rows[0]!;
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import type { RouteRegistrar } from '../../api/surface.ts';
+import { requireUser } from '../../platform/http/auth.ts';
+import { startPayment, submitTicketHolders, type HolderInput } from './checkout.service.ts';
+import * as s from './sales.schemas.ts';
+import { addToCart, clearCarts, getCarts, getZones, listMatches } from './sales.service.ts';
+
+/** Purchase flow on the public surface (E4-F1 … E4-F7). */
+export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
+  app.get(
+    '/matches',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['sales'],
+        summary: 'Upcoming matches by kick-off, with sale status and price preview (E4-F1)',
+        querystring: s.pageQuery,
+        response: { 200: s.matchListResponse },
+      },
+    },
+    async (request) => listMatches(deps, request.query.page, request.query.limit),
+  );
+
+  app.get(
+    '/matches/:id/zones',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['sales'],
+        summary:
+          'Zones with availability, current price and the quantity the caller may pick (E4-F2)',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: s.zonesResponse },
+      },
+    },
+    async (request) => getZones(deps, request.params.id, request.user?.userId ?? null),
+  );
+
+  app.post(
+    '/cart/add',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['sales'],
+        summary: 'Assign adjacent seats in a zone and hold them for 20 minutes (E4-F3, E4-F4)',
+        description:
+          '409 SEATS_INSUFFICIENT, 409 PURCHASE_LIMIT_EXCEEDED (4 per match across phases), ' +
+          '403 QUEUE_ADMISSION_REQUIRED for a queued sale before the fan is admitted. ' +
+          '`warnings` says when the seats could not be adjacent.',
+        body: s.addToCartBody,
+        response: { 200: s.addToCartResponse },
+      },
+    },
+    async (request) => addToCart(deps, requireUser(request).userId, request.body),
+  );
+
+  app.get(
+    '/cart',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['sales'],
+        summary: "The caller's live carts: seats, totals and remaining seconds",
+        response: { 200: s.cartsResponse },
+      },
+    },
+    async (request) => getCarts(deps, requireUser(request).userId),
+  );
+
+  app.delete(
+    '/cart',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['sales'],
+        summary: 'Empty the cart (of one match, or all) and release its seats',
+        querystring: s.clearCartQuery,
+        response: { 200: s.clearCartResponse },
+      },
+    },
+    async (request) => clearCarts(deps, requireUser(request).userId, request.query.match_id),
+  );
+
+  app.post(
+    '/checkout/ticket-holders',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['sales'],
+        summary: 'Name one holder per seat; creates the PENDING order (E4-F5, E4-F6)',
+        description:
+          "The first holder is always the buyer's default profile (400 HOLDER_LOCKED otherwise). " +
+          'Every OIB is checked against the blacklist: 403 BLACKLISTED with the MUP message.',
+        body: s.ticketHoldersBody,
+        response: { 200: s.orderSchema },
+      },
+    },
+    async (request) =>
+      submitTicketHolders(
+        deps,
+        requireUser(request).userId,
+        { cart_id: request.body.cart_id, holders: request.body.holders as HolderInput[] },
+        {
+          ip: request.ip,
+          userAgent: request.headers['user-agent'] ?? null,
+          sessionId: request.user?.sessionId ?? null,
+        },
+      ),
+  );
+
+  app.post(
+    '/checkout/pay',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['sales'],
+        summary: 'Start paying an order: Stripe PaymentIntent and its client secret (E4-F7)',
+        description:
+          'Honours `Idempotency-Key`. The order completes when Stripe confirms the payment ' +
+          '(webhook); the seats stay held for the payment window.',
+        headers: s.payHeaders,
+        body: s.payBody,
+        response: { 200: s.payResponse },
+      },
+    },
+    async (request) =>
+      startPayment(
+        deps,
+        requireUser(request).userId,
+        request.body.order_id,
+        request.headers['idempotency-key'] ?? null,
+      ),
+  );
+};

@@ -1,0 +1,381 @@
+import type { AppDeps } from '../../deps.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { priceOrder } from '../payments/fees.ts';
+import { getPurchaseWindow } from '../queue/queue.admission.ts';
+import { claimAdjacentRun, claimSeparated, countClaimableBySector } from './claim.repo.ts';
+import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
+import {
+  cancelOpenOrdersOfCarts,
+  countFanSeats,
+  findActiveCart,
+  findFeeConfiguration,
+  findSaleMatch,
+  findSaleZone,
+  insertCart,
+  listActiveCarts,
+  listCartsForRelease,
+  listHeldSeats,
+  listMatchPriceCategories,
+  listSaleZones,
+  listUpcomingMatches,
+  lockPurchaseLimit,
+  releaseHolds,
+  setCartStatus,
+  type CartRow,
+  type HeldSeatRow,
+  type SaleMatchRow,
+} from './sales.repo.ts';
+
+/** A fan may hold or own at most this many tickets of one match, across all phases. */
+export const MATCH_TICKET_LIMIT = 4;
+/** Cart lifetime (E4-F4): from the queue window start, or from cart creation. */
+export const CART_TTL_MS = 20 * 60_000;
+/** Attempts of a cart addition whose candidate seats were all taken concurrently. */
+const CLAIM_ATTEMPTS = 40;
+
+type Deps = Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'redis' | 'config'>;
+
+const iso = (d: Date) => d.toISOString();
+const matchName = (m: { home_team: string; away_team: string }) =>
+  `${m.home_team} – ${m.away_team}`;
+
+// Listing (E4-F1) -------------------------------------------------------------------------
+
+export type SaleStatus = 'not_on_sale' | 'on_sale' | 'sold_out';
+
+export async function listMatches(
+  deps: Pick<AppDeps, 'db' | 'clock'>,
+  page: number,
+  limit: number,
+) {
+  const now = deps.clock.now();
+  const { rows, total } = await listUpcomingMatches(deps.db, now, page, limit);
+  const categories = await listMatchPriceCategories(
+    deps.db,
+    rows.map((r) => r.id),
+  );
+  const items = [];
+  for (const m of rows) {
+    const rates = feeRatesOf(await findFeeConfiguration(deps.db, m.id, now));
+    const presale = isPresale(now, m.kick_off_time);
+    const prices = categories
+      .filter((c) => c.match_id === m.id)
+      .map((c) => ({
+        price_category_id: c.id,
+        name: c.name,
+        regular_price: c.price,
+        presale_price: unitPrice(c.price, rates, true),
+        current_price: unitPrice(c.price, rates, presale),
+        currency: c.currency.trim(),
+      }));
+    const saleStatus: SaleStatus = !m.phase_id
+      ? 'not_on_sale'
+      : m.available > 0
+        ? 'on_sale'
+        : 'sold_out';
+    items.push({
+      id: m.id,
+      home_team: m.home_team,
+      away_team: m.away_team,
+      competition: m.competition,
+      kick_off_time: iso(m.kick_off_time),
+      match_type: m.match_type,
+      venue: m.venue_name ? { name: m.venue_name, city: m.venue_city } : null,
+      sale_status: saleStatus,
+      next_sale_start: m.next_phase_start ? iso(m.next_phase_start) : null,
+      is_presale: presale,
+      price_preview: {
+        presale_from: prices.length ? Math.min(...prices.map((p) => p.presale_price)) : null,
+        regular_from: prices.length ? Math.min(...prices.map((p) => p.regular_price)) : null,
+        categories: prices,
+      },
+    });
+  }
+  return { items, total, page, limit };
+}
+
+// Zones (E4-F2) -------------------------------------------------------------------------
+
+export async function getZones(
+  deps: Pick<AppDeps, 'db' | 'clock'>,
+  matchId: string,
+  userId: string | null,
+) {
+  const now = deps.clock.now();
+  const match = await findSaleMatch(deps.db, matchId, now);
+  if (!match || !['PUBLISHED', 'ACTIVE'].includes(match.status)) throw notFound('Match');
+  const [zones, counts, feeRow, fanSeats] = await Promise.all([
+    listSaleZones(deps.db, matchId),
+    countClaimableBySector(deps.db, matchId, now),
+    findFeeConfiguration(deps.db, matchId, now),
+    userId ? countFanSeats(deps.db, userId, matchId, now) : Promise.resolve(0),
+  ]);
+  const rates = feeRatesOf(feeRow);
+  const presale = isPresale(now, match.kick_off_time);
+  const limit = fanLimit(match);
+  const fanRemaining = Math.max(0, limit - fanSeats);
+  return {
+    match_id: match.id,
+    on_sale: !!match.phase_id,
+    is_presale: presale,
+    fan_remaining: fanRemaining,
+    zones: zones.map((z) => {
+      const available = counts.get(z.id) ?? 0;
+      return {
+        id: z.id,
+        name: z.name,
+        code: z.code,
+        price_category_id: z.price_category_id,
+        price_category_name: z.price_category_name,
+        regular_price: z.price,
+        presale_price: unitPrice(z.price, rates, true),
+        price: unitPrice(z.price, rates, presale),
+        currency: z.currency.trim(),
+        available,
+        max_quantity: match.phase_id ? Math.min(limit, available, fanRemaining) : 0,
+      };
+    }),
+  };
+}
+
+const fanLimit = (match: SaleMatchRow) =>
+  Math.min(MATCH_TICKET_LIMIT, match.phase_ticket_limit ?? MATCH_TICKET_LIMIT);
+
+// Cart (E4-F4) --------------------------------------------------------------------------
+
+export interface CartView {
+  id: string;
+  match_id: string;
+  match_name: string;
+  expires_at: string;
+  remaining_seconds: number;
+  is_presale: boolean;
+  seats: Array<{
+    inventory_id: string;
+    match_sector_id: string;
+    sector_code: string;
+    sector_name: string;
+    row: string;
+    seat_number: number;
+    price: number;
+  }>;
+  ticket_amount: number;
+  fee_amount: number;
+  total_amount: number;
+  currency: 'EUR';
+}
+
+async function cartView(
+  deps: Pick<AppDeps, 'db' | 'clock'>,
+  db: Executor,
+  cart: CartRow,
+  match: Pick<SaleMatchRow, 'kick_off_time' | 'match_type' | 'home_team' | 'away_team'>,
+  seats: HeldSeatRow[],
+): Promise<CartView> {
+  const now = deps.clock.now();
+  const rates = feeRatesOf(await findFeeConfiguration(db, cart.match_id, now));
+  const presale = isPresale(now, match.kick_off_time);
+  const prices = seats.map((s) => unitPrice(s.price ?? 0, rates, presale));
+  const amounts = priceOrder(prices, match.match_type, rates);
+  return {
+    id: cart.id,
+    match_id: cart.match_id,
+    match_name: matchName(match),
+    expires_at: iso(cart.expires_at),
+    remaining_seconds: Math.max(0, Math.floor((cart.expires_at.getTime() - now.getTime()) / 1000)),
+    is_presale: presale,
+    seats: seats.map((s, i) => ({
+      inventory_id: s.inventory_id,
+      match_sector_id: s.match_sector_id,
+      sector_code: s.sector_code,
+      sector_name: s.sector_name,
+      row: s.row_identifier,
+      seat_number: s.seat_number,
+      price: prices[i]!,
+    })),
+    ticket_amount: amounts.ticketAmount,
+    fee_amount: amounts.feeAmount,
+    total_amount: amounts.totalAmount,
+    currency: 'EUR',
+  };
+}
+
+class ClaimContended extends Error {}
+
+export interface AddToCartInput {
+  match_id: string;
+  match_sector_id: string;
+  quantity: number;
+}
+
+/**
+ * POST /cart/add: assigns `quantity` seats of a zone with the snake algorithm and holds
+ * them for the fan's cart. One transaction per attempt: lock the fan's (fan, match) row,
+ * check the per-match limit, get or open the cart, claim. When every candidate run was
+ * taken by concurrent buyers the attempt rolls back (releasing its row locks) and retries
+ * with a fresh snapshot; nobody ever waits on a seat lock.
+ */
+export async function addToCart(
+  deps: Deps,
+  userId: string,
+  input: AddToCartInput,
+): Promise<{ cart: CartView; added: string[]; warnings: string[] }> {
+  const now = deps.clock.now();
+  const match = await findSaleMatch(deps.db, input.match_id, now);
+  if (!match || !['PUBLISHED', 'ACTIVE'].includes(match.status)) throw notFound('Match');
+  if (!match.phase_id || match.kick_off_time <= now) throw new AppError('MATCH_NOT_ON_SALE');
+  const zone = await findSaleZone(deps.db, input.match_id, input.match_sector_id);
+  if (!zone) throw notFound('Zone');
+
+  // The waiting room decides when a queued sale's cart clock starts (E4-F4, E5-F4).
+  const window = await getPurchaseWindow(deps, userId, input.match_id);
+  let queuedExpiry: Date | null = null;
+  if (window.queued) {
+    if (!window.admitted) {
+      throw new AppError('QUEUE_ADMISSION_REQUIRED', undefined, {
+        extra: { queue_status: window.status, position: window.position },
+      });
+    }
+    const fromStart = new Date(window.window_started_at.getTime() + CART_TTL_MS);
+    queuedExpiry = fromStart < window.window_expires_at ? fromStart : window.window_expires_at;
+    if (queuedExpiry <= now) throw new AppError('QUEUE_ADMISSION_REQUIRED');
+  }
+  const limit = fanLimit(match);
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.db.transaction().execute(async (trx) => {
+        await lockPurchaseLimit(trx, userId, input.match_id, now);
+        const already = await countFanSeats(trx, userId, input.match_id, now);
+        if (already + input.quantity > limit) {
+          throw new AppError(
+            'PURCHASE_LIMIT_EXCEEDED',
+            `You may have at most ${limit} tickets for this match; ${Math.max(0, limit - already)} remain`,
+            { extra: { limit, remaining: Math.max(0, limit - already) } },
+          );
+        }
+        let cart = await findActiveCart(trx, userId, input.match_id, { forUpdate: true });
+        if (cart && cart.expires_at <= now) {
+          // An expired cart's seats are free for everybody already; close it and start anew.
+          await releaseHolds(trx, cart.id, now);
+          await setCartStatus(trx, cart.id, 'EXPIRED');
+          await cancelOpenOrdersOfCarts(trx, [cart.id], 'CART_EXPIRED', now);
+          cart = undefined;
+        }
+        cart ??= await insertCart(trx, {
+          user_id: userId,
+          match_id: input.match_id,
+          expires_at: queuedExpiry ?? new Date(now.getTime() + CART_TTL_MS),
+        });
+        const target = {
+          matchSectorId: zone.id,
+          quantity: input.quantity,
+          holdKind: 'CART' as const,
+          holdOwnerId: cart.id,
+          heldUntil: cart.expires_at,
+          now,
+          actorId: userId,
+        };
+        const warnings: string[] = [];
+        let result = await claimAdjacentRun(trx, target);
+        if (result.claimed.length === 0) {
+          if (result.runs > 0) throw new ClaimContended();
+          if (result.free < input.quantity) throw seatsInsufficient(result.free);
+          result = await claimSeparated(trx, target);
+          if (result.claimed.length === 0) {
+            if (result.free < input.quantity) throw seatsInsufficient(result.free);
+            throw new ClaimContended();
+          }
+          if (input.quantity > 1) {
+            warnings.push(
+              'SEATS_NOT_ADJACENT: not enough adjacent seats are left in this zone; the seats ' +
+                'assigned are the closest available ones in the zone order.',
+            );
+          }
+        }
+        await recordAudit(deps, trx, {
+          domain: 'seat',
+          action: 'seats_held',
+          actor: { type: 'user', id: userId },
+          subject: { type: 'cart', id: cart.id },
+          changes: {
+            match_id: input.match_id,
+            match_sector_id: zone.id,
+            inventory_ids: result.claimed.map((s) => s.id),
+            held_until: iso(cart.expires_at),
+          },
+        });
+        const seats = await listHeldSeats(trx, [cart.id], now);
+        return {
+          cart: await cartView(deps, trx, cart, match, seats),
+          added: result.claimed.map((s) => s.id),
+          warnings,
+        };
+      });
+    } catch (err) {
+      if (!(err instanceof ClaimContended)) throw err;
+      if (attempt >= CLAIM_ATTEMPTS) {
+        throw new AppError('CONFLICT', 'Seats are being taken very fast right now; try again');
+      }
+      // A few ms of jitter lets the winners commit before the next snapshot.
+      await new Promise((r) => setTimeout(r, 2 + Math.random() * 8 * Math.min(attempt, 5)));
+    }
+  }
+}
+
+const seatsInsufficient = (available: number) =>
+  new AppError('SEATS_INSUFFICIENT', `Only ${available} seats are available in this zone`, {
+    extra: { available },
+  });
+
+/** GET /cart: the fan's live carts with seats, totals and remaining time. */
+export async function getCarts(deps: Pick<AppDeps, 'db' | 'clock'>, userId: string) {
+  const now = deps.clock.now();
+  const carts = await listActiveCarts(deps.db, userId, now);
+  const seats = await listHeldSeats(
+    deps.db,
+    carts.map((c) => c.id),
+    now,
+  );
+  const views: CartView[] = [];
+  for (const cart of carts) {
+    const match = await findSaleMatch(deps.db, cart.match_id, now);
+    if (!match) continue;
+    const mine = seats.filter((s) => s.hold_owner_id === cart.id);
+    if (mine.length === 0) continue;
+    views.push(await cartView(deps, deps.db, cart, match, mine));
+  }
+  return { carts: views };
+}
+
+/** DELETE /cart: releases the seats of the fan's carts (one match, or all) at once. */
+export async function clearCarts(deps: Deps, userId: string, matchId?: string) {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const carts = await listCartsForRelease(trx, userId, matchId);
+    let released = 0;
+    for (const cart of carts) {
+      released += await releaseHolds(trx, cart.id, now);
+      await setCartStatus(trx, cart.id, 'RELEASED');
+    }
+    const orders = await cancelOpenOrdersOfCarts(
+      trx,
+      carts.map((c) => c.id),
+      'CART_CLEARED',
+      now,
+    );
+    for (const orderId of orders) released += await releaseHolds(trx, orderId, now);
+    if (carts.length) {
+      await recordAudit(deps, trx, {
+        domain: 'seat',
+        action: 'cart_cleared',
+        actor: { type: 'user', id: userId },
+        subject: { type: 'cart', id: carts[0]!.id },
+        changes: { cart_ids: carts.map((c) => c.id), seats_released: released },
+      });
+    }
+    return { released_seats: released };
+  });
+}

@@ -1,0 +1,113 @@
+import { sql, type Insertable } from 'kysely';
+import type { Executor } from '../../platform/db/database.ts';
+import type { TicketHolders, Tickets } from '../../platform/db/types.generated.ts';
+
+/** SQL on tickets and ticket_holders (E4-F8, E9-F1) and the sale of an order's seats. */
+
+/**
+ * Marks an order's seats SOLD, all or nothing, in one statement: each seat must still be
+ * held by the order (even past held_until: nobody took it) or be claimable again (the hold
+ * was released but nobody bought it). Waits on concurrent claimers (FOR UPDATE, no SKIP):
+ * a paid order deserves the definitive answer. Returns how many seats were sold (0 or all).
+ */
+export async function sellOrderSeats(
+  db: Executor,
+  orderId: string,
+  inventoryIds: string[],
+  userId: string,
+  now: Date,
+): Promise<number> {
+  const { rows } = await sql<{ id: string }>`
+    WITH target AS (
+      SELECT m.id FROM match_seat_inventory m
+       WHERE m.id = ANY (${inventoryIds}::uuid[])
+         AND ((m.status = 'RESERVED' AND m.hold_owner_id = ${orderId})
+              OR m.status = 'AVAILABLE'
+              OR (m.status = 'RESERVED' AND m.held_until < ${now}))
+         FOR UPDATE
+    ),
+    complete AS (SELECT count(*) = ${inventoryIds.length} AS ok FROM target)
+    UPDATE match_seat_inventory m
+       SET status = 'SOLD', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
+           last_modified_at = ${now}, last_modified_by = ${userId}, version = m.version + 1
+      FROM target, complete
+     WHERE m.id = target.id AND complete.ok
+    RETURNING m.id`.execute(db);
+  return rows.length;
+}
+
+/** Inserts a ticket unless its barcode is taken (then null: draw another barcode). */
+export async function insertTicket(
+  db: Executor,
+  values: Insertable<Tickets>,
+): Promise<string | null> {
+  const row = await db
+    .insertInto('tickets')
+    .values(values)
+    .onConflict((oc) => oc.column('barcode').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function insertHolders(db: Executor, rows: Insertable<TicketHolders>[]) {
+  if (rows.length) await db.insertInto('ticket_holders').values(rows).execute();
+}
+
+const ticketColumns = [
+  't.id',
+  't.order_id',
+  't.match_id',
+  't.barcode',
+  't.qr_code_data',
+  't.status',
+  't.price_amount',
+  't.fee_amount',
+  't.transfer_allowed',
+  't.created_at',
+  'm.home_team',
+  'm.away_team',
+  'm.competition',
+  'm.kick_off_time',
+  'ms.name as sector_name',
+  'ms.code as sector_code',
+  's.row_identifier',
+  's.seat_number',
+  'h.full_name as holder_name',
+  'h.is_minor as holder_is_minor',
+  'h.oib_encrypted as holder_oib_encrypted',
+  'o.order_number',
+] as const;
+
+function ticketQuery(db: Executor) {
+  return db
+    .selectFrom('tickets as t')
+    .innerJoin('orders as o', 'o.id', 't.order_id')
+    .innerJoin('matches as m', 'm.id', 't.match_id')
+    .innerJoin('match_seat_inventory as i', 'i.id', 't.match_seat_inventory_id')
+    .innerJoin('seats as s', 's.id', 'i.seat_id')
+    .innerJoin('match_sectors as ms', 'ms.id', 'i.match_sector_id')
+    .leftJoin('ticket_holders as h', 'h.ticket_id', 't.id')
+    .select(ticketColumns);
+}
+
+export async function listOwnedTickets(db: Executor, userId: string) {
+  return ticketQuery(db)
+    .where('t.owner_user_id', '=', userId)
+    .orderBy('m.kick_off_time')
+    .orderBy('ms.code')
+    .orderBy('s.row_identifier')
+    .orderBy('s.seat_number')
+    .execute();
+}
+
+export async function findOwnedTicket(db: Executor, userId: string, ticketId: string) {
+  return ticketQuery(db)
+    .where('t.owner_user_id', '=', userId)
+    .where('t.id', '=', ticketId)
+    .executeTakeFirst();
+}
+
+export async function listOrderTickets(db: Executor, orderId: string) {
+  return ticketQuery(db).where('t.order_id', '=', orderId).orderBy('t.created_at').execute();
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import QRCode from 'qrcode';
+import type { AppDeps } from '../../deps.ts';
+import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import { notFound } from '../../platform/errors.ts';
+import type { OrderItemRow, OrderRow } from '../sales/sales.repo.ts';
+import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
+import { findOwnedTicket, insertHolders, insertTicket, listOwnedTickets } from './tickets.repo.ts';
+
+/**
+ * Tickets (E4-F8, E9-F1): issued in the payment webhook's transaction, one per order line,
+ * each with a random UUID, a unique random barcode and a signed QR payload; the holder is
+ * copied from the order line with the OIB still encrypted.
+ */
+export async function issueOrderTickets(
+  deps: Pick<AppDeps, 'config'>,
+  trx: Executor,
+  order: OrderRow,
+  items: OrderItemRow[],
+): Promise<Array<{ id: string; barcode: string }>> {
+  const signer = getTicketSigner(deps.config);
+  const issued: Array<{ id: string; barcode: string }> = [];
+  for (const item of items) {
+    const id = randomUUID();
+    let barcode = '';
+    // A barcode collision (1 in ~10^17 per pair) only costs another draw.
+    for (let inserted: string | null = null; !inserted;) {
+      barcode = generateBarcode();
+      inserted = await insertTicket(trx, {
+        id,
+        order_id: order.id,
+        match_id: order.match_id,
+        match_seat_inventory_id: item.match_seat_inventory_id,
+        owner_user_id: order.user_id,
+        barcode,
+        qr_code_data: signer.qrPayload({ id, matchId: order.match_id, barcode }),
+        status: 'SOLD',
+        price_amount: item.unit_price,
+        fee_amount: item.fee_amount,
+      });
+    }
+    issued.push({ id, barcode });
+  }
+  await insertHolders(
+    trx,
+    items.map((item, i) => ({
+      ticket_id: issued[i]!.id,
+      full_name: item.holder_full_name,
+      date_of_birth: item.holder_date_of_birth,
+      nationality: item.holder_nationality,
+      oib_encrypted: item.holder_oib_encrypted,
+      oib_blind_index: item.holder_oib_blind_index,
+      passport_encrypted: item.holder_passport_encrypted,
+      email: item.holder_email,
+      phone: item.holder_phone,
+      is_minor: item.holder_is_minor,
+      source: item.holder_source,
+    })),
+  );
+  return issued;
+}
+
+type Row = NonNullable<Awaited<ReturnType<typeof findOwnedTicket>>>;
+
+function ticketView(deps: Pick<AppDeps, 'config'>, row: Row) {
+  const pii = getPiiCipher(deps.config);
+  return {
+    id: row.id,
+    order_id: row.order_id,
+    order_number: row.order_number,
+    match: {
+      id: row.match_id,
+      home_team: row.home_team,
+      away_team: row.away_team,
+      competition: row.competition,
+      kick_off_time: row.kick_off_time.toISOString(),
+    },
+    seat: {
+      sector_code: row.sector_code,
+      sector_name: row.sector_name,
+      row: row.row_identifier,
+      seat_number: row.seat_number,
+    },
+    status: row.status,
+    barcode: row.barcode,
+    qr_code_data: row.qr_code_data,
+    price_amount: row.price_amount,
+    fee_amount: row.fee_amount,
+    transfer_allowed: row.transfer_allowed,
+    holder: row.holder_name
+      ? {
+          full_name: row.holder_name,
+          is_minor: !!row.holder_is_minor,
+          oib_masked: row.holder_oib_encrypted
+            ? maskLast4(pii.decrypt(row.holder_oib_encrypted))
+            : null,
+        }
+      : null,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export type TicketView = ReturnType<typeof ticketView>;
+
+export async function listMyTickets(deps: Pick<AppDeps, 'db' | 'config'>, userId: string) {
+  const rows = await listOwnedTickets(deps.db, userId);
+  return { items: rows.map((r) => ticketView(deps, r)) };
+}
+
+/** A fan's own ticket; another fan's id answers 404 like a missing one. */
+export async function getMyTicket(
+  deps: Pick<AppDeps, 'db' | 'config'>,
+  userId: string,
+  ticketId: string,
+): Promise<TicketView> {
+  const row = await findOwnedTicket(deps.db, userId, ticketId);
+  if (!row) throw notFound('Ticket');
+  return ticketView(deps, row);
+}
+
+/** The ticket's QR code as PNG or SVG, encoding the signed payload. */
+export async function renderTicketQr(
+  deps: Pick<AppDeps, 'db' | 'config'>,
+  userId: string,
+  ticketId: string,
+  format: 'png' | 'svg',
+): Promise<{ contentType: string; body: Buffer | string }> {
+  const ticket = await getMyTicket(deps, userId, ticketId);
+  const options = { errorCorrectionLevel: 'M' as const, margin: 4 };
+  return format === 'svg'
+    ? {
+        contentType: 'image/svg+xml',
+        body: await QRCode.toString(ticket.qr_code_data, { ...options, type: 'svg' }),
+      }
+    : {
+        contentType: 'image/png',
+        body: await QRCode.toBuffer(ticket.qr_code_data, { ...options, type: 'png', width: 400 }),
+      };
+}

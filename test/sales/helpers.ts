@@ -1,0 +1,168 @@
+import { sql } from 'kysely';
+import type { AppDeps } from '../../src/deps.ts';
+import { generateOib } from '../../src/modules/identity/oib.ts';
+import { insertProfile, insertSavedProfile } from '../../src/modules/identity/profiles.repo.ts';
+import { getPiiCipher } from '../../src/platform/crypto.ts';
+import type { TestContext } from '../harness/context.ts';
+import type { StripeTestServer } from '../harness/servers/stripe.ts';
+import { createLockedMatch, type LockedMatchOptions } from '../factories/matches.ts';
+import { createUser, type TestUser } from '../factories/users.ts';
+
+/** Purchase-flow fixtures: a match on sale, fans with profiles, and the buying steps. */
+
+export interface SaleFixture {
+  matchId: string;
+  zoneId: string;
+  zoneIds: string[];
+  phaseId: string;
+}
+
+export async function createSale(
+  deps: Pick<AppDeps, 'db' | 'jobs' | 'clock'>,
+  options: LockedMatchOptions & { queued?: boolean; presaleDiscountPercent?: number } = {},
+): Promise<SaleFixture> {
+  const match = await createLockedMatch(deps, { status: 'PUBLISHED', ...options });
+  const now = deps.clock.now();
+  const phase = await deps.db
+    .insertInto('sales_phases')
+    .values({
+      match_id: match.matchId,
+      phase_type: 'GENERAL_PUBLIC',
+      name: 'General sale',
+      start_at: new Date(now.getTime() - 3_600_000),
+      end_at: new Date(now.getTime() + 10 * 24 * 3_600_000),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  if (!options.queued) {
+    await sql`INSERT INTO queue_settings (match_id, enabled, admission_rate_per_minute, max_active_buyers)
+              VALUES (${match.matchId}, false, 1000, 1000)`.execute(deps.db);
+  }
+  if (options.presaleDiscountPercent !== undefined) {
+    await deps.db
+      .insertInto('fee_configurations')
+      .values({ match_id: match.matchId, presale_discount_percent: options.presaleDiscountPercent })
+      .execute();
+  }
+  return {
+    matchId: match.matchId,
+    zoneId: match.sectors[0]!.matchSectorId,
+    zoneIds: match.sectors.map((s) => s.matchSectorId),
+    phaseId: phase.id,
+  };
+}
+
+export interface Fan extends TestUser {
+  oib: string;
+}
+
+export async function createFan(
+  deps: Pick<AppDeps, 'db' | 'tokens' | 'config'>,
+  options: { dateOfBirth?: string; oib?: string } = {},
+): Promise<Fan> {
+  const user = await createUser(deps);
+  const pii = getPiiCipher(deps.config);
+  const oib = options.oib ?? generateOib();
+  await insertProfile(deps.db, user.id, {
+    full_name: `Fan ${user.email.slice(4, 12)}`,
+    date_of_birth: options.dateOfBirth ?? '1990-05-05',
+    nationality: 'HR',
+    oib_encrypted: pii.encrypt(oib),
+    oib_blind_index: pii.blindIndex(oib),
+    passport_encrypted: null,
+    email: user.email,
+    phone: null,
+  });
+  return { ...user, oib };
+}
+
+export async function addSavedProfile(
+  deps: Pick<AppDeps, 'db' | 'config'>,
+  fan: Fan,
+  values: { fullName: string; dateOfBirth: string; oib: string; email?: string },
+): Promise<string> {
+  const pii = getPiiCipher(deps.config);
+  const row = await insertSavedProfile(deps.db, fan.id, {
+    full_name: values.fullName,
+    date_of_birth: values.dateOfBirth,
+    nationality: 'HR',
+    oib_encrypted: pii.encrypt(values.oib),
+    oib_blind_index: pii.blindIndex(values.oib),
+    passport_encrypted: null,
+    email: values.email ?? null,
+    phone: null,
+    relationship: 'friend',
+  });
+  return row.id;
+}
+
+export const manualHolder = (name = 'Ana Anić', dob = '1985-03-03') => ({
+  source: 'MANUAL_ENTRY' as const,
+  full_name: name,
+  date_of_birth: dob,
+  nationality: 'HR',
+  oib: generateOib(),
+  email: 'ana@example.test',
+});
+
+export function holdersFor(count: number) {
+  return [
+    { source: 'DEFAULT_PROFILE' as const },
+    ...Array.from({ length: count - 1 }, (_, i) => manualHolder(`Holder ${i + 2}`)),
+  ];
+}
+
+/** Cart → holders → pay; returns the order and the PaymentIntent. */
+export async function checkoutToPayment(
+  t: TestContext,
+  fan: Fan,
+  sale: SaleFixture,
+  quantity: number,
+) {
+  const add = await t.request({
+    method: 'POST',
+    url: '/cart/add',
+    token: fan.token,
+    payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity },
+  });
+  if (add.statusCode !== 200) throw new Error(`cart/add ${add.statusCode}: ${add.body}`);
+  const cart = add.json().cart;
+  const holders = await t.request({
+    method: 'POST',
+    url: '/checkout/ticket-holders',
+    token: fan.token,
+    payload: { cart_id: cart.id, holders: holdersFor(quantity) },
+  });
+  if (holders.statusCode !== 200) throw new Error(`holders ${holders.statusCode}: ${holders.body}`);
+  const order = holders.json();
+  const pay = await t.request({
+    method: 'POST',
+    url: '/checkout/pay',
+    token: fan.token,
+    payload: { order_id: order.id },
+  });
+  if (pay.statusCode !== 200) throw new Error(`pay ${pay.statusCode}: ${pay.body}`);
+  return {
+    cart,
+    order,
+    payment: pay.json() as { payment_intent_id: string; client_secret: string },
+  };
+}
+
+/** Delivers a Stripe event to the app, signed by the SDK's test helper. */
+export async function deliver(
+  t: TestContext,
+  stripe: StripeTestServer,
+  event: ReturnType<StripeTestServer['event']>,
+) {
+  const { payload, headers } = stripe.sign(event);
+  return t.request({ method: 'POST', url: '/webhooks/stripe', headers, payload });
+}
+
+export async function jobsIn(t: TestContext, queue: string) {
+  const { rows } = await sql<{ data: Record<string, unknown> }>`
+    SELECT data FROM ${sql.table(`${t.config.JOBS_SCHEMA}.job`)} WHERE name = ${queue}`.execute(
+    t.deps.db,
+  );
+  return rows.map((r) => r.data);
+}
