@@ -532,6 +532,40 @@ describe('E2-F4 locked configuration, unlock and re-lock', () => {
   });
 });
 
+describe('E2-F4 re-lock edge cases', () => {
+  it('drops the inventory of a sector made unnumbered before the re-lock', async () => {
+    const { matchId, sectors } = await pricedMatch();
+    await call('POST', `/admin/matches/${matchId}/stadium/validate`);
+    expect((await inventory(matchId)).length).toBe(14);
+    await call('POST', `/admin/matches/${matchId}/stadium/unlock`);
+    const res = await call('PUT', `/admin/matches/${matchId}/sectors/${sectors.V!.id}`, {
+      is_numbered: false,
+    });
+    expect(res.statusCode).toBe(200);
+    const relock = await call('POST', `/admin/matches/${matchId}/stadium/validate`);
+    expect(relock.json()).toMatchObject({ valid: true, inventory_seats: 10 });
+    const rows = await inventory(matchId);
+    expect(rows.some((r) => r.match_sector_id === sectors.V!.id)).toBe(false);
+  });
+
+  it('refuses to replace the stadium while seats are committed (409 SALES_STARTED)', async () => {
+    const m = await createLockedMatch(t.deps);
+    await call('POST', `/admin/matches/${m.matchId}/stadium/unlock`);
+    // A seat committed while unlocked (e.g. a quota allocation by another module).
+    await t.deps.db
+      .updateTable('match_seat_inventory')
+      .set({ status: 'ALLOCATED' })
+      .where('seat_id', '=', m.sectors[0]!.seatIds[0]!)
+      .execute();
+    const res = await call('POST', `/admin/matches/${m.matchId}/stadium`, {
+      stadium_template_id: m.stadiumId,
+    });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().code).toBe('SALES_STARTED');
+    expect((await inventory(m.matchId)).length).toBe(30);
+  });
+});
+
 describe('E2-F4 price categories', () => {
   it('creates, lists, updates and deletes; names are unique per match (409)', async () => {
     const matchId = await newMatch();
