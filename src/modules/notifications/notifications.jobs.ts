@@ -133,7 +133,7 @@ export function pushJob(deps: AppDeps) {
         projectId: FCM_PROJECT_ID,
         baseUrl: FCM_BASE_URL,
         tokenUrl: FCM_TOKEN_URL,
-        now: () => deps.clock.now(),
+        // Credentials live on the wall clock (Google checks iat/exp), not the business clock.
       }),
     );
     // A bad key file must not be cached forever: the next job tries again.
