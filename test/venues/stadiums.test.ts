@@ -259,3 +259,39 @@ describe('template sectors', () => {
     );
   });
 });
+
+describe('audit trail', () => {
+  it('records every change as an audit event in the same transaction', async () => {
+    const events = async (subjectId: string) =>
+      (
+        await t.deps.pool.query(
+          `SELECT data FROM ${t.config.JOBS_SCHEMA}.job
+            WHERE name = 'audit.ship' AND data->'subject'->>'id' = $1 ORDER BY created_on`,
+          [subjectId],
+        )
+      ).rows.map((r) => r.data as { domain: string; action: string; actor: { id: string } });
+    const stadium = await createStadium(t, token);
+    expect(await events(stadium.id)).toMatchObject([
+      {
+        domain: 'stadium',
+        action: 'stadium_created',
+        actor: { type: 'user', id: '00000000-0000-4000-8000-000000000001' },
+      },
+    ]);
+    const sector = await createSector(t, token, stadium.id);
+    await api(t, token, 'PUT', `/admin/stadiums/${stadium.id}/sectors/${sector.id}`, {
+      capacity: 5,
+    });
+    await api(t, token, 'POST', `/admin/stadiums/${stadium.id}/sectors`, {
+      name: 'dup',
+      code: sector.code,
+      capacity: 1,
+    });
+    await api(t, token, 'DELETE', `/admin/stadiums/${stadium.id}/sectors/${sector.id}`);
+    expect((await events(sector.id)).map((e) => e.action)).toEqual([
+      'sector_created',
+      'sector_updated',
+      'sector_deleted',
+    ]);
+  });
+});
