@@ -416,7 +416,7 @@ describe('E2-F4 POST /admin/matches/{matchId}/stadium/validate', () => {
     ]);
   });
 
-  it('locks a configuration of ~34,000 seats quickly (one INSERT … SELECT FROM unnest)', async () => {
+  it('locks a Poljud-sized configuration: 34,000 inventory rows (timing: bench:inventory-lock)', async () => {
     const m = await createLockedMatch(t.deps, { rows: 34, seatsPerRow: 100, sectors: 10 });
     const count = await t.deps.db
       .selectFrom('match_seat_inventory')

@@ -14,7 +14,6 @@ import * as repo from './matches.repo.ts';
 import {
   assertEditable,
   assertTransition,
-  canDelete,
   changedFields,
   changeTypeForStatus,
   changeTypeForUpdate,
@@ -363,7 +362,8 @@ export async function updateMatch(
 export async function deleteMatch(deps: MatchesDeps, actor: Actor, id: string): Promise<MatchOut> {
   return transaction(deps, async (trx) => {
     const match = await loadMatch(trx, id, true);
-    if (!canDelete(match.status)) assertTransition(match.status, 'DELETED');
+    // Only DRAFT and CANCELLED matches may be deleted (see the status machine).
+    assertTransition(match.status, 'DELETED');
     const updated = await repo.updateMatch(trx, id, {
       status: 'DELETED',
       deleted_at: deps.clock.now(),
@@ -1076,9 +1076,7 @@ export async function addMatchSector(
     });
   } catch (err) {
     if (pgCode(err) === '23505') {
-      return Promise.reject(
-        new AppError('CONFLICT', 'The sector is already part of this match configuration'),
-      );
+      throw new AppError('CONFLICT', 'The sector is already part of this match configuration');
     }
     throw err;
   }
