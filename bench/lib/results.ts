@@ -9,7 +9,15 @@ export async function writeResult(name: string, result: Record<string, unknown>)
   await mkdir(RESULTS_DIR, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   const file = path.join(RESULTS_DIR, `${name}-${date}.json`);
-  const machine = { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model, memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
-  await writeFile(file, `${JSON.stringify({ name, measured_at: new Date().toISOString(), machine, ...result }, null, 2)}\n`);
+  const machine = {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model,
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  await writeFile(
+    file,
+    `${JSON.stringify({ name, measured_at: new Date().toISOString(), machine, ...result }, null, 2)}\n`,
+  );
   return file;
 }

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { generateOib } from '../../src/modules/identity/oib.ts';
+import type { DrupalOidcServer } from '../../test/harness/servers/oidc.ts';
+import type { StripeTestServer } from '../../test/harness/servers/stripe.ts';
+import { requestJson, type JsonResponse } from '../lib/http-client.ts';
+import type { Counter, LatencyRecorder } from '../lib/stats.ts';
+
+/** What every simulated fan shares: the live API instances, the providers, the recorders. */
+export interface FanWorld {
+  /** Base URLs of the API instances currently up (changes when one is killed). */
+  instances(): string[];
+  oidc: DrupalOidcServer;
+  stripe: StripeTestServer;
+  matchId: string;
+  latency: LatencyRecorder;
+  /** `<endpoint> <status> <code>` for every non-2xx answer, `<endpoint> network` for failures. */
+  errors: Counter;
+  /** Fans that leave with seats in the cart (they empty it, as closing checkout does). */
+  abandonRate: number;
+  /** Payments whose webhook is delivered twice, or the failure event after the success. */
+  webhookChaosRate: number;
+  random: () => number;
+  /** Called once per completed order with the number of tickets. */
+  onTickets(count: number): void;
+  /** True once nothing is left to buy (stops fans still waiting). */
+  soldOut(): boolean;
+}
+
+export type FanOutcome = 'bought' | 'abandoned' | 'sold_out' | 'limit' | 'gave_up';
+
+export interface Fan {
+  index: number;
+  email: string;
+  token?: string;
+}
+
+const pick = <T>(list: T[], random: () => number) => list[Math.floor(random() * list.length)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * One HTTP call to a random live instance, as through a load balancer. Connection failures
+ * (an instance just died) are retried on another instance; HTTP errors are returned.
+ */
+async function call<T = any>(
+  world: FanWorld,
+  endpoint: string,
+  method: string,
+  path: string,
+  options: Parameters<typeof requestJson>[3] = {},
+): Promise<JsonResponse<T>> {
+  for (let attempt = 1; ; attempt++) {
+    const base = pick(world.instances(), world.random);
+    const start = performance.now();
+    try {
+      const res = await requestJson<T>(base, method, path, options);
+      world.latency.record(endpoint, performance.now() - start);
+      if (res.status >= 400) {
+        const code = (res.body as { code?: string } | null)?.code ?? '';
+        world.errors.add(`${endpoint} ${res.status} ${code}`.trim());
+      }
+      return res;
+    } catch (err) {
+      world.errors.add(`${endpoint} network`);
+      if (attempt >= 8) throw err;
+      await sleep(100 * attempt);
+    }
+  }
+}
+
+/** Before the sale: log in through Drupal SSO and create the default ticketing profile. */
+export async function prepareFan(world: FanWorld, fan: Fan): Promise<void> {
+  const drupalToken = await world.oidc.issue({
+    sub: `drupal-${fan.index}`,
+    email: fan.email,
+    status: 1,
+  });
+  const login = await call(world, 'POST /auth/login', 'POST', '/auth/login', {
+    body: { drupal_token: drupalToken, device_id: `bench-device-${fan.index}` },
+  });
+  if (login.status !== 200)
+    throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+  fan.token = login.body.access_token;
+  const profile = await call(world, 'POST /users/me/profile', 'POST', '/users/me/profile', {
+    token: fan.token,
+    body: {
+      full_name: `Navijač ${fan.index}`,
+      date_of_birth: '1990-05-17',
+      nationality: 'HR',
+      oib: generateOib(world.random),
+    },
+  });
+  if (profile.status !== 201 && profile.status !== 409) {
+    throw new Error(`profile failed: ${profile.status} ${JSON.stringify(profile.body)}`);
+  }
+}
+
+/** Waits on the queue WebSocket until the fan is admitted (status ACTIVE). */
+async function waitForAdmission(world: FanWorld, fan: Fan, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !world.soldOut()) {
+    const base = pick(world.instances(), world.random).replace(/^http/, 'ws');
+    const admitted = await new Promise<boolean | null>((resolve) => {
+      const ws = new WebSocket(`${base}/queue/${world.matchId}/ws?access_token=${fan.token}`);
+      const timer = setTimeout(() => finish(null), Math.max(1, deadline - Date.now()));
+      const soldOutPoll = setInterval(() => world.soldOut() && finish(false), 500);
+      function finish(value: boolean | null) {
+        clearTimeout(timer);
+        clearInterval(soldOutPoll);
+        ws.removeAllListeners();
+        ws.on('error', () => {});
+        ws.terminate();
+        resolve(value);
+      }
+      ws.on('message', (data) => {
+        const msg = JSON.parse(String(data)) as { status?: string };
+        if (msg.status === 'ACTIVE') finish(true);
+        else if (msg.status === 'EXPIRED' || msg.status === 'LEFT' || msg.status === 'COMPLETED')
+          finish(false);
+      });
+      // The instance went away (killed): reconnect elsewhere; the place in line is kept.
+      ws.on('close', () => finish(null));
+      ws.on('error', () => {
+        world.errors.add('WS /queue/:id/ws network');
+        finish(null);
+      });
+    });
+    if (admitted !== null) return admitted;
+    await sleep(200);
+  }
+  return false;
+}
+
+async function deliverWebhook(world: FanWorld, event: ReturnType<StripeTestServer['succeed']>) {
+  const { payload, headers } = world.stripe.sign(event);
+  const res = await call(world, 'POST /webhooks/stripe', 'POST', '/webhooks/stripe', {
+    rawBody: payload,
+    headers,
+  });
+  return res.status;
+}
+
+/**
+ * The whole purchase as a fan's app does it: join the line, wait for the turn, take 1–4
+ * seats in a zone, name the holders, pay, receive the tickets. Some fans abandon the cart.
+ */
+export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Promise<FanOutcome> {
+  const token = fan.token!;
+  const join = await call(world, 'POST /queue/:id/join', 'POST', `/queue/${world.matchId}/join`, {
+    token,
+  });
+  if (join.status !== 200 && join.status !== 201) return 'gave_up';
+  if (join.body.status !== 'ACTIVE' && !(await waitForAdmission(world, fan, 10 * 60_000))) {
+    return world.soldOut() ? 'sold_out' : 'gave_up';
+  }
+
+  const quantity = 1 + Math.floor(world.random() * 4);
+  let cart: JsonResponse<any> | undefined;
+  for (let attempt = 0; attempt < 6 && !world.soldOut(); attempt++) {
+    const zone = pick(zones, world.random);
+    cart = await call(world, 'POST /cart/add', 'POST', '/cart/add', {
+      token,
+      body: { match_id: world.matchId, match_sector_id: zone, quantity },
+    });
+    if (cart.status === 200) break;
+    const code = cart.body?.code;
+    if (code === 'PURCHASE_LIMIT_EXCEEDED') return 'limit';
+    if (code !== 'SEATS_INSUFFICIENT' && cart.status < 500) return 'gave_up';
+    // That zone is out (or a transient error): try another zone, as a fan would.
+  }
+  if (!cart || cart.status !== 200) return 'sold_out';
+  const cartId = cart.body.cart.id as string;
+  const seats = (cart.body.cart.seats as unknown[]).length;
+
+  if (world.random() < world.abandonRate) {
+    await call(world, 'DELETE /cart', 'DELETE', `/cart?match_id=${world.matchId}`, { token });
+    return 'abandoned';
+  }
+
+  const holders = [
+    { source: 'DEFAULT_PROFILE' },
+    ...Array.from({ length: seats - 1 }, (_, i) => ({
+      source: 'MANUAL_ENTRY',
+      full_name: `Pratitelj ${fan.index}-${i + 1}`,
+      date_of_birth: '1992-03-08',
+      nationality: 'HR',
+      oib: generateOib(world.random),
+    })),
+  ];
+  const order = await call(
+    world,
+    'POST /checkout/ticket-holders',
+    'POST',
+    '/checkout/ticket-holders',
+    {
+      token,
+      body: { cart_id: cartId, holders },
+    },
+  );
+  if (order.status !== 200 && order.status !== 201) return 'gave_up';
+  const orderId = order.body.id as string;
+
+  // Some apps retry the payment call: the Idempotency-Key makes that safe.
+  const idempotencyKey = randomUUID();
+  let pay: JsonResponse<any> | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    pay = await call(world, 'POST /checkout/pay', 'POST', '/checkout/pay', {
+      token,
+      body: { order_id: orderId },
+      headers: { 'idempotency-key': idempotencyKey },
+    });
+    if (pay.status === 200) break;
+    if (pay.status < 500) return 'gave_up';
+  }
+  if (!pay || pay.status !== 200) return 'gave_up';
+
+  // The card is charged; Stripe tells the backend (sometimes twice, sometimes with a late
+  // failure event for the same intent after the success).
+  const succeeded = world.stripe.succeed(pay.body.payment_intent_id);
+  const chaos = world.random() < world.webhookChaosRate;
+  if (chaos && world.random() < 0.5) {
+    await Promise.all([deliverWebhook(world, succeeded), deliverWebhook(world, succeeded)]);
+  } else if (chaos) {
+    await deliverWebhook(
+      world,
+      world.stripe.event('payment_intent.payment_failed', pay.body.payment_intent_id),
+    );
+    await deliverWebhook(world, succeeded);
+  } else {
+    for (let attempt = 0; attempt < 5 && (await deliverWebhook(world, succeeded)) >= 500; attempt++)
+      await sleep(200);
+  }
+
+  // The app shows the tickets once the order is completed.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const tickets = await call(world, 'GET /users/me/tickets', 'GET', '/users/me/tickets', {
+      token,
+    });
+    const mine = (tickets.body?.items ?? tickets.body?.tickets ?? []) as Array<{
+      match_id?: string;
+    }>;
+    const count = mine.filter((t) => !t.match_id || t.match_id === world.matchId).length;
+    if (tickets.status === 200 && count >= seats) {
+      world.onTickets(seats);
+      return 'bought';
+    }
+    await sleep(200);
+  }
+  return 'gave_up';
+}

@@ -1,0 +1,90 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { lineChart } from '../lib/chart.ts';
+import { RESULTS_DIR, writeResult } from '../lib/results.ts';
+import type { OnsaleResult } from './run.ts';
+
+/** bench/results/onsale-<stadium>-<date>.{json,md,svg}. */
+export async function writeOnsaleReport(result: OnsaleResult): Promise<string[]> {
+  const slug = result.stadium.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const name = `onsale-${slug}`;
+  const json = await writeResult(name, { ...result });
+  const base = json.replace(/\.json$/, '');
+
+  const svg = lineChart(`On-sale ${result.stadium}: ${result.seats} seats, ${result.fans} fans`, [
+    {
+      title: 'Seats sold',
+      yLabel: 'seats',
+      series: [
+        { label: 'sold', color: '#c8102e', points: result.timeline.map((p) => [p.t, p.sold]) },
+      ],
+    },
+    {
+      title: 'POST /cart/add latency (p99 so far)',
+      yLabel: 'ms',
+      series: [
+        {
+          label: 'p99',
+          color: '#1f4e9c',
+          points: result.timeline.filter((p) => p.p99_ms > 0).map((p) => [p.t, p.p99_ms]),
+        },
+      ],
+    },
+  ]);
+  await writeFile(`${base}.svg`, svg);
+
+  const rows = Object.entries(result.latency_ms)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `| ${k} | ${v.count} | ${v.p50} | ${v.p95} | ${v.p99} | ${v.max} |`);
+  const errors = Object.entries(result.errors).map(([k, v]) => `| ${k} | ${v} |`);
+  const violations = Object.entries(result.violations).map(([k, v]) => `| ${k} | ${v} |`);
+  const md = `# On-sale benchmark: ${result.stadium}
+
+${result.seats} seats, ${result.fans} fans, ${result.instances} API instances, ${result.workers} worker(s).
+
+| figure | value |
+| --- | --- |
+| time to sell out | ${result.sellout_seconds === null ? 'not sold out' : `${result.sellout_seconds} s`} |
+| sale duration | ${result.sale_seconds} s |
+| seats sold / orders | ${result.seats_sold} / ${result.orders_completed} |
+| seats/s, orders/s | ${result.seats_per_second}, ${result.orders_per_second} |
+| queue joins/s | ${result.queue_join_per_second} |
+| raw claim limit (same DB, same concurrency) | ${result.raw_claim_seats_per_second} seats/s |
+| full path / raw | ${result.raw_ratio} |
+| invariants | ${result.invariants_ok ? 'all hold' : 'VIOLATED'} |
+
+Faults injected: ${result.faults.join('; ') || 'none'}.
+
+Outcomes: ${Object.entries(result.outcomes)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.
+
+Peak memory (MB): ${Object.entries(result.peak_memory_mb)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}.
+
+## Latency (ms)
+
+| endpoint | requests | p50 | p95 | p99 | max |
+| --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+## Errors
+
+| endpoint status code | count |
+| --- | --- |
+${errors.join('\n') || '| none | 0 |'}
+
+## Invariants (violations)
+
+| invariant | violations |
+| --- | --- |
+${violations.join('\n')}
+
+![seats sold and latency](${path.basename(base)}.svg)
+`;
+  await writeFile(`${base}.md`, md);
+  return [json, `${base}.md`, `${base}.svg`].map((f) =>
+    path.relative(path.dirname(RESULTS_DIR), f),
+  );
+}

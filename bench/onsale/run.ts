@@ -1,0 +1,453 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config.ts';
+import type { AppDeps } from '../../src/deps.ts';
+import {
+  auditMatchInvariants,
+  type IntegrityReport,
+} from '../../src/modules/integrity/integrity.service.ts';
+import { claimAdjacentRun, claimSeparated } from '../../src/modules/sales/claim.repo.ts';
+import { systemClock } from '../../src/platform/clock.ts';
+import { createDatabase as openDatabase } from '../../src/platform/db/database.ts';
+import { migrate } from '../../src/platform/db/migrator.ts';
+import { createJobQueue } from '../../src/platform/jobs.ts';
+import { createLogger } from '../../src/platform/logging.ts';
+import { createRedis } from '../../src/platform/redis.ts';
+import { createTokenService } from '../../src/platform/auth/tokens.ts';
+import {
+  TEST_DB_PREFIX,
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+} from '../../test/harness/databases.ts';
+import { startLocalLoki } from '../../test/harness/servers/loki.ts';
+import { startDrupalOidc } from '../../test/harness/servers/oidc.ts';
+import { startLocalSmtp } from '../../test/harness/servers/smtp.ts';
+import { startStripeServer } from '../../test/harness/servers/stripe.ts';
+import { sampleMemory, startService, stopService, type ServiceProcess } from '../lib/processes.ts';
+import { Counter, LatencyRecorder, round } from '../lib/stats.ts';
+import { buyTickets, prepareFan, type Fan, type FanOutcome, type FanWorld } from './fan.ts';
+import { setupSaleMatch, type StadiumChoice } from './setup.ts';
+
+export interface OnsaleOptions {
+  stadium: StadiumChoice;
+  fans: number;
+  instances: number;
+  workers: number;
+  /** SIGKILL one API instance when this share of seats is sold, then restart it (0 = never). */
+  killAt: number;
+  /** Drop every Redis client connection once when this share of seats is sold (0 = never). */
+  dropRedisAt: number;
+  abandonRate: number;
+  webhookChaosRate: number;
+  admissionRatePerMinute: number;
+  maxActiveBuyers: number;
+  /** Give up the sale after this long. */
+  timeLimitSeconds: number;
+  /** Connections of the raw SQL claim run (default: the API instances' pools, 20 each). */
+  rawConcurrency?: number;
+  log: (msg: string) => void;
+}
+
+export interface OnsaleResult {
+  match_id: string;
+  stadium: string;
+  seats: number;
+  fans: number;
+  instances: number;
+  workers: number;
+  sellout_seconds: number | null;
+  sale_seconds: number;
+  seats_sold: number;
+  orders_completed: number;
+  seats_per_second: number;
+  orders_per_second: number;
+  queue_join_per_second: number;
+  raw_claim_seats_per_second: number;
+  raw_ratio: number;
+  latency_ms: ReturnType<LatencyRecorder['summary']>;
+  errors: Record<string, number>;
+  outcomes: Record<string, number>;
+  peak_memory_mb: Record<string, number>;
+  faults: string[];
+  violations: Record<string, number>;
+  invariants_ok: boolean;
+  timeline: Array<{ t: number; sold: number; p99_ms: number }>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `tasks` with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
+}
+
+/**
+ * A national-team on-sale, end to end through the real HTTP API of separate API and worker
+ * processes on one PostgreSQL and Redis, with an instance killed and Redis connections
+ * dropped mid-sale; then the raw SQL claim limit on the same database and the invariant
+ * auditor. Used by `npm run bench:onsale` and, at small scale, by the test suite.
+ */
+export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
+  const log = opts.log;
+  const dbName = `${TEST_DB_PREFIX}${Date.now()}_onsale`;
+  const dbUrl = databaseUrl(dbName);
+  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const redisPrefix = `onsale:${randomBytes(4).toString('hex')}:`;
+  const services: ServiceProcess[] = [];
+  const closers: Array<() => Promise<unknown>> = [];
+  const faults: string[] = [];
+
+  try {
+    log(`database ${dbName}`);
+    await createDatabase(dbName);
+    closers.push(() => dropDatabase(dbName));
+    await migrate(dbUrl);
+
+    const [oidc, stripe, smtp, loki] = await Promise.all([
+      startDrupalOidc('hns-ticketing-bench'),
+      startStripeServer(),
+      startLocalSmtp({ parse: false }),
+      startLocalLoki(),
+    ]);
+    closers.push(
+      () => oidc.close(),
+      () => stripe.close(),
+      () => smtp.close(),
+      () => loki.close(),
+    );
+
+    const secrets = {
+      JWT_SECRETS: randomBytes(32).toString('hex'),
+      PII_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+      PII_BLIND_INDEX_KEY: randomBytes(32).toString('base64'),
+      TICKET_SIGNING_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+    };
+    const env: Record<string, string> = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: dbUrl,
+      DATABASE_POOL_MAX: '20',
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: redisPrefix,
+      RATE_LIMIT_MAX: '1000000',
+      ...secrets,
+      DRUPAL_JWKS_URL: oidc.jwksUrl,
+      DRUPAL_ISSUER: oidc.issuer,
+      DRUPAL_AUDIENCE: oidc.audience,
+      DRUPAL_USERINFO_URL: oidc.userinfoUrl,
+      STRIPE_API_BASE: stripe.url,
+      STRIPE_API_KEY: stripe.apiKey,
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      SMTP_URL: smtp.url,
+      LOKI_URL: loki.url,
+      QUEUE_TICK_MS: '500',
+    };
+
+    // The bench's own connection: setup through the services, the raw limit, the auditor.
+    const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
+    const logger = createLogger('silent');
+    const database = openDatabase(dbUrl, 40);
+    closers.push(() => database.close());
+    const redis = createRedis(redisUrl, redisPrefix);
+    closers.push(async () => redis.disconnect());
+    const jobs = createJobQueue({
+      connectionString: dbUrl,
+      schema: config.JOBS_SCHEMA,
+      logger,
+      supervise: false,
+    });
+    await jobs.start();
+    closers.push(() => jobs.stop({ graceful: false }));
+    const tokens = createTokenService({
+      secrets: config.JWT_SECRETS,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: 900,
+    });
+    const deps: AppDeps = {
+      config,
+      db: database.db,
+      pool: database.pool,
+      redis,
+      jobs,
+      clock: systemClock,
+      logger,
+      tokens,
+    };
+
+    // Processes: workers first (they install queues), then the API instances.
+    for (let i = 0; i < opts.workers; i++)
+      services.push(await startService(`worker-${i + 1}`, 'worker', env));
+    const ports: number[] = [];
+    for (let i = 0; i < opts.instances; i++) {
+      ports.push(await freePort());
+      services.push(await startService(`api-${i + 1}`, 'serve', env, ports[i]));
+    }
+    closers.push(async () => Promise.all(services.map((s) => stopService(s))));
+    const stopSampling = sampleMemory(() => services);
+    closers.push(async () => stopSampling());
+    log(`${opts.workers} worker(s), ${opts.instances} API instance(s) up`);
+
+    const sale = await setupSaleMatch(deps, opts.stadium, {
+      ratePerMinute: opts.admissionRatePerMinute,
+      maxActiveBuyers: opts.maxActiveBuyers,
+    });
+    log(`match ${sale.matchId}: ${sale.sellableSeats} seats in ${sale.zones.length} zones`);
+
+    const latency = new LatencyRecorder();
+    const errors = new Counter();
+    let sold = 0;
+    let ordersCompleted = 0;
+    let soldOut = false;
+    let seed = 42;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const down = new Set<string>();
+    const world: FanWorld = {
+      instances: () =>
+        services.filter((s) => s.role === 'serve' && s.url && !down.has(s.name)).map((s) => s.url!),
+      oidc,
+      stripe,
+      matchId: sale.matchId,
+      latency,
+      errors,
+      abandonRate: opts.abandonRate,
+      webhookChaosRate: opts.webhookChaosRate,
+      random,
+      onTickets: (n) => {
+        sold += n;
+        ordersCompleted++;
+      },
+      soldOut: () => soldOut,
+    };
+
+    // Before the on-sale: every fan has logged in and has a profile.
+    const fans: Fan[] = Array.from({ length: opts.fans }, (_, i) => ({
+      index: i,
+      email: `fan${i}@bench.hns.hr`,
+    }));
+    const prepStart = performance.now();
+    await pool(fans, 64, (fan) => prepareFan(world, fan));
+    log(
+      `${fans.length} fans logged in with profiles in ${round((performance.now() - prepStart) / 1000)} s`,
+    );
+
+    // The on-sale: every fan at once.
+    const outcomes = new Counter();
+    const timeline: OnsaleResult['timeline'] = [];
+    const saleStart = performance.now();
+    const elapsed = () => (performance.now() - saleStart) / 1000;
+    let selloutSeconds: number | null = null;
+    let killed = false;
+    let dropped = false;
+    let lastLatencyCount = 0;
+
+    const monitor = setInterval(async () => {
+      try {
+        const row = await sql<{ sold: number; claimable: number }>`
+          SELECT count(*) FILTER (WHERE status = 'SOLD')::int AS sold,
+                 count(*) FILTER (WHERE status = 'AVAILABLE' OR (status = 'RESERVED' AND held_until < now()))::int AS claimable
+            FROM match_seat_inventory WHERE match_id = ${sale.matchId}`.execute(deps.db);
+        const { sold: dbSold, claimable } = row.rows[0]!;
+        const recent = latency.summary()['POST /cart/add'];
+        timeline.push({
+          t: round(elapsed()),
+          sold: dbSold,
+          p99_ms: recent && recent.count > lastLatencyCount ? recent.p99 : 0,
+        });
+        lastLatencyCount = recent?.count ?? 0;
+        if (claimable === 0 && selloutSeconds === null) {
+          const held = await sql<{ n: number }>`SELECT count(*)::int AS n FROM match_seat_inventory
+            WHERE match_id = ${sale.matchId} AND status = 'RESERVED'`.execute(deps.db);
+          if (held.rows[0]!.n === 0) {
+            selloutSeconds = round(elapsed());
+            soldOut = true;
+          }
+        }
+        const share = dbSold / sale.sellableSeats;
+        if (opts.killAt > 0 && !killed && share >= opts.killAt) {
+          killed = true;
+          const victim = services.find((s) => s.name === 'api-1')!;
+          down.add(victim.name);
+          await stopService(victim, 'SIGKILL');
+          faults.push(`SIGKILL api-1 at ${round(elapsed())} s (${dbSold} seats sold)`);
+          log(faults.at(-1)!);
+          const restarted = await startService('api-1', 'serve', env, ports[0]);
+          restarted.restarts = victim.restarts + 1;
+          restarted.peakRssKb = victim.peakRssKb;
+          services[services.indexOf(victim)] = restarted;
+          down.delete('api-1');
+          faults.push(`api-1 back at ${round(elapsed())} s`);
+        }
+        if (opts.dropRedisAt > 0 && !dropped && share >= opts.dropRedisAt) {
+          dropped = true;
+          const admin = new Redis(redisUrl);
+          const killedNormal = await admin.call(
+            'CLIENT',
+            'KILL',
+            'TYPE',
+            'normal',
+            'SKIPME',
+            'yes',
+          );
+          const killedPubsub = await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+          admin.disconnect();
+          faults.push(
+            `dropped ${Number(killedNormal) + Number(killedPubsub)} Redis connections at ${round(elapsed())} s`,
+          );
+          log(faults.at(-1)!);
+        }
+      } catch (err) {
+        log(`monitor: ${(err as Error).message}`);
+      }
+    }, 500);
+
+    const joinStart = performance.now();
+    let joined = 0;
+    const deadline = setTimeout(() => {
+      soldOut = true;
+      log('time limit reached');
+    }, opts.timeLimitSeconds * 1000);
+    await Promise.all(
+      fans.map(async (fan) => {
+        let outcome: FanOutcome;
+        try {
+          outcome = await buyTickets(world, fan, sale.zones);
+        } catch (err) {
+          errors.add(`fan exception ${(err as Error).message.slice(0, 60)}`);
+          outcome = 'gave_up';
+        }
+        joined++;
+        outcomes.add(outcome);
+      }),
+    );
+    clearTimeout(deadline);
+    clearInterval(monitor);
+    const saleSeconds = elapsed();
+    const joins = latency.summary()['POST /queue/:id/join'];
+    const joinSpan = joins ? Math.max(0.001, (performance.now() - joinStart) / 1000) : 1;
+    log(
+      `sale over after ${round(saleSeconds)} s; ${sold} seats sold to ${ordersCompleted} orders (${joined} fans done)`,
+    );
+
+    // Let the sweeper and webhooks settle, then audit.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const audit: IntegrityReport = await auditMatchInvariants(deps, sale.matchId, {
+      graceSeconds: 120,
+    });
+    log(`invariants: ${audit.ok ? 'all hold' : 'VIOLATIONS'}`);
+
+    // The raw limit: the same claim statement straight on the database, same concurrency.
+    const raw = await rawClaimLimit(deps, opts, log);
+
+    const peak: Record<string, number> = {};
+    for (const s of services) peak[s.name] = round(s.peakRssKb / 1024);
+    peak.driver = round(process.memoryUsage().rss / 2 ** 20);
+    const soldSeconds = selloutSeconds ?? saleSeconds;
+    return {
+      match_id: sale.matchId,
+      stadium:
+        'template' in opts.stadium
+          ? opts.stadium.template
+          : `${opts.stadium.sectors}x${opts.stadium.rows}x${opts.stadium.seatsPerRow}`,
+      seats: sale.sellableSeats,
+      fans: opts.fans,
+      instances: opts.instances,
+      workers: opts.workers,
+      sellout_seconds: selloutSeconds,
+      sale_seconds: round(saleSeconds),
+      seats_sold: sold,
+      orders_completed: ordersCompleted,
+      seats_per_second: round(sold / soldSeconds),
+      orders_per_second: round(ordersCompleted / soldSeconds),
+      queue_join_per_second: round((joins?.count ?? 0) / joinSpan),
+      raw_claim_seats_per_second: raw,
+      raw_ratio: raw > 0 ? round(sold / soldSeconds / raw, 3) : 0,
+      latency_ms: latency.summary(),
+      errors: errors.counts,
+      outcomes: outcomes.counts,
+      peak_memory_mb: peak,
+      faults,
+      violations: Object.fromEntries(audit.invariants.map((i) => [i.name, i.violations])),
+      invariants_ok: audit.ok,
+      timeline,
+    };
+  } finally {
+    // Keep each process's warnings and errors for the post-mortem.
+    for (const s of services)
+      await writeFile(path.join(os.tmpdir(), `onsale-${s.name}.log`), s.output()).catch(() => {});
+    for (const close of closers.reverse()) await close().catch(() => {});
+  }
+}
+
+/**
+ * Seats per second the database itself sustains for the same claims: a second copy of the
+ * match, claimed to sell-out by `concurrency` connections running the claim statement
+ * directly (adjacent run, else separated), each claim its own transaction.
+ */
+async function rawClaimLimit(
+  deps: AppDeps,
+  opts: OnsaleOptions,
+  log: (m: string) => void,
+): Promise<number> {
+  const twin = await setupSaleMatch(deps, opts.stadium, { ratePerMinute: 1, maxActiveBuyers: 1 });
+  // Same concurrency at the database as the full path: every API instance's pool busy.
+  const concurrency = opts.rawConcurrency ?? opts.instances * 20;
+  let seed = 7;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const exhausted = new Set<string>();
+  let claimed = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (exhausted.size < twin.zones.length) {
+        const open = twin.zones.filter((z) => !exhausted.has(z));
+        const zone = open[Math.floor(random() * open.length)]!;
+        const quantity = 1 + Math.floor(random() * 4);
+        const now = new Date();
+        const target = {
+          matchSectorId: zone,
+          quantity,
+          holdKind: 'CART' as const,
+          holdOwnerId: crypto.randomUUID(),
+          heldUntil: new Date(now.getTime() + 20 * 60_000),
+          now,
+          actorId: null,
+        };
+        const got = await deps.db.transaction().execute(async (trx) => {
+          const run = await claimAdjacentRun(trx, target);
+          if (run.claimed.length) return run.claimed.length;
+          if (run.runs > 0) return 0;
+          const separated = await claimSeparated(trx, target);
+          if (!separated.claimed.length && separated.free < quantity) exhausted.add(zone);
+          return separated.claimed.length;
+        });
+        claimed += got;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const rate = round(claimed / seconds);
+  log(
+    `raw claim limit: ${claimed} seats in ${round(seconds)} s with ${concurrency} connections = ${rate} seats/s`,
+  );
+  return rate;
+}
