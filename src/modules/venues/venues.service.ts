@@ -2,7 +2,13 @@ import type { AppDeps } from '../../deps.ts';
 import type { Executor, Tx } from '../../platform/db/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { generateSeats, validateSeatMap, type GeneratedSeat, type SeatType } from './seat-map.ts';
+import {
+  generateSeats,
+  validateSeatMap,
+  type GeneratedSeat,
+  type SeatMap,
+  type SeatType,
+} from './seat-map.ts';
 import type { SnakeConfig } from './snake.ts';
 import * as repo from './venues.repo.ts';
 import type {
@@ -81,7 +87,7 @@ const seatMapView = (m: repo.SeatMapRow, seatsGenerated: number) => ({
   id: m.id,
   sector_id: m.sector_id,
   // validated before it was stored (seat-map.ts), so it has the documented shape
-  seat_map_json: m.seat_map_json as never,
+  seat_map_json: m.seat_map_json as unknown as SeatMap,
   total_seats: m.total_seats,
   configuration_status: m.configuration_status,
   seats_generated: seatsGenerated,
@@ -479,7 +485,14 @@ export async function generateSectorSeats(
         );
       }
       await assertSeatsReplaceable(trx, sectorId);
-      deleted = await repo.deleteSeats(trx, sectorId);
+      // A match configuration locked between the check and the delete still cannot lose
+      // its seats: the inventory's foreign key refuses the delete.
+      deleted = await repo.deleteSeats(trx, sectorId).catch((e: unknown) => {
+        if (repo.isPgError(e, repo.PG_FOREIGN_KEY_VIOLATION)) {
+          throw new AppError('SEATS_IN_USE', 'A match inventory now references these seats');
+        }
+        throw e;
+      });
     }
     const seats = await repo.insertSeats(trx, sectorId, generated);
     await repo.setSectorSeatFacts(trx, sectorId, { has_seat_map: true, seat_count: seats.length });
