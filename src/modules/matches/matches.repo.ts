@@ -439,25 +439,37 @@ export interface InventoryBatch {
 /**
  * Writes the whole inventory of a match in one statement (arrays unnested server-side:
  * ~34,000 seats are a few MB of parameters and one round trip). A re-lock after an unlock
- * updates the existing rows instead of duplicating them: position, sector and snake order
- * follow the configuration, and so does a status the configuration derives
- * (`derivedStatuses`); any other status staff gave a seat is kept.
+ * (`firstLock` false) updates the existing rows instead of duplicating them: position,
+ * sector and snake order follow the configuration, and so does a status the configuration
+ * derives (`derivedStatuses`); any other status staff gave a seat is kept. The first lock
+ * is a plain INSERT: nothing can conflict yet (the match row is locked), and it spares
+ * 34,000 speculative insertions.
  */
 export async function upsertInventory(
   db: Executor,
   matchId: string,
   batch: InventoryBatch,
   derivedStatuses: readonly string[],
+  firstLock: boolean,
 ): Promise<number> {
-  const result = await sql`
-    INSERT INTO match_seat_inventory
-      (match_id, seat_id, match_sector_id, row_index, col_index, snake_order, status)
+  const rows = sql`
     SELECT ${matchId}::uuid, u.seat_id, u.match_sector_id, u.row_index, u.col_index,
            u.snake_order, u.status::seat_status
       FROM unnest(${batch.seat_id}::uuid[], ${batch.match_sector_id}::uuid[],
                   ${batch.row_index}::int[], ${batch.col_index}::int[],
                   ${batch.snake_order}::int[], ${batch.status}::text[])
-           AS u(seat_id, match_sector_id, row_index, col_index, snake_order, status)
+           AS u(seat_id, match_sector_id, row_index, col_index, snake_order, status)`;
+  if (firstLock) {
+    const result = await sql`
+      INSERT INTO match_seat_inventory
+        (match_id, seat_id, match_sector_id, row_index, col_index, snake_order, status)
+      ${rows}`.execute(db);
+    return Number(result.numAffectedRows ?? 0);
+  }
+  const result = await sql`
+    INSERT INTO match_seat_inventory
+      (match_id, seat_id, match_sector_id, row_index, col_index, snake_order, status)
+    ${rows}
     ON CONFLICT (match_id, seat_id) DO UPDATE SET
       match_sector_id = EXCLUDED.match_sector_id,
       row_index = EXCLUDED.row_index,

@@ -875,7 +875,8 @@ async function buildInventory(trx: Tx, matchId: string): Promise<number> {
   }
   await repo.deleteUnnumberedInventory(trx, matchId);
   if (batch.seat_id.length) {
-    await repo.upsertInventory(trx, matchId, batch, DERIVED_SEAT_STATUSES);
+    const firstLock = (await repo.countInventory(trx, matchId)) === 0;
+    await repo.upsertInventory(trx, matchId, batch, DERIVED_SEAT_STATUSES, firstLock);
   }
   return batch.seat_id.length;
 }
