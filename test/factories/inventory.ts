@@ -88,7 +88,7 @@ export async function claimSeats(
      WHERE t.id IN (
        SELECT i.id FROM match_seat_inventory i
         WHERE i.match_sector_id = ${input.matchSectorId}
-          AND (i.status = 'AVAILABLE' OR (i.status = 'RESERVED' AND i.held_until <= ${input.now}))
+          AND (i.status = 'AVAILABLE' OR (i.status = 'RESERVED' AND i.held_until < ${input.now}))
         ORDER BY i.snake_order
         LIMIT ${input.count}
           FOR UPDATE SKIP LOCKED)

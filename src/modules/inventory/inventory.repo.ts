@@ -12,11 +12,11 @@ import type { SeatStatus } from './seat-status.ts';
 
 /** The status a row shows at `now` (an expired hold shows AVAILABLE). */
 const effectiveStatus = (now: Date): RawBuilder<SeatStatus> =>
-  sql<SeatStatus>`(CASE WHEN i.status = 'RESERVED' AND i.held_until <= ${now} THEN 'AVAILABLE'::seat_status ELSE i.status END)`;
+  sql<SeatStatus>`(CASE WHEN i.status = 'RESERVED' AND i.held_until < ${now} THEN 'AVAILABLE'::seat_status ELSE i.status END)`;
 
 /** Is the row in a live hold at `now`? */
 const heldAt = (now: Date): RawBuilder<boolean> =>
-  sql<boolean>`(i.status = 'RESERVED' AND (i.held_until IS NULL OR i.held_until > ${now}))`;
+  sql<boolean>`(i.status = 'RESERVED' AND (i.held_until IS NULL OR i.held_until >= ${now}))`;
 
 export interface InventorySeatRow {
   id: string;

@@ -128,7 +128,8 @@ describe('holds and effective status', () => {
     const past = new Date(now.getTime() - 1);
     const future = new Date(now.getTime() + 60_000);
     expect(effectiveStatus('RESERVED', past, now)).toBe('AVAILABLE');
-    expect(effectiveStatus('RESERVED', now, now)).toBe('AVAILABLE');
+    // held_until is the last instant of the hold (as the sales claims read it)
+    expect(effectiveStatus('RESERVED', now, now)).toBe('RESERVED');
     expect(isHeld('RESERVED', past, now)).toBe(false);
     expect(effectiveStatus('RESERVED', future, now)).toBe('RESERVED');
     expect(isHeld('RESERVED', future, now)).toBe(true);

@@ -106,7 +106,7 @@ export function effectiveStatus(
   heldUntil: Date | null | undefined,
   now: Date,
 ): SeatStatus {
-  if (status === 'RESERVED' && heldUntil && heldUntil.getTime() <= now.getTime()) {
+  if (status === 'RESERVED' && heldUntil && heldUntil.getTime() < now.getTime()) {
     return 'AVAILABLE';
   }
   return status;
