@@ -12,7 +12,7 @@ export interface JsonResponse<T = unknown> {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 512 });
 
-export function requestJson<T = any>(
+export function requestJson<T = unknown>(
   baseUrl: string,
   method: string,
   path: string,

@@ -35,6 +35,28 @@ export interface Fan {
   token?: string;
 }
 
+interface Problem {
+  code?: string;
+}
+interface LoginOut extends Problem {
+  access_token: string;
+}
+interface QueueOut extends Problem {
+  status: string;
+}
+interface CartOut extends Problem {
+  cart: { id: string; seats: unknown[] };
+}
+interface OrderOut extends Problem {
+  id: string;
+}
+interface PayOut extends Problem {
+  payment_intent_id: string;
+}
+interface TicketsOut extends Problem {
+  items?: Array<{ match_id?: string }>;
+}
+
 const pick = <T>(list: T[], random: () => number) => list[Math.floor(random() * list.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -42,7 +64,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * One HTTP call to a random live instance, as through a load balancer. Connection failures
  * (an instance just died) are retried on another instance; HTTP errors are returned.
  */
-async function call<T = any>(
+async function call<T = Problem>(
   world: FanWorld,
   endpoint: string,
   method: string,
@@ -56,7 +78,7 @@ async function call<T = any>(
       const res = await requestJson<T>(base, method, path, options);
       world.latency.record(endpoint, performance.now() - start);
       if (res.status >= 400) {
-        const code = (res.body as { code?: string } | null)?.code ?? '';
+        const code = (res.body as Problem | null)?.code ?? '';
         world.errors.add(`${endpoint} ${res.status} ${code}`.trim());
       }
       return res;
@@ -75,7 +97,7 @@ export async function prepareFan(world: FanWorld, fan: Fan): Promise<void> {
     email: fan.email,
     status: 1,
   });
-  const login = await call(world, 'POST /auth/login', 'POST', '/auth/login', {
+  const login = await call<LoginOut>(world, 'POST /auth/login', 'POST', '/auth/login', {
     body: { drupal_token: drupalToken, device_id: `bench-device-${fan.index}` },
   });
   if (login.status !== 200)
@@ -146,19 +168,25 @@ async function deliverWebhook(world: FanWorld, event: ReturnType<StripeTestServe
  */
 export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Promise<FanOutcome> {
   const token = fan.token!;
-  const join = await call(world, 'POST /queue/:id/join', 'POST', `/queue/${world.matchId}/join`, {
-    token,
-  });
+  const join = await call<QueueOut>(
+    world,
+    'POST /queue/:id/join',
+    'POST',
+    `/queue/${world.matchId}/join`,
+    {
+      token,
+    },
+  );
   if (join.status !== 200 && join.status !== 201) return 'gave_up';
   if (join.body.status !== 'ACTIVE' && !(await waitForAdmission(world, fan, 10 * 60_000))) {
     return world.soldOut() ? 'sold_out' : 'gave_up';
   }
 
   const quantity = 1 + Math.floor(world.random() * 4);
-  let cart: JsonResponse<any> | undefined;
+  let cart: JsonResponse<CartOut> | undefined;
   for (let attempt = 0; attempt < 6 && !world.soldOut(); attempt++) {
     const zone = pick(zones, world.random);
-    cart = await call(world, 'POST /cart/add', 'POST', '/cart/add', {
+    cart = await call<CartOut>(world, 'POST /cart/add', 'POST', '/cart/add', {
       token,
       body: { match_id: world.matchId, match_sector_id: zone, quantity },
     });
@@ -169,8 +197,8 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
     // That zone is out (or a transient error): try another zone, as a fan would.
   }
   if (!cart || cart.status !== 200) return 'sold_out';
-  const cartId = cart.body.cart.id as string;
-  const seats = (cart.body.cart.seats as unknown[]).length;
+  const cartId = cart.body.cart.id;
+  const seats = cart.body.cart.seats.length;
 
   if (world.random() < world.abandonRate) {
     await call(world, 'DELETE /cart', 'DELETE', `/cart?match_id=${world.matchId}`, { token });
@@ -187,7 +215,7 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
       oib: generateOib(world.random),
     })),
   ];
-  const order = await call(
+  const order = await call<OrderOut>(
     world,
     'POST /checkout/ticket-holders',
     'POST',
@@ -198,13 +226,13 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
     },
   );
   if (order.status !== 200 && order.status !== 201) return 'gave_up';
-  const orderId = order.body.id as string;
+  const orderId = order.body.id;
 
   // Some apps retry the payment call: the Idempotency-Key makes that safe.
   const idempotencyKey = randomUUID();
-  let pay: JsonResponse<any> | undefined;
+  let pay: JsonResponse<PayOut> | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
-    pay = await call(world, 'POST /checkout/pay', 'POST', '/checkout/pay', {
+    pay = await call<PayOut>(world, 'POST /checkout/pay', 'POST', '/checkout/pay', {
       token,
       body: { order_id: orderId },
       headers: { 'idempotency-key': idempotencyKey },
@@ -233,12 +261,16 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
 
   // The app shows the tickets once the order is completed.
   for (let attempt = 0; attempt < 50; attempt++) {
-    const tickets = await call(world, 'GET /users/me/tickets', 'GET', '/users/me/tickets', {
-      token,
-    });
-    const mine = (tickets.body?.items ?? tickets.body?.tickets ?? []) as Array<{
-      match_id?: string;
-    }>;
+    const tickets = await call<TicketsOut>(
+      world,
+      'GET /users/me/tickets',
+      'GET',
+      '/users/me/tickets',
+      {
+        token,
+      },
+    );
+    const mine = tickets.body?.items ?? [];
     const count = mine.filter((t) => !t.match_id || t.match_id === world.matchId).length;
     if (tickets.status === 200 && count >= seats) {
       world.onTickets(seats);
