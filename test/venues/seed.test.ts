@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { STADIUMS, rowLengths, sectorSeatMap } from '../../db/seeds/stadiums.ts';
+import { STADIUMS, rowLengths, sectorSeatMap, sectorSnakeConfig } from '../../db/seeds/stadiums.ts';
 import { seeds } from '../../src/modules/index.ts';
 import { generateSeats, validateSeatMap } from '../../src/modules/venues/seat-map.ts';
+import { snakeOrder } from '../../src/modules/venues/snake.ts';
 import { seedStadium, stadiumTemplatesSeed } from '../../src/modules/venues/venues.seed.ts';
 import { useTestContext } from '../harness/context.ts';
 import { api, manager } from './helpers.ts';
@@ -51,6 +52,20 @@ describe('stadium definitions (db/seeds/stadiums.ts)', () => {
           (cols) => Math.max(...cols) - Math.min(...cols) + 1 > cols.length,
         );
         expect(hasGap, `${sector.code} has an aisle`).toBe(true);
+      }
+    }
+  });
+  it('orders every seeded sector as a snake from its configured best row', () => {
+    for (const stadium of STADIUMS) {
+      for (const sector of stadium.sectors) {
+        const map = sectorSeatMap(sector);
+        const config = sectorSnakeConfig(sector, map);
+        const seats = generateSeats(map).map((s, i) => ({ ...s, id: String(i) }));
+        const order = snakeOrder(seats, config);
+        expect(new Set(order.map((s) => s.id)).size).toBe(seats.length);
+        const rows = order.map((s) => s.row_index).filter((r, i, a) => i === 0 || a[i - 1] !== r);
+        expect(new Set(rows).size, `${sector.code}: rows contiguous`).toBe(rows.length);
+        expect(order[0]!.row_index).toBe(config.best_row_index);
       }
     }
   });
