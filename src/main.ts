@@ -1,6 +1,8 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { jobDefinitions, seeds } from './modules/index.ts';
+import { withDevSso } from './modules/identity/dev-sso.ts';
+import { runAdminCommand, runDevToken } from './modules/identity/identity.cli.ts';
 import { runAuditInvariants } from './modules/integrity/integrity.cli.ts';
 import { withDevMailCatcher } from './platform/adapters/smtp/dev-mail-catcher.ts';
 import { closeGracefully } from './platform/http/shutdown.ts';
@@ -20,7 +22,9 @@ commands:
   worker    background jobs only
   migrate   apply database migrations and create job queues
   seed      load reference data (idempotent)
-  audit-invariants --match <id>   check a sale's invariants (exit 1 on violation)`;
+  audit-invariants --match <id>   check a sale's invariants (exit 1 on violation)
+  admin grant|revoke <email> <ROLE>   grant or revoke a local role (first SUPER_ADMIN)
+  dev-token <email>   print a Drupal-like token of the local dev issuer (not in production)`;
 
 type Command = (config: Config, logger: Logger, args: string[]) => Promise<void>;
 
@@ -57,12 +61,20 @@ async function once(config: Config, logger: Logger, work: (runtime: Runtime) => 
 
 const commands: Record<string, Command> = {
   // Outside production with no SMTP_URL, `start` also runs maildev (see README).
+  // Outside production with no Drupal configured, `start` also runs a local OIDC issuer.
   start: async (config, logger) =>
-    runServer(await withDevMailCatcher(config, logger), logger, true),
+    runServer(await withDevSso(await withDevMailCatcher(config, logger), logger), logger, true),
   serve: (config, logger) => runServer(config, logger, false),
   worker: (config, logger) => runWorker(config, logger),
   migrate: (config, logger) => once(config, logger, async () => logger.info('migrations applied')),
   seed: (config, logger) => once(config, logger, (rt) => runSeeds(seeds, rt.deps)),
+  admin: (config, logger, args) =>
+    once(config, logger, async (rt) => {
+      process.exitCode = await runAdminCommand(rt.deps, args);
+    }),
+  'dev-token': async (config, _logger, args) => {
+    process.exitCode = await runDevToken(config, args);
+  },
   'audit-invariants': (config, logger, args) =>
     once(config, logger, async (rt) => {
       process.exitCode = await runAuditInvariants(rt.deps, args);
