@@ -181,6 +181,12 @@ describe('POST /admin/seats/bulk-status (E3-F3): selection', () => {
     expect(unknownMatch.statusCode).toBe(404);
     const after = await t.deps.db.selectFrom('seat_bulk_operations').select('id').execute();
     expect(after).toHaveLength(before.length);
+    const unknownOp = await t.request({
+      method: 'GET',
+      url: `/admin/seats/bulk-status/${crypto.randomUUID()}`,
+      token: manager.token,
+    });
+    expect(unknownOp.statusCode).toBe(404);
   });
 
   it('is for match managers only (403 for a fan and a support agent, 401 anonymous)', async () => {

@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   changeSeatStatus,
+  statusSummary,
   summaryCacheKey,
 } from '../../src/modules/inventory/inventory.service.ts';
 import { SEAT_STATUSES, SEAT_STATUS_COLORS } from '../../src/modules/inventory/seat-status.ts';
@@ -201,6 +202,15 @@ describe('GET /admin/matches/{matchId}/sectors/status-summary (E3-F5)', () => {
     const third = (await get(url())).json();
     expect(third.cached).toBe(false);
     expect(third.sectors[1].status_counts).toMatchObject({ SOLD: 26, BLOCKED: 1, AVAILABLE: 13 });
+  });
+
+  it('lets concurrent cache misses in one process share one computation', async () => {
+    await t.deps.redis.del(summaryCacheKey(match.matchId));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => statusSummary(t.deps, match.matchId)),
+    );
+    for (const r of results) expect(r).toBe(results[0]); // the very same object
+    expect(results[0]!.cached).toBe(false);
   });
 
   it('answers 404 for an unknown match and 403 for a support agent', async () => {

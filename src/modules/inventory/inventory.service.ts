@@ -550,11 +550,14 @@ export async function listMatchSeats(
   return { items: items.map(toSeatOut), page: q.page, limit: q.limit, total };
 }
 
+/** Summaries being computed in this process, by match: concurrent cache misses share one. */
+const summariesInFlight = new Map<string, Promise<StatusSummaryOut>>();
+
 /**
  * Per-sector status counts of a match (one SQL statement), cached in Redis for 30 s under
  * `inventory:status-summary:{matchId}`. Staff status changes delete the key when they
- * commit; holds and sales do not, so counts can lag those by up to 30 s. Redis trouble
- * degrades to an uncached answer.
+ * commit; holds and sales do not, so counts can lag those by up to 30 s. Concurrent misses
+ * in one process share a single computation. Redis trouble degrades to an uncached answer.
  */
 export async function statusSummary(
   deps: Pick<AppDeps, 'db' | 'clock' | 'redis' | 'logger'>,
@@ -567,6 +570,19 @@ export async function statusSummary(
   } catch (err) {
     deps.logger.warn({ err, matchId }, 'status summary cache read failed');
   }
+  let pending = summariesInFlight.get(matchId);
+  if (!pending) {
+    pending = computeSummary(deps, matchId, key).finally(() => summariesInFlight.delete(matchId));
+    summariesInFlight.set(matchId, pending);
+  }
+  return pending;
+}
+
+async function computeSummary(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'redis' | 'logger'>,
+  matchId: string,
+  key: string,
+): Promise<StatusSummaryOut> {
   if (!(await repo.findMatch(deps.db, matchId))) throw notFound('Match');
   const now = deps.clock.now();
   const rows = await repo.sectorStatusSummary(deps.db, matchId, now);
