@@ -110,7 +110,8 @@ describe('joining the waiting room (E5-F1)', () => {
         }),
       ),
     );
-    expect(responses.every((r) => r.statusCode === 200 || r.statusCode === 201)).toBe(true);
+    const failed = responses.filter((r) => r.statusCode !== 200 && r.statusCode !== 201);
+    expect(failed.map((r) => r.body).slice(0, 3)).toEqual([]);
     expect(responses.filter((r) => r.statusCode === 201)).toHaveLength(1_000);
 
     // Both answers of a fan name the same place.

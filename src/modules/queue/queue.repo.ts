@@ -183,48 +183,53 @@ export async function findEntries(
     .execute();
 }
 
+export interface WaitingEntryInput {
+  user_id: string;
+  match_id: string;
+  position: number;
+  joined_at: Date;
+  grace_period_expires_at: Date;
+}
+
 /**
- * Writes a fan's place in the line: a new row, or a fresh start for a row that left,
- * expired, or lost its place (a WAITING row whose Redis place is gone). An ACTIVE or
- * COMPLETED row is left alone: then nothing is returned and the caller reads it instead.
+ * Writes fans' places in the line, many in one statement: a new row, or a fresh start for
+ * a row that left, expired, or lost its place (a WAITING row whose Redis place is gone).
+ * ACTIVE and COMPLETED rows are left alone and not returned (the caller reads them). The
+ * entries must name distinct (user_id, match_id) pairs.
  */
-export async function upsertWaitingEntry(
+export async function upsertWaitingEntries(
   db: Executor,
-  entry: {
-    user_id: string;
-    match_id: string;
-    position: number;
-    joined_at: Date;
-    grace_period_expires_at: Date;
-  },
-): Promise<QueueEntryRow | undefined> {
-  const values = {
-    ...entry,
-    status: 'WAITING' as const,
-    last_heartbeat: entry.joined_at,
-    is_connected: true,
-  };
+  entries: readonly WaitingEntryInput[],
+): Promise<Array<{ user_id: string; match_id: string }>> {
+  if (entries.length === 0) return [];
   return db
     .insertInto('queue_entries')
-    .values(values)
+    .values(
+      entries.map((e) => ({
+        ...e,
+        status: 'WAITING' as const,
+        last_heartbeat: e.joined_at,
+        is_connected: true,
+      })),
+    )
     .onConflict((oc) =>
       oc
         .columns(['user_id', 'match_id'])
-        .doUpdateSet({
-          position: entry.position,
+        .doUpdateSet((eb) => ({
+          position: eb.ref('excluded.position'),
           status: 'WAITING',
-          joined_at: entry.joined_at,
+          joined_at: eb.ref('excluded.joined_at'),
           window_started_at: null,
           window_expires_at: null,
-          last_heartbeat: entry.joined_at,
-          grace_period_expires_at: entry.grace_period_expires_at,
+          last_heartbeat: eb.ref('excluded.last_heartbeat'),
+          grace_period_expires_at: eb.ref('excluded.grace_period_expires_at'),
           is_connected: true,
           completed_at: null,
-        })
+        }))
         .where('queue_entries.status', 'not in', ['ACTIVE', 'COMPLETED']),
     )
-    .returning(entryColumns)
-    .executeTakeFirst();
+    .returning(['user_id', 'match_id'])
+    .execute();
 }
 
 export async function touchEntry(

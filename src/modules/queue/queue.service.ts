@@ -4,6 +4,7 @@ import type { QueueStatus } from '../../platform/db/types.generated.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { issueAdmissionProof } from './queue.admission.ts';
+import { writeWaitingEntry } from './queue.writer.ts';
 import * as repo from './queue.repo.ts';
 import type { MatchSaleInfo, QueueEntryRow, QueueSettingsRow } from './queue.repo.ts';
 import {
@@ -73,17 +74,31 @@ export const preQueueMs = (config: AppDeps['config']) => config.QUEUE_PRE_QUEUE_
 // burst of joins off PostgreSQL. Admin changes clear it here; other instances see them
 // within SALE_INFO_TTL_MS.
 const SALE_INFO_TTL_MS = 2_000;
-const saleInfoCache = new WeakMap<Database, Map<string, { at: number; info: MatchSaleInfo }>>();
+const saleInfoCache = new WeakMap<
+  Database,
+  Map<string, { at: number; info: Promise<MatchSaleInfo | undefined> }>
+>();
 
-export async function cachedSaleInfo(deps: Pick<AppDeps, 'db'>, matchId: string) {
+/** The match's sale info; concurrent callers share one read (no stampede on a cold cache). */
+export async function cachedSaleInfo(
+  deps: Pick<AppDeps, 'db'>,
+  matchId: string,
+): Promise<MatchSaleInfo> {
   let cache = saleInfoCache.get(deps.db);
   if (!cache) saleInfoCache.set(deps.db, (cache = new Map()));
-  const hit = cache.get(matchId);
-  if (hit && performance.now() - hit.at < SALE_INFO_TTL_MS) return hit.info;
-  const info = await repo.findMatchSaleInfo(deps.db, matchId);
+  let hit = cache.get(matchId);
+  if (!hit || performance.now() - hit.at >= SALE_INFO_TTL_MS) {
+    hit = { at: performance.now(), info: repo.findMatchSaleInfo(deps.db, matchId) };
+    cache.set(matchId, hit);
+    if (cache.size > 1_000) cache.delete(cache.keys().next().value!);
+    const entry = hit;
+    // A failed read is not cached.
+    entry.info.catch(() => {
+      if (cache.get(matchId) === entry) cache.delete(matchId);
+    });
+  }
+  const info = await hit.info;
   if (!info) throw new AppError('MATCH_NOT_FOUND', `No match with id ${matchId}`);
-  cache.set(matchId, { at: performance.now(), info });
-  if (cache.size > 1_000) cache.delete(cache.keys().next().value!);
   return info;
 }
 
@@ -199,9 +214,9 @@ export async function joinQueue(
     state.opensAt.getTime(),
   );
   if (joined.created) {
-    let row: QueueEntryRow | undefined;
+    let waiting: boolean;
     try {
-      row = await repo.upsertWaitingEntry(deps.db, {
+      waiting = await writeWaitingEntry(deps.db, {
         user_id: userId,
         match_id: matchId,
         position: joined.seq,
@@ -215,7 +230,7 @@ export async function joinQueue(
       }
       throw err;
     }
-    if (!row) {
+    if (!waiting) {
       // Admitted or already bought: that entry stands; take the new place back out.
       await redisLeave(deps.redis, matchId, userId);
       const entry = await repo.findEntry(deps.db, userId, matchId);
