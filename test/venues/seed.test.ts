@@ -139,7 +139,7 @@ describe('the stadium templates seed', () => {
         ).toBe(true);
       }
     }
-  });
+  }, 120_000); // ≈99,000 seats in all: allow for a loaded shared machine
 
   it('is idempotent by stadium name', async () => {
     const before = await sql<{ n: number }>`SELECT count(*)::int AS n FROM seats`.execute(
