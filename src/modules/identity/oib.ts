@@ -10,7 +10,7 @@ const OIB = /^\d{11}$/;
 export function oibCheckDigit(first10: string): number {
   let product = 10;
   for (let i = 0; i < 10; i++) {
-    let sum = (Number(first10.charCodeAt(i)) - 48 + product) % 10;
+    let sum = (first10.charCodeAt(i) - 48 + product) % 10;
     if (sum === 0) sum = 10;
     product = (sum * 2) % 11;
   }
