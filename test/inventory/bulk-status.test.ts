@@ -312,6 +312,61 @@ describe('bulk status: held seats are skipped, listed and never overwritten', ()
   });
 });
 
+describe('bulk status: a crash mid-way', () => {
+  it('loses only the open batch; the retried job resumes at the cursor without repeating work', async () => {
+    const match = await createLockedMatch(t.deps, { rows: 3, seatsPerRow: 10 });
+    const sector = match.sectors[0]!;
+    const op = await startBulkStatus(
+      t.deps,
+      {
+        match_id: match.matchId,
+        sector_id: sector.matchSectorId,
+        status: 'BLOCKED',
+        reason: 'Crash test',
+      },
+      { userId: manager.id },
+      { batchSize: 12 },
+    );
+    // The worker dies while writing the second batch (its outbox write fails).
+    let enqueues = 0;
+    const crashing = {
+      ...t.deps,
+      jobs: {
+        ...t.deps.jobs,
+        enqueue: async (...args: Parameters<typeof t.deps.jobs.enqueue>) => {
+          if (++enqueues === 2) throw new Error('worker died');
+          return t.deps.jobs.enqueue(...args);
+        },
+      },
+    };
+    await expect(runBulkOperation(crashing, op.operation_id)).rejects.toThrow('worker died');
+    const mid = await getBulkOperation(t.deps, op.operation_id);
+    expect(mid).toMatchObject({
+      status: 'RUNNING',
+      progress: { total: 30, processed: 12, batches_done: 1 },
+      counts: { updated: 12 },
+    });
+    const blockedMid = (await inventoryOf(t.deps.db, sector.matchSectorId)).filter(
+      (r) => r.status === 'BLOCKED',
+    );
+    expect(blockedMid).toHaveLength(12);
+
+    const done = await runBulkOperation(t.deps, op.operation_id);
+    expect(done).toMatchObject({
+      status: 'COMPLETED',
+      progress: { total: 30, processed: 30, batches_done: 3 },
+      counts: { updated: 30, unchanged: 0, skipped: 0 },
+    });
+    const logs = await t.deps.db
+      .selectFrom('seat_audit_logs')
+      .select('match_seat_inventory_id')
+      .where('bulk_operation_id', '=', op.operation_id)
+      .execute();
+    expect(logs).toHaveLength(30);
+    expect(new Set(logs.map((l) => l.match_seat_inventory_id)).size).toBe(30);
+  });
+});
+
 describe('bulk status vs concurrent cart claims (invariants 1 and 3)', () => {
   it('never overwrites a seat a cart claimed, whatever the interleaving', async () => {
     const match = await createLockedMatch(t.deps, { rows: 20, seatsPerRow: 50 });
