@@ -78,17 +78,24 @@ export async function createLockedMatch(
   sectors.sort((a, b) => a.code.localeCompare(b.code, 'en', { numeric: true }));
   const seatIds = new Map<string, string[]>();
   for (const sector of sectors) {
-    const inserted = await sql<{ id: string }>`
+    await sql`
       INSERT INTO seats (sector_id, row_identifier, seat_number, row_index, col_index)
       SELECT ${sector.id}::uuid,
              CASE WHEN r < 26 THEN chr(65 + r) ELSE 'R' || (r + 1) END,
              c + 1, r, c
-        FROM generate_series(0, ${rows - 1}::int) r, generate_series(0, ${seatsPerRow - 1}::int) c
-       ORDER BY r, c
-      RETURNING id`.execute(deps.db);
+        FROM generate_series(0, ${rows - 1}::int) r, generate_series(0, ${seatsPerRow - 1}::int) c`.execute(
+      deps.db,
+    );
+    const ids = await deps.db
+      .selectFrom('seats')
+      .select('id')
+      .where('sector_id', '=', sector.id)
+      .orderBy('row_index')
+      .orderBy('col_index')
+      .execute();
     seatIds.set(
       sector.id,
-      inserted.rows.map((r) => r.id),
+      ids.map((r) => r.id),
     );
   }
 
