@@ -36,8 +36,13 @@ export interface ClaimResult {
   runs: number;
 }
 
-/** How many alternative runs one statement tries to lock before giving up for a retry. */
-const RUN_CANDIDATES = 6;
+/**
+ * How far down the ranking one statement looks for a run nobody else is claiming, and how
+ * many runs' worth of seats it locks at most (in rank order, skipping seats other claimers
+ * hold). Locking little keeps the seats of runs it does not take free for the others.
+ */
+const RUN_CANDIDATES = 24;
+const RUNS_LOCKED = 2;
 
 /** The claimable condition on an inventory alias, as of `now`. */
 const claimable = (alias: string, now: Date) =>
@@ -47,9 +52,9 @@ const claimable = (alias: string, now: Date) =>
  * Claims the first run of `quantity` adjacent claimable seats (same row_index, consecutive
  * col_index, so no gap and no aisle) in snake order. Runs are ranked by: does the run leave
  * a single orphan seat in its block of free seats (those last), then by the snake position
- * of the run's first seat. The best RUN_CANDIDATES runs are locked with SKIP LOCKED and the
- * best run whose seats were ALL locked and still claimable is taken; runs touched by a
- * concurrent claimer are passed over. `claimed` is empty when no candidate could be taken
+ * of the run's first seat. Seats of the best RUN_CANDIDATES runs are locked in rank order with
+ * SKIP LOCKED (at most RUNS_LOCKED runs' worth) and the best run whose seats were ALL locked
+ * and are still claimable is taken; seats a concurrent claimer holds are passed over. `claimed` is empty when no candidate could be taken
  * (the caller retries with a fresh snapshot) or when no run exists (`runs` = 0).
  */
 export async function claimAdjacentRun(db: Executor, t: ClaimTarget): Promise<ClaimResult> {
@@ -85,18 +90,23 @@ export async function claimAdjacentRun(db: Executor, t: ClaimTarget): Promise<Cl
        WHERE len = ${t.quantity}
     ),
     candidates AS (
-      SELECT r.rank, f.id
+      SELECT r.rank, f.id, f.snake_order
         FROM runs r
         JOIN free f ON f.row_index = r.row_index
                    AND f.col_index BETWEEN r.start_col AND r.start_col + ${t.quantity} - 1
        WHERE r.rank <= ${RUN_CANDIDATES}
     ),
+    ordered AS (
+      SELECT array_agg(id ORDER BY rank, snake_order) AS ids FROM candidates
+    ),
     locked AS (
       SELECT m.id
         FROM match_seat_inventory m
-       WHERE m.id = ANY (ARRAY(SELECT id FROM candidates))
+       WHERE m.id = ANY ((SELECT ids FROM ordered)::uuid[])
          AND m.match_sector_id = ${t.matchSectorId}
          AND ${claimable('m', t.now)}
+       ORDER BY array_position((SELECT ids FROM ordered), m.id)
+       LIMIT ${t.quantity * RUNS_LOCKED}
          FOR UPDATE SKIP LOCKED
     ),
     chosen AS (

@@ -246,7 +246,7 @@ export async function addToCart(
 
   for (let attempt = 1; ; attempt++) {
     try {
-      return await deps.db.transaction().execute(async (trx) => {
+      const claim = await deps.db.transaction().execute(async (trx) => {
         await lockPurchaseLimit(trx, userId, input.match_id, now);
         const already = await countFanSeats(trx, userId, input.match_id, now);
         if (already + input.quantity > limit) {
@@ -307,13 +307,16 @@ export async function addToCart(
             held_until: iso(cart.expires_at),
           },
         });
-        const seats = await listHeldSeats(trx, [cart.id], now);
-        return {
-          cart: await cartView(deps, trx, cart, match, seats),
-          added: result.claimed.map((s) => s.id),
-          warnings,
-        };
+        return { cart, added: result.claimed.map((s) => s.id), warnings };
       });
+      // The claim's row locks end with the commit above; the view is read afterwards so
+      // other buyers never wait behind it.
+      const seats = await listHeldSeats(deps.db, [claim.cart.id], now);
+      return {
+        cart: await cartView(deps, deps.db, claim.cart, match, seats),
+        added: claim.added,
+        warnings: claim.warnings,
+      };
     } catch (err) {
       if (!(err instanceof ClaimContended)) throw err;
       if (attempt >= CLAIM_ATTEMPTS) {
