@@ -211,6 +211,26 @@ describe('E2-F1 status machine over HTTP', () => {
     expect(published.json().status).toBe('PUBLISHED');
     // No status change is logged for the refused attempts.
     expect((await auditRows(m.id)).map((l) => l.change_type)).toEqual(['CREATE', 'PUBLISH']);
+    expect((await auditJobs(m.id)).map((e) => e.action)).toEqual([
+      'match_created',
+      'match_published',
+    ]);
+  });
+
+  it('rolls back the detail change of a PUT whose status change is refused (one transaction)', async () => {
+    const m = await create();
+    await call('POST', `/admin/matches/${m.id}/status`, { status: 'PUBLISHED' });
+    // Details are valid, ACTIVE is a valid move, but the configuration is not locked.
+    const res = await call('PUT', `/admin/matches/${m.id}`, {
+      competition: 'Changed',
+      status: 'ACTIVE',
+    });
+    expect(res.statusCode).toBe(409);
+    expect((await call('GET', `/admin/matches/${m.id}`)).json().competition).toBe(
+      'UEFA Nations League',
+    );
+    expect((await auditRows(m.id)).map((l) => l.change_type)).toEqual(['CREATE', 'PUBLISH']);
+    expect(await auditJobs(m.id)).toHaveLength(2);
   });
 
   it('refuses ACTIVE while the stadium configuration is not locked (409)', async () => {
