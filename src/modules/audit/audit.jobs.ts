@@ -12,7 +12,7 @@ import { maskPii } from './pii.ts';
 
 export const AUDIT_APP_LABEL = 'hns-ticketing';
 /** Jobs fetched per poll; the handlers of one fetch are shipped to Loki in one request. */
-export const AUDIT_BATCH_SIZE = 200;
+export const AUDIT_BATCH_SIZE = 500;
 
 /**
  * The Loki line of an event. Its timestamp is derived from the event alone (occurred_at
@@ -127,7 +127,7 @@ export const auditJobs = (deps: AppDeps) => {
     defineJob<RecordedAuditEvent>({
       name: AUDIT_QUEUE,
       batchSize: AUDIT_BATCH_SIZE,
-      pollingIntervalSeconds: 1,
+      pollingIntervalSeconds: 0.5,
       // Loki down: retried with exponential backoff capped at 5 minutes, 2000 times
       // (about a week), far beyond any outage worth waiting out.
       queue: { retryLimit: 2_000, retryDelay: 2, retryBackoff: true, retryDelayMax: 300 },

@@ -42,8 +42,10 @@ export function emailJob(deps: AppDeps) {
 
   return defineJob<EmailJob>({
     name: EMAIL_QUEUE,
-    batchSize: 10,
-    pollingIntervalSeconds: 1,
+    // One fetch per poll (jobs.ts has no burst mode): the batch sets the drain rate, its
+    // emails go out concurrently over the SMTP pool.
+    batchSize: 50,
+    pollingIntervalSeconds: 0.5,
     queue: RETRY_POLICY,
     handler: async (request, job) => {
       const { db, config, logger } = deps;
@@ -145,8 +147,8 @@ export function pushJob(deps: AppDeps) {
 
   return defineJob<PushRequest>({
     name: PUSH_QUEUE,
-    batchSize: 10,
-    pollingIntervalSeconds: 1,
+    batchSize: 25,
+    pollingIntervalSeconds: 0.5,
     queue: RETRY_POLICY,
     handler: async (request, job: Job<PushRequest>) => {
       const { db, config, logger } = deps;
