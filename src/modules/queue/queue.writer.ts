@@ -11,7 +11,7 @@ import { upsertWaitingEntries, type WaitingEntryInput } from './queue.repo.ts';
  */
 
 const MAX_BATCH = 1_000;
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 4;
 
 interface Pending {
   entry: WaitingEntryInput;
