@@ -593,4 +593,76 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
       .executeTakeFirstOrThrow();
     expect(stored.queue_entry_id).toBeTruthy();
   });
+
+  it('guards payment start: idempotency keys, changed carts, unsigned and unknown webhooks', async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
+    const fan = await createFan(t.deps);
+    const first = await checkoutToPayment(t, fan, sale, 1);
+    const add = await t.request({
+      method: 'POST',
+      url: '/cart/add',
+      token: fan.token,
+      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
+    });
+    const holders = await t.request({
+      method: 'POST',
+      url: '/checkout/ticket-holders',
+      token: fan.token,
+      payload: { cart_id: add.json().cart.id, holders: holdersFor(1) },
+    });
+    const order = holders.json();
+    // the key of the first payment cannot start another order's payment
+    const firstKey = 'key-of-the-first-order';
+    await t.deps.db
+      .updateTable('orders')
+      .set({ idempotency_key: firstKey })
+      .where('id', '=', first.order.id)
+      .execute();
+    const reused = await t.request({
+      method: 'POST',
+      url: '/checkout/pay',
+      token: fan.token,
+      headers: { 'idempotency-key': firstKey },
+      payload: { order_id: order.id },
+    });
+    expect(reused.statusCode).toBe(422);
+    expect(reused.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+    // a seat added after naming the holders needs a holder before paying
+    await t.request({
+      method: 'POST',
+      url: '/cart/add',
+      token: fan.token,
+      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
+    });
+    const changed = await t.request({
+      method: 'POST',
+      url: '/checkout/pay',
+      token: fan.token,
+      payload: { order_id: order.id },
+    });
+    expect(changed.json().code).toBe('HOLDERS_MISMATCH');
+
+    const unsigned = await t.request({
+      method: 'POST',
+      url: '/webhooks/stripe',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(
+        stripe.event('payment_intent.succeeded', first.payment.payment_intent_id),
+      ),
+    });
+    expect(unsigned.statusCode).toBe(400);
+    expect(unsigned.json().code).toBe('WEBHOOK_SIGNATURE_INVALID');
+    const other = await deliver(t, stripe, {
+      ...stripe.event('payment_intent.succeeded', first.payment.payment_intent_id),
+      type: 'charge.refunded',
+    } as never);
+    expect(other.json().outcome).toBe('ignored');
+    const paid = await t.deps.db
+      .selectFrom('orders')
+      .select('status')
+      .where('id', '=', first.order.id)
+      .executeTakeFirstOrThrow();
+    expect(paid.status).toBe('PAYMENT_PENDING');
+  });
 });

@@ -419,6 +419,13 @@ export async function startPayment(
     if (order.status === 'PENDING') {
       const cart = order.cart_id ? await findCart(trx, order.cart_id, { forUpdate: true }) : null;
       if (!cart || cart.status !== 'ACTIVE') throw new AppError('CART_EXPIRED');
+      // Seats added to the cart after the holders were named need holders too.
+      const held = await listHeldSeats(trx, [cart.id], now);
+      if (held.length !== items.length) {
+        throw new AppError('HOLDERS_MISMATCH', 'The cart changed: name the ticket holders again', {
+          extra: { seats: held.length, holders: items.length },
+        });
+      }
       const until = new Date(Math.max(cart.expires_at.getTime(), now.getTime() + PAYMENT_HOLD_MS));
       const moved = await moveHoldsToOrder(
         trx,
