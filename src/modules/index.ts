@@ -2,6 +2,7 @@ import type { AppDeps } from '../deps.ts';
 import type { JobDefinition } from '../platform/jobs.ts';
 import type { Seed } from '../platform/seeds.ts';
 import { auditJobs } from './audit/audit.jobs.ts';
+import { identityJobs } from './identity/identity.jobs.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
@@ -17,7 +18,7 @@ import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
  * the test template installs queues from them with no live dependencies.
  */
 export function jobDefinitions(deps: AppDeps): JobDefinition[] {
-  return [...auditJobs(deps), ...notificationJobs(deps), ...inventoryJobs(deps), ...queueJobs(deps), ...salesJobs(deps), ...paymentJobs(deps)];
+  return [...auditJobs(deps), ...identityJobs(deps), ...notificationJobs(deps), ...inventoryJobs(deps), ...queueJobs(deps), ...salesJobs(deps), ...paymentJobs(deps)];
 }
 
 export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed];

@@ -104,3 +104,21 @@ export async function revokeUserSessions(
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/**
+ * Deletes up to `limit` sessions that expired or were revoked before `before` (their rotated
+ * token hashes go with them, ON DELETE CASCADE). Returns how many were deleted.
+ */
+export async function purgeSessions(db: Executor, before: Date, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('sessions')
+        .select('id')
+        .where((w) => w.or([w('expires_at', '<', before), w('revoked_at', '<', before)]))
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
