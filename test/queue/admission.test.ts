@@ -5,6 +5,9 @@ import {
   verifyAdmissionProof,
 } from '../../src/modules/queue/queue.admission.ts';
 import { runRound } from '../../src/modules/queue/queue.engine.ts';
+import { queueJobs } from '../../src/modules/queue/queue.jobs.ts';
+import type { Job } from 'pg-boss';
+import { sql } from 'kysely';
 import { useTestContext } from '../harness/context.ts';
 import { createMatch, createUsers, pushJobs } from './helpers.ts';
 
@@ -140,6 +143,37 @@ describe('admission and the purchase window (E5-F4)', () => {
     t.clock.advance(2_000);
     // 60/min for 2 s = 2: no burst from the paused minute.
     expect((await runRound(t.deps, matchId)).admitted).toEqual(fans.slice(0, 2));
+
+    // Every settings change is audited.
+    const audits = await sql<{ data: { action: string; changes: { after: { paused: boolean } } } }>`
+      SELECT data FROM pgboss.job WHERE name = 'audit.ship' AND data->'subject'->>'id' = ${matchId}`.execute(
+      t.deps.db,
+    );
+    expect(audits.rows.map((r) => r.data.action)).toEqual([
+      'queue_settings_updated',
+      'queue_settings_updated',
+    ]);
+  });
+
+  it('runs rounds from the worker job for every match on sale, under one lease', async () => {
+    const matchId = await createMatch(t.deps);
+    const fans = await createUsers(t.deps, 2);
+    for (const f of fans) await join(matchId, f);
+    const [tick] = queueJobs(t.deps);
+    const controller = new AbortController();
+    const job = { id: 'tick', name: tick!.name, data: {}, signal: controller.signal };
+    const running = tick!.handler({}, job as unknown as Job<object>);
+    const waitAdmitted = async () => {
+      for (let i = 0; i < 200; i++) {
+        const w = await getPurchaseWindow(t.deps, fans[0]!, matchId);
+        if ('admitted' in w && w.admitted) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('not admitted');
+    };
+    await waitAdmitted();
+    controller.abort();
+    await running;
   });
 
   it('expires a window after 20 minutes: removed, pushed, and a rejoin goes to the end', async () => {
