@@ -11,6 +11,7 @@
 //
 // Runs on a scratch database on TEST_DATABASE_URL's server, dropped afterwards.
 // Environment: BENCH_N (default 10000), BENCH_CONCURRENCY (default 32).
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config.ts';
@@ -41,6 +42,7 @@ import { LatencyRecorder, round } from './lib/stats.ts';
 const N = Number(process.env.BENCH_N ?? 10_000);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const WARMUP = Math.min(500, N);
+const loadAtStart = os.loadavg().map((l) => round(l, 2));
 
 const name = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_bench`;
 await createDatabase(name);
@@ -154,11 +156,7 @@ try {
   console.log('enqueue', JSON.stringify(enqueue, null, 2));
 
   // 2. Drain -----------------------------------------------------------------------------
-  async function drain(
-    label: string,
-    defs: JobDefinition[],
-    done: () => Promise<boolean>,
-  ) {
+  async function drain(label: string, defs: JobDefinition[], done: () => Promise<boolean>) {
     const worker = createJobQueue({
       connectionString: url,
       schema: config.JOBS_SCHEMA,
@@ -219,9 +217,11 @@ try {
         worker: 'one JobQueue, batchSize 500 per 0.5 s poll = one Loki push per fetch',
       },
     },
+    load_average: { at_start: loadAtStart, at_end: os.loadavg().map((l) => round(l, 2)) },
     notes:
       'Business write = one INSERT into users. Email enqueue = INSERT email_logs + pg-boss job insert; ' +
-      'audit enqueue = maskPii + pg-boss job insert. All servers, drivers and PostgreSQL share the machine.',
+      'audit enqueue = maskPii + pg-boss job insert. Worker, SMTP and Loki servers, drivers and PostgreSQL ' +
+      'share the 2-core machine with other test runs (see load_average).',
   };
   const file = await writeResult('outbox', result);
   console.log(JSON.stringify(result.enqueue.cost), JSON.stringify(result.drain, null, 2));

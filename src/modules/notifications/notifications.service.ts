@@ -153,17 +153,24 @@ export async function handleMailgunEvent(
   }
   const verdict = verifyMailgunSignature(key, body.signature, deps.clock.now());
   if (!verdict.ok) throw new AppError('WEBHOOK_SIGNATURE_INVALID', `Mailgun ${verdict.reason}`);
-  const fresh = await deps.redis.set(
-    `mailgun:token:${body.signature.token}`,
-    '1',
-    'EX',
-    MAILGUN_MAX_SKEW_SECONDS * 2,
-    'NX',
-  );
+  const tokenKey = `mailgun:token:${body.signature.token}`;
+  const fresh = await deps.redis.set(tokenKey, '1', 'EX', MAILGUN_MAX_SKEW_SECONDS * 2, 'NX');
   if (fresh === null)
     throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'Mailgun token was already used');
 
-  const event = body['event-data'];
+  try {
+    return await applyMailgunEvent(deps, body['event-data']);
+  } catch (err) {
+    // Not processed: Mailgun's retry of this very request must be accepted.
+    await deps.redis.del(tokenKey).catch(() => {});
+    throw err;
+  }
+}
+
+async function applyMailgunEvent(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'logger'>,
+  event: MailgunWebhookBody['event-data'],
+): Promise<{ status: 'ok'; matched: boolean; updated: boolean }> {
   const messageId = event.message?.headers['message-id']?.replace(/^<|>$/g, '');
   if (!messageId) return { status: 'ok', matched: false, updated: false };
 
