@@ -66,6 +66,7 @@ export const configSchema = z
 
     DATABASE_URL: z.url().optional(),
     DATABASE_POOL_MAX: positiveInt.default(20),
+    DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
     EMBEDDED_PG_PORT: port.default(54329),
 
     REDIS_URL: z.url().optional(),

@@ -21,6 +21,7 @@ export const problemCatalogue = {
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: 'A required service is unavailable' },
   SHUTTING_DOWN: { status: 503, title: 'The server is shutting down' },
+  SERVICE_BUSY: { status: 503, title: 'The service is busy, retry shortly' },
   // matches (E2-F1, E2-F2, E2-F4)
   INVALID_STATUS_TRANSITION: { status: 400, title: 'The match cannot take that status' },
   PHASES_OVERLAP: { status: 400, title: 'Sales phases of a match cannot overlap' },

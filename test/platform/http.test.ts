@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
+import { createDatabase } from '../../src/platform/db/database.ts';
 import { AppError } from '../../src/platform/errors.ts';
 import { installRateLimit } from '../../src/platform/http/rate-limit.ts';
 import { closeGracefully } from '../../src/platform/http/shutdown.ts';
@@ -90,6 +92,26 @@ describe('RFC 9457 problem responses', () => {
       seat_id: 'abc',
     });
     await app.close();
+  });
+
+  it('sheds load with 503 SERVICE_BUSY and Retry-After when no connection frees up in time', async () => {
+    const tiny = createDatabase(t.databaseUrl, 1, 1_000);
+    const app = await buildApp({ ...t.deps, db: tiny.db, pool: tiny.pool });
+    app.get('/probe/db', { config: { access: 'public' } }, async () => {
+      await sql`SELECT 1`.execute(tiny.db);
+      return { ok: true };
+    });
+    await app.ready();
+    await sql`SELECT 1`.execute(tiny.db); // the one connection is open and idle
+    const hog = sql`SELECT pg_sleep(2.5)`.execute(tiny.db);
+    const res = await app.inject({ method: 'GET', url: '/probe/db' });
+    expect(res.statusCode).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json().code).toBe('SERVICE_BUSY');
+    await hog;
+    expect((await app.inject({ method: 'GET', url: '/probe/db' })).statusCode).toBe(200);
+    await app.close();
+    await tiny.close();
   });
 
   it('hides internals of unexpected errors', async () => {

@@ -18,11 +18,16 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-export function createDatabase(connectionString: string, max = 20): DatabaseHandle {
+export function createDatabase(
+  connectionString: string,
+  max = 20,
+  connectTimeoutMs = 10_000,
+): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,
     max,
-    connectionTimeoutMillis: 5_000,
+    // How long a request may wait for a free connection before it is shed with 503.
+    connectionTimeoutMillis: connectTimeoutMs,
     idleTimeoutMillis: 30_000,
     application_name: 'hns-ticketing',
   });

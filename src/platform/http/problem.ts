@@ -71,6 +71,10 @@ function classifyFrameworkError(
   return null;
 }
 
+/** node-postgres' pool gave up waiting for a free connection (DATABASE_CONNECT_TIMEOUT_MS). */
+const isPoolExhausted = (error: Error) =>
+  error.message === 'timeout exceeded when trying to connect';
+
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
@@ -88,6 +92,15 @@ export function installProblemHandlers(app: FastifyInstance): void {
         problemDocument(request, 'VALIDATION_FAILED', `${errors.length} field(s) are invalid`, {
           errors,
         }),
+      );
+    }
+    if (isPoolExhausted(error)) {
+      // Load shedding, not a failure: every connection stayed busy for the whole wait.
+      // Nothing was written (the transaction never started), so a retry is safe.
+      reply.header('retry-after', '1');
+      return sendProblem(
+        reply,
+        problemDocument(request, 'SERVICE_BUSY', 'Too many requests in flight; retry in a second'),
       );
     }
     const known = classifyFrameworkError(error);
