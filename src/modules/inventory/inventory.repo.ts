@@ -119,16 +119,6 @@ export async function insertSeatAuditLog(
   await db.insertInto('seat_audit_logs').values(row).execute();
 }
 
-export async function listSeatAuditLogs(db: Executor, inventoryId: string) {
-  return db
-    .selectFrom('seat_audit_logs')
-    .selectAll()
-    .where('match_seat_inventory_id', '=', inventoryId)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-}
-
 // Lookups ----------------------------------------------------------------------------------
 
 export async function findMatch(db: Executor, id: string) {

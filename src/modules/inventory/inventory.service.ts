@@ -14,13 +14,7 @@ import type {
   WarningOut,
 } from './inventory.schemas.ts';
 import { renderSeatMapSvg } from './seat-map-svg.ts';
-import {
-  adminSourcesOf,
-  canTransition,
-  SEAT_STATUS_COLORS,
-  SEAT_STATUSES,
-  type SeatStatus,
-} from './seat-status.ts';
+import { adminSourcesOf, canTransition, SEAT_STATUS_COLORS, SEAT_STATUSES } from './seat-status.ts';
 
 /** Who asks, and from where (for audit events). */
 export interface Actor {
@@ -194,10 +188,6 @@ export async function changeSeatStatus(
   });
   await invalidateSummary(deps, result.seat.match_id);
   return result;
-}
-
-export async function seatAuditTrail(deps: Pick<AppDeps, 'db'>, inventoryId: string) {
-  return repo.listSeatAuditLogs(deps.db, inventoryId);
 }
 
 // E3-F3: bulk status -----------------------------------------------------------------------
@@ -629,5 +619,3 @@ export async function sectorSeatMapSvg(
     seats,
   });
 }
-
-export type { SeatStatus };
