@@ -10,11 +10,15 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AppDeps } from '../src/deps.ts';
 import { jobDefinitions } from '../src/modules/index.ts';
+import {
+  sectorStatusSummary,
+  sectorStatusSummaryQuery,
+} from '../src/modules/inventory/inventory.repo.ts';
 import { summaryCacheKey } from '../src/modules/inventory/inventory.service.ts';
 import { createTokenService } from '../src/platform/auth/tokens.ts';
 import { systemClock } from '../src/platform/clock.ts';
@@ -135,6 +139,17 @@ export async function poljudMatch(db: Database, managerId: string): Promise<stri
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** The node type that reads match_seat_inventory in an EXPLAIN (FORMAT JSON) plan. */
+function inventoryScan(node: unknown): string | null {
+  const n = node as { 'Node Type'?: string; 'Relation Name'?: string; Plans?: unknown[] };
+  if (n['Relation Name'] === 'match_seat_inventory') return n['Node Type'] ?? null;
+  for (const child of n.Plans ?? []) {
+    const found = inventoryScan(child);
+    if (found) return found;
+  }
+  return null;
+}
 
 function memorySampler() {
   const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
@@ -270,14 +285,30 @@ if (import.meta.main) {
       await latency.time('uncached_after_10pct_churn', () => call(false));
     }
 
-    // The summary statement alone (database time), via the repo function.
-    const { sectorStatusSummary } = await import('../src/modules/inventory/inventory.repo.ts');
+    // The summary statement alone: round trip via the repo function, and PostgreSQL's own
+    // execution time (EXPLAIN ANALYZE; its minimum is the least disturbed by other load).
     const sqlLatency = new LatencyRecorder();
     for (let i = 0; i < 100; i++) {
       await sqlLatency.time('summary_sql', () =>
         sectorStatusSummary(handle.db, matchId, new Date()),
       );
     }
+    const compiled = sectorStatusSummaryQuery(matchId, new Date()).compile(handle.db);
+    const executionMs: number[] = [];
+    let scan = '';
+    for (let i = 0; i < 50; i++) {
+      const explained = await handle.db.executeQuery<{
+        'QUERY PLAN': [{ 'Execution Time': number; Plan: unknown }];
+      }>(
+        CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`, [
+          ...compiled.parameters,
+        ]),
+      );
+      const plan = explained.rows[0]!['QUERY PLAN'][0];
+      executionMs.push(plan['Execution Time']);
+      scan = inventoryScan(plan.Plan) ?? scan;
+    }
+    executionMs.sort((a, b) => a - b);
 
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as { port: number };
@@ -309,6 +340,12 @@ if (import.meta.main) {
         cached: summary.cached,
       },
       summary_sql_only: sqlLatency.summary().summary_sql,
+      summary_sql_execution_ms: {
+        min: round2(executionMs[0]!),
+        p50: round2(executionMs[Math.floor(executionMs.length / 2)]!),
+        max: round2(executionMs.at(-1)!),
+        inventory_scan: scan,
+      },
       calls_with_unexpected_cache_state: cacheSurprises,
       autocannon: {
         connections: CONNECTIONS,

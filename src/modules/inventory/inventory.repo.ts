@@ -341,7 +341,12 @@ export async function sectorStatusSummary(
   matchId: string,
   now: Date,
 ): Promise<SectorSummaryRow[]> {
-  const result = await sql<SectorSummaryRow>`
+  return (await sectorStatusSummaryQuery(matchId, now).execute(db)).rows;
+}
+
+/** The summary statement itself (also compiled by the benchmark to EXPLAIN it). */
+export function sectorStatusSummaryQuery(matchId: string, now: Date) {
+  return sql<SectorSummaryRow>`
     WITH counts AS (
       SELECT i.match_sector_id, ${effectiveStatus(now)} AS status, count(*)::int AS n
         FROM match_seat_inventory i
@@ -360,8 +365,7 @@ export async function sectorStatusSummary(
       LEFT JOIN counts c ON c.match_sector_id = ms.id
      WHERE ms.match_id = ${matchId}
      GROUP BY ms.id
-     ORDER BY ms.code`.execute(db);
-  return result.rows;
+     ORDER BY ms.code`;
 }
 
 // Bulk operations (E3-F3) ------------------------------------------------------------------
