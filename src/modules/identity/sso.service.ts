@@ -29,7 +29,14 @@ export async function validateDrupalToken(deps: Deps, token: string): Promise<Dr
     deps.logger.warn({ err }, 'SSO cache read failed');
     return null;
   });
-  if (cached) return JSON.parse(cached) as DrupalIdentity;
+  if (cached) {
+    try {
+      return JSON.parse(cached) as DrupalIdentity;
+    } catch (err) {
+      // A corrupt entry is a cache miss, not a failed login.
+      deps.logger.warn({ err }, 'SSO cache entry unreadable');
+    }
+  }
 
   let identity: DrupalIdentity;
   try {
