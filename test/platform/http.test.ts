@@ -95,7 +95,7 @@ describe('RFC 9457 problem responses', () => {
   });
 
   it('sheds load with 503 SERVICE_BUSY and Retry-After when no connection frees up in time', async () => {
-    const tiny = createDatabase(t.databaseUrl, 1, 1_000);
+    const tiny = createDatabase(t.databaseUrl, 1, 500);
     const app = await buildApp({ ...t.deps, db: tiny.db, pool: tiny.pool });
     app.get('/probe/db', { config: { access: 'public' } }, async () => {
       await sql`SELECT 1`.execute(tiny.db);
@@ -103,7 +103,15 @@ describe('RFC 9457 problem responses', () => {
     });
     await app.ready();
     await sql`SELECT 1`.execute(tiny.db); // the one connection is open and idle
-    const hog = sql`SELECT pg_sleep(2.5)`.execute(tiny.db);
+    const hog = sql`SELECT pg_sleep(2.5) /* hog */`.execute(tiny.db);
+    // Only once the hog holds the pool's one connection is the probe sure to wait.
+    for (let i = 0; i < 100; i++) {
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE '%pg_sleep(2.5) /* hog */%' AND state = 'active'
+          AND pid <> pg_backend_pid()`.execute(t.deps.db);
+      if (rows[0]!.n > 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const res = await app.inject({ method: 'GET', url: '/probe/db' });
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
