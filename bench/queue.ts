@@ -208,6 +208,15 @@ if (import.meta.main) {
       `joins: ${round(joinsPerSecond)}/s, p50 ${joinStats.p50} ms, p99 ${joinStats.p99} ms, line ${lineSize}, rows ${rows.n}`,
     );
 
+    // --- the HTTP floor in the same run: GET /health/live, same driver and connections ---
+    const floorCount = Math.min(JOINS, 20_000);
+    const floorStart = performance.now();
+    await drive(floorCount, CONNECTIONS, async () => {
+      await requestJson(base, 'GET', '/health/live');
+    });
+    const floorPerSecond = floorCount / ((performance.now() - floorStart) / 1000);
+    console.log(`HTTP floor: ${round(floorPerSecond)}/s`);
+
     // --- raw ZADD, same concurrency, same Redis ------------------------------------------
     const rawKey = `queue:{raw-${randomSuffix()}}`;
     const rawStart = performance.now();
@@ -280,6 +289,8 @@ if (import.meta.main) {
       queue_entries_rows: rows.n,
       raw_zadd_per_second: round(rawPerSecond),
       ratio: round(joinsPerSecond / rawPerSecond, 4),
+      http_floor_per_second: round(floorPerSecond),
+      joins_vs_http_floor: round(joinsPerSecond / floorPerSecond, 3),
       redis_bytes_per_waiting_fan: round((memoryAfter - memoryBefore) / JOINS),
       redis_used_memory_before: memoryBefore,
       redis_used_memory_after: memoryAfter,

@@ -35,7 +35,7 @@ import { effectiveSettings, preQueueMs, publishChange, type QueueDeps } from './
  * 3. at the opening, shuffle the fans who joined before it (once per match);
  * 4. admit from the front at the match's rate, up to its cap of active buyers (ACTIVE +
  *    20-minute window + "It's your turn!" push);
- * 5. push milestones to fans who moved up; publish the change to every WebSocket hub.
+ * 5. publish the change to every WebSocket hub; push milestones to fans who moved up.
  */
 
 const LOCK_TTL_MS = 30_000;
@@ -118,8 +118,9 @@ async function round(
   const moved =
     report.admitted.length + report.dropped.length + report.swept.length + report.expired.length >
       0 || report.shuffled !== null;
-  if (canAdmit && moved) report.notified = await notifyMilestones(deps, matchId);
+  // Live positions first: the milestone pushes below go to the outbox and may take longer.
   if (moved) await publishChange(deps, matchId);
+  if (canAdmit && moved) report.notified = await notifyMilestones(deps, matchId);
   return report;
 }
 
