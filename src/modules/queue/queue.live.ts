@@ -98,11 +98,12 @@ export class QueueLiveHub {
 
   /** Registers a socket; sends the current view at once. */
   async add(socket: WebSocket, userId: string, matchId: string): Promise<void> {
+    // Registered synchronously, so a socket closing during the awaits below is removed.
     let room = this.rooms.get(matchId);
+    const isNewRoom = !room;
     if (!room) {
       room = { clients: new Set(), pending: null, running: null, again: false };
       this.rooms.set(matchId, room);
-      await this.subscriber.subscribe(channelFor(this.prefix, matchId));
     }
     const client: Client = {
       socket,
@@ -116,6 +117,7 @@ export class QueueLiveHub {
     socket.on('message', () => void this.heartbeat(client));
     socket.on('close', () => void this.remove(client));
     socket.on('error', () => socket.terminate());
+    if (isNewRoom) await this.subscriber.subscribe(channelFor(this.prefix, matchId));
     await repo
       .setConnected(this.deps.db, userId, matchId, true)
       .catch((err: unknown) => this.deps.logger.warn({ err }, 'queue: is_connected not saved'));
