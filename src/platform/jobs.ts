@@ -104,6 +104,8 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
             pollingIntervalSeconds: def.pollingIntervalSeconds ?? 1,
             // Settle each job of a batch on its own: one failure is retried alone.
             perJobResults: true,
+            // A full batch means a backlog: fetch again at once instead of waiting a poll.
+            burstWhenBatchFull: true,
           },
           async (jobs) =>
             Promise.all(
