@@ -95,9 +95,9 @@ describe('admission and the purchase window (E5-F4)', () => {
       title: 'Vi ste na redu!',
       data: { deeplink: `hns://purchase/${matchId}`, title_en: "It's your turn!" },
     });
-    // Near the front (position <= 50): "You're almost at the front!", once each.
+    // Fans who moved to position 50 or better (from 51..55): "You're almost at the front!".
     const near = await pushJobs(t.deps, 'queue_almost_front');
-    expect(near).toHaveLength(50);
+    expect(near.map((p) => p.user_id).sort()).toEqual(fans.slice(50, 55).sort());
     expect(near[0]!.data.title_en).toBe("You're almost at the front!");
 
     // The cap is reached: the next round admits nobody.
@@ -129,6 +129,29 @@ describe('admission and the purchase window (E5-F4)', () => {
       settings: { admission_rate_per_minute: 600, max_active_buyers: 5, paused: false },
     });
     expect(admin.json().admitted_per_minute).toBeGreaterThan(0);
+  });
+
+  it('pushes a significant move (crossing 100) once, and near-front only at 50 or better', async () => {
+    const matchId = await createMatch(t.deps);
+    const fans = await createUsers(t.deps, 120);
+    for (const f of fans) await join(matchId, f);
+    await configure(matchId, { admission_rate_per_minute: 300, max_active_buyers: 1000 });
+    expect((await runRound(t.deps, matchId)).admitted).toHaveLength(10);
+    const moved = await pushJobs(t.deps, 'queue_position', matchId);
+    const near = await pushJobs(t.deps, 'queue_almost_front', matchId);
+    // Only crossings count: 101..110 moved to 91..100 (crossed 100), 51..60 to 41..50
+    // (reached 50); nobody else crossed a milestone since joining.
+    expect(moved.map((p) => p.user_id).sort()).toEqual(fans.slice(100, 110).sort());
+    expect(near.map((p) => p.user_id).sort()).toEqual(fans.slice(50, 60).sort());
+    expect(moved[0]).toMatchObject({
+      title: 'Napredujete u redu',
+      data: { deeplink: `hns://queue/${matchId}`, title_en: 'You are moving up' },
+    });
+    t.clock.advance(2_000);
+    await runRound(t.deps, matchId);
+    // Ten more each; nobody heard the same news twice.
+    expect(await pushJobs(t.deps, 'queue_position', matchId)).toHaveLength(20);
+    expect(await pushJobs(t.deps, 'queue_almost_front', matchId)).toHaveLength(20);
   });
 
   it('pauses and resumes admissions', async () => {

@@ -61,12 +61,14 @@ export async function createMatch(
 export async function pushJobs(
   deps: Pick<AppDeps, 'db'>,
   notificationType: string,
+  matchId?: string,
 ): Promise<Array<{ user_id: string; title: string; body: string; data: Record<string, string> }>> {
   const rows = await sql<{
     data: { user_id: string; title: string; body: string; data: Record<string, string> };
   }>`
     SELECT data FROM pgboss.job
-    WHERE name = 'notifications.push' AND data->>'notification_type' = ${notificationType}`.execute(
+    WHERE name = 'notifications.push' AND data->>'notification_type' = ${notificationType}
+      AND (${matchId ?? null}::text IS NULL OR data->'data'->>'match_id' = ${matchId ?? null})`.execute(
     deps.db,
   );
   return rows.rows.map((r) => r.data);

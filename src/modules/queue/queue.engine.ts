@@ -348,12 +348,18 @@ async function notifyMilestones(deps: Deps, matchId: string): Promise<number> {
   const front = await deps.redis.zrange(keys.line(matchId), '0', String(MILESTONE_SCAN - 1));
   if (front.length === 0) return 0;
   const pipeline = deps.redis.pipeline();
-  for (const u of front) pipeline.hget(keys.session(matchId, u), 'milestone');
+  for (const u of front) pipeline.hmget(keys.session(matchId, u), 'milestone', 'joined_rank');
   const results = (await pipeline.exec()) ?? [];
   const due: { userId: string; position: number; milestone: number }[] = [];
   front.forEach((userId, i) => {
-    const last = results[i]?.[1] as string | null | undefined;
-    const milestone = milestoneReached(i + 1, last ? Number(last) : null);
+    const [last, joinedRank] = (results[i]?.[1] as (string | null)[] | undefined) ?? [];
+    // Milestones already reached when joining are not news.
+    const baseline = last
+      ? Number(last)
+      : joinedRank
+        ? milestoneReached(Number(joinedRank), null)
+        : null;
+    const milestone = milestoneReached(i + 1, baseline);
     if (milestone !== null) due.push({ userId, position: i + 1, milestone });
   });
   if (due.length === 0) return 0;

@@ -9,7 +9,8 @@ import type { Redis } from 'ioredis';
  * - `queue:{m}`                 sorted set: user id → line number (the `seq` counter)
  * - `queue_meta:{m}`            hash: seq, preopen_seq, shuffled, rate_measured, admitted_total,
  *                               last_round_ms, credit, first_round_ms
- * - `queue_session:{m}:<user>`  hash: status, seq, joined_at, last_heartbeat, milestone (30-min TTL)
+ * - `queue_session:{m}:<user>`  hash: status, seq, joined_at, joined_rank, last_heartbeat,
+ *                               milestone (30-min TTL)
  * - `queue_hb:{m}`              sorted set: user id → last heartbeat (ms, injectable clock)
  * - `queue_rounds:{m}`          sorted set of admission rounds (`<ms>:<count>:<id>` → ms)
  * - `queue_lock:{m}`            the admission lock (one worker per match at a time)
@@ -52,10 +53,16 @@ if rank then
 else
   seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
   redis.call('ZADD', KEYS[1], seq, ARGV[1])
-  if now < tonumber(ARGV[5]) then redis.call('HSET', KEYS[2], 'preopen_seq', seq) end
   redis.call('DEL', KEYS[3])
   redis.call('HSET', KEYS[3], 'status', 'WAITING', 'seq', seq, 'joined_at', ARGV[2])
   rank = redis.call('ZRANK', KEYS[1], ARGV[1])
+  if now < tonumber(ARGV[5]) then
+    redis.call('HSET', KEYS[2], 'preopen_seq', seq)
+  else
+    -- where the fan started: progress pushes are for moves from here (not before opening:
+    -- the shuffle redraws those places)
+    redis.call('HSET', KEYS[3], 'joined_rank', rank + 1)
+  end
   created = 1
 end
 redis.call('ZADD', KEYS[4], now, ARGV[1])
