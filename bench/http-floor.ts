@@ -12,10 +12,21 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 export async function measure(url: string, options: Partial<autocannon.Options> = {}) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION, pipelining: 1, ...options });
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    pipelining: 1,
+    ...options,
+  });
   return {
     requests_per_second: Math.round(result.requests.average),
-    latency_ms: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max },
+    latency_ms: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
     errors: result.errors + result.non2xx,
     total_requests: result.requests.total,
   };
@@ -31,6 +42,11 @@ if (import.meta.main) {
   const floor = await measure(`http://127.0.0.1:${port}/health/live`);
   await app.close();
   await runtime.close();
-  const file = await writeResult('http-floor', { endpoint: 'GET /health/live', connections: CONNECTIONS, duration_seconds: DURATION, ...floor });
+  const file = await writeResult('http-floor', {
+    endpoint: 'GET /health/live',
+    connections: CONNECTIONS,
+    duration_seconds: DURATION,
+    ...floor,
+  });
   console.log(JSON.stringify(floor), `\nwrote ${file}`);
 }

@@ -9,4 +9,13 @@ import { notificationAdminRoutes } from '../modules/notifications/notifications.
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
 import { surface } from './surface.ts';
 
-export const adminApi = (deps: AppDeps) => surface(deps, 'admin', [identityAdminRoutes, venueAdminRoutes, notificationAdminRoutes, blacklistAdminRoutes, matchAdminRoutes, inventoryAdminRoutes, queueAdminRoutes]);
+export const adminApi = (deps: AppDeps) =>
+  surface(deps, 'admin', [
+    identityAdminRoutes,
+    venueAdminRoutes,
+    notificationAdminRoutes,
+    blacklistAdminRoutes,
+    matchAdminRoutes,
+    inventoryAdminRoutes,
+    queueAdminRoutes,
+  ]);

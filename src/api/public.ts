@@ -12,4 +12,15 @@ import { surface } from './surface.ts';
  * anonymous callers, with counters in Redis so every instance shares them.
  */
 export const publicApi = (deps: AppDeps) =>
-  surface(deps, 'public', [identityPublicRoutes, notificationPublicRoutes, queuePublicRoutes, salesPublicRoutes, ticketPublicRoutes], (app) => installRateLimit(app, deps));
+  surface(
+    deps,
+    'public',
+    [
+      identityPublicRoutes,
+      notificationPublicRoutes,
+      queuePublicRoutes,
+      salesPublicRoutes,
+      ticketPublicRoutes,
+    ],
+    (app) => installRateLimit(app, deps),
+  );

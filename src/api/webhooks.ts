@@ -4,4 +4,5 @@ import { notificationWebhookRoutes } from '../modules/notifications/notification
 import { paymentWebhookRoutes } from '../modules/payments/payments.routes.ts';
 import { surface } from './surface.ts';
 
-export const webhooksApi = (deps: AppDeps) => surface(deps, 'webhooks', [notificationWebhookRoutes, paymentWebhookRoutes]);
+export const webhooksApi = (deps: AppDeps) =>
+  surface(deps, 'webhooks', [notificationWebhookRoutes, paymentWebhookRoutes]);

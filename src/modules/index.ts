@@ -18,7 +18,15 @@ import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
  * the test template installs queues from them with no live dependencies.
  */
 export function jobDefinitions(deps: AppDeps): JobDefinition[] {
-  return [...auditJobs(deps), ...identityJobs(deps), ...notificationJobs(deps), ...inventoryJobs(deps), ...queueJobs(deps), ...salesJobs(deps), ...paymentJobs(deps)];
+  return [
+    ...auditJobs(deps),
+    ...identityJobs(deps),
+    ...notificationJobs(deps),
+    ...inventoryJobs(deps),
+    ...queueJobs(deps),
+    ...salesJobs(deps),
+    ...paymentJobs(deps),
+  ];
 }
 
 export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed];

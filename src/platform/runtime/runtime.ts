@@ -50,7 +50,11 @@ export async function createRuntime(
     if (options.migrate !== false) {
       await migrate(databaseUrl, (m) => logger.info(m));
     }
-    const database = createDatabase(databaseUrl, config.DATABASE_POOL_MAX, config.DATABASE_CONNECT_TIMEOUT_MS);
+    const database = createDatabase(
+      databaseUrl,
+      config.DATABASE_POOL_MAX,
+      config.DATABASE_CONNECT_TIMEOUT_MS,
+    );
     closers.push(database.close);
     const redis = createRedis(redisTarget.url, config.REDIS_KEY_PREFIX);
     closers.push(async () => redis.quit().catch(() => redis.disconnect()));
