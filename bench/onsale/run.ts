@@ -355,11 +355,17 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     });
     log(`invariants: ${audit.ok ? 'all hold' : 'VIOLATIONS'}`);
 
+    // The service processes are done: stop them so the raw run has their connections.
+    stopSampling();
+    const peak: Record<string, number> = {};
+    for (const s of services) peak[s.name] = round(s.peakRssKb / 1024);
+    for (const s of services)
+      await writeFile(path.join(os.tmpdir(), `onsale-${s.name}.log`), s.output());
+    await Promise.all(services.map((s) => stopService(s)));
+
     // The raw limit: the same claim statement straight on the database, same concurrency.
     const raw = await rawClaimLimit(deps, opts, log);
 
-    const peak: Record<string, number> = {};
-    for (const s of services) peak[s.name] = round(s.peakRssKb / 1024);
     peak.driver = round(process.memoryUsage().rss / 2 ** 20);
     const soldSeconds = selloutSeconds ?? saleSeconds;
     return {
