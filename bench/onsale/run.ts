@@ -80,6 +80,22 @@ export interface OnsaleResult {
   timeline: Array<{ t: number; sold: number; p99_ms: number }>;
 }
 
+/**
+ * mulberry32: a repeatable 32-bit generator in integer arithmetic. (A float LCG loses
+ * precision past 2^53 and falls into short cycles, which once made simulated fans draw
+ * the same OIBs.)
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const srv = createServer();
@@ -218,8 +234,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     let sold = 0;
     let ordersCompleted = 0;
     let soldOut = false;
-    let seed = 42;
-    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const random = seededRandom(42);
     const down = new Set<string>();
     const world: FanWorld = {
       instances: () =>
@@ -417,8 +432,7 @@ async function rawClaimLimit(
   const twin = await setupSaleMatch(deps, opts.stadium, { ratePerMinute: 1, maxActiveBuyers: 1 });
   // Same concurrency at the database as the full path: every API instance's pool busy.
   const concurrency = opts.rawConcurrency ?? opts.instances * 20;
-  let seed = 7;
-  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const random = seededRandom(7);
   const exhausted = new Set<string>();
   let claimed = 0;
   const start = performance.now();
