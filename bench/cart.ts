@@ -10,27 +10,11 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import type { AppDeps } from '../src/deps.ts';
-import { jobDefinitions } from '../src/modules/index.ts';
 import { claimAdjacentRun, claimSeparated } from '../src/modules/sales/claim.repo.ts';
-import { createTokenService } from '../src/platform/auth/tokens.ts';
-import { systemClock } from '../src/platform/clock.ts';
-import { createDatabase as openDatabase } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrator.ts';
-import { createJobQueue } from '../src/platform/jobs.ts';
-import { createLogger } from '../src/platform/logging.ts';
-import { createRedis } from '../src/platform/redis.ts';
-import { TEST_REDIS_URL } from '../test/harness/context.ts';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  randomSuffix,
-  TEST_DB_PREFIX,
-} from '../test/harness/databases.ts';
 import { createLockedMatch } from '../test/factories/matches.ts';
 import { requestJson } from './lib/http-client.ts';
+import { randomSuffix } from '../test/harness/databases.ts';
+import { openBenchWorld } from './lib/world.ts';
 import { writeResult } from './lib/results.ts';
 import { LatencyRecorder } from './lib/stats.ts';
 
@@ -43,50 +27,14 @@ const QUANTITIES = [2, 3, 1, 4, 2, 2, 3, 1];
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 
 if (import.meta.main) {
-  const name = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_bench`;
-  await createDatabase(name);
-  const url = databaseUrl(name);
-  const prefix = `bench:${randomSuffix()}:`;
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    DATABASE_POOL_MAX: String(POOL),
-    RATE_LIMIT_MAX: '100000000',
+  const world = await openBenchWorld({
+    pool: POOL,
+    tokenTtlSeconds: 3600,
+    env: { RATE_LIMIT_MAX: '100000000' },
   });
-  const logger = createLogger('warn');
-  const handle = openDatabase(url, POOL);
-  const redis = createRedis(TEST_REDIS_URL, prefix);
-  const jobs = createJobQueue({
-    connectionString: url,
-    schema: config.JOBS_SCHEMA,
-    logger,
-    supervise: false,
-    max: 4,
-  });
-  const tokens = createTokenService({
-    secrets: config.JWT_SECRETS,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    ttlSeconds: 3600,
-  });
+  const { deps } = world;
+  const { tokens } = deps;
   try {
-    await migrate(url);
-    await jobs.start();
-    await jobs.install(jobDefinitions({ logger } as AppDeps));
-    const deps: AppDeps = {
-      config,
-      db: handle.db,
-      pool: handle.pool,
-      redis,
-      jobs,
-      clock: systemClock,
-      logger,
-      tokens,
-    };
-
     // One match, two identical sectors: S1 for the API, S2 for the raw statement.
     const match = await createLockedMatch(deps, {
       rows: ROWS,
@@ -264,9 +212,6 @@ if (import.meta.main) {
     const file = await writeResult('cart', result);
     console.log(JSON.stringify(result, null, 2), `\nwrote ${file}`);
   } finally {
-    await jobs.stop({ graceful: false }).catch(() => {});
-    await redis.quit().catch(() => redis.disconnect());
-    await handle.close();
-    await dropDatabase(name);
+    await world.close();
   }
 }

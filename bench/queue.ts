@@ -15,27 +15,12 @@ import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import WebSocket from 'ws';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import type { AppDeps } from '../src/deps.ts';
-import { jobDefinitions } from '../src/modules/index.ts';
 import { runRound } from '../src/modules/queue/queue.engine.ts';
 import { keys } from '../src/modules/queue/queue.redis.ts';
-import { createTokenService } from '../src/platform/auth/tokens.ts';
-import { systemClock } from '../src/platform/clock.ts';
-import { createDatabase as openDatabase } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrator.ts';
-import { createJobQueue } from '../src/platform/jobs.ts';
-import { createLogger } from '../src/platform/logging.ts';
-import { createRedis } from '../src/platform/redis.ts';
 import { TEST_REDIS_URL } from '../test/harness/context.ts';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  randomSuffix,
-  TEST_DB_PREFIX,
-} from '../test/harness/databases.ts';
 import { requestJson } from './lib/http-client.ts';
+import { randomSuffix } from '../test/harness/databases.ts';
+import { openBenchWorld } from './lib/world.ts';
 import { writeResult } from './lib/results.ts';
 import { LatencyRecorder, round } from './lib/stats.ts';
 
@@ -75,51 +60,15 @@ async function drive(total: number, concurrency: number, work: (i: number) => Pr
 }
 
 if (import.meta.main) {
-  const name = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_bench`;
-  await createDatabase(name);
-  const url = databaseUrl(name);
-  const prefix = `bench:${randomSuffix()}:`;
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    DATABASE_POOL_MAX: String(POOL),
-    RATE_LIMIT_MAX: '100000000',
+  const world = await openBenchWorld({
+    pool: POOL,
+    tokenTtlSeconds: 3 * 3600,
+    env: { RATE_LIMIT_MAX: '100000000' },
   });
-  const logger = createLogger('warn');
-  const handle = openDatabase(url, POOL);
-  const redis = createRedis(TEST_REDIS_URL, prefix);
-  const jobs = createJobQueue({
-    connectionString: url,
-    schema: config.JOBS_SCHEMA,
-    logger,
-    supervise: false,
-    max: 4,
-  });
-  const tokens = createTokenService({
-    secrets: config.JWT_SECRETS,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    ttlSeconds: 3 * 3600,
-  });
+  const { deps } = world;
+  const { tokens, redis } = deps;
   const sockets: WebSocket[] = [];
   try {
-    await migrate(url);
-    await jobs.start();
-    await jobs.install(jobDefinitions({ logger } as AppDeps));
-    const deps: AppDeps = {
-      config,
-      db: handle.db,
-      pool: handle.pool,
-      redis,
-      jobs,
-      clock: systemClock,
-      logger,
-      tokens,
-    };
-
     // A match on sale now, admissions paused during the burst (no worker runs here).
     const now = Date.now();
     const match = await deps.db
@@ -308,10 +257,7 @@ if (import.meta.main) {
     console.log(`wrote ${file}`);
   } finally {
     for (const s of sockets) s.terminate();
-    await jobs.stop({ graceful: false }).catch(() => undefined);
-    await redis.quit().catch(() => redis.disconnect());
-    await handle.close();
-    await deleteKeys(TEST_REDIS_URL, prefix);
-    await dropDatabase(name);
+    await deleteKeys(TEST_REDIS_URL, world.redisPrefix);
+    await world.close();
   }
 }
