@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
-import type { HoldKind, SeatType } from '../../platform/db/types.generated.ts';
+import type { HoldKind, QuotaSeatStatus, SeatType } from '../../platform/db/types.generated.ts';
 import type { SeatStatus } from './seat-status.ts';
 
 /**
@@ -217,12 +217,16 @@ export async function listSeats(
 export interface SearchFilters extends SeatFilters {
   /** Lower-cased email of a ticket holder, purchaser or ticket owner. */
   email?: string;
+  /** Seats of this quota (its live, not CANCELLED, quota_seats rows). */
+  quotaId?: string;
 }
 
 export interface SearchRow extends InventorySeatRow {
   home_team: string;
   away_team: string;
   kick_off_time: Date;
+  quota_id: string | null;
+  quota_seat_status: QuotaSeatStatus | null;
   ticket_id: string | null;
   ticket_status: string | null;
   order_id: string | null;
@@ -233,9 +237,11 @@ export interface SearchRow extends InventorySeatRow {
 }
 
 /**
- * E3-F4: seats with their match and ticket. Without an email the ticket is the seat's valid
- * one (SOLD/ATTENDED), if any; with an email every ticket (any status) whose holder,
- * purchaser or current owner has that email gives a row.
+ * E3-F4: seats with their match, quota and ticket. Without an email the ticket is the seat's
+ * valid one (SOLD/ATTENDED), if any; with an email every ticket (any status) whose holder,
+ * purchaser or current owner has that email gives a row. The quota is the seat's live
+ * quota_seats row (not CANCELLED; at most one, `quota_seats_live_seat_key`), so the join
+ * never multiplies rows; with `quotaId` only that quota's seats remain.
  */
 export async function searchSeats(
   db: Executor,
@@ -253,10 +259,14 @@ export async function searchSeats(
       .leftJoin('orders as o', 'o.id', 't.order_id')
       .leftJoin('users as pu', 'pu.id', 'o.user_id')
       .leftJoin('users as ou', 'ou.id', 't.owner_user_id')
-      .leftJoin('ticket_holders as th', 'th.ticket_id', 't.id');
-    if (!f.email) return q;
+      .leftJoin('ticket_holders as th', 'th.ticket_id', 't.id')
+      .leftJoin('quota_seats as qs', (join) =>
+        join.onRef('qs.match_seat_inventory_id', '=', 'i.id').on('qs.status', '<>', 'CANCELLED'),
+      );
+    const byQuota = f.quotaId ? q.where('qs.quota_id', '=', f.quotaId) : q;
+    if (!f.email) return byQuota;
     const email = f.email;
-    return q.where((eb) =>
+    return byQuota.where((eb) =>
       eb.or([
         eb(sql<string>`lower(th.email)`, '=', email),
         eb('pu.email', '=', email),
@@ -269,6 +279,8 @@ export async function searchSeats(
       'm.home_team',
       'm.away_team',
       'm.kick_off_time',
+      'qs.quota_id',
+      'qs.status as quota_seat_status',
       't.id as ticket_id',
       sql<string | null>`t.status::text`.as('ticket_status'),
       'o.id as order_id',

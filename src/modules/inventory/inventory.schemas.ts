@@ -206,6 +206,9 @@ export const searchQuery = z
       .max(254)
       .optional()
       .describe('Ticket holder or purchaser email: the seats of their tickets'),
+    quota_id: id
+      .optional()
+      .describe('The seats of this quota (its quota_seats that are not CANCELLED)'),
     status: statusList.optional(),
     modified_from: instant.optional().describe('last_modified_at >= this instant'),
     modified_to: instant.optional().describe('last_modified_at < this instant'),
@@ -220,6 +223,13 @@ export const searchResultOut = seatOut.extend({
     away_team: z.string(),
     kick_off_time: instant,
   }),
+  quota_id: id
+    .nullable()
+    .describe('The quota the seat belongs to (a quota_seats row that is not CANCELLED), if any'),
+  quota_seat_status: z
+    .enum(['ALLOCATED', 'RESERVED', 'SOLD', 'DELEGATED', 'CANCELLED'])
+    .nullable()
+    .describe("The seat's status within its quota"),
   ticket: ticketOut
     .nullable()
     .describe('The valid ticket of the seat, or the ticket that matched the email'),

@@ -483,6 +483,7 @@ export async function searchSeats(deps: Pick<AppDeps, 'db' | 'clock'>, q: Search
     modifiedFrom: q.modified_from ? new Date(q.modified_from) : undefined,
     modifiedTo: q.modified_to ? new Date(q.modified_to) : undefined,
     email: q.email?.toLowerCase(),
+    quotaId: q.quota_id,
   };
   const given = Object.values(filters).filter((v) => v !== undefined).length;
   if (given === 0) {
@@ -504,6 +505,8 @@ export async function searchSeats(deps: Pick<AppDeps, 'db' | 'clock'>, q: Search
         away_team: r.away_team,
         kick_off_time: r.kick_off_time.toISOString(),
       },
+      quota_id: r.quota_id,
+      quota_seat_status: r.quota_seat_status,
       ticket:
         r.ticket_id && r.order_id && r.order_number && r.purchaser_email
           ? {

@@ -6,6 +6,8 @@
 
 import type { ColumnType } from "kysely";
 
+export type AllocationAlgo = "NM" | "REDOM";
+
 export type AppRole = "FAN" | "FINANCE" | "MATCH_MANAGER" | "PETROL_STAFF" | "SUPER_ADMIN" | "SUPPORT_AGENT" | "SUPPORT_SUPERVISOR";
 
 export type ArrayType<T> = ArrayTypeImpl<T> extends (infer U)[]
@@ -25,6 +27,8 @@ export type BlacklistStatus = "ACTIVE" | "REMOVED";
 export type BulkOperationStatus = "COMPLETED" | "FAILED" | "PENDING" | "RUNNING";
 
 export type BulkSkipReason = "HELD" | "INVALID_TRANSITION";
+
+export type CancellationType = "ALL_UNUSED" | "UNFULFILLED_ONLY";
 
 export type CartStatus = "ACTIVE" | "CHECKED_OUT" | "EXPIRED" | "RELEASED";
 
@@ -76,7 +80,13 @@ export type PushStatus = "DELIVERED" | "FAILED" | "QUEUED" | "SENT";
 
 export type QueueStatus = "ACTIVE" | "COMPLETED" | "EXPIRED" | "LEFT" | "WAITING";
 
+export type QuotaSeatStatus = "ALLOCATED" | "CANCELLED" | "DELEGATED" | "RESERVED" | "SOLD";
+
+export type QuotaStatus = "ACTIVE" | "CANCELLED" | "FULLY_CLAIMED" | "PAST_DEADLINE" | "PENDING";
+
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
+
+export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD";
 
 export type SeatMapStatus = "DRAFT" | "GENERATED";
 
@@ -184,6 +194,15 @@ export interface FeeConfigurations {
   id: Generated<string>;
   match_id: string | null;
   presale_discount_percent: Generated<Numeric>;
+}
+
+export interface LoyaltyPoints {
+  created_at: Generated<Timestamp>;
+  earned_at: Generated<Timestamp>;
+  id: Generated<string>;
+  match_id: string;
+  points: Generated<number>;
+  user_id: string;
 }
 
 export interface MatchAuditLogs {
@@ -415,6 +434,42 @@ export interface QueueSettings {
   updated_by: string | null;
 }
 
+export interface Quotas {
+  allocation_algorithm: Generated<AllocationAlgo>;
+  auto_send_email: Generated<boolean>;
+  batch_id: string | null;
+  can_create_subquotas: Generated<boolean>;
+  cancellation_type: CancellationType | null;
+  cancelled_at: Timestamp | null;
+  cancelled_by: string | null;
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  deferred_payment: Generated<boolean>;
+  discount_percent: Generated<Numeric>;
+  expiration_date: Timestamp | null;
+  id: Generated<string>;
+  internal_note: string | null;
+  match_id: string;
+  recipient_email: string;
+  recipient_name: string | null;
+  sector_ids: Generated<string[]>;
+  status: Generated<QuotaStatus>;
+  total_quantity: number;
+  transfer_allowed: Generated<boolean>;
+}
+
+export interface QuotaSeats {
+  claim_cart_id: string | null;
+  claimed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  match_seat_inventory_id: string;
+  quota_id: string;
+  status: Generated<QuotaSeatStatus>;
+  subquota_id: string | null;
+  ticket_id: string | null;
+}
+
 export interface SalesPhases {
   created_at: Generated<Timestamp>;
   eligibility_rules_json: Generated<Json>;
@@ -445,10 +500,13 @@ export interface SavedProfiles {
 }
 
 export interface SeatAuditLogs {
+  action: SeatAuditAction | null;
   bulk_operation_id: string | null;
   changed_by: string | null;
   created_at: Generated<Timestamp>;
   from_status: SeatStatus;
+  hold_kind: HoldKind | null;
+  hold_owner_id: string | null;
   id: Generated<string>;
   match_seat_inventory_id: string;
   order_id: string | null;
@@ -652,6 +710,7 @@ export interface DB {
   email_logs: EmailLogs;
   email_templates: EmailTemplates;
   fee_configurations: FeeConfigurations;
+  loyalty_points: LoyaltyPoints;
   match_audit_logs: MatchAuditLogs;
   match_seat_inventory: MatchSeatInventory;
   match_sectors: MatchSectors;
@@ -666,6 +725,8 @@ export interface DB {
   push_tokens: PushTokens;
   queue_entries: QueueEntries;
   queue_settings: QueueSettings;
+  quota_seats: QuotaSeats;
+  quotas: Quotas;
   sales_phases: SalesPhases;
   saved_profiles: SavedProfiles;
   seat_audit_logs: SeatAuditLogs;
