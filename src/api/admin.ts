@@ -3,6 +3,7 @@ import type { AppDeps } from '../deps.ts';
 import { identityAdminRoutes } from '../modules/identity/identity.routes.ts';
 import { blacklistAdminRoutes } from '../modules/blacklist/blacklist.routes.ts';
 import { inventoryAdminRoutes } from '../modules/inventory/inventory.routes.ts';
+import { loyaltyAdminRoutes } from '../modules/loyalty/loyalty.routes.ts';
 import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
@@ -18,4 +19,5 @@ export const adminApi = (deps: AppDeps) =>
     matchAdminRoutes,
     inventoryAdminRoutes,
     queueAdminRoutes,
+    loyaltyAdminRoutes,
   ]);

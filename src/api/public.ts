@@ -1,5 +1,6 @@
 import type { AppDeps } from '../deps.ts';
 import { identityPublicRoutes } from '../modules/identity/identity.routes.ts';
+import { loyaltyPublicRoutes } from '../modules/loyalty/loyalty.routes.ts';
 import { notificationPublicRoutes } from '../modules/notifications/notifications.routes.ts';
 import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
 import { salesPublicRoutes } from '../modules/sales/sales.routes.ts';
@@ -17,6 +18,7 @@ export const publicApi = (deps: AppDeps) =>
     'public',
     [
       identityPublicRoutes,
+      loyaltyPublicRoutes,
       notificationPublicRoutes,
       queuePublicRoutes,
       salesPublicRoutes,

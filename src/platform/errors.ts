@@ -66,6 +66,10 @@ export const problemCatalogue = {
   QUEUE_ADMISSION_REQUIRED: { status: 403, title: 'Wait for your turn in the queue' },
   SEATS_INSUFFICIENT: { status: 409, title: 'Not enough seats are available in this zone' },
   PURCHASE_LIMIT_EXCEEDED: { status: 409, title: 'The per-match ticket limit would be exceeded' },
+  LOYALTY_NOT_ELIGIBLE: {
+    status: 403,
+    title: 'Your loyalty points do not reach a tier of this sales phase',
+  },
   CART_EXPIRED: { status: 409, title: 'The cart has expired and its seats were released' },
   HOLDER_LOCKED: { status: 400, title: 'The first ticket holder is the buyer and cannot change' },
   HOLDERS_MISMATCH: { status: 400, title: 'One ticket holder is needed for every seat' },
