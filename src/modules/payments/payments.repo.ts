@@ -66,6 +66,37 @@ export async function attachPaymentIntent(
     .execute();
 }
 
+/** Payments of these orders that are still open (no success, no cancellation yet). */
+export async function listOpenPaymentsOfOrders(
+  db: Executor,
+  orderIds: readonly string[],
+): Promise<Array<{ id: string; order_id: string }>> {
+  return db
+    .selectFrom('payments')
+    .select(['id', 'order_id'])
+    .where('order_id', 'in', orderIds)
+    .where('status', 'in', ['PENDING', 'PROCESSING', 'FAILED'])
+    .execute();
+}
+
+/**
+ * Marks a payment CANCELLED once Stripe cancelled its intent. A payment a webhook has
+ * meanwhile settled as SUCCEEDED is left alone (the late-success path owns it).
+ */
+export async function markPaymentCancelled(
+  db: Executor,
+  id: string,
+  reason: string,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('payments')
+    .set({ status: 'CANCELLED', failure_reason: reason })
+    .where('id', '=', id)
+    .where('status', 'in', ['PENDING', 'PROCESSING', 'FAILED'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 export async function updatePayment(
   db: Executor,
   id: string,

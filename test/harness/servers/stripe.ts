@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 /**
  * A local HTTP server speaking the part of Stripe's REST API the service uses, so tests run
  * the real `stripe` SDK end to end: form-encoded POST /v1/payment_intents and /v1/refunds,
- * GET /v1/payment_intents/:id, bearer authentication, Stripe-style errors and
+ * GET /v1/payment_intents/:id, POST /v1/payment_intents/:id/cancel, bearer authentication, Stripe-style errors and
  * Idempotency-Key replay (same key → same response; same key, other parameters → 400).
  * Webhooks are signed with the SDK's own `webhooks.generateTestHeaderString`.
  */
@@ -24,7 +24,18 @@ export interface FakePaymentIntent {
   created: number;
   livemode: false;
   last_payment_error: { code: string; message: string } | null;
+  canceled_at: number | null;
+  cancellation_reason: string | null;
 }
+
+/** Statuses from which Stripe lets a PaymentIntent be cancelled (cards never stay `processing`). */
+const CANCELABLE = [
+  'requires_payment_method',
+  'requires_capture',
+  'requires_confirmation',
+  'requires_action',
+];
+const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'];
 
 export interface FakeRefund {
   id: string;
@@ -133,6 +144,8 @@ export async function startStripeServer(
         created: now(),
         livemode: false,
         last_payment_error: null,
+        canceled_at: null,
+        cancellation_reason: null,
       };
       pi.client_secret = `${pi.id}_secret_${randomBytes(12).toString('hex')}`;
       paymentIntents.set(pi.id, pi);
@@ -146,6 +159,35 @@ export async function startStripeServer(
         : error(404, 'invalid_request_error', `No such payment_intent: '${piMatch[1]}'`, {
             code: 'resource_missing',
           });
+    }
+    const cancelMatch = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)\/cancel$/.exec(path);
+    if (method === 'POST' && cancelMatch) {
+      const pi = paymentIntents.get(cancelMatch[1]!);
+      if (!pi) {
+        return error(404, 'invalid_request_error', `No such payment_intent: '${cancelMatch[1]}'`, {
+          code: 'resource_missing',
+          param: 'intent',
+        });
+      }
+      const reason = params.cancellation_reason as string | undefined;
+      if (reason !== undefined && !CANCELLATION_REASONS.includes(reason)) {
+        return error(400, 'invalid_request_error', `Invalid cancellation_reason: ${reason}`, {
+          param: 'cancellation_reason',
+        });
+      }
+      if (!CANCELABLE.includes(pi.status)) {
+        return error(
+          400,
+          'invalid_request_error',
+          `You cannot cancel this PaymentIntent because it has a status of ${pi.status}. ` +
+            `Only a PaymentIntent with one of the following statuses may be canceled: ${CANCELABLE.join(', ')}.`,
+          { code: 'payment_intent_unexpected_state', payment_intent: structuredClone(pi) },
+        );
+      }
+      pi.status = 'canceled';
+      pi.canceled_at = now();
+      pi.cancellation_reason = reason ?? null;
+      return { status: 200, body: pi };
     }
     if (method === 'POST' && path === '/v1/refunds') {
       const pi = paymentIntents.get(String(params.payment_intent));
@@ -262,6 +304,7 @@ export async function startStripeServer(
     succeed(paymentIntentId) {
       const pi = paymentIntents.get(paymentIntentId);
       if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
+      if (pi.status === 'canceled') throw new Error(`PaymentIntent ${paymentIntentId} is canceled`);
       pi.status = 'succeeded';
       pi.amount_received = pi.amount;
       pi.latest_charge = id('ch');

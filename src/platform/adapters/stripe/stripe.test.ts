@@ -3,7 +3,12 @@ import {
   startStripeServer,
   type StripeTestServer,
 } from '../../../../test/harness/servers/stripe.ts';
-import { createStripeGateway, isStripeSignatureError, type PaymentsGateway } from './stripe.ts';
+import {
+  createStripeGateway,
+  isIntentStateError,
+  isStripeSignatureError,
+  type PaymentsGateway,
+} from './stripe.ts';
 
 let server: StripeTestServer;
 let gateway: PaymentsGateway;
@@ -65,6 +70,46 @@ describe('Stripe adapter (real SDK against the local server)', () => {
     expect(replay.id).toBe(refund.id);
     expect(refund).toMatchObject({ amount: 2000, status: 'succeeded', paymentIntentId: pi.id });
     expect(server.refunds).toHaveLength(1);
+  });
+
+  it('cancels an open PaymentIntent; a canceled or succeeded one answers a state error', async () => {
+    const open = await gateway.createPaymentIntent({
+      amount: 1500,
+      currency: 'eur',
+      idempotencyKey: 'order-5',
+      metadata: {},
+    });
+    const cancelled = await gateway.cancelPaymentIntent({
+      paymentIntentId: open.id,
+      reason: 'abandoned',
+    });
+    expect(cancelled).toMatchObject({ id: open.id, status: 'canceled' });
+    expect(server.paymentIntents.get(open.id)).toMatchObject({
+      status: 'canceled',
+      cancellation_reason: 'abandoned',
+    });
+    expect((await gateway.retrievePaymentIntent(open.id)).status).toBe('canceled');
+
+    const again = await gateway.cancelPaymentIntent({ paymentIntentId: open.id }).catch((e) => e);
+    expect(isIntentStateError(again)).toBe(true);
+    expect(String(again.message)).toMatch(/status of canceled/);
+
+    const paid = await gateway.createPaymentIntent({
+      amount: 1500,
+      currency: 'eur',
+      idempotencyKey: 'order-6',
+      metadata: {},
+    });
+    server.succeed(paid.id);
+    const refused = await gateway.cancelPaymentIntent({ paymentIntentId: paid.id }).catch((e) => e);
+    expect(isIntentStateError(refused)).toBe(true);
+    expect(server.paymentIntents.get(paid.id)!.status).toBe('succeeded');
+
+    const missing = await gateway
+      .cancelPaymentIntent({ paymentIntentId: 'pi_missing' })
+      .catch((e) => e);
+    expect(missing.statusCode).toBe(404);
+    expect(isIntentStateError(missing)).toBe(false);
   });
 
   it('verifies webhook signatures over the raw body', async () => {

@@ -34,6 +34,15 @@ export interface PaymentsGateway {
     description?: string;
   }): Promise<PaymentIntentSummary>;
   retrievePaymentIntent(id: string): Promise<PaymentIntentSummary>;
+  /**
+   * Cancels a PaymentIntent so it can no longer be paid. Stripe answers 400
+   * `payment_intent_unexpected_state` for an intent already canceled or succeeded (see
+   * isIntentStateError); the SDK's retries reuse one generated idempotency key.
+   */
+  cancelPaymentIntent(input: {
+    paymentIntentId: string;
+    reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer' | 'abandoned';
+  }): Promise<PaymentIntentSummary>;
   /** Refunds a PaymentIntent (whole amount unless `amount` is given), idempotently. */
   refund(input: {
     paymentIntentId: string;
@@ -97,6 +106,13 @@ export function createStripeGateway(config: StripeConfig): PaymentsGateway {
     async retrievePaymentIntent(id) {
       return summary(await stripe.paymentIntents.retrieve(id));
     },
+    async cancelPaymentIntent(input) {
+      const pi = await stripe.paymentIntents.cancel(
+        input.paymentIntentId,
+        input.reason ? { cancellation_reason: input.reason } : {},
+      );
+      return summary(pi);
+    },
     async refund(input) {
       const refund = await stripe.refunds.create(
         {
@@ -138,3 +154,7 @@ export function getPaymentsGateway(config: StripeConfig): PaymentsGateway {
 export type StripeEvent = Stripe.Event;
 export const isStripeSignatureError = (err: unknown): boolean =>
   err instanceof Stripe.errors.StripeSignatureVerificationError;
+/** Stripe refused an action because of the PaymentIntent's status (e.g. cancel a succeeded one). */
+export const isIntentStateError = (err: unknown): boolean =>
+  err instanceof Stripe.errors.StripeInvalidRequestError &&
+  err.code === 'payment_intent_unexpected_state';
