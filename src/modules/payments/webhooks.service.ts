@@ -17,7 +17,7 @@ import {
   updateOrder,
   type OrderRow,
 } from '../sales/sales.repo.ts';
-import { sellOrderSeats } from '../tickets/tickets.repo.ts';
+import { logSeatsSold, sellOrderSeats } from '../tickets/tickets.repo.ts';
 import { issueOrderTickets } from '../tickets/tickets.service.ts';
 import {
   claimWebhookEvent,
@@ -141,7 +141,7 @@ async function onSucceeded(
         order.user_id,
         now,
       )
-    : 0;
+    : [];
   const match = await trx
     .selectFrom('matches')
     .select(['home_team', 'away_team', 'kick_off_time'])
@@ -155,8 +155,9 @@ async function onSucceeded(
   const matchName = `${match.home_team} – ${match.away_team}`;
   const customer = items[0]?.holder_full_name ?? user.email;
 
-  if (amountOk && sold === items.length) {
+  if (amountOk && sold.length === items.length) {
     const tickets = await issueOrderTickets(deps, trx, order, items);
+    await logSeatsSold(trx, { orderId: order.id, userId: order.user_id, sold, now });
     const queueEntryId = await markPurchaseCompleted(deps, trx, order.user_id, order.match_id);
     await updateOrder(trx, order.id, {
       status: 'COMPLETED',
@@ -202,7 +203,7 @@ async function onSucceeded(
   // the order's): give the money back. The refund runs as a job enqueued right here, so it
   // cannot be lost; the fan hears about it in the same transaction.
   const reason = amountOk ? 'SEATS_LOST' : 'AMOUNT_MISMATCH';
-  await releaseHolds(trx, order.id, now);
+  await releaseHolds(trx, order.id, now, { reason: `payment refunded: ${reason}`, by: null });
   await updateOrder(trx, order.id, {
     status: 'CANCELLED',
     cancelled_at: now,

@@ -13,6 +13,7 @@ import {
 } from '../identity/profiles.checkout.ts';
 import { priceOrder } from '../payments/fees.ts';
 import { attachPaymentIntent, ensurePayment } from '../payments/payments.repo.ts';
+import { requestIntentCancellations } from '../payments/payments.service.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import {
   countLiveOrderHolds,
@@ -434,6 +435,7 @@ export async function startPayment(
         items.map((i) => i.match_seat_inventory_id),
         until,
         now,
+        userId,
       );
       if (moved !== items.length) throw new AppError('CART_EXPIRED');
       await setCartStatus(trx, cart.id, 'CHECKED_OUT');
@@ -490,7 +492,25 @@ export async function startPayment(
       cause: err,
     });
   }
-  await attachPaymentIntent(deps.db, order.id, intent.id);
+  // The order may have been cancelled while the intent was being created (cart cleared, hold
+  // swept): the cancellation's job found no intent id then, so the intent is cancelled from
+  // here, and the fan gets no client secret for a dead order. The order row lock orders this
+  // against the cancelling transaction.
+  const cancelled = await deps.db.transaction().execute(async (trx) => {
+    const current = await findOrder(trx, order.id, { forUpdate: true });
+    await attachPaymentIntent(trx, order.id, intent.id);
+    if (current?.status !== 'CANCELLED') return false;
+    await requestIntentCancellations(
+      deps,
+      trx,
+      [order.id],
+      current.cancellation_reason ?? 'CANCELLED',
+    );
+    return true;
+  });
+  if (cancelled) {
+    throw new AppError('CART_EXPIRED', 'The order was cancelled while the payment was starting');
+  }
   return {
     order_id: order.id,
     order_number: order.order_number,

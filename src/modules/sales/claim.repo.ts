@@ -49,6 +49,22 @@ const claimable = (alias: string, now: Date) =>
   sql`(${sql.ref(`${alias}.status`)} = 'AVAILABLE' OR (${sql.ref(`${alias}.status`)} = 'RESERVED' AND ${sql.ref(`${alias}.held_until`)} < ${now}))`;
 
 /**
+ * The seat trail of a claim (seat_audit_logs, action HOLD_CREATED), as a data-modifying CTE
+ * appended to the claim statement: one set-based insert in the same statement, no extra
+ * round trip on the on-sale hot path. A claimable seat is AVAILABLE in effect (an expired
+ * hold counts as available, see the inventory README), so that is the from_status.
+ */
+const holdTrail = (t: ClaimTarget, claimed: string) => sql`logged AS (
+      INSERT INTO seat_audit_logs
+             (match_seat_inventory_id, from_status, to_status, reason, changed_by, action,
+              hold_kind, hold_owner_id, order_id, created_at)
+      SELECT c.id, 'AVAILABLE', 'RESERVED', ${`${t.holdKind} hold until ${t.heldUntil.toISOString()}`},
+             ${t.actorId}, 'HOLD_CREATED', ${t.holdKind}, ${t.holdOwnerId},
+             ${t.holdKind === 'ORDER' ? t.holdOwnerId : null}::uuid, ${t.now}
+        FROM ${sql.table(claimed)} c
+    )`;
+
+/**
  * Claims the first run of `quantity` adjacent claimable seats (same row_index, consecutive
  * col_index, so no gap and no aisle) in snake order. Runs are ranked by: does the run leave
  * a single orphan seat in its block of free seats (those last), then by the snake position
@@ -124,7 +140,8 @@ export async function claimAdjacentRun(db: Executor, t: ClaimTarget): Promise<Cl
         FROM chosen
        WHERE m.id = chosen.id
       RETURNING m.id, m.seat_id, m.row_index, m.col_index, m.snake_order
-    )
+    ),
+    ${holdTrail(t, 'claimed')}
     SELECT (SELECT count(*) FROM free)::int AS free,
            (SELECT count(*) FROM runs)::int AS runs,
            COALESCE((SELECT json_agg(claimed ORDER BY snake_order) FROM claimed), '[]'::json) AS claimed
@@ -155,7 +172,8 @@ export async function claimSeparated(db: Executor, t: ClaimTarget): Promise<Clai
         FROM locked, complete
        WHERE m.id = locked.id AND complete.ok
       RETURNING m.id, m.seat_id, m.row_index, m.col_index, m.snake_order
-    )
+    ),
+    ${holdTrail(t, 'claimed')}
     SELECT (SELECT count(*) FROM match_seat_inventory f
              WHERE f.match_sector_id = ${t.matchSectorId} AND ${claimable('f', t.now)})::int AS free,
            COALESCE((SELECT json_agg(claimed ORDER BY snake_order) FROM claimed), '[]'::json) AS claimed

@@ -1,5 +1,6 @@
 import type { AppDeps } from '../../deps.ts';
 import { defineJob } from '../../platform/jobs.ts';
+import { requestIntentCancellations } from '../payments/payments.service.ts';
 import { sweepExpiredHolds } from './sales.repo.ts';
 
 export const SWEEP_HOLDS_QUEUE = 'sales.sweep-expired-holds';
@@ -8,7 +9,9 @@ const SWEEP_BATCH = 2_000;
 /**
  * The hold sweeper (E4-F4 "expired carts release seats", invariant 2). Claims already treat
  * an expired hold as free, so this only makes the rows say so (availability counts, seat
- * maps, reports) and closes expired carts and orders. pg-boss runs the schedule once across
+ * maps, reports), writes each release to the seat trail (HOLD_EXPIRED) and closes expired
+ * carts and orders; the PaymentIntent of an order it cancels is cancelled by a job enqueued
+ * in the same transaction. pg-boss runs the schedule once across
  * all workers; a run repeats batches until nothing is left.
  */
 export const salesJobs = (deps: AppDeps) => [
@@ -22,10 +25,14 @@ export const salesJobs = (deps: AppDeps) => [
   }),
 ];
 
-export async function runHoldSweep(deps: Pick<AppDeps, 'db' | 'clock'>) {
+export async function runHoldSweep(deps: Pick<AppDeps, 'db' | 'clock' | 'jobs'>) {
   const total = { seats: 0, carts: 0, orders: 0 };
   for (;;) {
-    const r = await sweepExpiredHolds(deps.db, deps.clock.now(), SWEEP_BATCH);
+    const r = await deps.db.transaction().execute(async (trx) => {
+      const swept = await sweepExpiredHolds(trx, deps.clock.now(), SWEEP_BATCH);
+      await requestIntentCancellations(deps, trx, swept.order_ids, 'HOLD_EXPIRED');
+      return swept;
+    });
     total.seats += r.seats;
     total.carts += r.carts;
     total.orders += r.orders;

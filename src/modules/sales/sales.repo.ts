@@ -103,6 +103,9 @@ export interface SaleMatchRow {
   venue_name: string | null;
   phase_id: string | null;
   phase_ticket_limit: number | null;
+  phase_type: 'LOYALTY' | 'GENERAL_PUBLIC' | null;
+  /** The open phase's eligibility_rules_json (loyalty_tiers for a LOYALTY phase). */
+  phase_rules: unknown;
 }
 
 /** A match with the sales phase open now (public phases only), if any. */
@@ -118,7 +121,14 @@ export async function findSaleMatch(
       (eb) =>
         eb
           .selectFrom('sales_phases as p')
-          .select(['p.id', 'p.match_id', 'p.ticket_limit', 'p.start_at'])
+          .select([
+            'p.id',
+            'p.match_id',
+            'p.ticket_limit',
+            'p.start_at',
+            'p.phase_type',
+            'p.eligibility_rules_json',
+          ])
           .where('p.is_active', '=', true)
           .where('p.phase_type', '<>', 'QUOTA_ONLY')
           .where('p.start_at', '<=', now)
@@ -137,6 +147,8 @@ export async function findSaleMatch(
       's.name as venue_name',
       'ph.id as phase_id',
       'ph.ticket_limit as phase_ticket_limit',
+      'ph.phase_type',
+      'ph.eligibility_rules_json as phase_rules',
     ])
     .where('m.id', '=', matchId)
     .orderBy('ph.start_at', 'desc')
@@ -364,27 +376,57 @@ export async function listHeldSeats(
     .execute() as Promise<Array<HeldSeatRow & { hold_owner_id: string }>>;
 }
 
-/** Gives a hold's seats back (DELETE /cart, cancelled orders). */
-export async function releaseHolds(db: Executor, ownerId: string, now: Date): Promise<number> {
-  const result = await db
-    .updateTable('match_seat_inventory')
-    .set((eb) => ({
-      status: 'AVAILABLE',
-      hold_kind: null,
-      hold_owner_id: null,
-      held_until: null,
-      last_modified_at: now,
-      version: eb('version', '+', 1),
-    }))
-    .where('hold_owner_id', '=', ownerId)
-    .where('status', '=', 'RESERVED')
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+/** Why a hold is given back, for the seat trail (seat_audit_logs.reason). */
+export interface ReleaseAudit {
+  reason: string;
+  /** The user who caused it (null: the system). */
+  by: string | null;
+}
+
+/**
+ * Gives a hold's seats back (DELETE /cart, cancelled orders) and writes their seat trail in
+ * the same statement: HOLD_RELEASED, or HOLD_EXPIRED for seats whose held_until had passed.
+ * The rows are locked first so a concurrent claimer of an expired seat either took it (the
+ * row no longer belongs to this owner and is left alone) or waits for this release.
+ */
+export async function releaseHolds(
+  db: Executor,
+  ownerId: string,
+  now: Date,
+  audit: ReleaseAudit,
+): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    WITH held AS (
+      SELECT id, hold_kind, held_until FROM match_seat_inventory
+       WHERE hold_owner_id = ${ownerId} AND status = 'RESERVED'
+         FOR UPDATE
+    ),
+    released AS (
+      UPDATE match_seat_inventory m
+         SET status = 'AVAILABLE', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
+             last_modified_at = ${now}, version = m.version + 1
+        FROM held
+       WHERE m.id = held.id
+      RETURNING m.id, held.hold_kind, held.held_until
+    ),
+    logged AS (
+      INSERT INTO seat_audit_logs
+             (match_seat_inventory_id, from_status, to_status, reason, changed_by, action,
+              hold_kind, hold_owner_id, order_id, created_at)
+      SELECT r.id, 'RESERVED', 'AVAILABLE', ${audit.reason}, ${audit.by}::uuid,
+             CASE WHEN r.held_until < ${now} THEN 'HOLD_EXPIRED' ELSE 'HOLD_RELEASED' END::seat_audit_action,
+             r.hold_kind, ${ownerId}::uuid,
+             CASE WHEN r.hold_kind = 'ORDER' THEN ${ownerId}::uuid END, ${now}
+        FROM released r
+    )
+    SELECT count(*)::int AS n FROM released`.execute(db);
+  return Number(rows[0]!.n);
 }
 
 /**
  * Hands a cart's live holds to its order for the payment window (POST /checkout/pay): one
- * statement, only seats the cart still holds; the caller compares the count.
+ * statement, only seats the cart still holds, with the HOLD_TRANSFERRED seat trail; the
+ * caller compares the count.
  */
 export async function moveHoldsToOrder(
   db: Executor,
@@ -393,22 +435,29 @@ export async function moveHoldsToOrder(
   inventoryIds: string[],
   heldUntil: Date,
   now: Date,
+  by: string,
 ): Promise<number> {
-  const result = await db
-    .updateTable('match_seat_inventory')
-    .set((eb) => ({
-      hold_kind: 'ORDER',
-      hold_owner_id: orderId,
-      held_until: sql<Date>`greatest(held_until, ${heldUntil})`,
-      last_modified_at: now,
-      version: eb('version', '+', 1),
-    }))
-    .where('hold_owner_id', '=', cartId)
-    .where('status', '=', 'RESERVED')
-    .where('held_until', '>', now)
-    .where('id', 'in', inventoryIds)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  const { rows } = await sql<{ n: number }>`
+    WITH moved AS (
+      UPDATE match_seat_inventory m
+         SET hold_kind = 'ORDER', hold_owner_id = ${orderId},
+             held_until = greatest(m.held_until, ${heldUntil}),
+             last_modified_at = ${now}, version = m.version + 1
+       WHERE m.hold_owner_id = ${cartId} AND m.status = 'RESERVED' AND m.held_until > ${now}
+         AND m.id = ANY (${inventoryIds}::uuid[])
+      RETURNING m.id, m.held_until
+    ),
+    logged AS (
+      INSERT INTO seat_audit_logs
+             (match_seat_inventory_id, from_status, to_status, reason, changed_by, action,
+              hold_kind, hold_owner_id, order_id, created_at)
+      SELECT mv.id, 'RESERVED', 'RESERVED',
+             'payment started, held until ' || to_char(mv.held_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+             ${by}::uuid, 'HOLD_TRANSFERRED', 'ORDER', ${orderId}::uuid, ${orderId}::uuid, ${now}
+        FROM moved mv
+    )
+    SELECT count(*)::int AS n FROM moved`.execute(db);
+  return Number(rows[0]!.n);
 }
 
 /** Holds an order still has (payment retries). */
@@ -496,6 +545,67 @@ export async function listOrderItems(db: Executor, orderId: string): Promise<Ord
     .execute();
 }
 
+export interface UserOrderRow extends OrderRow {
+  home_team: string;
+  away_team: string;
+  competition: string;
+  kick_off_time: Date;
+  match_type: 'HOME' | 'AWAY';
+  seat_count: number;
+}
+
+function userOrderQuery(db: Executor, userId: string) {
+  return db
+    .selectFrom('orders as o')
+    .innerJoin('matches as m', 'm.id', 'o.match_id')
+    .selectAll('o')
+    .select([
+      'm.home_team',
+      'm.away_team',
+      'm.competition',
+      'm.kick_off_time',
+      'm.match_type',
+      sql<number>`(SELECT count(*) FROM order_items oi WHERE oi.order_id = o.id)::int`.as(
+        'seat_count',
+      ),
+    ])
+    .where('o.user_id', '=', userId);
+}
+
+/** The fan's orders, newest first (orders_user_id_idx), with the page's total. */
+export async function listUserOrders(
+  db: Executor,
+  userId: string,
+  page: number,
+  limit: number,
+): Promise<{ rows: UserOrderRow[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    userOrderQuery(db, userId)
+      .orderBy('o.created_at', 'desc')
+      .orderBy('o.id', 'desc')
+      .limit(limit)
+      .offset((page - 1) * limit)
+      .execute(),
+    db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows: rows as UserOrderRow[], total: Number(count.n) };
+}
+
+/** One of the fan's orders; another fan's order is simply not found. */
+export async function findUserOrder(
+  db: Executor,
+  userId: string,
+  orderId: string,
+): Promise<UserOrderRow | undefined> {
+  return userOrderQuery(db, userId).where('o.id', '=', orderId).executeTakeFirst() as Promise<
+    UserOrderRow | undefined
+  >;
+}
+
 /** Open orders on these carts become CANCELLED (the cart was emptied or expired). */
 export async function cancelOpenOrdersOfCarts(
   db: Executor,
@@ -514,6 +624,27 @@ export async function cancelOpenOrdersOfCarts(
   return rows.map((r) => r.id);
 }
 
+/**
+ * The fan's open orders (of one match, or all) become CANCELLED: DELETE /cart abandons the
+ * order on the cart as well as one whose payment has started (its cart is CHECKED_OUT).
+ */
+export async function cancelOpenOrdersOfUser(
+  db: Executor,
+  userId: string,
+  matchId: string | undefined,
+  reason: string,
+  now: Date,
+): Promise<string[]> {
+  let q = db
+    .updateTable('orders')
+    .set({ status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason })
+    .where('user_id', '=', userId)
+    .where('status', 'in', OPEN_ORDER_STATUSES);
+  if (matchId) q = q.where('match_id', '=', matchId);
+  const rows = await q.returning('id').execute();
+  return rows.map((r) => r.id);
+}
+
 // Sweeper -------------------------------------------------------------------------------
 
 /**
@@ -525,10 +656,10 @@ export async function sweepExpiredHolds(
   db: Executor,
   now: Date,
   batch: number,
-): Promise<{ seats: number; carts: number; orders: number }> {
-  const { rows } = await sql<{ seats: number; carts: number; orders: number }>`
+): Promise<{ seats: number; carts: number; orders: number; order_ids: string[] }> {
+  const { rows } = await sql<{ seats: number; carts: number; orders: number; order_ids: string[] }>`
     WITH expired AS (
-      SELECT id FROM match_seat_inventory
+      SELECT id, hold_kind, hold_owner_id FROM match_seat_inventory
        WHERE status = 'RESERVED' AND held_until < ${now}
        ORDER BY held_until
        LIMIT ${batch}
@@ -540,7 +671,16 @@ export async function sweepExpiredHolds(
              last_modified_at = ${now}, version = m.version + 1
         FROM expired
        WHERE m.id = expired.id AND m.status = 'RESERVED' AND m.held_until < ${now}
-      RETURNING m.id
+      RETURNING m.id, expired.hold_kind, expired.hold_owner_id
+    ),
+    logged AS (
+      INSERT INTO seat_audit_logs
+             (match_seat_inventory_id, from_status, to_status, reason, changed_by, action,
+              hold_kind, hold_owner_id, order_id, created_at)
+      SELECT r.id, 'RESERVED', 'AVAILABLE', 'hold expired (sweeper)', NULL, 'HOLD_EXPIRED',
+             r.hold_kind, r.hold_owner_id,
+             CASE WHEN r.hold_kind = 'ORDER' THEN r.hold_owner_id END, ${now}
+        FROM released r
     ),
     carts_expired AS (
       UPDATE carts SET status = 'EXPIRED'
@@ -559,6 +699,7 @@ export async function sweepExpiredHolds(
     )
     SELECT (SELECT count(*) FROM released)::int AS seats,
            (SELECT count(*) FROM carts_expired)::int AS carts,
-           (SELECT count(*) FROM orders_cancelled)::int AS orders`.execute(db);
+           (SELECT count(*) FROM orders_cancelled)::int AS orders,
+           (SELECT coalesce(array_agg(id), '{}') FROM orders_cancelled) AS order_ids`.execute(db);
   return rows[0]!;
 }

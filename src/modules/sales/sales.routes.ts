@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { RouteRegistrar } from '../../api/surface.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import { startPayment, submitTicketHolders, type HolderInput } from './checkout.service.ts';
+import { getMyOrder, listMyOrders } from './orders.service.ts';
 import * as s from './sales.schemas.ts';
 import { addToCart, clearCarts, getCarts, getZones, listMatches } from './sales.service.ts';
 
@@ -44,8 +45,10 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
         tags: ['sales'],
         summary: 'Assign adjacent seats in a zone and hold them for 20 minutes (E4-F3, E4-F4)',
         description:
-          '409 SEATS_INSUFFICIENT, 409 PURCHASE_LIMIT_EXCEEDED (4 per match across phases), ' +
-          '403 QUEUE_ADMISSION_REQUIRED for a queued sale before the fan is admitted. ' +
+          '409 SEATS_INSUFFICIENT, 409 PURCHASE_LIMIT_EXCEEDED (4 per match across phases; in ' +
+          "a LOYALTY phase the fan's tier limit), 403 LOYALTY_NOT_ELIGIBLE in a LOYALTY phase " +
+          'when the 5-year points balance reaches no tier, 403 QUEUE_ADMISSION_REQUIRED for a ' +
+          'queued sale before the fan is admitted. ' +
           '`warnings` says when the seats could not be adjacent.',
         body: s.addToCartBody,
         response: { 200: s.addToCartResponse },
@@ -74,6 +77,9 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
       schema: {
         tags: ['sales'],
         summary: 'Empty the cart (of one match, or all) and release its seats',
+        description:
+          'Also abandons the open order of the cart, including one whose payment has started: ' +
+          'its seats are released and its Stripe PaymentIntent is cancelled.',
         querystring: s.clearCartQuery,
         response: { 200: s.clearCartResponse },
       },
@@ -130,5 +136,35 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
         request.body.order_id,
         request.headers['idempotency-key'] ?? null,
       ),
+  );
+
+  app.get(
+    '/orders',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['sales'],
+        summary: "The caller's orders, newest first: status, totals, match and ticket ids",
+        querystring: s.pageQuery,
+        response: { 200: s.ordersResponse },
+      },
+    },
+    async (request) =>
+      listMyOrders(deps, requireUser(request).userId, request.query.page, request.query.limit),
+  );
+
+  app.get(
+    '/orders/:id',
+    {
+      config: { access: 'authenticated' },
+      schema: {
+        tags: ['sales'],
+        summary: "One of the caller's orders with its lines and payment state",
+        description: "404 NOT_FOUND for an unknown id and for another fan's order alike.",
+        params: s.orderIdParams,
+        response: { 200: s.orderDetailResponse },
+      },
+    },
+    async (request) => getMyOrder(deps, requireUser(request).userId, request.params.id),
   );
 };

@@ -44,8 +44,30 @@ export const matchListResponse = z.object({
 export const zonesResponse = z.object({
   match_id: z.uuid(),
   on_sale: z.boolean(),
+  phase_type: z
+    .enum(['LOYALTY', 'GENERAL_PUBLIC'])
+    .nullable()
+    .describe('the sales phase open now (null: not on sale)'),
   is_presale: z.boolean(),
-  fan_remaining: z.number().int().describe('tickets the caller may still buy (4 without a token)'),
+  fan_remaining: z
+    .number()
+    .int()
+    .describe(
+      'tickets the caller may still buy (4 without a token); in a LOYALTY phase the ' +
+        "caller's tier limit, 0 without a tier",
+    ),
+  loyalty: z
+    .object({
+      tiers: z.array(z.object({ min_points: z.number().int(), ticket_limit: z.number().int() })),
+      balance: z.number().int().nullable().describe("the caller's points (null without a token)"),
+      tier: z
+        .object({ min_points: z.number().int(), ticket_limit: z.number().int() })
+        .nullable()
+        .describe('the highest tier the balance reaches'),
+      eligible: z.boolean().nullable(),
+    })
+    .nullable()
+    .describe('LOYALTY phase only (E6-F2)'),
   zones: z.array(
     z.object({
       id: z.uuid().describe('match sector id: pass as match_sector_id to POST /cart/add'),
@@ -58,7 +80,10 @@ export const zonesResponse = z.object({
       price: cents.describe('what a seat costs now (pre-sale before match day)'),
       currency: z.string(),
       available: z.number().int(),
-      max_quantity: z.number().int().describe('min(4, available, what the fan may still buy)'),
+      max_quantity: z
+        .number()
+        .int()
+        .describe('min(4, available, what the fan may still buy; the loyalty tier limit)'),
     }),
   ),
 });
@@ -158,6 +183,63 @@ export const orderSchema = z.object({
     }),
   ),
 });
+
+const orderSummary = z.object({
+  id: z.uuid(),
+  order_number: z.string(),
+  status: z.enum([
+    'PENDING',
+    'PAYMENT_PENDING',
+    'PAYMENT_FAILED',
+    'COMPLETED',
+    'CANCELLED',
+    'REFUNDED',
+  ]),
+  match: z.object({
+    id: z.uuid(),
+    home_team: z.string(),
+    away_team: z.string(),
+    competition: z.string(),
+    kick_off_time: z.string(),
+    match_type: z.enum(['HOME', 'AWAY']),
+  }),
+  seat_count: z.number().int(),
+  is_presale: z.boolean(),
+  ticket_amount: cents,
+  ticket_vat_amount: cents,
+  fee_amount: cents,
+  fee_vat_amount: cents,
+  total_amount: cents,
+  currency: z.string(),
+  ticket_ids: z
+    .array(z.uuid())
+    .describe('tickets issued for the order (GET /users/me/tickets/{id})'),
+  created_at: z.string(),
+  completed_at: z.string().nullable(),
+  cancelled_at: z.string().nullable(),
+  cancellation_reason: z.string().nullable(),
+});
+
+export const ordersResponse = z.object({
+  items: z.array(orderSummary),
+  total: z.number().int(),
+  page: z.number().int(),
+  limit: z.number().int(),
+});
+
+export const orderDetailResponse = orderSummary.extend({
+  items: orderSchema.shape.items,
+  payment: z
+    .object({
+      status: z.enum(['PENDING', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),
+      amount: cents,
+      completed_at: z.string().nullable(),
+      refunded_at: z.string().nullable(),
+    })
+    .nullable(),
+});
+
+export const orderIdParams = z.object({ id: z.uuid() });
 
 export const payBody = z.object({ order_id: z.uuid() });
 export const payHeaders = z.object({

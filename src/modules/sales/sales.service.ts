@@ -2,12 +2,16 @@ import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { loyaltyStanding } from '../loyalty/loyalty.service.ts';
+import { tiersOf, type LoyaltyTier } from '../loyalty/loyalty.rules.ts';
 import { priceOrder } from '../payments/fees.ts';
+import { requestIntentCancellations } from '../payments/payments.service.ts';
 import { getPurchaseWindow } from '../queue/queue.admission.ts';
 import { claimAdjacentRun, claimSeparated, countClaimableBySector } from './claim.repo.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import {
   cancelOpenOrdersOfCarts,
+  cancelOpenOrdersOfUser,
   countFanSeats,
   findActiveCart,
   findFeeConfiguration,
@@ -106,21 +110,39 @@ export async function getZones(
   const now = deps.clock.now();
   const match = await findSaleMatch(deps.db, matchId, now);
   if (!match || !['PUBLISHED', 'ACTIVE'].includes(match.status)) throw notFound('Match');
-  const [zones, counts, feeRow, fanSeats] = await Promise.all([
+  const loyaltyPhase = match.phase_type === 'LOYALTY';
+  const [zones, counts, feeRow, fanSeats, standing] = await Promise.all([
     listSaleZones(deps.db, matchId),
     countClaimableBySector(deps.db, matchId, now),
     findFeeConfiguration(deps.db, matchId, now),
     userId ? countFanSeats(deps.db, userId, matchId, now) : Promise.resolve(0),
+    userId && loyaltyPhase
+      ? loyaltyStanding(deps, deps.db, userId, match.phase_rules)
+      : Promise.resolve(null),
   ]);
   const rates = feeRatesOf(feeRow);
   const presale = isPresale(now, match.kick_off_time);
-  const limit = fanLimit(match);
+  // In a LOYALTY phase a signed-in fan may buy what their tier allows (none without a tier).
+  const limit = standing
+    ? standing.tier
+      ? loyaltyLimit(match, standing.tier)
+      : 0
+    : fanLimit(match);
   const fanRemaining = Math.max(0, limit - fanSeats);
   return {
     match_id: match.id,
     on_sale: !!match.phase_id,
+    phase_type: match.phase_type,
     is_presale: presale,
     fan_remaining: fanRemaining,
+    loyalty: loyaltyPhase
+      ? {
+          tiers: tiersOf(match.phase_rules).sort((a, b) => a.min_points - b.min_points),
+          balance: standing?.balance ?? null,
+          tier: standing?.tier ?? null,
+          eligible: standing ? !!standing.tier : null,
+        }
+      : null,
     zones: zones.map((z) => {
       const available = counts.get(z.id) ?? 0;
       return {
@@ -142,6 +164,9 @@ export async function getZones(
 
 const fanLimit = (match: SaleMatchRow) =>
   Math.min(MATCH_TICKET_LIMIT, match.phase_ticket_limit ?? MATCH_TICKET_LIMIT);
+/** The per-match limit of a fan in a LOYALTY phase: their tier's, never above the others. */
+const loyaltyLimit = (match: SaleMatchRow, tier: LoyaltyTier) =>
+  Math.min(fanLimit(match), tier.ticket_limit);
 
 // Cart (E4-F4) --------------------------------------------------------------------------
 
@@ -229,6 +254,27 @@ export async function addToCart(
   const zone = await findSaleZone(deps.db, input.match_id, input.match_sector_id);
   if (!zone) throw notFound('Zone');
 
+  // E6-F2: a LOYALTY phase sells only to fans whose points reach a tier, up to its limit.
+  // The balance is one indexed query, run only in a LOYALTY phase.
+  let limit = fanLimit(match);
+  let loyaltyTier: LoyaltyTier | null = null;
+  if (match.phase_type === 'LOYALTY') {
+    const standing = await loyaltyStanding(deps, deps.db, userId, match.phase_rules);
+    if (!standing.tier) {
+      const required = standing.next?.min_points ?? null;
+      throw new AppError(
+        'LOYALTY_NOT_ELIGIBLE',
+        required === null
+          ? 'This sales phase is open to loyalty members only'
+          : `This sales phase is open to loyalty members with at least ${required} points ` +
+              `(earned over the last 5 years); you have ${standing.balance}`,
+        { extra: { balance: standing.balance, required_points: required } },
+      );
+    }
+    loyaltyTier = standing.tier;
+    limit = loyaltyLimit(match, standing.tier);
+  }
+
   // The waiting room decides when a queued sale's cart clock starts (E4-F4, E5-F4).
   const window = await getPurchaseWindow(deps, userId, input.match_id);
   let queuedExpiry: Date | null = null;
@@ -242,7 +288,6 @@ export async function addToCart(
     queuedExpiry = fromStart < window.window_expires_at ? fromStart : window.window_expires_at;
     if (queuedExpiry <= now) throw new AppError('QUEUE_ADMISSION_REQUIRED');
   }
-  const limit = fanLimit(match);
 
   for (let attempt = 1; ; attempt++) {
     try {
@@ -252,16 +297,27 @@ export async function addToCart(
         if (already + input.quantity > limit) {
           throw new AppError(
             'PURCHASE_LIMIT_EXCEEDED',
-            `You may have at most ${limit} tickets for this match; ${Math.max(0, limit - already)} remain`,
-            { extra: { limit, remaining: Math.max(0, limit - already) } },
+            `You may have at most ${limit} tickets for this match` +
+              (loyaltyTier ? ' in this loyalty phase' : '') +
+              `; ${Math.max(0, limit - already)} remain`,
+            {
+              extra: {
+                limit,
+                remaining: Math.max(0, limit - already),
+                ...(loyaltyTier ? { loyalty_tier: loyaltyTier } : {}),
+              },
+            },
           );
         }
         let cart = await findActiveCart(trx, userId, input.match_id, { forUpdate: true });
         if (cart && cart.expires_at <= now) {
           // An expired cart's seats are free for everybody already; close it and start anew.
-          await releaseHolds(trx, cart.id, now);
+          const audit = { reason: 'cart expired, replaced by a new cart', by: userId };
+          await releaseHolds(trx, cart.id, now, audit);
           await setCartStatus(trx, cart.id, 'EXPIRED');
-          await cancelOpenOrdersOfCarts(trx, [cart.id], 'CART_EXPIRED', now);
+          const cancelled = await cancelOpenOrdersOfCarts(trx, [cart.id], 'CART_EXPIRED', now);
+          for (const orderId of cancelled) await releaseHolds(trx, orderId, now, audit);
+          await requestIntentCancellations(deps, trx, cancelled, 'CART_EXPIRED');
           cart = undefined;
         }
         cart ??= await insertCart(trx, {
@@ -353,30 +409,38 @@ export async function getCarts(deps: Pick<AppDeps, 'db' | 'clock'>, userId: stri
   return { carts: views };
 }
 
-/** DELETE /cart: releases the seats of the fan's carts (one match, or all) at once. */
+/**
+ * DELETE /cart: releases the seats of the fan's carts (one match, or all) at once, and
+ * abandons their open orders, including one whose payment has started: its seats are
+ * released and its PaymentIntent is cancelled by a job enqueued in this transaction.
+ */
 export async function clearCarts(deps: Deps, userId: string, matchId?: string) {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const carts = await listCartsForRelease(trx, userId, matchId);
+    const audit = { reason: 'cart cleared by the fan', by: userId };
     let released = 0;
     for (const cart of carts) {
-      released += await releaseHolds(trx, cart.id, now);
+      released += await releaseHolds(trx, cart.id, now, audit);
       await setCartStatus(trx, cart.id, 'RELEASED');
     }
-    const orders = await cancelOpenOrdersOfCarts(
-      trx,
-      carts.map((c) => c.id),
-      'CART_CLEARED',
-      now,
-    );
-    for (const orderId of orders) released += await releaseHolds(trx, orderId, now);
-    if (carts.length) {
+    const orders = await cancelOpenOrdersOfUser(trx, userId, matchId, 'CART_CLEARED', now);
+    for (const orderId of orders) released += await releaseHolds(trx, orderId, now, audit);
+    // A payment started for a cancelled order must not be completed at Stripe any more.
+    await requestIntentCancellations(deps, trx, orders, 'CART_CLEARED');
+    if (carts.length || orders.length) {
       await recordAudit(deps, trx, {
         domain: 'seat',
         action: 'cart_cleared',
         actor: { type: 'user', id: userId },
-        subject: { type: 'cart', id: carts[0]!.id },
-        changes: { cart_ids: carts.map((c) => c.id), seats_released: released },
+        subject: carts.length
+          ? { type: 'cart', id: carts[0]!.id }
+          : { type: 'order', id: orders[0]! },
+        changes: {
+          cart_ids: carts.map((c) => c.id),
+          order_ids: orders,
+          seats_released: released,
+        },
       });
     }
     return { released_seats: released };

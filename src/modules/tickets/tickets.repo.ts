@@ -4,11 +4,20 @@ import type { TicketHolders, Tickets } from '../../platform/db/types.generated.t
 
 /** SQL on tickets and ticket_holders (E4-F8, E9-F1) and the sale of an order's seats. */
 
+export interface SoldSeat {
+  id: string;
+  /** The seat's status as the sale saw it (an expired foreign hold counts as AVAILABLE). */
+  from_status: 'RESERVED' | 'AVAILABLE';
+  /** Whether the seat was still held by the order itself. */
+  own_hold: boolean;
+}
+
 /**
  * Marks an order's seats SOLD, all or nothing, in one statement: each seat must still be
  * held by the order (even past held_until: nobody took it) or be claimable again (the hold
  * was released but nobody bought it). Waits on concurrent claimers (FOR UPDATE, no SKIP):
- * a paid order deserves the definitive answer. Returns how many seats were sold (0 or all).
+ * a paid order deserves the definitive answer. Returns the seats sold (none or all), with
+ * what logSeatsSold needs.
  */
 export async function sellOrderSeats(
   db: Executor,
@@ -16,10 +25,12 @@ export async function sellOrderSeats(
   inventoryIds: string[],
   userId: string,
   now: Date,
-): Promise<number> {
-  const { rows } = await sql<{ id: string }>`
+): Promise<SoldSeat[]> {
+  const { rows } = await sql<SoldSeat>`
     WITH target AS (
-      SELECT m.id FROM match_seat_inventory m
+      SELECT m.id,
+             (m.status = 'RESERVED' AND m.hold_owner_id = ${orderId}) AS own_hold
+        FROM match_seat_inventory m
        WHERE m.id = ANY (${inventoryIds}::uuid[])
          AND ((m.status = 'RESERVED' AND m.hold_owner_id = ${orderId})
               OR m.status = 'AVAILABLE'
@@ -32,8 +43,36 @@ export async function sellOrderSeats(
            last_modified_at = ${now}, last_modified_by = ${userId}, version = m.version + 1
       FROM target, complete
      WHERE m.id = target.id AND complete.ok
-    RETURNING m.id`.execute(db);
-  return rows.length;
+    RETURNING m.id, target.own_hold,
+              CASE WHEN target.own_hold THEN 'RESERVED' ELSE 'AVAILABLE' END AS from_status`.execute(
+    db,
+  );
+  return rows;
+}
+
+/**
+ * The seat trail of a sale (action SOLD, with ticket and order), one INSERT … SELECT over
+ * the order's freshly issued tickets, in the transaction that sold the seats.
+ */
+export async function logSeatsSold(
+  db: Executor,
+  input: { orderId: string; userId: string; sold: SoldSeat[]; now: Date },
+): Promise<void> {
+  if (input.sold.length === 0) return;
+  await sql`
+    INSERT INTO seat_audit_logs
+           (match_seat_inventory_id, from_status, to_status, reason, changed_by, ticket_id,
+            order_id, action, hold_kind, hold_owner_id, created_at)
+    SELECT t.match_seat_inventory_id, s.from_status, 'SOLD', 'payment confirmed, ticket issued',
+           ${input.userId}::uuid, t.id, t.order_id, 'SOLD',
+           CASE WHEN s.own_hold THEN 'ORDER'::hold_kind END,
+           CASE WHEN s.own_hold THEN t.order_id END, ${input.now}
+      FROM tickets t
+      JOIN unnest(${input.sold.map((x) => x.id)}::uuid[],
+                  ${input.sold.map((x) => x.from_status)}::seat_status[],
+                  ${input.sold.map((x) => x.own_hold)}::boolean[]) AS s(id, from_status, own_hold)
+        ON s.id = t.match_seat_inventory_id
+     WHERE t.order_id = ${input.orderId} AND t.status = 'SOLD'`.execute(db);
 }
 
 /** Inserts a ticket unless its barcode is taken (then null: draw another barcode). */
@@ -110,4 +149,22 @@ export async function findOwnedTicket(db: Executor, userId: string, ticketId: st
 
 export async function listOrderTickets(db: Executor, orderId: string) {
   return ticketQuery(db).where('t.order_id', '=', orderId).orderBy('t.created_at').execute();
+}
+
+/** Ticket ids per order, in issue order (the order list of GET /orders). */
+export async function listTicketIdsOfOrders(
+  db: Executor,
+  orderIds: readonly string[],
+): Promise<Map<string, string[]>> {
+  const map = new Map<string, string[]>();
+  if (orderIds.length === 0) return map;
+  const rows = await db
+    .selectFrom('tickets')
+    .select(['order_id', 'id'])
+    .where('order_id', 'in', orderIds)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  for (const r of rows) map.set(r.order_id, [...(map.get(r.order_id) ?? []), r.id]);
+  return map;
 }

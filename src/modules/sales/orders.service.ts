@@ -1,0 +1,89 @@
+import type { AppDeps } from '../../deps.ts';
+import { notFound } from '../../platform/errors.ts';
+import { findPaymentByOrder } from '../payments/payments.repo.ts';
+import { listTicketIdsOfOrders } from '../tickets/tickets.repo.ts';
+import { orderView } from './checkout.service.ts';
+import { findUserOrder, listOrderItems, listUserOrders, type UserOrderRow } from './sales.repo.ts';
+
+/**
+ * The fan's own orders (E4-F7): GET /orders and GET /orders/{id}. Only the caller's orders
+ * exist for them: another fan's order id answers 404 exactly like an unknown one.
+ */
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function orderSummary(row: UserOrderRow, ticketIds: string[]) {
+  return {
+    id: row.id,
+    order_number: row.order_number,
+    status: row.status,
+    match: {
+      id: row.match_id,
+      home_team: row.home_team,
+      away_team: row.away_team,
+      competition: row.competition,
+      kick_off_time: row.kick_off_time.toISOString(),
+      match_type: row.match_type,
+    },
+    seat_count: row.seat_count,
+    is_presale: row.is_presale,
+    ticket_amount: row.ticket_amount,
+    ticket_vat_amount: row.ticket_vat_amount,
+    fee_amount: row.fee_amount,
+    fee_vat_amount: row.fee_vat_amount,
+    total_amount: row.total_amount,
+    currency: row.currency.trim(),
+    ticket_ids: ticketIds,
+    created_at: row.created_at.toISOString(),
+    completed_at: iso(row.completed_at),
+    cancelled_at: iso(row.cancelled_at),
+    cancellation_reason: row.cancellation_reason,
+  };
+}
+
+/** GET /orders: newest first, paginated, with status, totals, match and ticket ids. */
+export async function listMyOrders(
+  deps: Pick<AppDeps, 'db'>,
+  userId: string,
+  page: number,
+  limit: number,
+) {
+  const { rows, total } = await listUserOrders(deps.db, userId, page, limit);
+  const tickets = await listTicketIdsOfOrders(
+    deps.db,
+    rows.map((r) => r.id),
+  );
+  return {
+    items: rows.map((r) => orderSummary(r, tickets.get(r.id) ?? [])),
+    total,
+    page,
+    limit,
+  };
+}
+
+/** GET /orders/{id}: the summary plus the lines (holders masked) and the payment state. */
+export async function getMyOrder(
+  deps: Pick<AppDeps, 'db' | 'config'>,
+  userId: string,
+  orderId: string,
+) {
+  const row = await findUserOrder(deps.db, userId, orderId);
+  if (!row) throw notFound('Order');
+  const [items, tickets, payment] = await Promise.all([
+    listOrderItems(deps.db, row.id),
+    listTicketIdsOfOrders(deps.db, [row.id]),
+    findPaymentByOrder(deps.db, row.id),
+  ]);
+  return {
+    ...orderSummary(row, tickets.get(row.id) ?? []),
+    items: orderView(deps, row, items).items,
+    payment: payment
+      ? {
+          status: payment.status,
+          amount: payment.amount,
+          completed_at: iso(payment.completed_at),
+          refunded_at: iso(payment.refunded_at),
+        }
+      : null,
+  };
+}
