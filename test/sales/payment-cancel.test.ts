@@ -169,6 +169,48 @@ describe('cancelling the PaymentIntent of a cancelled order', () => {
     expect((await paymentOf(order.id)).status).toBe('CANCELLED');
   });
 
+  it('cancels an intent created while the order was being cancelled, and refuses the pay call', async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
+    const fan = await createFan(t.deps);
+    const add = await t.request({
+      method: 'POST',
+      url: '/cart/add',
+      token: fan.token,
+      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
+    });
+    const holders = await t.request({
+      method: 'POST',
+      url: '/checkout/ticket-holders',
+      token: fan.token,
+      payload: { cart_id: add.json().cart.id, holders: [{ source: 'DEFAULT_PROFILE' }] },
+    });
+    const orderId: string = holders.json().id;
+    // the fan empties the cart while /checkout/pay waits for Stripe to create the intent
+    let cleared: Awaited<ReturnType<typeof t.request>> | undefined;
+    stripe.beforeNext('/v1/payment_intents', async () => {
+      cleared = await t.request({ method: 'DELETE', url: '/cart', token: fan.token });
+    });
+    const pay = await t.request({
+      method: 'POST',
+      url: '/checkout/pay',
+      token: fan.token,
+      payload: { order_id: orderId },
+    });
+    expect(cleared!.json()).toEqual({ released_seats: 1 });
+    expect(pay.statusCode).toBe(409);
+    expect(pay.json()).toMatchObject({ code: 'CART_EXPIRED' });
+    expect(pay.body).not.toMatch(/_secret_/);
+
+    const pay1 = await paymentOf(orderId);
+    expect(pay1.stripe_payment_intent_id).toMatch(/^pi_/);
+    // one job from the cancellation (no intent id yet then), one from the pay call
+    const jobs = await jobsFor(orderId);
+    expect(jobs).toHaveLength(2);
+    for (const job of jobs) await runCancel(job);
+    expect(stripe.paymentIntents.get(pay1.stripe_payment_intent_id!)!.status).toBe('canceled');
+    expect((await paymentOf(orderId)).status).toBe('CANCELLED');
+  });
+
   it('enqueues nothing for an order whose payment never started', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
     const fan = await createFan(t.deps);

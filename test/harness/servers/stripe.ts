@@ -59,6 +59,11 @@ export interface StripeTestServer {
   requests: Array<{ method: string; path: string; idempotencyKey?: string }>;
   /** Answer the next `count` requests to `path` with HTTP 500 (network-ish failures). */
   failNext(path: string, count?: number): void;
+  /**
+   * Runs `hook` when the next request to `path` arrives, before answering it (e.g. to make
+   * something happen while the app waits for Stripe).
+   */
+  beforeNext(path: string, hook: () => Promise<void>): void;
   /** Settles a PaymentIntent as the card network would, returning the matching event. */
   succeed(paymentIntentId: string): Stripe.Event;
   fail(paymentIntentId: string, message?: string): Stripe.Event;
@@ -111,6 +116,7 @@ export async function startStripeServer(
   const requests: StripeTestServer['requests'] = [];
   const idempotent = new Map<string, { params: string; status: number; body: unknown }>();
   const failures = new Map<string, number>();
+  const hooks = new Map<string, () => Promise<void>>();
   const now = () => Math.floor(Date.now() / 1000);
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
@@ -237,6 +243,11 @@ export async function startStripeServer(
         const e = error(401, 'invalid_request_error', 'Invalid API Key provided');
         return send(res, e.status, e.body);
       }
+      const hook = hooks.get(url.pathname);
+      if (hook) {
+        hooks.delete(url.pathname);
+        await hook();
+      }
       const pending = failures.get(url.pathname) ?? 0;
       if (pending > 0) {
         failures.set(url.pathname, pending - 1);
@@ -300,6 +311,9 @@ export async function startStripeServer(
     requests,
     failNext(path, count = 1) {
       failures.set(path, count);
+    },
+    beforeNext(path, hook) {
+      hooks.set(path, hook);
     },
     succeed(paymentIntentId) {
       const pi = paymentIntents.get(paymentIntentId);
