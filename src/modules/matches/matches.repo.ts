@@ -25,14 +25,20 @@ export async function insertMatch(db: Executor, values: Insertable<Matches>): Pr
   return db.insertInto('matches').values(values).returningAll().executeTakeFirstOrThrow();
 }
 
-/** `lock` takes the row lock that serialises every change of one match's configuration. */
+/**
+ * `lock` takes the row lock that serialises every change of one match's configuration.
+ * FOR NO KEY UPDATE, not FOR UPDATE: the match's key never changes, and the weaker lock
+ * does not conflict with the KEY SHARE lock that every insert referencing the match takes
+ * for its foreign key check (carts, purchase limits, orders, tickets), so a configuration
+ * change never makes the sale path wait.
+ */
 export async function findMatch(
   db: Executor,
   id: string,
   options: { lock?: boolean } = {},
 ): Promise<MatchRow | undefined> {
   let query = db.selectFrom('matches').selectAll().where('id', '=', id);
-  if (options.lock) query = query.forUpdate();
+  if (options.lock) query = query.forNoKeyUpdate();
   return query.executeTakeFirst();
 }
 
@@ -290,18 +296,36 @@ export async function listMatchSectors(db: Executor, matchId: string): Promise<M
     .execute();
 }
 
+/** `lock`: FOR UPDATE, for the rest of the transaction that changes them. */
 export async function findMatchSectors(
   db: Executor,
   matchId: string,
   ids: readonly string[],
+  options: { lock?: boolean } = {},
 ): Promise<MatchSectorRow[]> {
   if (ids.length === 0) return [];
-  return db
+  let query = db
     .selectFrom('match_sectors')
     .selectAll()
     .where('match_id', '=', matchId)
     .where('id', 'in', ids)
+    .orderBy('id');
+  if (options.lock) query = query.forUpdate();
+  return query.execute();
+}
+
+/** The match sectors priced with a category. */
+export async function sectorIdsWithPriceCategory(
+  db: Executor,
+  categoryId: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('match_sectors')
+    .select('id')
+    .where('price_category_id', '=', categoryId)
+    .orderBy('id')
     .execute();
+  return rows.map((r) => r.id);
 }
 
 export async function insertMatchSectors(
@@ -349,36 +373,64 @@ export async function sectorFacts(db: Executor, matchId: string): Promise<Sector
 
 // Inventory ----------------------------------------------------------------------------
 
-/** Match sector ids (of the given ones) that have at least one SOLD seat. */
-export async function sectorsWithSoldSeats(
-  db: Executor,
-  matchSectorIds: readonly string[],
-): Promise<string[]> {
-  if (matchSectorIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('match_seat_inventory')
-    .select('match_sector_id')
-    .distinct()
-    .where('match_sector_id', 'in', matchSectorIds)
-    .where('status', '=', 'SOLD')
-    .execute();
-  return rows.map((r) => r.match_sector_id);
+export interface InventoryCommitments {
+  match_sector_id: string;
+  /** SOLD seats. */
+  sold: number;
+  /** RESERVED seats in a live hold (held_until NULL or not yet passed at `now`). */
+  held: number;
+  /** RESERVED seats, live or expired. */
+  reserved: number;
+  /** ALLOCATED (quota) seats. */
+  allocated: number;
 }
 
-/** Any seat of the match is reserved, sold or allocated: sales have started. */
-export async function hasCommittedSeats(
+/**
+ * Per match sector, the seats committed to buyers: sold, held, allocated. Scope: the given
+ * sectors of the match, or the whole match. Sectors with none of these do not appear.
+ *
+ * With `lock`, every inventory row of the scope is first locked `FOR UPDATE NOWAIT` and the
+ * counts are taken from the locked rows (their newest versions). That is what makes a
+ * configuration change race-free against the sale path without slowing the sale path:
+ * the claims lock seats with `FOR UPDATE SKIP LOCKED` (sales/claim.repo.ts), so while the
+ * change's transaction holds the rows every claim passes over them, and a claim that holds
+ * a row first makes NOWAIT fail at once (error 55P03) instead of the change waiting, or
+ * deadlocking, behind it. Every row is locked, not only the claimable ones: a staff status
+ * change could otherwise make a seat AVAILABLE and a claim take it before the change
+ * commits. Without `lock`, a plain read (index-only on match_seat_inventory_summary_idx).
+ */
+export async function inventoryCommitments(
   db: Executor,
-  matchId: string,
-  statuses: readonly string[],
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('match_seat_inventory')
-    .select('id')
-    .where('match_id', '=', matchId)
-    .where(sql<boolean>`status::text = ANY(${statuses as string[]})`)
-    .limit(1)
-    .executeTakeFirst();
-  return !!row;
+  scope: { matchId: string; matchSectorIds?: readonly string[] },
+  now: Date,
+  options: { lock?: boolean } = {},
+): Promise<InventoryCommitments[]> {
+  if (scope.matchSectorIds && scope.matchSectorIds.length === 0) return [];
+  const inSectors = scope.matchSectorIds
+    ? sql`AND i.match_sector_id = ANY(${scope.matchSectorIds as string[]}::uuid[])`
+    : sql``;
+  const rows = options.lock
+    ? sql`SELECT i.match_sector_id, i.status, i.held_until
+            FROM match_seat_inventory i
+           WHERE i.match_id = ${scope.matchId} ${inSectors}
+             FOR UPDATE NOWAIT`
+    : sql`SELECT i.match_sector_id, i.status, i.held_until
+            FROM match_seat_inventory i
+           WHERE i.match_id = ${scope.matchId} ${inSectors}
+             AND i.status IN ('SOLD', 'RESERVED', 'ALLOCATED')`;
+  const result = await sql<InventoryCommitments>`
+    WITH scoped AS MATERIALIZED (${rows})
+    SELECT match_sector_id,
+           count(*) FILTER (WHERE status = 'SOLD')::int AS sold,
+           count(*) FILTER (WHERE status = 'RESERVED'
+                              AND (held_until IS NULL OR held_until >= ${now}))::int AS held,
+           count(*) FILTER (WHERE status = 'RESERVED')::int AS reserved,
+           count(*) FILTER (WHERE status = 'ALLOCATED')::int AS allocated
+      FROM scoped
+     GROUP BY match_sector_id
+    HAVING count(*) FILTER (WHERE status IN ('SOLD', 'RESERVED', 'ALLOCATED')) > 0
+     ORDER BY match_sector_id`.execute(db);
+  return result.rows;
 }
 
 export async function countInventory(db: Executor, matchId: string): Promise<number> {

@@ -216,7 +216,8 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
           'Exactly one of stadium_template_id (copy the template sectors), ' +
           'import_from_match_id (copy that match’s stadium, sectors, prices and sector ' +
           'statuses) or create_new (an AWAY stadium with its sectors). Replaces the previous ' +
-          'sectors; 409 CONFIG_LOCKED once locked.',
+          'sectors; 409 CONFIG_LOCKED once locked, 409 SALES_STARTED while a seat is reserved, ' +
+          'sold or allocated, 409 CONFLICT (`retryable`) while one is being claimed.',
         params: s.matchConfigParams,
         body: s.configureStadiumBody,
         response: { 200: s.stadiumConfigOut },
@@ -257,7 +258,8 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
         summary: 'Unlock the configuration for changes (409 SALES_STARTED once sales started)',
         description:
           'Sales have started when an active sales phase has begun or a seat is reserved, sold ' +
-          'or allocated. Inventory rows stay; the next lock refreshes them in place.',
+          'or allocated. Inventory rows stay; the next lock refreshes them in place. 409 ' +
+          'CONFLICT (`retryable`) while a seat of the match is being claimed or changed.',
         params: s.matchConfigParams,
         response: { 200: s.stadiumConfigOut },
       },
@@ -311,6 +313,11 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
       schema: {
         tags,
         summary: 'Update a price category',
+        description:
+          'A new price is refused like repricing the sectors priced with the category: 409 ' +
+          'TICKETS_SOLD when a seat of one of them is sold, 409 SALES_STARTED while one is held ' +
+          'in a cart or pending order, 409 CONFLICT (`retryable`) while one is being claimed. ' +
+          'Name and colour may always change.',
         params: s.priceCategoryParams,
         body: s.updatePriceCategoryBody,
         response: { 200: s.priceCategoryOut },
@@ -416,8 +423,11 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
         tags,
         summary: 'Update a match sector: status, purpose, pricing, capacities',
         description:
-          '409 TICKETS_SOLD once a seat of the sector is sold. While the configuration is ' +
-          'locked only name, purpose and price category may change (409 CONFIG_LOCKED).',
+          '409 TICKETS_SOLD once a seat of the sector is sold; 409 SALES_STARTED while a seat ' +
+          'is held by a live cart, quota-portal, petrol or order hold (the buyer keeps the ' +
+          'price and sector they were shown); 409 CONFLICT (`retryable`) while a seat is being ' +
+          'claimed right now. While the configuration is locked only name, purpose and price ' +
+          'category may change (409 CONFIG_LOCKED).',
         params: s.matchSectorParams,
         body: s.updateMatchSectorBody,
         response: { 200: s.matchSectorOut },

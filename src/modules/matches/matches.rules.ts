@@ -258,9 +258,6 @@ export const DERIVED_SEAT_STATUSES: readonly SeatStatus[] = [
   'MAINTENANCE',
 ];
 
-/** Statuses that commit a seat to a buyer: with any of them, sales have started. */
-export const COMMITTED_SEAT_STATUSES: readonly SeatStatus[] = ['RESERVED', 'SOLD', 'ALLOCATED'];
-
 // Sales phases (E2-F2) ---------------------------------------------------------------------
 
 export interface PhaseFacts {

@@ -17,7 +17,6 @@ import {
   changedFields,
   changeTypeForStatus,
   changeTypeForUpdate,
-  COMMITTED_SEAT_STATUSES,
   DERIVED_SEAT_STATUSES,
   initialSeatStatus,
   normaliseEligibility,
@@ -183,6 +182,80 @@ const pgConstraint = (err: unknown) => (err as { constraint?: string }).constrai
 
 const validation = (errors: FieldError[]) =>
   new AppError('VALIDATION_FAILED', `${errors.length} field(s) are invalid`, { errors });
+
+// Seats committed to buyers -------------------------------------------------------------------
+
+/**
+ * Refuses a change while seats of its scope are sold (TICKETS_SOLD) or held by a live cart,
+ * quota-portal, petrol or order hold (SALES_STARTED): a fan holding a seat has been shown a
+ * price and a sector, and must pay that price, not a new one. Expired holds do not count
+ * (architecture invariant 2).
+ */
+function assertNothingSoldOrHeld(rows: repo.InventoryCommitments[]) {
+  const sold = rows.filter((r) => r.sold > 0).map((r) => r.match_sector_id);
+  if (sold.length) {
+    throw new AppError('TICKETS_SOLD', 'Tickets have been sold in these sectors', {
+      extra: { match_sector_ids: sold },
+    });
+  }
+  const held = rows.filter((r) => r.held > 0);
+  if (held.length) {
+    throw new AppError(
+      'SALES_STARTED',
+      'Seats of these sectors are held in carts or pending orders: the configuration their ' +
+        'buyers were shown cannot change until the holds end',
+      {
+        extra: {
+          match_sector_ids: held.map((r) => r.match_sector_id),
+          held_seats: held.reduce((n, r) => n + r.held, 0),
+        },
+      },
+    );
+  }
+}
+
+/**
+ * The race-free form of "refused once tickets are sold" for a change of the configuration
+ * (sector pricing, status, capacities; a category's price; unlock; stadium replacement).
+ * First a plain read, so that during a sale the usual answer (refused) comes with its
+ * reason and without touching a row lock. Then every inventory row of the scope is locked
+ * (`FOR UPDATE NOWAIT`, see repo.inventoryCommitments) and checked again; the locks last
+ * until the change commits, so no claim, checkout or ticket issue can slip in between the
+ * check and the change: claims skip locked rows, and a row some claim is taking right now
+ * answers 409 CONFLICT (retry) instead of making the change wait. `check` decides what
+ * refuses the change.
+ */
+async function lockUncommittedInventory(
+  trx: Tx,
+  scope: { matchId: string; matchSectorIds?: readonly string[] },
+  now: Date,
+  check: (rows: repo.InventoryCommitments[]) => void,
+): Promise<void> {
+  check(await repo.inventoryCommitments(trx, scope, now));
+  let locked: repo.InventoryCommitments[];
+  try {
+    locked = await repo.inventoryCommitments(trx, scope, now, { lock: true });
+  } catch (err) {
+    if (pgCode(err) === '55P03') {
+      throw new AppError(
+        'CONFLICT',
+        'Seats concerned by this change are being claimed or changed right now; try again',
+        { cause: err, extra: { retryable: true } },
+      );
+    }
+    throw err;
+  }
+  check(locked);
+}
+
+/** Unlock and stadium replacement: any reserved (even expired), sold or allocated seat. */
+function assertNoCommittedSeats(detail: string) {
+  return (rows: repo.InventoryCommitments[]) => {
+    if (rows.some((r) => r.reserved + r.sold + r.allocated > 0)) {
+      throw new AppError('SALES_STARTED', detail);
+    }
+  };
+}
 
 // Matches (E2-F1) --------------------------------------------------------------------------
 
@@ -555,6 +628,17 @@ export async function updatePriceCategory(
       await loadEditableMatch(trx, matchId);
       const category = await repo.findPriceCategory(trx, matchId, categoryId);
       if (!category) throw notFound('Price category');
+      if (body.price !== undefined && body.price !== category.price) {
+        // A new price reaches every sector priced with the category: the same rule as
+        // repricing the sectors themselves.
+        const sectorIds = await repo.sectorIdsWithPriceCategory(trx, categoryId);
+        await lockUncommittedInventory(
+          trx,
+          { matchId, matchSectorIds: sectorIds },
+          deps.clock.now(),
+          assertNothingSoldOrHeld,
+        );
+      }
       const updated = await repo.updatePriceCategory(trx, categoryId, body);
       const out = toPriceCategoryOut(updated);
       await logChange(deps, trx, matchId, actor, {
@@ -686,9 +770,12 @@ export async function configureStadium(
     assertNotLocked(match);
     const previous = await repo.listMatchSectors(trx, matchId);
     // Replacing the sectors drops their inventory rows: never once a seat is committed.
-    if (await repo.hasCommittedSeats(trx, matchId, COMMITTED_SEAT_STATUSES)) {
-      throw new AppError('SALES_STARTED', 'Seats of this match are reserved, sold or allocated');
-    }
+    await lockUncommittedInventory(
+      trx,
+      { matchId },
+      deps.clock.now(),
+      assertNoCommittedSeats('Seats of this match are reserved, sold or allocated'),
+    );
     await repo.deleteMatchSectors(trx, matchId);
 
     let stadium: repo.StadiumRow;
@@ -955,15 +1042,12 @@ export async function unlockConfiguration(deps: MatchesDeps, actor: Actor, match
       throw new AppError('CONFIG_NOT_LOCKED', 'The stadium configuration is not locked');
     }
     const now = deps.clock.now();
-    if (
-      (await repo.hasStartedSalesPhase(trx, matchId, now)) ||
-      (await repo.hasCommittedSeats(trx, matchId, COMMITTED_SEAT_STATUSES))
-    ) {
-      throw new AppError(
-        'SALES_STARTED',
-        'Sales for this match have started: the configuration stays locked',
-      );
+    const started = 'Sales for this match have started: the configuration stays locked';
+    // Phases cannot change meanwhile: their writes lock the match row first, as this does.
+    if (await repo.hasStartedSalesPhase(trx, matchId, now)) {
+      throw new AppError('SALES_STARTED', started);
     }
+    await lockUncommittedInventory(trx, { matchId }, now, assertNoCommittedSeats(started));
     const updated = await repo.updateMatch(trx, matchId, { stadium_config_status: 'DRAFT' });
     await logChange(deps, trx, matchId, actor, {
       change_type: 'CONFIGURE',
@@ -1100,19 +1184,21 @@ async function applySectorChanges(
   fieldPrefix: (i: number) => string,
 ): Promise<MatchSectorOut[]> {
   const ids = changes.map((c) => c.id);
-  const rows = new Map((await repo.findMatchSectors(trx, match.id, ids)).map((r) => [r.id, r]));
+  const rows = new Map(
+    (await repo.findMatchSectors(trx, match.id, ids, { lock: true })).map((r) => [r.id, r]),
+  );
   const missing = ids.filter((id) => !rows.has(id));
   if (missing.length) {
     throw new AppError('NOT_FOUND', 'Match sector was not found', {
       extra: { match_sector_ids: missing },
     });
   }
-  const sold = await repo.sectorsWithSoldSeats(trx, ids);
-  if (sold.length) {
-    throw new AppError('TICKETS_SOLD', 'Tickets have been sold in these sectors', {
-      extra: { match_sector_ids: sold },
-    });
-  }
+  await lockUncommittedInventory(
+    trx,
+    { matchId: match.id, matchSectorIds: [...rows.keys()] },
+    deps.clock.now(),
+    assertNothingSoldOrHeld,
+  );
   const problems: FieldError[] = [];
   const plans = changes.map((change, i) => {
     const before = rows.get(change.id)!;
