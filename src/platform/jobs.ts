@@ -34,6 +34,11 @@ export interface JobQueue {
     data: T,
     options?: JobOptions,
   ): Promise<string | null>;
+  /**
+   * Enqueue many jobs of one queue in the caller's transaction with one statement (the
+   * outbox, set-based): for fan-outs such as an admission round's pushes.
+   */
+  enqueueMany<T extends object>(trx: Executor, name: string, data: readonly T[]): Promise<void>;
   /** Create queues and schedules for these definitions (idempotent). */
   install(definitions: JobDefinition[]): Promise<void>;
   /** Start handling jobs for these definitions in this process. */
@@ -77,15 +82,15 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
       await boss.stop({ graceful, timeout: timeoutMs, close: true });
     },
     async enqueue(trx, name, data, options = {}) {
-      return boss.send(name, data, {
-        ...options,
-        db: {
-          executeSql: async (text: string, values?: unknown[]) => {
-            const result = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
-            return { rows: result.rows as unknown[] };
-          },
-        },
-      });
+      return boss.send(name, data, { ...options, db: executorOf(trx) });
+    },
+    async enqueueMany(trx, name, data) {
+      if (data.length === 0) return;
+      await boss.insert(
+        name,
+        data.map((d) => ({ data: d })),
+        { db: executorOf(trx) },
+      );
     },
     async install(definitions) {
       for (const def of definitions) {
@@ -125,6 +130,16 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
             ),
         );
       }
+    },
+  };
+}
+
+/** pg-boss runs its SQL through the caller's transaction: that is what makes it an outbox. */
+function executorOf(trx: Executor) {
+  return {
+    executeSql: async (text: string, values?: unknown[]) => {
+      const result = await trx.executeQuery(CompiledQuery.raw(text, values ?? []));
+      return { rows: result.rows as unknown[] };
     },
   };
 }

@@ -64,3 +64,16 @@ export async function sendEmail(
 export async function sendPush(deps: Pick<AppDeps, 'jobs'>, trx: Executor, request: PushRequest) {
   await deps.jobs.enqueue(trx, PUSH_QUEUE, { priority: 'NORMAL', ...request });
 }
+
+/** Queues many pushes with one statement (an admission round tells hundreds of fans at once). */
+export async function sendPushes(
+  deps: Pick<AppDeps, 'jobs'>,
+  trx: Executor,
+  requests: readonly PushRequest[],
+) {
+  await deps.jobs.enqueueMany(
+    trx,
+    PUSH_QUEUE,
+    requests.map((r) => ({ priority: 'NORMAL', ...r })),
+  );
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../deps.ts';
-import { sendPush } from '../notifications/notify.ts';
+import { sendPushes } from '../notifications/notify.ts';
 import * as repo from './queue.repo.ts';
 import {
   acquireLock,
@@ -128,8 +128,10 @@ async function expireWindows(deps: Deps, matchId: string, now: Date): Promise<st
   const expired = await deps.db.transaction().execute(async (trx) => {
     const users = await repo.expireWindows(trx, matchId, now);
     const text = pushText('expired');
-    for (const userId of users) {
-      await sendPush(deps, trx, {
+    await sendPushes(
+      deps,
+      trx,
+      users.map((userId) => ({
         user_id: userId,
         notification_type: text.notification_type,
         title: text.title,
@@ -140,8 +142,8 @@ async function expireWindows(deps: Deps, matchId: string, now: Date): Promise<st
           title_en: text.title_en,
           body_en: text.body_en,
         },
-      });
-    }
+      })),
+    );
     return users;
   });
   // Sessions of expired windows go; the fan rejoins at the end of the line.
@@ -266,13 +268,17 @@ async function admit(
     admitted = await deps.db.transaction().execute(async (trx) => {
       const users = await repo.activateEntries(trx, matchId, candidates, now, expiresAt);
       const text = pushText('turn');
-      for (const userId of users) {
-        await sendPush(deps, trx, {
+      // One statement for the round's pushes: the round holds its fans' queue rows locked
+      // until it commits, and their sockets wait on those rows.
+      await sendPushes(
+        deps,
+        trx,
+        users.map((userId) => ({
           user_id: userId,
           notification_type: text.notification_type,
           title: text.title,
           body: text.body,
-          priority: 'HIGH',
+          priority: 'HIGH' as const,
           data: {
             match_id: matchId,
             deeplink: purchaseDeepLink(matchId),
@@ -280,8 +286,8 @@ async function admit(
             title_en: text.title_en,
             body_en: text.body_en,
           },
-        });
-      }
+        })),
+      );
       return users;
     });
     await redisRemove(deps.redis, matchId, 'admit', expiresAt.getTime(), admitted);
@@ -363,10 +369,12 @@ async function notifyMilestones(deps: Deps, matchId: string): Promise<number> {
     if (milestone !== null) due.push({ userId, position: i + 1, milestone });
   });
   if (due.length === 0) return 0;
-  await deps.db.transaction().execute(async (trx) => {
-    for (const d of due) {
+  await sendPushes(
+    deps,
+    deps.db,
+    due.map((d) => {
       const text = pushText(d.milestone <= 50 ? 'near_front' : 'moved', d.position);
-      await sendPush(deps, trx, {
+      return {
         user_id: d.userId,
         notification_type: text.notification_type,
         title: text.title,
@@ -378,9 +386,9 @@ async function notifyMilestones(deps: Deps, matchId: string): Promise<number> {
           title_en: text.title_en,
           body_en: text.body_en,
         },
-      });
-    }
-  });
+      };
+    }),
+  );
   const marks = deps.redis.pipeline();
   for (const d of due) {
     marks.hset(keys.session(matchId, d.userId), 'milestone', d.milestone);

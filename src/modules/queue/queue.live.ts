@@ -23,18 +23,32 @@ import {
  * whose view changed. Every socket also gets its view every 60 seconds (the periodic
  * update of the spec), which doubles as the fan's heartbeat while connected.
  *
+ * At on-sale scale every admission round (every 500 ms) moves every waiting fan, so
+ * position-only changes are coalesced per socket: at most one every
+ * POSITION_UPDATE_MIN_MS, except near the front of the line, where every step counts.
+ * A change of status (the fan's turn) is always sent at once. Connection flags for the
+ * admin view are written in batches, not one statement per socket.
+ *
  * Message (JSON): `{ type: 'queue_update', position, estimated_wait, total_size, status, … }`.
  */
 
 export const PERIODIC_UPDATE_MS = 60_000;
 /** Bursts of change messages are coalesced into one recomputation per match. */
 const COALESCE_MS = 100;
+/** A waiting fan's position is resent at most this often (status changes: at once). */
+export const POSITION_UPDATE_MIN_MS = 5_000;
+/** Fans this close to the front see every step. */
+const FRONT_OF_LINE = 100;
+/** is_connected flags are saved in one statement per match this often. */
+const CONNECTED_FLUSH_MS = 1_000;
 
 interface Client {
   socket: WebSocket;
   userId: string;
   matchId: string;
   last: string | null;
+  lastStatus: QueueView['status'] | null;
+  lastSentAt: number;
   timer: NodeJS.Timeout;
 }
 
@@ -43,6 +57,8 @@ interface Room {
   pending: NodeJS.Timeout | null;
   running: Promise<void> | null;
   again: boolean;
+  /** A trailing refresh for position updates held back by the per-socket interval. */
+  trailing: NodeJS.Timeout | null;
 }
 
 export interface QueueUpdateMessage {
@@ -77,6 +93,13 @@ export class QueueLiveHub {
   private readonly rooms = new Map<string, Room>();
   private readonly prefix: string;
   private closed = false;
+  /** `matchId userId` → latest connection state not yet saved. */
+  private readonly connectedChanges = new Map<
+    string,
+    { matchId: string; userId: string; connected: boolean }
+  >();
+  private readonly flushTimer: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(deps: QueueDeps & Pick<AppDeps, 'logger'>) {
     this.deps = deps;
@@ -88,6 +111,8 @@ export class QueueLiveHub {
       const matchId = channel.slice(channel.lastIndexOf(':') + 1);
       this.schedule(matchId);
     });
+    this.flushTimer = setInterval(() => void this.flushConnected(), CONNECTED_FLUSH_MS);
+    this.flushTimer.unref();
   }
 
   get connections(): number {
@@ -102,7 +127,7 @@ export class QueueLiveHub {
     let room = this.rooms.get(matchId);
     const isNewRoom = !room;
     if (!room) {
-      room = { clients: new Set(), pending: null, running: null, again: false };
+      room = { clients: new Set(), pending: null, running: null, again: false, trailing: null };
       this.rooms.set(matchId, room);
     }
     const client: Client = {
@@ -110,6 +135,8 @@ export class QueueLiveHub {
       userId,
       matchId,
       last: null,
+      lastStatus: null,
+      lastSentAt: 0,
       timer: setInterval(() => void this.periodic(client), PERIODIC_UPDATE_MS),
     };
     client.timer.unref();
@@ -118,9 +145,7 @@ export class QueueLiveHub {
     socket.on('close', () => void this.remove(client));
     socket.on('error', () => socket.terminate());
     if (isNewRoom) await this.subscriber.subscribe(channelFor(this.prefix, matchId));
-    await repo
-      .setConnected(this.deps.db, userId, matchId, true)
-      .catch((err: unknown) => this.deps.logger.warn({ err }, 'queue: is_connected not saved'));
+    this.markConnected(matchId, userId, true);
     await this.heartbeat(client);
   }
 
@@ -132,17 +157,41 @@ export class QueueLiveHub {
     if (room.clients.size === 0) {
       this.rooms.delete(client.matchId);
       if (room.pending) clearTimeout(room.pending);
+      if (room.trailing) clearTimeout(room.trailing);
       if (!this.closed) {
         await this.subscriber
           .unsubscribe(channelFor(this.prefix, client.matchId))
           .catch(() => undefined);
       }
     }
-    if (!this.closed) {
-      await repo
-        .setConnected(this.deps.db, client.userId, client.matchId, false)
-        .catch(() => undefined);
-    }
+    if (!this.closed) this.markConnected(client.matchId, client.userId, false);
+  }
+
+  private markConnected(matchId: string, userId: string, connected: boolean): void {
+    this.connectedChanges.set(`${matchId} ${userId}`, { matchId, userId, connected });
+  }
+
+  /** Saves the connection flags changed since the last flush: one statement per match and state. */
+  flushConnected(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      if (this.connectedChanges.size === 0) return;
+      const changes = [...this.connectedChanges.values()];
+      this.connectedChanges.clear();
+      const groups = new Map<string, string[]>();
+      for (const c of changes) {
+        const key = `${c.matchId} ${c.connected}`;
+        const group = groups.get(key);
+        if (group) group.push(c.userId);
+        else groups.set(key, [c.userId]);
+      }
+      for (const [key, userIds] of groups) {
+        const [matchId, connected] = key.split(' ') as [string, string];
+        await repo
+          .setConnectedMany(this.deps.db, matchId, userIds, connected === 'true')
+          .catch((err: unknown) => this.deps.logger.warn({ err }, 'queue: is_connected not saved'));
+      }
+    });
+    return this.flushing;
   }
 
   /** A message from the fan (or the periodic tick) keeps the place: Redis heartbeat + send. */
@@ -204,6 +253,8 @@ export class QueueLiveHub {
     if (clients.length === 0) return;
     const info = await cachedSaleInfo(this.deps, matchId);
     const now = this.deps.clock.now();
+    const nowMs = performance.now();
+    let heldBack = false;
     const userIds = clients.map((c) => c.userId);
     const { ranks, size, rateMeasured } = await ranksOf(this.deps.redis, matchId, userIds);
     const missing = userIds.filter((_, i) => ranks[i] === null);
@@ -223,21 +274,44 @@ export class QueueLiveHub {
       if (!view) continue;
       const message = JSON.stringify(toMessage(view));
       if (!force && message === client.last) continue;
+      const positionOnly = view.status === client.lastStatus && view.status === 'WAITING';
+      if (
+        !force &&
+        positionOnly &&
+        (view.position ?? 0) > FRONT_OF_LINE &&
+        nowMs - client.lastSentAt < POSITION_UPDATE_MIN_MS
+      ) {
+        heldBack = true;
+        continue;
+      }
       client.last = message;
+      client.lastStatus = view.status;
+      client.lastSentAt = nowMs;
       if (client.socket.readyState === client.socket.OPEN) client.socket.send(message);
+    }
+    const room = this.rooms.get(matchId);
+    if (heldBack && room && !room.trailing) {
+      room.trailing = setTimeout(() => {
+        room.trailing = null;
+        this.schedule(matchId);
+      }, POSITION_UPDATE_MIN_MS);
+      room.trailing.unref();
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.flushTimer);
     for (const room of this.rooms.values()) {
       if (room.pending) clearTimeout(room.pending);
+      if (room.trailing) clearTimeout(room.trailing);
       for (const c of room.clients) {
         clearInterval(c.timer);
         c.socket.close(1001, 'server shutting down');
       }
     }
     this.rooms.clear();
+    await this.flushConnected();
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
 }

@@ -249,17 +249,18 @@ export async function touchEntry(
     .execute();
 }
 
-export async function setConnected(
+export async function setConnectedMany(
   db: Executor,
-  userId: string,
   matchId: string,
+  userIds: readonly string[],
   connected: boolean,
 ): Promise<void> {
+  if (userIds.length === 0) return;
   await db
     .updateTable('queue_entries')
     .set({ is_connected: connected })
-    .where('user_id', '=', userId)
     .where('match_id', '=', matchId)
+    .where('user_id', '=', sql<string>`ANY(${sql.val(userIds)}::uuid[])`)
     .where('status', 'in', ['WAITING', 'ACTIVE'])
     .execute();
 }
