@@ -296,7 +296,7 @@ export async function listMatchSectors(db: Executor, matchId: string): Promise<M
     .execute();
 }
 
-/** `lock`: FOR UPDATE, for the rest of the transaction that changes them. */
+/** `lock`: FOR NO KEY UPDATE (see findMatch), for the rest of the transaction. */
 export async function findMatchSectors(
   db: Executor,
   matchId: string,
@@ -310,7 +310,7 @@ export async function findMatchSectors(
     .where('match_id', '=', matchId)
     .where('id', 'in', ids)
     .orderBy('id');
-  if (options.lock) query = query.forUpdate();
+  if (options.lock) query = query.forNoKeyUpdate();
   return query.execute();
 }
 
@@ -389,15 +389,17 @@ export interface InventoryCommitments {
  * Per match sector, the seats committed to buyers: sold, held, allocated. Scope: the given
  * sectors of the match, or the whole match. Sectors with none of these do not appear.
  *
- * With `lock`, every inventory row of the scope is first locked `FOR UPDATE NOWAIT` and the
- * counts are taken from the locked rows (their newest versions). That is what makes a
- * configuration change race-free against the sale path without slowing the sale path:
- * the claims lock seats with `FOR UPDATE SKIP LOCKED` (sales/claim.repo.ts), so while the
- * change's transaction holds the rows every claim passes over them, and a claim that holds
- * a row first makes NOWAIT fail at once (error 55P03) instead of the change waiting, or
- * deadlocking, behind it. Every row is locked, not only the claimable ones: a staff status
- * change could otherwise make a seat AVAILABLE and a claim take it before the change
- * commits. Without `lock`, a plain read (index-only on match_seat_inventory_summary_idx).
+ * With `lock`, every inventory row of the scope is first locked `FOR NO KEY UPDATE NOWAIT`
+ * and the counts are taken from the locked rows (their newest versions). That is what
+ * makes a configuration change race-free against the sale path without slowing the sale
+ * path: the claims lock seats with `FOR UPDATE SKIP LOCKED` (sales/claim.repo.ts), which
+ * conflicts with this lock (as every update of the row does; foreign-key checks do not),
+ * so while the change's transaction holds the rows every claim passes over them, and a
+ * claim that holds a row first makes NOWAIT fail at once (error 55P03) instead of the
+ * change waiting, or deadlocking, behind it. Every row is locked, not only the claimable
+ * ones: a staff status change could otherwise make a seat AVAILABLE and a claim take it
+ * before the change commits. Without `lock`, a plain read (index-only on
+ * match_seat_inventory_summary_idx).
  */
 export async function inventoryCommitments(
   db: Executor,
@@ -413,7 +415,7 @@ export async function inventoryCommitments(
     ? sql`SELECT i.match_sector_id, i.status, i.held_until
             FROM match_seat_inventory i
            WHERE i.match_id = ${scope.matchId} ${inSectors}
-             FOR UPDATE NOWAIT`
+             FOR NO KEY UPDATE NOWAIT`
     : sql`SELECT i.match_sector_id, i.status, i.held_until
             FROM match_seat_inventory i
            WHERE i.match_id = ${scope.matchId} ${inSectors}

@@ -219,7 +219,7 @@ function assertNothingSoldOrHeld(rows: repo.InventoryCommitments[]) {
  * (sector pricing, status, capacities; a category's price; unlock; stadium replacement).
  * First a plain read, so that during a sale the usual answer (refused) comes with its
  * reason and without touching a row lock. Then every inventory row of the scope is locked
- * (`FOR UPDATE NOWAIT`, see repo.inventoryCommitments) and checked again; the locks last
+ * (`FOR NO KEY UPDATE NOWAIT`, see repo.inventoryCommitments) and checked again; the locks last
  * until the change commits, so no claim, checkout or ticket issue can slip in between the
  * check and the change: claims skip locked rows, and a row some claim is taking right now
  * answers 409 CONFLICT (retry) instead of making the change wait. `check` decides what
