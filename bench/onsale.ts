@@ -13,6 +13,7 @@ const { values } = parseArgs({
     'time-limit': { type: 'string', default: '600' },
     'kill-at': { type: 'string', default: '0.3' },
     'drop-redis-at': { type: 'string', default: '0.5' },
+    'db-socket': { type: 'string' },
   },
 });
 
@@ -42,6 +43,7 @@ const result = await runOnsale({
   admissionRatePerMinute: 60_000,
   maxActiveBuyers: 2_000,
   timeLimitSeconds: Number(values['time-limit']),
+  dbSocketDir: values['db-socket'],
   log: (m) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`),
 });
 const files = await writeOnsaleReport(result);

@@ -22,7 +22,12 @@ export async function startService(
   env: Record<string, string>,
   port?: number,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [MAIN, role], {
+  // BENCH_CPU_PROF_DIR=<dir> writes a V8 CPU profile per service process on clean exit.
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : [];
+  if (process.env.BENCH_NODE_IMPORT) profile.push(`--import=${process.env.BENCH_NODE_IMPORT}`);
+  const child = spawn(process.execPath, [...profile, MAIN, role], {
     env: {
       ...process.env,
       ...env,

@@ -69,7 +69,7 @@ async function call<T = Problem>(
   endpoint: string,
   method: string,
   path: string,
-  options: Parameters<typeof requestJson>[3] = {},
+  options: Parameters<typeof requestJson>[3] & { retryNetwork?: boolean } = {},
 ): Promise<JsonResponse<T>> {
   for (let attempt = 1; ; attempt++) {
     const base = pick(world.instances(), world.random);
@@ -84,7 +84,7 @@ async function call<T = Problem>(
       return res;
     } catch (err) {
       world.errors.add(`${endpoint} network`);
-      if (attempt >= 8) throw err;
+      if (attempt >= 8 || options.retryNetwork === false) throw err;
       await sleep(100 * attempt);
     }
   }
@@ -186,10 +186,19 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
   let cart: JsonResponse<CartOut> | undefined;
   for (let attempt = 0; attempt < 6 && !world.soldOut(); attempt++) {
     const zone = pick(zones, world.random);
-    cart = await call<CartOut>(world, 'POST /cart/add', 'POST', '/cart/add', {
-      token,
-      body: { match_id: world.matchId, match_sector_id: zone, quantity },
-    });
+    try {
+      cart = await call<CartOut>(world, 'POST /cart/add', 'POST', '/cart/add', {
+        token,
+        body: { match_id: world.matchId, match_sector_id: zone, quantity },
+        retryNetwork: false,
+      });
+    } catch {
+      // No answer (timeout, instance gone): the seats may be held all the same. The app
+      // looks at the cart before trying again, rather than asking for more seats.
+      cart = await currentCart(world, token);
+      if (cart) break;
+      continue;
+    }
     if (cart.status === 200) break;
     const code = cart.body?.code;
     if (code === 'PURCHASE_LIMIT_EXCEEDED') return 'limit';
@@ -259,8 +268,9 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
       await sleep(200);
   }
 
-  // The app shows the tickets once the order is completed.
-  for (let attempt = 0; attempt < 50; attempt++) {
+  // The app shows the tickets once the order is completed (it polls once a second
+  // until the "tickets ready" push arrives).
+  for (let attempt = 0; attempt < 30; attempt++) {
     const tickets = await call<TicketsOut>(
       world,
       'GET /users/me/tickets',
@@ -276,7 +286,20 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
       world.onTickets(seats);
       return 'bought';
     }
-    await sleep(200);
+    await sleep(1_000);
   }
   return 'gave_up';
+}
+
+/** The fan's live cart of this match with seats in it, as a cart answer, or undefined. */
+async function currentCart(world: FanWorld, token: string) {
+  const res = await call<{ carts?: Array<CartOut['cart'] & { match_id: string }> }>(
+    world,
+    'GET /cart',
+    'GET',
+    '/cart',
+    { token },
+  ).catch(() => undefined);
+  const cart = res?.body?.carts?.find((c) => c.match_id === world.matchId && c.seats.length > 0);
+  return cart ? ({ status: 200, body: { cart } } as JsonResponse<CartOut>) : undefined;
 }

@@ -135,15 +135,29 @@ export async function setupSaleMatch(
     },
     { source: 'bench' },
   );
+  // Fans buy in the zones the app lists (GET /matches/{id}/zones): the public sectors.
+  // VIP boxes and the like are sold otherwise and do not count towards the sell-out.
+  const zones = await deps.db
+    .selectFrom('match_sectors')
+    .select('id')
+    .where('match_id', '=', match.id)
+    .where('status', '=', 'ACTIVE')
+    .where('purpose', '=', 'GENERAL')
+    .execute();
   const sellable = await deps.db
     .selectFrom('match_seat_inventory')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('match_id', '=', match.id)
+    .where(
+      'match_sector_id',
+      'in',
+      zones.map((z) => z.id),
+    )
     .where('status', '=', 'AVAILABLE')
     .executeTakeFirstOrThrow();
   return {
     matchId: match.id,
     sellableSeats: Number(sellable.n),
-    zones: config.sectors.map((s) => s.id),
+    zones: zones.map((z) => z.id),
   };
 }
