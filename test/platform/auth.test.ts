@@ -30,8 +30,18 @@ describe('access tokens', () => {
     let now = new Date('2026-06-01T10:00:00Z');
     const tokens = createTokenService({ ...base, secrets: [secretA], now: () => now });
     const token = await tokens.sign({ userId: 'u1', roles: ['FAN'] });
+    // Verified once (and remembered), the token still expires on time.
+    expect(await tokens.verify(token)).toMatchObject({ userId: 'u1' });
+    now = new Date('2026-06-01T10:14:59Z');
+    expect(await tokens.verify(token)).toMatchObject({ userId: 'u1' });
     now = new Date('2026-06-01T10:16:00Z');
     expect(await tokens.verify(token)).toBeNull();
+    expect(await tokens.verify(token)).toBeNull();
+    // A token altered after a successful verification is not taken from memory.
+    now = new Date('2026-06-01T10:00:00Z');
+    const fresh = await tokens.sign({ userId: 'u2', roles: ['FAN'] });
+    expect(await tokens.verify(fresh)).toMatchObject({ userId: 'u2' });
+    expect(await tokens.verify(`${fresh.slice(0, -2)}xx`)).toBeNull();
     const other = createTokenService({ ...base, audience: 'other', secrets: [secretA] });
     expect(await tokens.verify(await other.sign({ userId: 'u1', roles: [] }))).toBeNull();
   });

@@ -26,6 +26,15 @@ export interface TokenServiceOptions {
   now?: () => Date;
 }
 
+/**
+ * Verified tokens are remembered until they expire: a fan's app sends the same token with
+ * every request, and HMAC verification through WebCrypto was the largest single CPU cost
+ * of an on-sale request. Keyed by the whole token (signature included), so a hit is a
+ * token already verified with these keys; only valid tokens are kept, and expiry is
+ * checked on every hit. Bounded: the oldest entries go first.
+ */
+const VERIFIED_CACHE_MAX = 20_000;
+
 const keyId = (secret: string) =>
   createHash('sha256').update(secret).digest('base64url').slice(0, 12);
 
@@ -35,6 +44,7 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
   if (!signingSecret) throw new Error('at least one JWT secret is required');
   const signingKid = keyId(signingSecret);
   const now = opts.now ?? (() => new Date());
+  const verified = new Map<string, { claims: AccessClaims; expiresAtMs: number }>();
 
   return {
     async sign(claims, ttlSeconds = opts.ttlSeconds) {
@@ -49,6 +59,12 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
         .sign(keys.get(signingKid)!);
     },
     async verify(token) {
+      const hit = verified.get(token);
+      if (hit) {
+        if (now().getTime() < hit.expiresAtMs) return hit.claims;
+        verified.delete(token);
+        return null;
+      }
       try {
         const { payload } = await jwtVerify(
           token,
@@ -70,11 +86,16 @@ export function createTokenService(opts: TokenServiceOptions): TokenService {
               (ROLES as readonly string[]).includes(r as string),
             )
           : [];
-        return {
+        const claims: AccessClaims = {
           userId: payload.sub,
           roles,
           sessionId: typeof payload.sid === 'string' ? payload.sid : undefined,
         };
+        if (typeof payload.exp === 'number') {
+          if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
+          verified.set(token, { claims, expiresAtMs: payload.exp * 1000 });
+        }
+        return claims;
       } catch {
         return null;
       }
