@@ -279,50 +279,37 @@ describe('E2-F4 configuration changes racing with cart additions', () => {
     },
   );
 
-  it(
-    'status and capacity changes of an unlocked configuration on sale are refused (409) or no seat stays held under the old ones',
-    { timeout: 120_000 },
-    async () => {
-      for (let round = 0; round < 2; round++) {
-        // On sale with an unlocked (DRAFT) configuration: unlocked before its phase began.
-        const m = await createLockedMatch(t.deps, {
-          rows: ROWS,
-          seatsPerRow: SEATS_PER_ROW,
-          status: 'PUBLISHED',
-        });
-        await unlockConfiguration(t.deps, { userId: null }, m.matchId);
-        const sale = await createSaleOf(m.matchId, m.sectors[0]!.matchSectorId);
-        const total = ROWS * SEATS_PER_ROW;
-        const changes = [
-          { technical_seats: 2, sellable_capacity: total - 2 },
-          { status: 'MAINTENANCE' },
-          { technical_seats: 0, sellable_capacity: total },
-          { status: 'ACTIVE' },
-        ];
-        const url = `/admin/matches/${sale.matchId}/sectors/${sale.zoneId}`;
-        const result = await race(sale, async (i) => {
-          const res = await admin('PUT', url, changes[i % changes.length]);
-          return { statusCode: res.statusCode, code: res.json().code };
-        });
-        const final = await t.deps.db
-          .selectFrom('match_sectors')
-          .select('status')
-          .where('id', '=', sale.zoneId)
-          .executeTakeFirstOrThrow();
-        summary[`status-capacity-${round}`] = { ...result, final_status: final.status };
-        // Fans may have found the sector in MAINTENANCE throughout; then nothing is held.
-        if (result.adds.ok > 0) {
-          await assertNoSeatHeldUnderAnOldConfiguration([sale.zoneId]);
-          const after = await admin('PUT', url, {
-            technical_seats: 1,
-            sellable_capacity: total - 1,
-          });
-          expect(after.statusCode).toBe(409);
-          expect(after.json().code).toBe('SALES_STARTED');
-        }
-      }
-    },
-  );
+  it('sells nothing of an unlocked configuration, even inside an open sales phase', async () => {
+    // Unlocked before its phase began: the draft configuration may change freely, so the
+    // sale path does not offer it (status and capacity edits then race with nothing).
+    const m = await createLockedMatch(t.deps, {
+      rows: ROWS,
+      seatsPerRow: SEATS_PER_ROW,
+      status: 'PUBLISHED',
+    });
+    await unlockConfiguration(t.deps, { userId: null }, m.matchId);
+    const sale = await createSaleOf(m.matchId, m.sectors[0]!.matchSectorId);
+    const adds = await Promise.all(
+      fans.slice(0, 6).map((fan) =>
+        t.request({
+          method: 'POST',
+          url: '/cart/add',
+          token: fan.token,
+          payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
+        }),
+      ),
+    );
+    for (const res of adds) expect(res.json().code).toBe('MATCH_NOT_ON_SALE');
+    const url = `/admin/matches/${sale.matchId}/sectors/${sale.zoneId}`;
+    expect((await admin('PUT', url, { status: 'MAINTENANCE' })).statusCode).toBe(200);
+    const held = await t.deps.db
+      .selectFrom('match_seat_inventory')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('match_id', '=', sale.matchId)
+      .where('status', '=', 'RESERVED')
+      .executeTakeFirstOrThrow();
+    expect(Number(held.n)).toBe(0);
+  });
 
   it(
     'unlocking is refused (409) or no seat stays held under the locked configuration',

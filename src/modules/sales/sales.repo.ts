@@ -74,6 +74,7 @@ export async function listUpcomingMatches(
       .select(
         sql<string | null>`(SELECT p.id FROM sales_phases p
           WHERE p.match_id = m.id AND p.is_active AND p.phase_type <> 'QUOTA_ONLY'
+            AND m.stadium_config_status = 'LOCKED'
             AND p.start_at <= ${now} AND p.end_at > ${now}
           ORDER BY p.start_at DESC LIMIT 1)`.as('phase_id'),
       )
@@ -134,7 +135,8 @@ export async function findSaleMatch(
           .where('p.start_at', '<=', now)
           .where('p.end_at', '>', now)
           .as('ph'),
-      (join) => join.onRef('ph.match_id', '=', 'm.id'),
+      // Only a locked stadium configuration is sold: a phase of an unlocked match is not on.
+      (join) => join.onRef('ph.match_id', '=', 'm.id').on('m.stadium_config_status', '=', 'LOCKED'),
     )
     .select([
       'm.id',

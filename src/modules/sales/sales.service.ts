@@ -351,6 +351,10 @@ export async function addToCart(
             );
           }
         }
+        // A configuration change may have closed the zone since the check above. The seats
+        // are locked by this transaction now: a change still to come is refused on them,
+        // and one committed meanwhile is what this fresh read sees.
+        if (!(await findSaleZone(trx, input.match_id, zone.id))) throw notFound('Zone');
         await recordAudit(deps, trx, {
           domain: 'seat',
           action: 'seats_held',
