@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { claimAdjacentRun, claimSeparated } from '../../src/modules/sales/claim.repo.ts';
+import {
+  CLAIM_WINDOW,
+  claimAdjacentRun,
+  claimSeparated,
+} from '../../src/modules/sales/claim.repo.ts';
 import { useTestContext } from '../harness/context.ts';
 import { createLockedMatch } from '../factories/matches.ts';
 
@@ -49,6 +53,51 @@ describe('seat claim statements (E4-F3)', () => {
     const isolated = free.filter((c) => !free.includes(c - 1) && !free.includes(c + 1));
     expect(isolated.length === 0 || free.length === 1).toBe(true);
     expect(cols.at(-1)! - cols[0]!).toBe(4);
+  });
+
+  it('ranks runs among the first seats of a big sector, and the whole sector when those hold no run', async () => {
+    const seatsPerRow = 40;
+    const rows = Math.ceil((CLAIM_WINDOW * 2) / seatsPerRow);
+    const m = await createLockedMatch(t.deps, { rows, seatsPerRow });
+    const sector = m.sectors[0]!.matchSectorId;
+    const seats = await seatsOf(sector);
+    const bySnake = [...seats].sort((a, b) => a.snake_order - b.snake_order);
+    // The first window's worth of seats in snake order: every other one sold, no pair left.
+    const front = new Set(bySnake.slice(0, CLAIM_WINDOW * 2).map((s) => s.id));
+    const checker = seats
+      .filter((s) => front.has(s.id) && (s.row_index + s.col_index) % 2 === 0)
+      .map((s) => s.id);
+    await sql`UPDATE match_seat_inventory SET status = 'SOLD' WHERE id = ANY(${checker}::uuid[])`.execute(
+      t.deps.db,
+    );
+    // The window (the first CLAIM_WINDOW claimable seats) has no run of 2; a run exists
+    // further back, and the claim still finds the first one in snake order.
+    const got = await claimAdjacentRun(t.deps.db, target(sector, 2));
+    expect(got.claimed).toHaveLength(2);
+    const [a, b] = got.claimed.sort((x, y) => x.col_index - y.col_index);
+    expect(a!.row_index).toBe(b!.row_index);
+    expect(b!.col_index - a!.col_index).toBe(1);
+    const after = await seatsOf(sector);
+    const freeSnake = after
+      .filter((s) => s.status === 'AVAILABLE')
+      .map((s) => s.snake_order)
+      .sort((x, y) => x - y);
+    // no earlier adjacent pair was passed over
+    const firstTaken = Math.min(...got.claimed.map((s) => s.snake_order));
+    const earlierPairs = after.filter(
+      (s) =>
+        s.status === 'AVAILABLE' &&
+        s.snake_order < firstTaken &&
+        after.some(
+          (o) =>
+            o.status === 'AVAILABLE' &&
+            o.row_index === s.row_index &&
+            o.col_index === s.col_index + 1 &&
+            o.snake_order < firstTaken,
+        ),
+    );
+    expect(earlierPairs).toEqual([]);
+    expect(freeSnake.length).toBe(seats.length - checker.length - 2);
   });
 
   it('treats expired holds as free and falls back to separated seats when no run exists', async () => {
