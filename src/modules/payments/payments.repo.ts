@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
 import type { Payments } from '../../platform/db/types.generated.ts';
+import type { OrderRow } from '../sales/sales.repo.ts';
 
 /** SQL on payments and stripe_webhook_events (E4-F7, E8-F1). */
 export type PaymentRow = Selectable<Payments>;
@@ -14,6 +15,75 @@ export async function ensurePayment(
     .values(values)
     .onConflict((oc) => oc.column('order_id').doNothing())
     .execute();
+}
+
+/** An order as a payment event settles it, with what the fan is told about it. */
+export interface SettlementOrderRow extends OrderRow {
+  home_team: string;
+  away_team: string;
+  kick_off_time: Date;
+  buyer_email: string;
+}
+
+/**
+ * Locks an order for a payment event (FOR UPDATE of the order row only) and reads, in the
+ * same statement, the match and the buyer's email the notifications need (both always
+ * exist: NOT NULL foreign keys of the order).
+ */
+export async function lockOrderForSettlement(
+  db: Executor,
+  orderId: string,
+): Promise<SettlementOrderRow | undefined> {
+  return db
+    .selectFrom('orders as o')
+    .innerJoin('matches as m', 'm.id', 'o.match_id')
+    .innerJoin('users as u', 'u.id', 'o.user_id')
+    .selectAll('o')
+    .select(['m.home_team', 'm.away_team', 'm.kick_off_time', 'u.email as buyer_email'])
+    .where('o.id', '=', orderId)
+    .forUpdate('o')
+    .executeTakeFirst();
+}
+
+/**
+ * Records a succeeded PaymentIntent on the order's payment in one statement: creates the
+ * payment if the order has none yet, otherwise locks and updates it (a first intent id,
+ * charge id and completion time are kept). Returns the payment as updated.
+ */
+export async function recordPaymentSucceeded(
+  db: Executor,
+  input: {
+    order_id: string;
+    amount: number;
+    currency: string;
+    paymentIntentId: string;
+    chargeId: string | null;
+    now: Date;
+  },
+): Promise<PaymentRow> {
+  return db
+    .insertInto('payments')
+    .values({
+      order_id: input.order_id,
+      amount: input.amount,
+      currency: input.currency,
+      status: 'SUCCEEDED',
+      stripe_payment_intent_id: input.paymentIntentId,
+      stripe_charge_id: input.chargeId,
+      completed_at: input.now,
+    })
+    .onConflict((oc) =>
+      oc.column('order_id').doUpdateSet({
+        status: 'SUCCEEDED',
+        stripe_payment_intent_id: sql<string>`coalesce(payments.stripe_payment_intent_id, excluded.stripe_payment_intent_id)`,
+        stripe_charge_id: sql<string>`coalesce(excluded.stripe_charge_id, payments.stripe_charge_id)`,
+        completed_at: sql<Date>`coalesce(payments.completed_at, excluded.completed_at)`,
+        failed_at: null,
+        failure_reason: null,
+      }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function findPaymentByOrder(
@@ -64,6 +134,32 @@ export async function attachPaymentIntent(
     })
     .where('order_id', '=', orderId)
     .execute();
+}
+
+/**
+ * POST /checkout/pay, once the PaymentIntent exists: locks the order and, unless it was
+ * cancelled meanwhile, records the intent on its payment (as attachPaymentIntent), in one
+ * statement. Returns the order's status as seen under the lock; for a CANCELLED order
+ * nothing is written (the caller attaches and cancels the intent in one transaction).
+ */
+export async function attachPaymentIntentUnlessCancelled(
+  db: Executor,
+  orderId: string,
+  paymentIntentId: string,
+): Promise<{ status: OrderRow['status'] } | undefined> {
+  const { rows } = await sql<{ status: OrderRow['status'] }>`
+    WITH o AS MATERIALIZED (
+      SELECT id, status FROM orders WHERE id = ${orderId} FOR UPDATE
+    ),
+    attached AS (
+      UPDATE payments
+         SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, ${paymentIntentId}),
+             status = CASE WHEN status = 'PENDING' THEN 'PROCESSING'::payment_status ELSE status END
+       WHERE order_id = ${orderId}
+         AND NOT EXISTS (SELECT 1 FROM o WHERE o.status = 'CANCELLED')
+    )
+    SELECT status FROM o`.execute(db);
+  return rows[0];
 }
 
 /** Payments of these orders that are still open (no success, no cancellation yet). */

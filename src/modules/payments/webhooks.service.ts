@@ -10,13 +10,7 @@ import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { markPurchaseCompleted } from '../queue/queue.admission.ts';
-import {
-  findOrder,
-  listOrderItems,
-  releaseHolds,
-  updateOrder,
-  type OrderRow,
-} from '../sales/sales.repo.ts';
+import { listOrderItems, releaseHolds, updateOrder, type OrderRow } from '../sales/sales.repo.ts';
 import { logSeatsSold, sellOrderSeats } from '../tickets/tickets.repo.ts';
 import { issueOrderTickets } from '../tickets/tickets.service.ts';
 import {
@@ -24,6 +18,8 @@ import {
   ensurePayment,
   findPaymentByIntent,
   findPaymentByOrder,
+  lockOrderForSettlement,
+  recordPaymentSucceeded,
   setWebhookOutcome,
   updatePayment,
 } from './payments.repo.ts';
@@ -98,7 +94,8 @@ async function orderOfIntent(trx: Executor, intent: Stripe.PaymentIntent) {
   const orderId =
     intent.metadata?.order_id ?? (await findPaymentByIntent(trx, intent.id))?.order_id;
   if (!orderId || !/^[0-9a-f-]{36}$/i.test(orderId)) return undefined;
-  return findOrder(trx, orderId, { forUpdate: true });
+  // The order row lock serialises events of one order; match and buyer come along.
+  return lockOrderForSettlement(trx, orderId);
 }
 
 async function onSucceeded(
@@ -109,23 +106,18 @@ async function onSucceeded(
   const order = await orderOfIntent(trx, intent);
   if (!order) return 'unknown_payment';
   const now = deps.clock.now();
-  await ensurePayment(trx, {
-    order_id: order.id,
-    amount: order.total_amount,
-    currency: order.currency,
-  });
-  const payment = (await findPaymentByOrder(trx, order.id, { forUpdate: true }))!;
   const chargeId =
     typeof intent.latest_charge === 'string'
       ? intent.latest_charge
       : (intent.latest_charge?.id ?? null);
-  await updatePayment(trx, payment.id, {
-    status: 'SUCCEEDED',
-    stripe_payment_intent_id: payment.stripe_payment_intent_id ?? intent.id,
-    stripe_charge_id: chargeId ?? payment.stripe_charge_id,
-    completed_at: payment.completed_at ?? now,
-    failed_at: null,
-    failure_reason: null,
+  // One statement: creates the payment if needed, locks it and marks it SUCCEEDED.
+  const payment = await recordPaymentSucceeded(trx, {
+    order_id: order.id,
+    amount: order.total_amount,
+    currency: order.currency,
+    paymentIntentId: intent.id,
+    chargeId,
+    now,
   });
   if (order.status === 'COMPLETED' || order.status === 'REFUNDED' || payment.refund_requested_at) {
     return 'already_settled';
@@ -142,18 +134,9 @@ async function onSucceeded(
         now,
       )
     : [];
-  const match = await trx
-    .selectFrom('matches')
-    .select(['home_team', 'away_team', 'kick_off_time'])
-    .where('id', '=', order.match_id)
-    .executeTakeFirstOrThrow();
-  const user = await trx
-    .selectFrom('users')
-    .select('email')
-    .where('id', '=', order.user_id)
-    .executeTakeFirstOrThrow();
-  const matchName = `${match.home_team} – ${match.away_team}`;
-  const customer = items[0]?.holder_full_name ?? user.email;
+  // Match and buyer were read with the order (lockOrderForSettlement).
+  const matchName = `${order.home_team} – ${order.away_team}`;
+  const customer = items[0]?.holder_full_name ?? order.buyer_email;
 
   if (amountOk && sold.length === items.length) {
     const tickets = await issueOrderTickets(deps, trx, order, items);
@@ -166,12 +149,12 @@ async function onSucceeded(
     });
     await sendEmail(deps, trx, {
       template_key: 'order_confirmation',
-      to: user.email,
+      to: order.buyer_email,
       variables: {
         customer_name: customer,
         order_number: order.order_number,
         match_name: matchName,
-        kickoff: formatKickoff(match.kick_off_time),
+        kickoff: formatKickoff(order.kick_off_time),
         ticket_count: tickets.length,
         total_amount: formatEuro(order.total_amount),
         order_url: `${deps.config.PUBLIC_BASE_URL}/orders/${order.id}`,
@@ -214,7 +197,7 @@ async function onSucceeded(
     payment_id: payment.id,
     reason,
   } satisfies RefundJob);
-  await notifyRefund(deps, trx, order, user.email, customer, matchName, intent.amount);
+  await notifyRefund(deps, trx, order, order.buyer_email, customer, matchName, intent.amount);
   await recordAudit(deps, trx, {
     domain: 'payment',
     action: 'payment_refund_requested',

@@ -12,8 +12,17 @@ import {
   type CheckoutProfile,
 } from '../identity/profiles.checkout.ts';
 import { priceOrder } from '../payments/fees.ts';
-import { attachPaymentIntent, ensurePayment } from '../payments/payments.repo.ts';
+import {
+  attachPaymentIntent,
+  attachPaymentIntentUnlessCancelled,
+} from '../payments/payments.repo.ts';
 import { requestIntentCancellations } from '../payments/payments.service.ts';
+import {
+  findCartWithBuyerEmail,
+  lockOrderForPayment,
+  markOrderPaymentPending,
+  writeOrderItems,
+} from './checkout.repo.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import {
   countLiveOrderHolds,
@@ -27,7 +36,6 @@ import {
   listHeldSeats,
   listOrderItems,
   moveHoldsToOrder,
-  replaceOrderItems,
   setCartStatus,
   updateOrder,
   type OrderItemRow,
@@ -115,20 +123,14 @@ function resolveHolder(
   };
 }
 
-async function buyerEmail(deps: Pick<AppDeps, 'db'>, userId: string): Promise<string> {
-  const row = await deps.db
-    .selectFrom('users')
-    .select('email')
-    .where('id', '=', userId)
-    .executeTakeFirst();
-  if (!row) throw new AppError('UNAUTHENTICATED');
-  return row.email;
-}
-
-/** Validates and resolves the holders of a checkout (no writes). */
+/**
+ * Validates and resolves the holders of a checkout (no writes). `buyerEmail` is the
+ * caller's email as read with the cart (null: the user does not exist).
+ */
 async function resolveHolders(
   deps: Deps,
   userId: string,
+  buyerEmail: string | null,
   holders: HolderInput[],
 ): Promise<ResolvedHolder[]> {
   const first = holders[0];
@@ -137,7 +139,8 @@ async function resolveHolders(
       errors: [{ field: 'body.holders.0', message: 'must be { "source": "DEFAULT_PROFILE" }' }],
     });
   }
-  const email = await buyerEmail(deps, userId);
+  if (buyerEmail === null) throw new AppError('UNAUTHENTICATED');
+  const email = buyerEmail;
   const today = zagrebDate(deps.clock.now());
   const errors: FieldError[] = [];
   const resolved: ResolvedHolder[] = [];
@@ -267,9 +270,9 @@ export async function submitTicketHolders(
   ctx: RequestContext,
 ): Promise<OrderView> {
   const now = deps.clock.now();
-  const cart = await findCart(deps.db, input.cart_id);
+  const cart = await findCartWithBuyerEmail(deps.db, input.cart_id, userId);
   if (!cart || cart.user_id !== userId) throw notFound('Cart');
-  const holders = await resolveHolders(deps, userId, input.holders);
+  const holders = await resolveHolders(deps, userId, cart.buyer_email, input.holders);
 
   // E4-F6: a blacklisted holder blocks the checkout; the attempt is logged (own transaction,
   // so the log survives the refusal).
@@ -345,7 +348,8 @@ export async function submitTicketHolders(
           match_id: cart.match_id,
           cart_id: cart.id,
         });
-    await replaceOrderItems(
+    // A new order has no lines yet; the lines are returned as written (no read-back).
+    const items = await writeOrderItems(
       trx,
       order.id,
       seats.map((seat, i) => {
@@ -373,6 +377,7 @@ export async function submitTicketHolders(
           holder_source: h.source,
         };
       }),
+      { replace: !!open },
     );
     await recordAudit(deps, trx, {
       domain: 'order',
@@ -381,7 +386,7 @@ export async function submitTicketHolders(
       subject: { type: 'order', id: order.id },
       changes: { cart_id: cart.id, total_amount: order.total_amount, seats: seats.length },
     });
-    return orderView(deps, order, await listOrderItems(trx, order.id));
+    return orderView(deps, order, items);
   });
 }
 
@@ -409,12 +414,16 @@ export async function startPayment(
   idempotencyKey: string | null,
 ): Promise<PaymentStart> {
   const now = deps.clock.now();
-  if (idempotencyKey) {
-    const bound = await findOrderByIdempotencyKey(deps.db, userId, idempotencyKey);
-    if (bound && bound.id !== orderId) throw new AppError('IDEMPOTENCY_KEY_REUSED');
-  }
   const { order, holdUntil } = await deps.db.transaction().execute(async (trx) => {
-    const order = await findOrder(trx, orderId, { forUpdate: true });
+    // The order lock and the Idempotency-Key's binding come in one read (an unknown order
+    // needs a second one, to refuse a reused key before answering 404).
+    const order = await lockOrderForPayment(trx, orderId, userId, idempotencyKey);
+    if (idempotencyKey) {
+      const boundTo = order
+        ? order.key_order_id
+        : (await findOrderByIdempotencyKey(trx, userId, idempotencyKey))?.id;
+      if (boundTo && boundTo !== orderId) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+    }
     if (!order || order.user_id !== userId) throw notFound('Order');
     const items = await listOrderItems(trx, order.id);
     if (order.status === 'PENDING') {
@@ -448,20 +457,11 @@ export async function startPayment(
         extra: { status: order.status },
       });
     }
-    const updated = await updateOrder(trx, order.id, {
+    // One statement: the order's status, its payment row and the hold's end.
+    const { hold_until: heldUntil, ...updated } = await markOrderPaymentPending(trx, order, {
       status: 'PAYMENT_PENDING',
       ...(idempotencyKey && !order.idempotency_key ? { idempotency_key: idempotencyKey } : {}),
     });
-    await ensurePayment(trx, {
-      order_id: order.id,
-      amount: order.total_amount,
-      currency: order.currency,
-    });
-    const held = await trx
-      .selectFrom('match_seat_inventory')
-      .select((eb) => eb.fn.min('held_until').as('until'))
-      .where('hold_owner_id', '=', order.id)
-      .executeTakeFirst();
     await recordAudit(deps, trx, {
       domain: 'payment',
       action: 'payment_started',
@@ -469,7 +469,7 @@ export async function startPayment(
       subject: { type: 'order', id: order.id },
       changes: { amount: order.total_amount, previous_status: order.status },
     });
-    return { order: updated, holdUntil: (held?.until as Date | null) ?? now };
+    return { order: updated, holdUntil: heldUntil ?? now };
   });
 
   let intent;
@@ -495,19 +495,23 @@ export async function startPayment(
   // The order may have been cancelled while the intent was being created (cart cleared, hold
   // swept): the cancellation's job found no intent id then, so the intent is cancelled from
   // here, and the fan gets no client secret for a dead order. The order row lock orders this
-  // against the cancelling transaction.
-  const cancelled = await deps.db.transaction().execute(async (trx) => {
-    const current = await findOrder(trx, order.id, { forUpdate: true });
-    await attachPaymentIntent(trx, order.id, intent.id);
-    if (current?.status !== 'CANCELLED') return false;
-    await requestIntentCancellations(
-      deps,
-      trx,
-      [order.id],
-      current.cancellation_reason ?? 'CANCELLED',
-    );
-    return true;
-  });
+  // against the cancelling transaction. The usual case (not cancelled) is one statement that
+  // locks the order and attaches the intent; a cancelled order takes the transaction below.
+  const seen = await attachPaymentIntentUnlessCancelled(deps.db, order.id, intent.id);
+  const cancelled =
+    seen?.status === 'CANCELLED' &&
+    (await deps.db.transaction().execute(async (trx) => {
+      const current = await findOrder(trx, order.id, { forUpdate: true });
+      await attachPaymentIntent(trx, order.id, intent.id);
+      if (current?.status !== 'CANCELLED') return false;
+      await requestIntentCancellations(
+        deps,
+        trx,
+        [order.id],
+        current.cancellation_reason ?? 'CANCELLED',
+      );
+      return true;
+    }));
   if (cancelled) {
     throw new AppError('CART_EXPIRED', 'The order was cancelled while the payment was starting');
   }

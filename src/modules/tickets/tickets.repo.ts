@@ -75,18 +75,20 @@ export async function logSeatsSold(
      WHERE t.order_id = ${input.orderId} AND t.status = 'SOLD'`.execute(db);
 }
 
-/** Inserts a ticket unless its barcode is taken (then null: draw another barcode). */
-export async function insertTicket(
-  db: Executor,
-  values: Insertable<Tickets>,
-): Promise<string | null> {
-  const row = await db
+/**
+ * Inserts an order's tickets in one multi-row statement. A ticket whose barcode is taken
+ * (by another ticket or a sibling of the same batch) is skipped: the returned ids are the
+ * tickets inserted, and the caller draws new barcodes for the others.
+ */
+export async function insertTickets(db: Executor, rows: Insertable<Tickets>[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const inserted = await db
     .insertInto('tickets')
-    .values(values)
+    .values(rows)
     .onConflict((oc) => oc.column('barcode').doNothing())
     .returning('id')
-    .executeTakeFirst();
-  return row?.id ?? null;
+    .execute();
+  return inserted.map((r) => r.id);
 }
 
 export async function insertHolders(db: Executor, rows: Insertable<TicketHolders>[]) {

@@ -6,12 +6,13 @@ import type { Executor } from '../../platform/db/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { OrderItemRow, OrderRow } from '../sales/sales.repo.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
-import { findOwnedTicket, insertHolders, insertTicket, listOwnedTickets } from './tickets.repo.ts';
+import { findOwnedTicket, insertHolders, insertTickets, listOwnedTickets } from './tickets.repo.ts';
 
 /**
  * Tickets (E4-F8, E9-F1): issued in the payment webhook's transaction, one per order line,
  * each with a random UUID, a unique random barcode and a signed QR payload; the holder is
- * copied from the order line with the OIB still encrypted.
+ * copied from the order line with the OIB still encrypted. All tickets of an order are
+ * written with one INSERT and all their holders with another.
  */
 export async function issueOrderTickets(
   deps: Pick<AppDeps, 'config'>,
@@ -20,27 +21,29 @@ export async function issueOrderTickets(
   items: OrderItemRow[],
 ): Promise<Array<{ id: string; barcode: string }>> {
   const signer = getTicketSigner(deps.config);
-  const issued: Array<{ id: string; barcode: string }> = [];
-  for (const item of items) {
-    const id = randomUUID();
-    let barcode = '';
-    // A barcode collision (1 in ~10^17 per pair) only costs another draw.
-    for (let inserted: string | null = null; !inserted;) {
-      barcode = generateBarcode();
-      inserted = await insertTicket(trx, {
-        id,
-        order_id: order.id,
-        match_id: order.match_id,
-        match_seat_inventory_id: item.match_seat_inventory_id,
-        owner_user_id: order.user_id,
-        barcode,
-        qr_code_data: signer.qrPayload({ id, matchId: order.match_id, barcode }),
-        status: 'SOLD',
-        price_amount: item.unit_price,
-        fee_amount: item.fee_amount,
-      });
-    }
-    issued.push({ id, barcode });
+  const issued = items.map((item) => ({ id: randomUUID(), barcode: '', item }));
+  // All tickets in one statement; a barcode collision (1 in ~10^17 per pair) only costs
+  // another draw for the tickets concerned.
+  for (let pending = issued; pending.length > 0;) {
+    for (const ticket of pending) ticket.barcode = generateBarcode();
+    const inserted = new Set(
+      await insertTickets(
+        trx,
+        pending.map(({ id, barcode, item }) => ({
+          id,
+          order_id: order.id,
+          match_id: order.match_id,
+          match_seat_inventory_id: item.match_seat_inventory_id,
+          owner_user_id: order.user_id,
+          barcode,
+          qr_code_data: signer.qrPayload({ id, matchId: order.match_id, barcode }),
+          status: 'SOLD' as const,
+          price_amount: item.unit_price,
+          fee_amount: item.fee_amount,
+        })),
+      ),
+    );
+    pending = pending.filter((t) => !inserted.has(t.id));
   }
   await insertHolders(
     trx,
@@ -58,7 +61,7 @@ export async function issueOrderTickets(
       source: item.holder_source,
     })),
   );
-  return issued;
+  return issued.map(({ id, barcode }) => ({ id, barcode }));
 }
 
 type Row = NonNullable<Awaited<ReturnType<typeof findOwnedTicket>>>;
