@@ -14,6 +14,9 @@ const { values } = parseArgs({
     'kill-at': { type: 'string', default: '0.3' },
     'drop-redis-at': { type: 'string', default: '0.5' },
     'db-socket': { type: 'string' },
+    'admit-rate': { type: 'string', default: '60000' },
+    'max-active': { type: 'string', default: '2000' },
+    pool: { type: 'string', default: '20' },
   },
 });
 
@@ -40,8 +43,9 @@ const result = await runOnsale({
   dropRedisAt: Number(values['drop-redis-at']),
   abandonRate: 0.1,
   webhookChaosRate: 0.05,
-  admissionRatePerMinute: 60_000,
-  maxActiveBuyers: 2_000,
+  admissionRatePerMinute: Number(values['admit-rate']),
+  maxActiveBuyers: Number(values['max-active']),
+  poolMax: Number(values.pool),
   timeLimitSeconds: Number(values['time-limit']),
   dbSocketDir: values['db-socket'],
   log: (m) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`),

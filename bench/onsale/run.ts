@@ -52,6 +52,8 @@ export interface OnsaleOptions {
    * TCP (both on one machine: saves the loopback TCP work in the kernel).
    */
   dbSocketDir?: string;
+  /** Connections per service process (DATABASE_POOL_MAX; default 20). */
+  poolMax?: number;
   /** Give up the sale after this long. */
   timeLimitSeconds: number;
   /** Connections of the raw SQL claim run (default: the API instances' pools, 20 each). */
@@ -166,7 +168,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       DATABASE_URL: opts.dbSocketDir ? socketUrl(dbUrl, opts.dbSocketDir) : dbUrl,
-      DATABASE_POOL_MAX: '20',
+      DATABASE_POOL_MAX: String(opts.poolMax ?? 20),
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: redisPrefix,
       RATE_LIMIT_MAX: '1000000',
@@ -438,7 +440,7 @@ async function rawClaimLimit(
 ): Promise<number> {
   const twin = await setupSaleMatch(deps, opts.stadium, { ratePerMinute: 1, maxActiveBuyers: 1 });
   // Same concurrency at the database as the full path: every API instance's pool busy.
-  const concurrency = opts.rawConcurrency ?? opts.instances * 20;
+  const concurrency = opts.rawConcurrency ?? opts.instances * (opts.poolMax ?? 20);
   const random = seededRandom(7);
   const exhausted = new Set<string>();
   let claimed = 0;

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { runRound } from '../../src/modules/queue/queue.engine.ts';
+import { POSITION_UPDATE_MIN_MS } from '../../src/modules/queue/queue.live.ts';
 import { useTestContext } from '../harness/context.ts';
 import { createMatch, createUsers, waitFor } from './helpers.ts';
 
@@ -108,6 +109,49 @@ describe('live position updates over WebSocket (E5-F2)', () => {
     cLive.socket.close();
     await waitFor(async () => !(await row()).is_connected);
   });
+
+  it(
+    'holds back position-only updates far from the front: one per fan per interval',
+    { timeout: 60_000 },
+    async () => {
+      const matchId = await createMatch(t.deps);
+      const users = await createUsers(t.deps, 104);
+      for (const u of users) {
+        const r = await t.request({
+          method: 'POST',
+          url: `/queue/${matchId}/join`,
+          token: await t.token(u),
+        });
+        expect(r.statusCode).toBe(201);
+      }
+      const app = await t.newApp();
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const base = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/queue/${matchId}/ws`;
+      const last = connect(`${base}?access_token=${await t.token(users.at(-1)!)}`);
+      await last.opened;
+      await waitFor(() => last.updates.length > 0);
+      expect(last.updates[0]).toMatchObject({ status: 'WAITING', position: 104 });
+      const sentAt = performance.now();
+
+      // Two fans leave: the last fan moves to 103, then 102. Far from the front, these
+      // position-only changes wait for the fan's interval, then arrive as one update.
+      for (const leaver of users.slice(0, 2)) {
+        const left = await app.inject({
+          method: 'POST',
+          url: `/queue/${matchId}/leave`,
+          headers: { authorization: `Bearer ${await t.token(leaver)}` },
+        });
+        expect(left.json().status).toBe('LEFT');
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(last.updates).toHaveLength(1);
+      await waitFor(() => last.updates.length > 1, POSITION_UPDATE_MIN_MS + 5_000);
+      expect(performance.now() - sentAt).toBeGreaterThanOrEqual(POSITION_UPDATE_MIN_MS - 50);
+      expect(last.updates.slice(1)).toEqual([
+        expect.objectContaining({ status: 'WAITING', position: 102 }),
+      ]);
+    },
+  );
 
   it('refuses a socket without a valid token and for an unknown match', async () => {
     const app = await t.newApp();
