@@ -1,4 +1,5 @@
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { DB } from './types.generated.ts';
 
@@ -18,12 +19,49 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/**
+ * Parameterised statements run as named prepared statements, one per distinct SQL text and
+ * connection: PostgreSQL then parses and plans each statement once per connection rather
+ * than on every call. Planning was a fifth of the database's time in the on-sale benchmark
+ * (the claim statement alone took 1.7 ms to plan). The name is derived from the text, so a
+ * name never stands for two texts. Statements without parameters (DDL, multi-statement
+ * scripts) keep the simple protocol.
+ */
+const statementNames = new Map<string, string>();
+const MAX_NAMED_STATEMENTS = 5_000;
+
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    // Dynamic IN lists make new texts; past the cap, statements simply run unnamed.
+    if (statementNames.size >= MAX_NAMED_STATEMENTS) return undefined;
+    name = `hns_${createHash('sha1').update(text).digest('base64url')}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+class PreparingClient extends pg.Client {
+  // pg's query() is heavily overloaded; only (text, values) calls are rewritten.
+  override query(...args: unknown[]): never {
+    const [text, values, callback] = args;
+    if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
+      const name = statementName(text);
+      if (name) {
+        return (super.query as (...a: unknown[]) => never)({ name, text, values }, callback);
+      }
+    }
+    return (super.query as (...a: unknown[]) => never)(...args);
+  }
+}
+
 export function createDatabase(
   connectionString: string,
   max = 20,
   connectTimeoutMs = 10_000,
 ): DatabaseHandle {
   const pool = new pg.Pool({
+    Client: PreparingClient,
     connectionString,
     max,
     // How long a request may wait for a free connection before it is shed with 503.
