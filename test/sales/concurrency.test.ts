@@ -1,20 +1,17 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findViolations, INVARIANTS } from '../../src/modules/integrity/integrity.repo.ts';
-import { useTestContext } from '../harness/context.ts';
-import { startStripeServer } from '../harness/servers/stripe.ts';
-import { createFan, createSale, deliver, holdersFor, type Fan } from './helpers.ts';
+import {
+  createFan,
+  createSale,
+  deliver,
+  type Fan,
+  holdersFor,
+  useStripeTestContext,
+} from './helpers.ts';
 
-const stripe = await startStripeServer();
-const t = useTestContext({
-  env: {
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_API_KEY: stripe.apiKey,
-    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    RATE_LIMIT_MAX: '1000000',
-    DATABASE_POOL_MAX: '20',
-  },
+const { t, stripe } = await useStripeTestContext({
+  env: { RATE_LIMIT_MAX: '1000000', DATABASE_POOL_MAX: '20' },
 });
-afterAll(() => stripe.close());
 
 const FANS = 300;
 const ROWS = 10;

@@ -1,14 +1,37 @@
 import { sql } from 'kysely';
+import { afterAll } from 'vitest';
 import type { AppDeps } from '../../src/deps.ts';
 import { generateOib } from '../../src/modules/identity/oib.ts';
 import { insertProfile, insertSavedProfile } from '../../src/modules/identity/profiles.repo.ts';
 import { getPiiCipher } from '../../src/platform/crypto.ts';
-import type { TestContext } from '../harness/context.ts';
-import type { StripeTestServer } from '../harness/servers/stripe.ts';
+import { useTestContext, type TestContext, type TestContextOptions } from '../harness/context.ts';
+import { startStripeServer, type StripeTestServer } from '../harness/servers/stripe.ts';
 import { createLockedMatch, type LockedMatchOptions } from '../factories/matches.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 
 /** Purchase-flow fixtures: a match on sale, fans with profiles, and the buying steps. */
+
+export const MINUTE = 60_000;
+
+/**
+ * This file's test context wired to a local Stripe-protocol server (closed after the file),
+ * with rate limiting out of the way of many fans from one address.
+ */
+export async function useStripeTestContext(options: TestContextOptions = {}) {
+  const stripe = await startStripeServer();
+  const t = useTestContext({
+    ...options,
+    env: {
+      STRIPE_API_BASE: stripe.url,
+      STRIPE_API_KEY: stripe.apiKey,
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      RATE_LIMIT_MAX: '100000',
+      ...options.env,
+    },
+  });
+  afterAll(() => stripe.close());
+  return { t, stripe };
+}
 
 export interface SaleFixture {
   matchId: string;

@@ -1,26 +1,21 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
-import { useTestContext } from '../harness/context.ts';
-import { startStripeServer } from '../harness/servers/stripe.ts';
-import { checkoutToPayment, createFan, createSale, deliver, type Fan } from './helpers.ts';
+import {
+  checkoutToPayment,
+  createFan,
+  createSale,
+  deliver,
+  type Fan,
+  MINUTE,
+  useStripeTestContext,
+} from './helpers.ts';
 
 /**
  * The seat trail of holds (seat_audit_logs, E3-F1): written by the sales flows in the
  * transaction of each change, one set-based statement per operation.
  */
 
-const stripe = await startStripeServer();
-const t = useTestContext({
-  env: {
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_API_KEY: stripe.apiKey,
-    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    RATE_LIMIT_MAX: '100000',
-  },
-});
-afterAll(() => stripe.close());
-
-const MINUTE = 60_000;
+const { t, stripe } = await useStripeTestContext();
 
 async function trail(inventoryIds: string[]) {
   return t.deps.db

@@ -1,10 +1,8 @@
 import pg from 'pg';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as TicketCodes from '../../src/modules/tickets/ticket-codes.ts';
 import { AUDIT_QUEUE } from '../../src/modules/audit/audit.service.ts';
 import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
-import { useTestContext } from '../harness/context.ts';
-import { startStripeServer } from '../harness/servers/stripe.ts';
 import {
   checkoutToPayment,
   createFan,
@@ -13,6 +11,7 @@ import {
   holdersFor,
   jobsIn,
   manualHolder,
+  useStripeTestContext,
 } from './helpers.ts';
 
 // Barcodes the next tickets get, in order, before the random ones (forced collisions).
@@ -28,16 +27,7 @@ const { generateBarcode } = await vi.importActual<typeof TicketCodes>(
   '../../src/modules/tickets/ticket-codes.ts',
 );
 
-const stripe = await startStripeServer();
-const t = useTestContext({
-  env: {
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_API_KEY: stripe.apiKey,
-    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    RATE_LIMIT_MAX: '100000',
-  },
-});
-afterAll(() => stripe.close());
+const { t, stripe } = await useStripeTestContext();
 afterEach(() => {
   forcedBarcodes.length = 0;
 });

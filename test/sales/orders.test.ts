@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
-import { useTestContext } from '../harness/context.ts';
-import { startStripeServer } from '../harness/servers/stripe.ts';
-import { checkoutToPayment, createFan, createSale, deliver } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  checkoutToPayment,
+  createFan,
+  createSale,
+  deliver,
+  MINUTE,
+  useStripeTestContext,
+} from './helpers.ts';
 
 /** The fan's own orders: GET /orders and GET /orders/{id}. */
 
-const stripe = await startStripeServer();
-const t = useTestContext({
-  env: {
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_API_KEY: stripe.apiKey,
-    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    RATE_LIMIT_MAX: '100000',
-  },
-});
-afterAll(() => stripe.close());
-
-const MINUTE = 60_000;
+const { t, stripe } = await useStripeTestContext();
 
 describe('GET /orders and GET /orders/{id}', () => {
   it("lists the caller's orders newest first with status, totals, match and ticket ids", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AUDIT_QUEUE } from '../../src/modules/audit/audit.service.ts';
 import { paymentJobs } from '../../src/modules/payments/payments.jobs.ts';
 import {
@@ -7,28 +7,23 @@ import {
 } from '../../src/modules/payments/payments.service.ts';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
 import type { Job } from 'pg-boss';
-import { useTestContext } from '../harness/context.ts';
-import { startStripeServer } from '../harness/servers/stripe.ts';
 import { waitFor } from '../harness/wait.ts';
-import { checkoutToPayment, createFan, createSale, deliver, jobsIn } from './helpers.ts';
+import {
+  checkoutToPayment,
+  createFan,
+  createSale,
+  deliver,
+  jobsIn,
+  MINUTE,
+  useStripeTestContext,
+} from './helpers.ts';
 
 /**
  * An order cancelled while its PaymentIntent is open gets the intent cancelled at Stripe by
  * an outbox job (E4-F7), so nobody pays for a dead order.
  */
 
-const stripe = await startStripeServer();
-const t = useTestContext({
-  env: {
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_API_KEY: stripe.apiKey,
-    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    RATE_LIMIT_MAX: '100000',
-  },
-});
-afterAll(() => stripe.close());
-
-const MINUTE = 60_000;
+const { t, stripe } = await useStripeTestContext();
 
 const cancelJob = () => paymentJobs(t.deps).find((j) => j.name === CANCEL_INTENT_QUEUE)!;
 const runCancel = (data: CancelIntentJob) =>

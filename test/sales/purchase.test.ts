@@ -5,12 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { paymentJobs } from '../../src/modules/payments/payments.jobs.ts';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
 import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
-import { useTestContext } from '../harness/context.ts';
-import { startStripeServer } from '../harness/servers/stripe.ts';
 import {
   addSavedProfile,
   checkoutToPayment,
@@ -20,20 +18,12 @@ import {
   holdersFor,
   jobsIn,
   manualHolder,
+  MINUTE,
+  useStripeTestContext,
 } from './helpers.ts';
 
-const stripe = await startStripeServer();
-const t = useTestContext({
-  env: {
-    STRIPE_API_BASE: stripe.url,
-    STRIPE_API_KEY: stripe.apiKey,
-    STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
-    RATE_LIMIT_MAX: '100000',
-  },
-});
-afterAll(() => stripe.close());
+const { t, stripe } = await useStripeTestContext();
 
-const MINUTE = 60_000;
 // jsqr is a CommonJS bundle: Node hands its module.exports (the function) to a default import.
 const jsQR = jsQRModule as unknown as (typeof jsQRModule)['default'];
 
