@@ -43,6 +43,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
+  // Before the auth hook: @fastify/websocket marks an upgrade request in its own onRequest
+  // hook and closes the raw socket in onResponse only for requests it marked. Registered
+  // after auth, a refused upgrade (401/403 thrown in onRequest) would get its problem
+  // response but keep the socket open; in this order every websocket route answers the
+  // problem and then closes the connection.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   installAuth(app, deps.tokens);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -66,8 +72,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     credentials: true,
     exposedHeaders: ['x-request-id'],
   });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { buildApp } from '../../src/app.ts';
 import { createDatabase } from '../../src/platform/db/database.ts';
 import { AppError } from '../../src/platform/errors.ts';
@@ -189,6 +192,96 @@ describe('request handling', () => {
     expect((await call(app2, '10.1.1.2')).statusCode).toBe(200);
     await app1.close();
     await app2.close();
+  });
+});
+
+/** Sends a WebSocket upgrade over a raw TCP socket; resolves with all bytes once the server ends it. */
+function rawUpgrade(port: number, path: string, headers: Record<string, string> = {}) {
+  const socket = connect(port, '127.0.0.1');
+  const lines = [
+    `GET ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    'Connection: Upgrade',
+    'Upgrade: websocket',
+    'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  let received = '';
+  socket.on('data', (chunk) => (received += String(chunk)));
+  // The client never closes its side: only the server ending the connection settles this.
+  const ended = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`server left the upgrade socket open; received: ${received}`));
+    }, 2_000);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+  });
+  return ended.then((raw) => {
+    const [head, body = ''] = raw.split('\r\n\r\n');
+    return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head!)?.[1]), head: head!, body };
+  });
+}
+
+async function openConnections(app: {
+  server: { getConnections(cb: (e: Error | null, n: number) => void): void };
+}) {
+  return new Promise<number>((resolve, reject) =>
+    app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
+  );
+}
+
+describe('WebSocket upgrades', () => {
+  it('answers an upgrade refused by the auth hook with a problem and closes the socket, on any websocket route', async () => {
+    const app = await buildApp(t.deps);
+    app.get('/probe/ws', { websocket: true, config: { access: 'authenticated' } }, (socket) => {
+      socket.send('hello');
+    });
+    app.get(
+      '/probe/ws-staff',
+      { websocket: true, config: { access: ['SUPPORT_AGENT'] } },
+      (socket) => {
+        socket.send('hello');
+      },
+    );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+
+    const anonymous = await rawUpgrade(port, '/probe/ws');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.head.toLowerCase()).toContain('content-type: application/problem+json');
+    expect(JSON.parse(anonymous.body)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+
+    const badToken = await rawUpgrade(port, '/probe/ws', { Authorization: 'Bearer not-a-token' });
+    expect(badToken.status).toBe(401);
+    expect(JSON.parse(badToken.body)).toMatchObject({ code: 'TOKEN_INVALID' });
+
+    const fan = await t.token(randomUUID());
+    const forbidden = await rawUpgrade(port, '/probe/ws-staff', { Authorization: `Bearer ${fan}` });
+    expect(forbidden.status).toBe(403);
+    expect(JSON.parse(forbidden.body)).toMatchObject({ code: 'FORBIDDEN' });
+
+    // The server holds no connection for any refused upgrade.
+    for (let i = 0; i < 50 && (await openConnections(app)) > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await openConnections(app)).toBe(0);
+
+    // An accepted upgrade still opens.
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/probe/ws`, {
+      headers: { authorization: `Bearer ${fan}` },
+    });
+    const first = await new Promise<string>((resolve, reject) => {
+      ws.once('message', (data) => resolve(String(data)));
+      ws.once('error', reject);
+    });
+    expect(first).toBe('hello');
+    ws.terminate();
+    await app.close();
   });
 });
 

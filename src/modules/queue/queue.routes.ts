@@ -113,13 +113,6 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
           '`bearer.<token>`. Any message from the client counts as a heartbeat.',
         params: s.matchIdParams,
       },
-      // A refused upgrade (401 from the auth hook, which runs before @fastify/websocket's
-      // own hook) must not leave the raw socket open: that would also stall shutdown.
-      onResponse: async (request) => {
-        if (String(request.headers.upgrade).toLowerCase() === 'websocket') {
-          request.raw.socket.destroy();
-        }
-      },
       preValidation: async (request) => {
         const { match_id } = request.params as { match_id: string };
         await service.cachedSaleInfo(deps, match_id);
