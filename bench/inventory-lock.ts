@@ -9,23 +9,10 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { loadConfig } from '../src/config.ts';
-import type { AppDeps } from '../src/deps.ts';
-import { jobDefinitions } from '../src/modules/index.ts';
 import * as matches from '../src/modules/matches/matches.service.ts';
-import { systemClock } from '../src/platform/clock.ts';
-import { createDatabase as openDatabase, type Database } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrator.ts';
-import { createJobQueue } from '../src/platform/jobs.ts';
-import { createLogger } from '../src/platform/logging.ts';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  randomSuffix,
-  TEST_DB_PREFIX,
-} from '../test/harness/databases.ts';
+import type { Database } from '../src/platform/db/database.ts';
 import { writeResult } from './lib/results.ts';
+import { openBenchWorld } from './lib/world.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const TARGET_MS = 3000;
@@ -141,26 +128,12 @@ async function measured<T>(db: Database, database: string, work: () => Promise<T
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 if (import.meta.main) {
-  const name = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_bench`;
-  await createDatabase(name);
-  const url = databaseUrl(name);
-  const logger = createLogger('warn');
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url });
-  const handle = openDatabase(url, 4);
-  const jobs = createJobQueue({
-    connectionString: url,
-    schema: config.JOBS_SCHEMA,
-    logger,
-    supervise: false,
-    max: 2,
-  });
+  const world = await openBenchWorld({ pool: 4 });
+  const { deps, databaseName: name } = world;
+  const { db } = deps;
   try {
-    await migrate(url);
-    await jobs.start();
-    await jobs.install(jobDefinitions({ logger } as AppDeps));
-    const deps = { db: handle.db, jobs, clock: systemClock };
     const actor = { userId: null };
-    const { stadiumId, source } = await poljud(handle.db);
+    const { stadiumId, source } = await poljud(db);
 
     const loadBefore = os.loadavg()[0];
     const runs = [];
@@ -183,16 +156,12 @@ if (import.meta.main) {
       await matches.bulkUpdateMatchSectors(deps, actor, match.id, {
         sectors: config.sectors.map((s) => ({ id: s.id, price_category_id: category.id })),
       });
-      const lock = await measured(handle.db, name, () =>
-        matches.validateAndLock(deps, actor, match.id),
-      );
+      const lock = await measured(db, name, () => matches.validateAndLock(deps, actor, match.id));
       if (!lock.result.valid) {
         throw new Error(`configuration invalid: ${JSON.stringify(lock.result.issues)}`);
       }
       await matches.unlockConfiguration(deps, actor, match.id);
-      const relock = await measured(handle.db, name, () =>
-        matches.validateAndLock(deps, actor, match.id),
-      );
+      const relock = await measured(db, name, () => matches.validateAndLock(deps, actor, match.id));
       runs.push({
         seats: lock.result.inventory_seats,
         sectors: config.sectors.length,
@@ -226,8 +195,6 @@ if (import.meta.main) {
     const file = await writeResult('inventory-lock', summary);
     console.log(JSON.stringify({ ...summary, details: undefined }), `\nwrote ${file}`);
   } finally {
-    await jobs.stop({ graceful: false });
-    await handle.close();
-    await dropDatabase(name);
+    await world.close();
   }
 }

@@ -12,38 +12,21 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { CompiledQuery, sql } from 'kysely';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import type { AppDeps } from '../src/deps.ts';
-import { jobDefinitions } from '../src/modules/index.ts';
 import {
   sectorStatusSummary,
   sectorStatusSummaryQuery,
 } from '../src/modules/inventory/inventory.repo.ts';
 import { summaryCacheKey } from '../src/modules/inventory/inventory.service.ts';
-import { createTokenService } from '../src/platform/auth/tokens.ts';
-import { systemClock } from '../src/platform/clock.ts';
-import { createDatabase as openDatabase, type Database } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrator.ts';
-import { createJobQueue } from '../src/platform/jobs.ts';
-import { createLogger } from '../src/platform/logging.ts';
-import { createRedis } from '../src/platform/redis.ts';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  randomSuffix,
-  TEST_DB_PREFIX,
-} from '../test/harness/databases.ts';
+import type { Database } from '../src/platform/db/database.ts';
 import { writeResult } from './lib/results.ts';
 import { LatencyRecorder } from './lib/stats.ts';
+import { openBenchWorld } from './lib/world.ts';
 
 const UNCACHED_CALLS = Number(process.env.BENCH_UNCACHED_CALLS ?? 300);
 const CACHED_CALLS = Number(process.env.BENCH_CACHED_CALLS ?? 3000);
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TARGET_P99_MS = 50;
-const SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 
 const SECTORS = 20;
 const ROWS = 34;
@@ -190,60 +173,24 @@ async function throughput(url: string, token: string, before?: () => void) {
 if (import.meta.main) {
   const memory = memorySampler();
   const loadBefore = os.loadavg()[0]!;
-  const name = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_bench`;
-  await createDatabase(name);
-  const url = databaseUrl(name);
-  const prefix = `bench:${randomSuffix()}:`;
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: url,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    JWT_SECRETS: SECRET,
-    DATABASE_POOL_MAX: '10',
+  const world = await openBenchWorld({ pool: 10 });
+  const { deps } = world;
+  const { db, redis, tokens } = deps;
+  const app = await buildApp(deps).catch(async (err: unknown) => {
+    await world.close();
+    throw err;
   });
-  const logger = createLogger('warn');
-  const handle = openDatabase(url, 10);
-  const redis = createRedis(REDIS_URL, prefix);
-  const jobs = createJobQueue({
-    connectionString: url,
-    schema: config.JOBS_SCHEMA,
-    logger,
-    supervise: false,
-    max: 2,
-  });
-  const tokens = createTokenService({
-    secrets: config.JWT_SECRETS,
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    ttlSeconds: 3600,
-  });
-  const deps: AppDeps = {
-    config,
-    db: handle.db,
-    pool: handle.pool,
-    redis,
-    jobs,
-    clock: systemClock,
-    logger,
-    tokens,
-  };
-  const app = await buildApp(deps);
   try {
-    await migrate(url);
-    await jobs.start();
-    await jobs.install(jobDefinitions({ logger } as AppDeps));
-    const manager = await handle.db
+    const manager = await db
       .insertInto('users')
       .values({ drupal_user_id: 'bench-manager', email: 'bench-manager@example.test' })
       .returning('id')
       .executeTakeFirstOrThrow();
     const token = await tokens.sign({ userId: manager.id, roles: ['MATCH_MANAGER'] });
     const t0 = performance.now();
-    const matchId = await poljudMatch(handle.db, manager.id);
+    const matchId = await poljudMatch(db, manager.id);
     const setupMs = Math.round(performance.now() - t0);
-    const rows = await handle.db
+    const rows = await db
       .selectFrom('match_seat_inventory')
       .select(({ fn }) => fn.countAll<number>().as('n'))
       .where('match_id', '=', matchId)
@@ -279,7 +226,7 @@ if (import.meta.main) {
     // the visibility map is cleared and the index-only scan visits those heap pages.
     await sql`UPDATE match_seat_inventory SET version = version + 1,
                 status = CASE WHEN status = 'AVAILABLE' THEN 'SOLD'::seat_status ELSE status END
-               WHERE match_id = ${matchId}::uuid AND random() < 0.10`.execute(handle.db);
+               WHERE match_id = ${matchId}::uuid AND random() < 0.10`.execute(db);
     for (let i = 0; i < UNCACHED_CALLS; i++) {
       await redis.del(key);
       await latency.time('uncached_after_10pct_churn', () => call(false));
@@ -289,15 +236,13 @@ if (import.meta.main) {
     // execution time (EXPLAIN ANALYZE; its minimum is the least disturbed by other load).
     const sqlLatency = new LatencyRecorder();
     for (let i = 0; i < 100; i++) {
-      await sqlLatency.time('summary_sql', () =>
-        sectorStatusSummary(handle.db, matchId, new Date()),
-      );
+      await sqlLatency.time('summary_sql', () => sectorStatusSummary(db, matchId, new Date()));
     }
-    const compiled = sectorStatusSummaryQuery(matchId, new Date()).compile(handle.db);
+    const compiled = sectorStatusSummaryQuery(matchId, new Date()).compile(db);
     const executionMs: number[] = [];
     let scan = '';
     for (let i = 0; i < 50; i++) {
-      const explained = await handle.db.executeQuery<{
+      const explained = await db.executeQuery<{
         'QUERY PLAN': [{ 'Execution Time': number; Plan: unknown }];
       }>(
         CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${compiled.sql}`, [
@@ -363,9 +308,6 @@ if (import.meta.main) {
     console.log(JSON.stringify(result, null, 2), `\nwrote ${file}`);
   } finally {
     await app.close();
-    await jobs.stop({ graceful: false });
-    await redis.quit().catch(() => redis.disconnect());
-    await handle.close();
-    await dropDatabase(name);
+    await world.close();
   }
 }

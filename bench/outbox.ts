@@ -14,70 +14,38 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { loadConfig } from '../src/config.ts';
-import type { AppDeps } from '../src/deps.ts';
 import { auditJobs } from '../src/modules/audit/audit.jobs.ts';
 import { recordAudit } from '../src/modules/audit/audit.service.ts';
 import { emailTemplatesSeed } from '../src/modules/notifications/email-templates.ts';
 import { emailJob } from '../src/modules/notifications/notifications.jobs.ts';
 import { sendEmail } from '../src/modules/notifications/notify.ts';
-import { jobDefinitions } from '../src/modules/index.ts';
-import { systemClock } from '../src/platform/clock.ts';
-import { createDatabase as openDatabase, type Tx } from '../src/platform/db/database.ts';
-import { migrate } from '../src/platform/db/migrator.ts';
+import type { Tx } from '../src/platform/db/database.ts';
 import { createJobQueue, type JobDefinition } from '../src/platform/jobs.ts';
-import { createLogger } from '../src/platform/logging.ts';
-import {
-  createDatabase,
-  databaseUrl,
-  dropDatabase,
-  randomSuffix,
-  TEST_DB_PREFIX,
-} from '../test/harness/databases.ts';
 import { startLocalLoki } from '../test/harness/servers/loki.ts';
 import { startLocalSmtp } from '../test/harness/servers/smtp.ts';
 import { writeResult } from './lib/results.ts';
 import { LatencyRecorder, round } from './lib/stats.ts';
+import { openBenchWorld } from './lib/world.ts';
 
 const N = Number(process.env.BENCH_N ?? 10_000);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const WARMUP = Math.min(500, N);
 const loadAtStart = os.loadavg().map((l) => round(l, 2));
 
-const name = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_bench`;
-await createDatabase(name);
-const url = databaseUrl(name);
 const smtp = await startLocalSmtp({ parse: false });
 const loki = await startLocalLoki();
+const world = await openBenchWorld({
+  pool: C + 4,
+  env: { LOG_LEVEL: 'silent', SMTP_URL: smtp.url, LOKI_URL: loki.url },
+}).catch(async (err: unknown) => {
+  await smtp.close();
+  await loki.close();
+  throw err;
+});
+const { deps } = world;
+const { config, logger } = deps;
 
 try {
-  await migrate(url);
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    DATABASE_URL: url,
-    SMTP_URL: smtp.url,
-    LOKI_URL: loki.url,
-    DATABASE_POOL_MAX: String(C + 4),
-  });
-  const logger = createLogger('silent');
-  const database = openDatabase(url, C + 4);
-  const jobs = createJobQueue({
-    connectionString: url,
-    schema: config.JOBS_SCHEMA,
-    logger,
-    supervise: false,
-  });
-  await jobs.start();
-  await jobs.install(jobDefinitions({ logger } as AppDeps));
-  const deps = {
-    config,
-    db: database.db,
-    pool: database.pool,
-    jobs,
-    clock: systemClock,
-    logger,
-  } as unknown as AppDeps;
   await emailTemplatesSeed.run(deps);
 
   // 1. Enqueue cost ----------------------------------------------------------------------
@@ -158,7 +126,7 @@ try {
   // 2. Drain -----------------------------------------------------------------------------
   async function drain(label: string, defs: JobDefinition[], done: () => Promise<boolean>) {
     const worker = createJobQueue({
-      connectionString: url,
+      connectionString: world.databaseUrl,
       schema: config.JOBS_SCHEMA,
       logger,
       supervise: true,
@@ -226,10 +194,8 @@ try {
   const file = await writeResult('outbox', result);
   console.log(JSON.stringify(result.enqueue.cost), JSON.stringify(result.drain, null, 2));
   console.log(`wrote ${file}`);
-  await jobs.stop({ graceful: false });
-  await database.close();
 } finally {
+  await world.close();
   await smtp.close();
   await loki.close();
-  await dropDatabase(name);
 }

@@ -2,9 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-export const RESULTS_DIR = path.resolve(import.meta.dirname, '../results');
+/** bench/results, or BENCH_RESULTS_DIR (e.g. a scratch directory for smoke runs). */
+export const RESULTS_DIR = path.resolve(
+  process.env.BENCH_RESULTS_DIR ?? path.join(import.meta.dirname, '../results'),
+);
 
-/** Writes bench/results/<name>-<YYYY-MM-DD>.json with the machine it ran on. */
+/** Writes <RESULTS_DIR>/<name>-<YYYY-MM-DD>.json with the machine it ran on. */
 export async function writeResult(name: string, result: Record<string, unknown>): Promise<string> {
   await mkdir(RESULTS_DIR, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);

@@ -19,6 +19,8 @@ import {
 
 export interface BenchWorld {
   deps: AppDeps;
+  /** The scratch database's name (e.g. to find its backends in pg_stat_activity). */
+  databaseName: string;
   databaseUrl: string;
   redisPrefix: string;
   /** Stops the job queue, closes Redis and the pool, drops the scratch database. */
@@ -28,10 +30,13 @@ export interface BenchWorld {
 /**
  * A scratch database (migrated, job queues installed) and a Redis prefix of its own, with
  * the dependencies a benchmark needs to seed data and build the app in-process.
+ * `pool`: connections of deps.pool (and DATABASE_POOL_MAX); `tokenTtlSeconds`: lifetime of
+ * tokens signed with deps.tokens (default 3600); `env`: extra or overriding config
+ * variables (e.g. LOG_LEVEL, SMTP_URL, RATE_LIMIT_MAX).
  */
 export async function openBenchWorld(options: {
   pool: number;
-  tokenTtlSeconds: number;
+  tokenTtlSeconds?: number;
   env?: Record<string, string>;
 }): Promise<BenchWorld> {
   const name = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_bench`;
@@ -61,7 +66,7 @@ export async function openBenchWorld(options: {
     secrets: config.JWT_SECRETS,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
-    ttlSeconds: options.tokenTtlSeconds,
+    ttlSeconds: options.tokenTtlSeconds ?? 3600,
   });
   const close = async () => {
     await jobs.stop({ graceful: false }).catch(() => undefined);
@@ -87,5 +92,5 @@ export async function openBenchWorld(options: {
     logger,
     tokens,
   };
-  return { deps, databaseUrl: url, redisPrefix: prefix, close };
+  return { deps, databaseName: name, databaseUrl: url, redisPrefix: prefix, close };
 }
