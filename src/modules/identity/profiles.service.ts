@@ -76,6 +76,90 @@ function encode(pii: PiiCipher, d: Draft): repo.ProfileValues {
   };
 }
 
+/** The fields a create body of either kind of profile carries. */
+type CreateInput = Pick<
+  ProfileCreateInput,
+  'full_name' | 'date_of_birth' | 'nationality' | 'oib' | 'passport_number' | 'email' | 'phone'
+>;
+/** The fields an update body of either kind of profile may change. */
+type UpdateInput = Pick<
+  SavedProfileUpdateInput,
+  'full_name' | 'date_of_birth' | 'nationality' | 'oib' | 'passport_number' | 'email' | 'phone'
+>;
+
+interface Rules {
+  today: string;
+  /** The default profile's age rule; saved profiles are for children too (null: none). */
+  minAge: number | null;
+  /** The default profile's OIB can be set once and never changed. */
+  oibImmutable: boolean;
+}
+
+/** A new profile from a create body, checked against the rules and encrypted for the repo. */
+function newDraft(
+  pii: PiiCipher,
+  input: CreateInput,
+  defaultEmail: string | null,
+  rules: Rules,
+): { draft: Draft; values: repo.ProfileValues } {
+  const draft: Draft = {
+    full_name: input.full_name,
+    date_of_birth: input.date_of_birth,
+    nationality: input.nationality,
+    oib: blankToNull(input.oib),
+    passport_number: input.passport_number ? normalizePassport(input.passport_number) : null,
+    email: (input.email ?? defaultEmail)?.toLowerCase() ?? null,
+    phone: blankToNull(input.phone),
+  };
+  checkDraft(draft, rules.today, rules.minAge);
+  return { draft, values: encode(pii, draft) };
+}
+
+/**
+ * A stored profile with an update body applied, checked against the rules. `values` is the
+ * fresh encoding (its blind index is what uniqueness checks look up); store it through
+ * `keepStoredCiphertext`.
+ */
+function revisedDraft(
+  pii: PiiCipher,
+  row: repo.ProfileRow,
+  input: UpdateInput,
+  rules: Rules,
+): { current: Draft; draft: Draft; values: repo.ProfileValues } {
+  const current = decode(pii, row);
+  let oib = current.oib;
+  if (input.oib !== undefined) {
+    const wanted = blankToNull(input.oib);
+    if (rules.oibImmutable && current.oib !== null && wanted !== current.oib) {
+      throw new AppError('OIB_IMMUTABLE', 'The OIB cannot be changed once it is set', {
+        errors: [{ field: 'body.oib', message: 'is already set and cannot change' }],
+      });
+    }
+    oib = wanted;
+  }
+  const draft = merge(current, input, oib);
+  checkDraft(draft, rules.today, rules.minAge);
+  return { current, draft, values: encode(pii, draft) };
+}
+
+/** Unchanged PII keeps its stored ciphertext (no needless re-encryption churn). */
+function keepStoredCiphertext(
+  values: repo.ProfileValues,
+  row: repo.ProfileRow,
+  current: Draft,
+  draft: Draft,
+): repo.ProfileValues {
+  return {
+    ...values,
+    ...(draft.oib === current.oib
+      ? { oib_encrypted: row.oib_encrypted, oib_blind_index: row.oib_blind_index }
+      : {}),
+    ...(draft.passport_number === current.passport_number
+      ? { passport_encrypted: row.passport_encrypted }
+      : {}),
+  };
+}
+
 /** Every rule a profile must satisfy, in the order a fan would fix them. */
 function checkDraft(d: Draft, today: string, minAge: number | null): void {
   const dob = dateOfBirthProblem(d.date_of_birth, today);
@@ -116,34 +200,28 @@ const masked = (d: Draft) => ({
   passport_number_masked: d.passport_number ? maskLast4(d.passport_number) : null,
 });
 
+/** The fields both kinds of profile answer, PII masked. */
+const outFields = (row: repo.ProfileRow, d: Draft) => ({
+  id: row.id,
+  full_name: d.full_name,
+  date_of_birth: d.date_of_birth,
+  nationality: d.nationality,
+  ...masked(d),
+  email: d.email,
+  phone: d.phone,
+});
+
+const timestamps = (row: repo.ProfileRow) => ({
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});
+
 function profileOut(row: repo.ProfileRow, d: Draft): ProfileOut {
-  return {
-    id: row.id,
-    full_name: d.full_name,
-    date_of_birth: d.date_of_birth,
-    nationality: d.nationality,
-    ...masked(d),
-    email: d.email,
-    phone: d.phone,
-    is_complete: isProfileComplete(d),
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-  };
+  return { ...outFields(row, d), is_complete: isProfileComplete(d), ...timestamps(row) };
 }
 
 function savedProfileOut(row: repo.SavedProfileRow, d: Draft): SavedProfileOut {
-  return {
-    id: row.id,
-    full_name: d.full_name,
-    date_of_birth: d.date_of_birth,
-    nationality: d.nationality,
-    ...masked(d),
-    email: d.email,
-    phone: d.phone,
-    relationship: row.relationship,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-  };
+  return { ...outFields(row, d), relationship: row.relationship, ...timestamps(row) };
 }
 
 /** Which fields changed, by name only: audit events never carry the values of PII. */
@@ -170,14 +248,21 @@ async function audit(
 
 // Default profile (E1-F3) -----------------------------------------------------------------
 
+const defaultRules = (deps: Deps): Rules => ({
+  today: zagrebDate(deps.clock.now()),
+  minAge: MIN_DEFAULT_PROFILE_AGE,
+  oibImmutable: true,
+});
+
+const profileNotFound = () =>
+  new AppError(
+    'PROFILE_NOT_FOUND',
+    'You have no ticketing profile yet; create it with POST /users/me/profile',
+  );
+
 export async function getMyProfile(deps: Deps, userId: string): Promise<ProfileOut> {
   const row = await repo.findProfileByUserId(deps.db, userId);
-  if (!row) {
-    throw new AppError(
-      'PROFILE_NOT_FOUND',
-      'You have no ticketing profile yet; create it with POST /users/me/profile',
-    );
-  }
+  if (!row) throw profileNotFound();
   return profileOut(row, decode(getPiiCipher(deps.config), row));
 }
 
@@ -187,7 +272,7 @@ export async function createMyProfile(
   input: ProfileCreateInput,
 ): Promise<ProfileOut> {
   const pii = getPiiCipher(deps.config);
-  const today = zagrebDate(deps.clock.now());
+  const rules = defaultRules(deps);
   return deps.db.transaction().execute(async (trx) => {
     // The user row lock serializes a user's concurrent POSTs.
     const user = await lockUser(trx, actor.userId);
@@ -198,17 +283,7 @@ export async function createMyProfile(
         'You already have a ticketing profile; change it with PUT /users/me/profile',
       );
     }
-    const draft: Draft = {
-      full_name: input.full_name,
-      date_of_birth: input.date_of_birth,
-      nationality: input.nationality,
-      oib: blankToNull(input.oib),
-      passport_number: input.passport_number ? normalizePassport(input.passport_number) : null,
-      email: (input.email ?? user.email).toLowerCase(),
-      phone: blankToNull(input.phone),
-    };
-    checkDraft(draft, today, MIN_DEFAULT_PROFILE_AGE);
-    const values = encode(pii, draft);
+    const { draft, values } = newDraft(pii, input, user.email, rules);
     await ensureOibFree(trx, values.oib_blind_index, actor.userId);
     let row: repo.ProfileRow;
     try {
@@ -216,9 +291,14 @@ export async function createMyProfile(
     } catch (err) {
       throw mapProfileConflict(err);
     }
-    await audit(deps, trx, actor, 'profile_created', { type: 'profile', id: row.id }, [
-      ...changedFields(null, draft),
-    ]);
+    await audit(
+      deps,
+      trx,
+      actor,
+      'profile_created',
+      { type: 'profile', id: row.id },
+      changedFields(null, draft),
+    );
     return profileOut(row, draft);
   });
 }
@@ -229,42 +309,19 @@ export async function updateMyProfile(
   input: ProfileUpdateInput,
 ): Promise<ProfileOut> {
   const pii = getPiiCipher(deps.config);
-  const today = zagrebDate(deps.clock.now());
+  const rules = defaultRules(deps);
   return deps.db.transaction().execute(async (trx) => {
     const row = await repo.findProfileByUserId(trx, actor.userId, { forUpdate: true });
-    if (!row) {
-      throw new AppError(
-        'PROFILE_NOT_FOUND',
-        'You have no ticketing profile yet; create it with POST /users/me/profile',
-      );
-    }
-    const current = decode(pii, row);
-    let oib = current.oib;
-    if (input.oib !== undefined) {
-      const wanted = blankToNull(input.oib);
-      if (current.oib !== null && wanted !== current.oib) {
-        throw new AppError('OIB_IMMUTABLE', 'The OIB cannot be changed once it is set', {
-          errors: [{ field: 'body.oib', message: 'is already set and cannot change' }],
-        });
-      }
-      oib = wanted;
-    }
-    const draft = merge(current, input, oib);
-    checkDraft(draft, today, MIN_DEFAULT_PROFILE_AGE);
-    const values = encode(pii, draft);
+    if (!row) throw profileNotFound();
+    const { current, draft, values } = revisedDraft(pii, row, input, rules);
     if (current.oib === null) await ensureOibFree(trx, values.oib_blind_index, actor.userId);
     let updated: repo.ProfileRow;
     try {
-      updated = await repo.updateProfile(trx, actor.userId, {
-        ...values,
-        // Unchanged PII keeps its stored ciphertext (no needless re-encryption churn).
-        ...(draft.oib === current.oib
-          ? { oib_encrypted: row.oib_encrypted, oib_blind_index: row.oib_blind_index }
-          : {}),
-        ...(draft.passport_number === current.passport_number
-          ? { passport_encrypted: row.passport_encrypted }
-          : {}),
-      });
+      updated = await repo.updateProfile(
+        trx,
+        actor.userId,
+        keepStoredCiphertext(values, row, current, draft),
+      );
     } catch (err) {
       throw mapProfileConflict(err);
     }
@@ -276,7 +333,7 @@ export async function updateMyProfile(
   });
 }
 
-function merge(current: Draft, input: ProfileUpdateInput, oib: string | null): Draft {
+function merge(current: Draft, input: UpdateInput, oib: string | null): Draft {
   return {
     full_name: input.full_name ?? current.full_name,
     date_of_birth: input.date_of_birth ?? current.date_of_birth,
@@ -313,6 +370,13 @@ function mapProfileConflict(err: unknown): unknown {
 }
 
 // Saved profiles (E1-F4) ------------------------------------------------------------------
+
+const savedRules = (deps: Deps): Rules => ({
+  today: zagrebDate(deps.clock.now()),
+  // Saved profiles are for children too: no age rule, the other rules apply.
+  minAge: null,
+  oibImmutable: false,
+});
 
 const savedNotFound = () => notFound('Saved profile');
 
@@ -363,7 +427,7 @@ export async function createSavedProfile(
   input: SavedProfileCreateInput,
 ): Promise<SavedProfileOut> {
   const pii = getPiiCipher(deps.config);
-  const today = zagrebDate(deps.clock.now());
+  const rules = savedRules(deps);
   return deps.db.transaction().execute(async (trx) => {
     // The user row lock makes "count, then insert" safe against concurrent creations.
     if (!(await lockUser(trx, actor.userId))) throw notFound('User');
@@ -374,18 +438,7 @@ export async function createSavedProfile(
         { extra: { max: MAX_SAVED_PROFILES } },
       );
     }
-    const draft: Draft = {
-      full_name: input.full_name,
-      date_of_birth: input.date_of_birth,
-      nationality: input.nationality,
-      oib: blankToNull(input.oib),
-      passport_number: input.passport_number ? normalizePassport(input.passport_number) : null,
-      email: input.email?.toLowerCase() ?? null,
-      phone: blankToNull(input.phone),
-    };
-    // Saved profiles are for children too: no age rule, the other rules apply.
-    checkDraft(draft, today, null);
-    const values = encode(pii, draft);
+    const { draft, values } = newDraft(pii, input, null, rules);
     if (
       values.oib_blind_index &&
       (await repo.findSavedProfileIdByOibIndex(trx, actor.userId, values.oib_blind_index))
@@ -401,9 +454,14 @@ export async function createSavedProfile(
     } catch (err) {
       throw mapSavedConflict(err);
     }
-    await audit(deps, trx, actor, 'saved_profile_created', { type: 'saved_profile', id: row.id }, [
-      ...changedFields(null, draft),
-    ]);
+    await audit(
+      deps,
+      trx,
+      actor,
+      'saved_profile_created',
+      { type: 'saved_profile', id: row.id },
+      changedFields(null, draft),
+    );
     return savedProfileOut(row, draft);
   });
 }
@@ -415,15 +473,11 @@ export async function updateSavedProfile(
   input: SavedProfileUpdateInput,
 ): Promise<SavedProfileOut> {
   const pii = getPiiCipher(deps.config);
-  const today = zagrebDate(deps.clock.now());
+  const rules = savedRules(deps);
   return deps.db.transaction().execute(async (trx) => {
     const row = await repo.findSavedProfile(trx, actor.userId, id, { forUpdate: true });
     if (!row) throw savedNotFound();
-    const current = decode(pii, row);
-    const oib = input.oib === undefined ? current.oib : blankToNull(input.oib);
-    const draft = merge(current, input, oib);
-    checkDraft(draft, today, null);
-    const values = encode(pii, draft);
+    const { current, draft, values } = revisedDraft(pii, row, input, rules);
     if (
       values.oib_blind_index &&
       draft.oib !== current.oib &&
@@ -434,13 +488,7 @@ export async function updateSavedProfile(
     let updated: repo.SavedProfileRow;
     try {
       updated = await repo.updateSavedProfile(trx, actor.userId, id, {
-        ...values,
-        ...(draft.oib === current.oib
-          ? { oib_encrypted: row.oib_encrypted, oib_blind_index: row.oib_blind_index }
-          : {}),
-        ...(draft.passport_number === current.passport_number
-          ? { passport_encrypted: row.passport_encrypted }
-          : {}),
+        ...keepStoredCiphertext(values, row, current, draft),
         relationship:
           input.relationship === undefined ? row.relationship : blankToNull(input.relationship),
       });
