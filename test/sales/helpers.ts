@@ -136,26 +136,42 @@ export function holdersFor(count: number) {
 }
 
 /** Cart → holders → pay; returns the order and the PaymentIntent. */
+/** POST /cart/add for `quantity` seats of the sale's zone (or another zone of it). */
+export function addToCart(
+  t: TestContext,
+  fan: Fan,
+  sale: SaleFixture,
+  quantity: number,
+  zoneId = sale.zoneId,
+) {
+  return t.request({
+    method: 'POST',
+    url: '/cart/add',
+    token: fan.token,
+    payload: { match_id: sale.matchId, match_sector_id: zoneId, quantity },
+  });
+}
+
+/** POST /checkout/ticket-holders for the cart. */
+export function nameHolders(t: TestContext, fan: Fan, cartId: string, holders: unknown[]) {
+  return t.request({
+    method: 'POST',
+    url: '/checkout/ticket-holders',
+    token: fan.token,
+    payload: { cart_id: cartId, holders },
+  });
+}
+
 export async function checkoutToPayment(
   t: TestContext,
   fan: Fan,
   sale: SaleFixture,
   quantity: number,
 ) {
-  const add = await t.request({
-    method: 'POST',
-    url: '/cart/add',
-    token: fan.token,
-    payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity },
-  });
+  const add = await addToCart(t, fan, sale, quantity);
   if (add.statusCode !== 200) throw new Error(`cart/add ${add.statusCode}: ${add.body}`);
   const cart = add.json().cart;
-  const holders = await t.request({
-    method: 'POST',
-    url: '/checkout/ticket-holders',
-    token: fan.token,
-    payload: { cart_id: cart.id, holders: holdersFor(quantity) },
-  });
+  const holders = await nameHolders(t, fan, cart.id, holdersFor(quantity));
   if (holders.statusCode !== 200) throw new Error(`holders ${holders.statusCode}: ${holders.body}`);
   const order = holders.json();
   const pay = await t.request({

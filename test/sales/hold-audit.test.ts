@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
 import {
+  addToCart,
   checkoutToPayment,
   createFan,
   createSale,
   deliver,
   type Fan,
   MINUTE,
+  type SaleFixture,
   useStripeTestContext,
 } from './helpers.ts';
 
@@ -45,13 +47,8 @@ async function trail(inventoryIds: string[]) {
 const seatIdsOf = (cart: { seats: Array<{ inventory_id: string }> }) =>
   cart.seats.map((s) => s.inventory_id).sort();
 
-async function addToCart(fan: Fan, matchId: string, zoneId: string, quantity: number) {
-  const res = await t.request({
-    method: 'POST',
-    url: '/cart/add',
-    token: fan.token,
-    payload: { match_id: matchId, match_sector_id: zoneId, quantity },
-  });
+async function heldCart(fan: Fan, sale: SaleFixture, quantity: number) {
+  const res = await addToCart(t, fan, sale, quantity);
   expect(res.statusCode).toBe(200);
   return res.json().cart;
 }
@@ -60,7 +57,7 @@ describe('seat_audit_logs trail of holds', () => {
   it('logs the hold at cart add and its release on DELETE /cart', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
     const fan = await createFan(t.deps);
-    const cart = await addToCart(fan, sale.matchId, sale.zoneId, 2);
+    const cart = await heldCart(fan, sale, 2);
     const ids = seatIdsOf(cart);
 
     const created = await trail(ids);
@@ -101,12 +98,12 @@ describe('seat_audit_logs trail of holds', () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 3 });
     const first = await createFan(t.deps);
     const second = await createFan(t.deps);
-    const firstCart = await addToCart(first, sale.matchId, sale.zoneId, 3);
+    const firstCart = await heldCart(first, sale, 3);
     t.clock.advance(20 * MINUTE + 1000);
 
     // an expired hold is claimable at once: the claim logs it as taken from AVAILABLE
     second.token = await t.deps.tokens.sign({ userId: second.id, roles: ['FAN'] });
-    const secondCart = await addToCart(second, sale.matchId, sale.zoneId, 2);
+    const secondCart = await heldCart(second, sale, 2);
     const reclaimed = (await trail(seatIdsOf(secondCart))).filter(
       (r) => r.hold_owner_id === secondCart.id,
     );
@@ -202,19 +199,14 @@ describe('seat_audit_logs trail of holds', () => {
   it('writes no trail for a refused addition (it shares the rolled-back transaction)', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
     const fan = await createFan(t.deps);
-    await addToCart(fan, sale.matchId, sale.zoneId, 4);
+    await heldCart(fan, sale, 4);
     const before = await t.deps.db
       .selectFrom('seat_audit_logs as l')
       .innerJoin('match_seat_inventory as i', 'i.id', 'l.match_seat_inventory_id')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .where('i.match_id', '=', sale.matchId)
       .executeTakeFirstOrThrow();
-    const refused = await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
-    });
+    const refused = await addToCart(t, fan, sale, 1);
     expect(refused.json().code).toBe('PURCHASE_LIMIT_EXCEEDED');
     const after = await t.deps.db
       .selectFrom('seat_audit_logs as l')

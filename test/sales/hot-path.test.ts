@@ -4,6 +4,7 @@ import type * as TicketCodes from '../../src/modules/tickets/ticket-codes.ts';
 import { AUDIT_QUEUE } from '../../src/modules/audit/audit.service.ts';
 import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
 import {
+  addToCart,
   checkoutToPayment,
   createFan,
   createSale,
@@ -11,6 +12,7 @@ import {
   holdersFor,
   jobsIn,
   manualHolder,
+  nameHolders,
   useStripeTestContext,
 } from './helpers.ts';
 
@@ -127,12 +129,7 @@ describe('purchase hot path: round trips', () => {
   it('names holders again by replacing the lines, and returns them as written', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
     const fan = await createFan(t.deps);
-    const add = await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 2 },
-    });
+    const add = await addToCart(t, fan, sale, 2);
     const cartId = add.json().cart.id;
     const { result: named, sql } = await statementsOf(() =>
       t.request({
@@ -187,20 +184,8 @@ describe('purchase hot path: round trips', () => {
   it('starts a payment with one order lock and one statement after Stripe; a reused key is refused even for an unknown order', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
     const fan = await createFan(t.deps);
-    const add = await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 2 },
-    });
-    const order = (
-      await t.request({
-        method: 'POST',
-        url: '/checkout/ticket-holders',
-        token: fan.token,
-        payload: { cart_id: add.json().cart.id, holders: holdersFor(2) },
-      })
-    ).json();
+    const add = await addToCart(t, fan, sale, 2);
+    const order = (await nameHolders(t, fan, add.json().cart.id, holdersFor(2))).json();
     const key = `pay-${order.id}`;
     const { result: pay, sql } = await statementsOf(() =>
       t.request({

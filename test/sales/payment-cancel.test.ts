@@ -9,12 +9,14 @@ import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
 import type { Job } from 'pg-boss';
 import { waitFor } from '../harness/wait.ts';
 import {
+  addToCart,
   checkoutToPayment,
   createFan,
   createSale,
   deliver,
   jobsIn,
   MINUTE,
+  nameHolders,
   useStripeTestContext,
 } from './helpers.ts';
 
@@ -167,18 +169,8 @@ describe('cancelling the PaymentIntent of a cancelled order', () => {
   it('cancels an intent created while the order was being cancelled, and refuses the pay call', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
     const fan = await createFan(t.deps);
-    const add = await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
-    });
-    const holders = await t.request({
-      method: 'POST',
-      url: '/checkout/ticket-holders',
-      token: fan.token,
-      payload: { cart_id: add.json().cart.id, holders: [{ source: 'DEFAULT_PROFILE' }] },
-    });
+    const add = await addToCart(t, fan, sale, 1);
+    const holders = await nameHolders(t, fan, add.json().cart.id, [{ source: 'DEFAULT_PROFILE' }]);
     const orderId: string = holders.json().id;
     // the fan empties the cart while /checkout/pay waits for Stripe to create the intent
     let cleared: Awaited<ReturnType<typeof t.request>> | undefined;
@@ -209,18 +201,8 @@ describe('cancelling the PaymentIntent of a cancelled order', () => {
   it('enqueues nothing for an order whose payment never started', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
     const fan = await createFan(t.deps);
-    const add = await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
-    });
-    const holders = await t.request({
-      method: 'POST',
-      url: '/checkout/ticket-holders',
-      token: fan.token,
-      payload: { cart_id: add.json().cart.id, holders: [{ source: 'DEFAULT_PROFILE' }] },
-    });
+    const add = await addToCart(t, fan, sale, 1);
+    const holders = await nameHolders(t, fan, add.json().cart.id, [{ source: 'DEFAULT_PROFILE' }]);
     const orderId = holders.json().id;
     await t.request({ method: 'DELETE', url: '/cart', token: fan.token });
     expect((await orderStatus(orderId)).status).toBe('CANCELLED');

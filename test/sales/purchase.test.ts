@@ -11,6 +11,7 @@ import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
 import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
 import {
   addSavedProfile,
+  addToCart,
   checkoutToPayment,
   createFan,
   createSale,
@@ -19,6 +20,7 @@ import {
   jobsIn,
   manualHolder,
   MINUTE,
+  nameHolders,
   useStripeTestContext,
 } from './helpers.ts';
 
@@ -79,12 +81,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
       oib: friendOib,
     });
 
-    const add = await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 3 },
-    });
+    const add = await addToCart(t, fan, sale, 3);
     expect(add.statusCode).toBe(200);
     const { cart, warnings } = add.json();
     expect(warnings).toEqual([]);
@@ -101,12 +98,11 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     expect(view.json().carts[0]).toMatchObject({ id: cart.id, remaining_seconds: 900 });
 
     // first holder locked to the buyer
-    const locked = await t.request({
-      method: 'POST',
-      url: '/checkout/ticket-holders',
-      token: fan.token,
-      payload: { cart_id: cart.id, holders: [manualHolder(), manualHolder(), manualHolder()] },
-    });
+    const locked = await nameHolders(t, fan, cart.id, [
+      manualHolder(),
+      manualHolder(),
+      manualHolder(),
+    ]);
     expect(locked.statusCode).toBe(400);
     expect(locked.json().code).toBe('HOLDER_LOCKED');
     const badOib = await t.request({
@@ -431,12 +427,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
       payload: { oib: banned.oib, first_name: 'Zabranjeni', last_name: 'Navijač' },
     });
     expect(entry.statusCode).toBe(201);
-    const add = await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 2 },
-    });
+    const add = await addToCart(t, fan, sale, 2);
     const res = await t.request({
       method: 'POST',
       url: '/checkout/ticket-holders',
@@ -553,12 +544,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     expect(ok.statusCode).toBe(200);
     expect(ok.json().cart.remaining_seconds).toBe(15 * 60);
     const { order } = await (async () => {
-      const holders = await t.request({
-        method: 'POST',
-        url: '/checkout/ticket-holders',
-        token: fan.token,
-        payload: { cart_id: ok.json().cart.id, holders: holdersFor(2) },
-      });
+      const holders = await nameHolders(t, fan, ok.json().cart.id, holdersFor(2));
       return { order: holders.json() };
     })();
     const pay = await t.request({
@@ -588,18 +574,8 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
     const fan = await createFan(t.deps);
     const first = await checkoutToPayment(t, fan, sale, 1);
-    const add = await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
-    });
-    const holders = await t.request({
-      method: 'POST',
-      url: '/checkout/ticket-holders',
-      token: fan.token,
-      payload: { cart_id: add.json().cart.id, holders: holdersFor(1) },
-    });
+    const add = await addToCart(t, fan, sale, 1);
+    const holders = await nameHolders(t, fan, add.json().cart.id, holdersFor(1));
     const order = holders.json();
     // the key of the first payment cannot start another order's payment
     const firstKey = 'key-of-the-first-order';
@@ -619,12 +595,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     expect(reused.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
 
     // a seat added after naming the holders needs a holder before paying
-    await t.request({
-      method: 'POST',
-      url: '/cart/add',
-      token: fan.token,
-      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity: 1 },
-    });
+    await addToCart(t, fan, sale, 1);
     const changed = await t.request({
       method: 'POST',
       url: '/checkout/pay',
