@@ -14,8 +14,8 @@ const { values } = parseArgs({
     'kill-at': { type: 'string', default: '0.3' },
     'drop-redis-at': { type: 'string', default: '0.5' },
     'db-socket': { type: 'string' },
-    'admit-rate': { type: 'string', default: '60000' },
-    'max-active': { type: 'string', default: '2000' },
+    'admit-rate': { type: 'string', default: '3000' },
+    'max-active': { type: 'string', default: '400' },
     pool: { type: 'string', default: '20' },
   },
 });
