@@ -29,8 +29,17 @@ export interface DatabaseHandle {
  */
 const statementNames = new Map<string, string>();
 const MAX_NAMED_STATEMENTS = 5_000;
+/**
+ * Texts that stopped working prepared: a migration changed the row shape of a table the
+ * statement reads (`SELECT *` after ADD COLUMN), and PostgreSQL refuses the cached plan
+ * ("cached plan must not change result type", 0A000). That call fails once; the text then
+ * runs unnamed in this process from then on.
+ */
+const unprepared = new Set<string>();
+const CACHED_PLAN_CHANGED = '0A000';
 
 function statementName(text: string): string | undefined {
+  if (unprepared.has(text)) return undefined;
   let name = statementNames.get(text);
   if (name === undefined) {
     // Dynamic IN lists make new texts; past the cap, statements simply run unnamed.
@@ -48,7 +57,17 @@ class PreparingClient extends pg.Client {
     if (typeof text === 'string' && Array.isArray(values) && values.length > 0) {
       const name = statementName(text);
       if (name) {
-        return (super.query as (...a: unknown[]) => never)({ name, text, values }, callback);
+        const result = (super.query as (...a: unknown[]) => unknown)(
+          { name, text, values },
+          callback,
+        );
+        if (result instanceof Promise) {
+          return result.catch((err: { code?: string }) => {
+            if (err?.code === CACHED_PLAN_CHANGED) unprepared.add(text);
+            throw err;
+          }) as never;
+        }
+        return result as never;
       }
     }
     return (super.query as (...a: unknown[]) => never)(...args);
