@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { AppDeps } from '../../src/deps.ts';
 import { generateOib } from '../../src/modules/identity/oib.ts';
 import { insertProfile, insertSavedProfile } from '../../src/modules/identity/profiles.repo.ts';
 import { getPiiCipher } from '../../src/platform/crypto.ts';
+import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
 import { useTestContext, type TestContext, type TestContextOptions } from '../harness/context.ts';
 import { startStripeServer, type StripeTestServer } from '../harness/servers/stripe.ts';
 import { createLockedMatch, type LockedMatchOptions } from '../factories/matches.ts';
@@ -159,6 +160,20 @@ export function nameHolders(t: TestContext, fan: Fan, cartId: string, holders: u
     url: '/checkout/ticket-holders',
     token: fan.token,
     payload: { cart_id: cartId, holders },
+  });
+}
+
+/** A ticket's barcode is valid and its QR payload verifies offline against the ticket. */
+export function expectSignedTicket(
+  t: TestContext,
+  ticket: { id: string; barcode: string; qr_code_data: string },
+  matchId: string,
+) {
+  expect(isValidBarcode(ticket.barcode)).toBe(true);
+  expect(getTicketSigner(t.config).verify(ticket.qr_code_data)).toEqual({
+    ticketId: ticket.id,
+    matchId,
+    barcode: ticket.barcode,
   });
 }
 

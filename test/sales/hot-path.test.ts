@@ -2,13 +2,13 @@ import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as TicketCodes from '../../src/modules/tickets/ticket-codes.ts';
 import { AUDIT_QUEUE } from '../../src/modules/audit/audit.service.ts';
-import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
 import {
   addToCart,
   checkoutToPayment,
   createFan,
   createSale,
   deliver,
+  expectSignedTicket,
   holdersFor,
   jobsIn,
   manualHolder,
@@ -104,12 +104,7 @@ describe('purchase hot path: round trips', () => {
       order.items.map((i: { holder: { full_name: string } }) => i.holder.full_name),
     );
     for (const ticket of tickets) {
-      expect(isValidBarcode(ticket.barcode)).toBe(true);
-      expect(getTicketSigner(t.config).verify(ticket.qr_code_data)).toEqual({
-        ticketId: ticket.id,
-        matchId: sale.matchId,
-        barcode: ticket.barcode,
-      });
+      expectSignedTicket(t, ticket, sale.matchId);
     }
     const trail = await t.deps.db
       .selectFrom('seat_audit_logs')

@@ -8,7 +8,6 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { paymentJobs } from '../../src/modules/payments/payments.jobs.ts';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
-import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
 import {
   addSavedProfile,
   addToCart,
@@ -16,6 +15,7 @@ import {
   createFan,
   createSale,
   deliver,
+  expectSignedTicket,
   holdersFor,
   jobsIn,
   manualHolder,
@@ -239,12 +239,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     expect(tickets).toHaveLength(3);
     for (const ticket of tickets) {
       expect(ticket.status).toBe('SOLD');
-      expect(isValidBarcode(ticket.barcode)).toBe(true);
-      expect(getTicketSigner(t.config).verify(ticket.qr_code_data)).toEqual({
-        ticketId: ticket.id,
-        matchId: sale.matchId,
-        barcode: ticket.barcode,
-      });
+      expectSignedTicket(t, ticket, sale.matchId);
     }
     const holderRows = await t.deps.db
       .selectFrom('ticket_holders')

@@ -155,18 +155,23 @@ export const ticketHoldersBody = z.object({
   holders: z.array(holderInput).min(1).max(4),
 });
 
-export const orderSchema = z.object({
-  id: z.uuid(),
-  order_number: z.string(),
-  status: z.string(),
-  match_id: z.uuid(),
-  is_presale: z.boolean(),
+/** An order's money, in integer cents (E8-F2), as every order view shows it. */
+const orderAmounts = {
   ticket_amount: cents,
   ticket_vat_amount: cents,
   fee_amount: cents,
   fee_vat_amount: cents,
   total_amount: cents,
   currency: z.string(),
+};
+
+export const orderSchema = z.object({
+  id: z.uuid(),
+  order_number: z.string(),
+  status: z.string(),
+  match_id: z.uuid(),
+  is_presale: z.boolean(),
+  ...orderAmounts,
   items: z.array(
     z.object({
       position: z.number().int(),
@@ -205,12 +210,7 @@ const orderSummary = z.object({
   }),
   seat_count: z.number().int(),
   is_presale: z.boolean(),
-  ticket_amount: cents,
-  ticket_vat_amount: cents,
-  fee_amount: cents,
-  fee_vat_amount: cents,
-  total_amount: cents,
-  currency: z.string(),
+  ...orderAmounts,
   ticket_ids: z
     .array(z.uuid())
     .describe('tickets issued for the order (GET /users/me/tickets/{id})'),
