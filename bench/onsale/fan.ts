@@ -142,8 +142,9 @@ async function waitForAdmission(world: FanWorld, fan: Fan, timeoutMs: number): P
       });
       // The instance went away (killed): reconnect elsewhere; the place in line is kept.
       ws.on('close', () => finish(null));
-      ws.on('error', () => {
-        world.errors.add('WS /queue/:id/ws network');
+      ws.on('error', (err) => {
+        // By reason: a refused handshake ("Unexpected server response: 503") is not a reset.
+        world.errors.add(`WS /queue/:id/ws ${err.message.replace(/\d{4,}/g, 'N').slice(0, 48)}`);
         finish(null);
       });
     });

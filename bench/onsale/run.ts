@@ -384,7 +384,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const peak: Record<string, number> = {};
     for (const s of services) peak[s.name] = round(s.peakRssKb / 1024);
     for (const s of services)
-      await writeFile(path.join(os.tmpdir(), `onsale-${s.name}.log`), s.output());
+      await writeFile(path.join(os.tmpdir(), `${dbName}-${s.name}.log`), s.output());
     await Promise.all(services.map((s) => stopService(s)));
 
     // The raw limit: the same claim statement straight on the database, same concurrency.
@@ -423,7 +423,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
   } finally {
     // Keep each process's warnings and errors for the post-mortem.
     for (const s of services)
-      await writeFile(path.join(os.tmpdir(), `onsale-${s.name}.log`), s.output()).catch(() => {});
+      await writeFile(path.join(os.tmpdir(), `${dbName}-${s.name}.log`), s.output()).catch(
+        () => {},
+      );
     for (const close of closers.reverse()) await close().catch(() => {});
   }
 }
