@@ -29,12 +29,10 @@ export async function requestIntentCancellations(
 ): Promise<string[]> {
   if (orderIds.length === 0) return [];
   const payments = await listOpenPaymentsOfOrders(trx, orderIds);
-  for (const p of payments) {
-    await deps.jobs.enqueue(trx, CANCEL_INTENT_QUEUE, {
-      payment_id: p.id,
-      order_id: p.order_id,
-      reason,
-    } satisfies CancelIntentJob);
-  }
+  await deps.jobs.enqueueMany<CancelIntentJob>(
+    trx,
+    CANCEL_INTENT_QUEUE,
+    payments.map((p) => ({ payment_id: p.id, order_id: p.order_id, reason })),
+  );
   return payments.map((p) => p.id);
 }

@@ -177,17 +177,16 @@ export class QueueLiveHub {
       if (this.connectedChanges.size === 0) return;
       const changes = [...this.connectedChanges.values()];
       this.connectedChanges.clear();
-      const groups = new Map<string, string[]>();
-      for (const c of changes) {
-        const key = `${c.matchId} ${c.connected}`;
-        const group = groups.get(key);
-        if (group) group.push(c.userId);
-        else groups.set(key, [c.userId]);
+      const groups = new Map<string, { matchId: string; connected: boolean; userIds: string[] }>();
+      for (const { matchId, userId, connected } of changes) {
+        const key = `${matchId} ${connected}`;
+        const group = groups.get(key) ?? { matchId, connected, userIds: [] };
+        group.userIds.push(userId);
+        groups.set(key, group);
       }
-      for (const [key, userIds] of groups) {
-        const [matchId, connected] = key.split(' ') as [string, string];
+      for (const { matchId, connected, userIds } of groups.values()) {
         await repo
-          .setConnectedMany(this.deps.db, matchId, userIds, connected === 'true')
+          .setConnectedMany(this.deps.db, matchId, userIds, connected)
           .catch((err: unknown) => this.deps.logger.warn({ err }, 'queue: is_connected not saved'));
       }
     });

@@ -140,7 +140,6 @@ async function resolveHolders(
     });
   }
   if (buyerEmail === null) throw new AppError('UNAUTHENTICATED');
-  const email = buyerEmail;
   const today = zagrebDate(deps.clock.now());
   const errors: FieldError[] = [];
   const resolved: ResolvedHolder[] = [];
@@ -154,16 +153,16 @@ async function resolveHolders(
       if (!profile) {
         throw new AppError('PROFILE_NOT_FOUND', 'Complete your ticketing profile first');
       }
-      resolved.push(resolveHolder(profile, holder.source, email, today));
+      resolved.push(resolveHolder(profile, holder.source, buyerEmail, today));
     } else if (holder.source === 'SAVED_PROFILE') {
       const profile = await getSavedProfileForCheckout(deps, deps.db, userId, holder.profile_id);
       if (!profile) {
         errors.push({ field: `body.holders.${i}.profile_id`, message: 'no such saved profile' });
         continue;
       }
-      resolved.push(resolveHolder(profile, holder.source, email, today));
+      resolved.push(resolveHolder(profile, holder.source, buyerEmail, today));
     } else {
-      resolved.push(resolveHolder(holder, holder.source, email, today));
+      resolved.push(resolveHolder(holder, holder.source, buyerEmail, today));
     }
   }
   resolved.forEach((h, i) => {

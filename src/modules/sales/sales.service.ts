@@ -29,6 +29,7 @@ import {
   setCartStatus,
   type CartRow,
   type HeldSeatRow,
+  type ReleaseAudit,
   type SaleMatchRow,
 } from './sales.repo.ts';
 
@@ -316,8 +317,7 @@ export async function addToCart(
           await releaseHolds(trx, cart.id, now, audit);
           await setCartStatus(trx, cart.id, 'EXPIRED');
           const cancelled = await cancelOpenOrdersOfCarts(trx, [cart.id], 'CART_EXPIRED', now);
-          for (const orderId of cancelled) await releaseHolds(trx, orderId, now, audit);
-          await requestIntentCancellations(deps, trx, cancelled, 'CART_EXPIRED');
+          await abandonOrders(deps, trx, cancelled, 'CART_EXPIRED', now, audit);
           cart = undefined;
         }
         cart ??= await insertCart(trx, {
@@ -414,6 +414,25 @@ export async function getCarts(deps: Pick<AppDeps, 'db' | 'clock'>, userId: stri
 }
 
 /**
+ * After orders were cancelled: their held seats go back (with the seat trail) and a payment
+ * started for any of them must not complete at Stripe any more (a job per open intent, in
+ * this transaction). Returns the seats released.
+ */
+async function abandonOrders(
+  deps: Deps,
+  trx: Executor,
+  orderIds: readonly string[],
+  reason: string,
+  now: Date,
+  audit: ReleaseAudit,
+): Promise<number> {
+  let released = 0;
+  for (const orderId of orderIds) released += await releaseHolds(trx, orderId, now, audit);
+  await requestIntentCancellations(deps, trx, orderIds, reason);
+  return released;
+}
+
+/**
  * DELETE /cart: releases the seats of the fan's carts (one match, or all) at once, and
  * abandons their open orders, including one whose payment has started: its seats are
  * released and its PaymentIntent is cancelled by a job enqueued in this transaction.
@@ -429,9 +448,7 @@ export async function clearCarts(deps: Deps, userId: string, matchId?: string) {
       await setCartStatus(trx, cart.id, 'RELEASED');
     }
     const orders = await cancelOpenOrdersOfUser(trx, userId, matchId, 'CART_CLEARED', now);
-    for (const orderId of orders) released += await releaseHolds(trx, orderId, now, audit);
-    // A payment started for a cancelled order must not be completed at Stripe any more.
-    await requestIntentCancellations(deps, trx, orders, 'CART_CLEARED');
+    released += await abandonOrders(deps, trx, orders, 'CART_CLEARED', now, audit);
     if (carts.length || orders.length) {
       await recordAudit(deps, trx, {
         domain: 'seat',
