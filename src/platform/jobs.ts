@@ -1,5 +1,5 @@
 import { CompiledQuery } from 'kysely';
-import { PgBoss, type Job, type JobOptions, type QueueOptions } from 'pg-boss';
+import { PgBoss, type Job, type JobOptions, type JobResult, type QueueOptions } from 'pg-boss';
 import type { Logger } from 'pino';
 import type { Executor } from './db/database.ts';
 
@@ -13,10 +13,18 @@ export interface JobDefinition<T extends object = object> {
   /** Queue name: `<module>.<action>`, e.g. `notifications.send-email`. */
   name: string;
   // Method syntax keeps definitions of different payloads assignable to JobDefinition[].
+  /** Handles one job; throwing fails it (pg-boss retries it per the queue policy). */
   handler(data: T, job: Job<T>): Promise<void>;
+  /**
+   * Handles a whole fetched batch at once, for set-based work (one statement for the rows of
+   * all its jobs). When present the worker calls it instead of `handler`. It resolves with
+   * each job's outcome by job id: `undefined` completes the job, an Error fails it, so a
+   * failed job is retried alone. A job missing from the map fails; a throw fails the batch.
+   */
+  batchHandler?(jobs: Job<T>[]): Promise<Map<string, Error | undefined>>;
   /** Retry and expiry policy for the queue (created at start-up). */
   queue?: QueueOptions;
-  /** Jobs fetched per poll and handled concurrently by one worker. */
+  /** Jobs fetched per poll, handled concurrently (or by `batchHandler` at once) by one worker. */
   batchSize?: number;
   /** How often an idle worker polls, in seconds (pg-boss minimum is 0.5). */
   pollingIntervalSeconds?: number;
@@ -113,25 +121,55 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
             burstWhenBatchFull: true,
           },
           async (jobs) =>
-            Promise.all(
-              jobs.map(async (job) => {
-                try {
-                  await def.handler(job.data, job as Job<never>);
-                  return { id: job.id, status: 'completed' as const };
-                } catch (err) {
-                  opts.logger.warn({ err, queue: def.name, jobId: job.id }, 'job failed');
-                  return {
-                    id: job.id,
-                    status: 'failed' as const,
-                    output: { message: String(err) },
-                  };
-                }
-              }),
-            ),
+            def.batchHandler
+              ? settleBatch(def, jobs as Job<never>[], opts.logger)
+              : Promise.all(
+                  jobs.map(async (job) => {
+                    try {
+                      await def.handler(job.data, job as Job<never>);
+                      return { id: job.id, status: 'completed' as const };
+                    } catch (err) {
+                      opts.logger.warn({ err, queue: def.name, jobId: job.id }, 'job failed');
+                      return failed(job.id, err);
+                    }
+                  }),
+                ),
         );
       }
     },
   };
+}
+
+const failed = (id: string, err: unknown): JobResult => ({
+  id,
+  status: 'failed',
+  output: { message: String(err) },
+});
+
+/** Runs a definition's batch handler and turns its per-job outcomes into pg-boss results. */
+async function settleBatch(
+  def: JobDefinition,
+  jobs: Job<never>[],
+  logger: Logger,
+): Promise<JobResult[]> {
+  let outcomes: Map<string, Error | undefined>;
+  try {
+    outcomes = await def.batchHandler!(jobs);
+  } catch (err) {
+    logger.warn({ err, queue: def.name, jobs: jobs.length }, 'job batch failed');
+    return jobs.map((job) => failed(job.id, err));
+  }
+  return jobs.map((job) => {
+    if (!outcomes.has(job.id)) {
+      const err = new Error(`batch handler of ${def.name} returned no outcome for the job`);
+      logger.warn({ err, queue: def.name, jobId: job.id }, 'job failed');
+      return failed(job.id, err);
+    }
+    const err = outcomes.get(job.id);
+    if (!err) return { id: job.id, status: 'completed' };
+    logger.warn({ err, queue: def.name, jobId: job.id }, 'job failed');
+    return failed(job.id, err);
+  });
 }
 
 /** pg-boss runs its SQL through the caller's transaction: that is what makes it an outbox. */
