@@ -1,5 +1,5 @@
 /** All SQL of the notifications module: email templates and logs, push tokens and logs. */
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
 import type {
   EmailLogs,
@@ -222,32 +222,46 @@ export async function deletePushToken(
   return Number(result.numDeletedRows) > 0;
 }
 
-export async function activePushTokens(db: Executor, userId: string): Promise<PushTokenRow[]> {
+/** The active devices of these users (a push batch's recipients), oldest first. */
+export async function activePushTokensOf(
+  db: Executor,
+  userIds: readonly string[],
+): Promise<PushTokenRow[]> {
+  if (userIds.length === 0) return [];
   return db
     .selectFrom('push_tokens')
     .selectAll()
-    .where('user_id', '=', userId)
+    .where('user_id', '=', sql<string>`ANY(${sql.val(userIds)}::uuid[])`)
     .where('is_active', '=', true)
     .orderBy('created_at')
     .execute();
 }
 
-/** Marks a token FCM no longer knows as inactive (only if it still holds that token). */
-export async function deactivatePushToken(
+/** Marks tokens FCM no longer knows as inactive (each only if it still holds that token). */
+export async function deactivatePushTokens(
   db: Executor,
-  id: string,
-  fcmToken: string,
+  tokens: ReadonlyArray<{ id: string; fcm_token: string }>,
 ): Promise<void> {
-  await db
-    .updateTable('push_tokens')
-    .set({ is_active: false })
-    .where('id', '=', id)
-    .where('fcm_token', '=', fcmToken)
-    .execute();
+  if (tokens.length === 0) return;
+  await sql`
+    UPDATE push_tokens AS t SET is_active = false
+    FROM unnest(${sql.val(tokens.map((x) => x.id))}::uuid[],
+                ${sql.val(tokens.map((x) => x.fcm_token))}::text[]) AS v(id, fcm_token)
+    WHERE t.id = v.id AND t.fcm_token = v.fcm_token`.execute(db);
 }
 
-export async function touchPushToken(db: Executor, id: string, now: Date): Promise<void> {
-  await db.updateTable('push_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+/** Records that these devices received a push. */
+export async function touchPushTokens(
+  db: Executor,
+  ids: readonly string[],
+  now: Date,
+): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .updateTable('push_tokens')
+    .set({ last_used_at: now })
+    .where('id', '=', sql<string>`ANY(${sql.val(ids)}::uuid[])`)
+    .execute();
 }
 
 // Push logs --------------------------------------------------------------------------------
@@ -263,40 +277,70 @@ export interface PushLogInput {
   priority: 'NORMAL' | 'HIGH';
 }
 
+/** A log row to create: QUEUED unless given a status (the FAILED row of a user without devices). */
+export type NewPushLog = PushLogInput & { status?: PushStatus; error_message?: string | null };
+
 /**
- * The log rows of one push job, one per device, created on the first attempt and reused
- * by retries (unique job_id + push_token_id).
+ * Creates the log rows of a batch of push jobs, one per job and device (or one without a
+ * device), with one statement. Rows that exist are kept (unique job_id + push_token_id,
+ * NULLS NOT DISTINCT): a retried job reuses its rows instead of sending twice to a device
+ * already served. The rows travel as one JSON parameter, so no batch size hits the bind
+ * parameter limit.
  */
-export async function ensurePushLogs(
+export async function insertPushLogs(db: Executor, rows: readonly NewPushLog[]): Promise<void> {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(rows.map((r) => ({ status: 'QUEUED', error_message: null, ...r })));
+  await sql`
+    INSERT INTO push_logs (user_id, job_id, push_token_id, notification_type, title, body,
+                           data_json, priority, status, error_message)
+    SELECT user_id, job_id, push_token_id, notification_type, title, body,
+           data_json, priority, status, error_message
+      FROM jsonb_to_recordset(${json}::jsonb) AS v(
+             user_id uuid, job_id uuid, push_token_id uuid, notification_type text, title text,
+             body text, data_json jsonb, priority push_priority, status push_status,
+             error_message text)
+    ON CONFLICT (job_id, push_token_id) DO NOTHING`.execute(db);
+}
+
+/** The log rows of these push jobs (with those of earlier attempts), oldest first. */
+export async function pushLogsOfJobs(
   db: Executor,
-  rows: Array<PushLogInput & { status?: PushStatus; error_message?: string | null }>,
+  jobIds: readonly string[],
 ): Promise<PushLogRow[]> {
-  if (rows.length === 0) return [];
-  await db
-    .insertInto('push_logs')
-    .values(rows.map((r) => ({ ...r, data_json: JSON.stringify(r.data_json) })))
-    .onConflict((oc) => oc.columns(['job_id', 'push_token_id']).doNothing())
-    .execute();
+  if (jobIds.length === 0) return [];
   return db
     .selectFrom('push_logs')
     .selectAll()
-    .where('job_id', '=', rows[0]!.job_id)
+    .where('job_id', '=', sql<string>`ANY(${sql.val(jobIds)}::uuid[])`)
     .orderBy('created_at')
     .execute();
 }
 
-export async function markPushAttempt(
+export interface PushAttempt {
+  id: string;
+  status: 'SENT' | 'FAILED';
+  attempts: number;
+  /** Left as it is when absent (a failed attempt keeps the row's message id and sent_at). */
+  fcm_message_id?: string;
+  sent_at?: Date;
+  error_message: string | null;
+}
+
+/** Writes the outcome of a batch's delivery attempts, one log row each, with one statement. */
+export async function markPushAttempts(
   db: Executor,
-  id: string,
-  patch: {
-    status: 'SENT' | 'FAILED';
-    attempts: number;
-    fcm_message_id?: string | null;
-    sent_at?: Date | null;
-    error_message?: string | null;
-  },
+  attempts: readonly PushAttempt[],
 ): Promise<void> {
-  await db.updateTable('push_logs').set(patch).where('id', '=', id).execute();
+  if (attempts.length === 0) return;
+  await sql`
+    UPDATE push_logs AS l
+       SET status = v.status, attempts = v.attempts, error_message = v.error_message,
+           fcm_message_id = COALESCE(v.fcm_message_id, l.fcm_message_id),
+           sent_at = COALESCE(v.sent_at, l.sent_at)
+      FROM jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) AS v(
+             id uuid, status push_status, attempts integer, fcm_message_id text,
+             sent_at timestamptz, error_message text)
+     WHERE l.id = v.id`.execute(db);
 }
 
 /** For tests and support tooling: the logs of one user, newest first. */
