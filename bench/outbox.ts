@@ -14,13 +14,13 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import { auditJobs } from '../src/modules/audit/audit.jobs.ts';
+import { startAuditShipper } from '../src/modules/audit/audit.shipper.ts';
 import { recordAudit } from '../src/modules/audit/audit.service.ts';
 import { emailTemplatesSeed } from '../src/modules/notifications/email-templates.ts';
 import { emailJob } from '../src/modules/notifications/notifications.jobs.ts';
 import { sendEmail } from '../src/modules/notifications/notify.ts';
 import type { Tx } from '../src/platform/db/database.ts';
-import { createJobQueue, type JobDefinition } from '../src/platform/jobs.ts';
+import { createJobQueue } from '../src/platform/jobs.ts';
 import { startLocalLoki } from '../test/harness/servers/loki.ts';
 import { startLocalSmtp } from '../test/harness/servers/smtp.ts';
 import { writeResult } from './lib/results.ts';
@@ -108,6 +108,7 @@ try {
   // Clear the warm-up jobs so the drain measures exactly N of each.
   await sql`DELETE FROM pgboss.job`.execute(deps.db);
   await sql`DELETE FROM email_logs`.execute(deps.db);
+  await sql`DELETE FROM audit_outbox`.execute(deps.db);
 
   const enqueue: Record<string, Awaited<ReturnType<typeof run>>> = {};
   // Baseline twice (before and after) so drift during the run shows.
@@ -124,20 +125,17 @@ try {
   console.log('enqueue', JSON.stringify(enqueue, null, 2));
 
   // 2. Drain -----------------------------------------------------------------------------
-  async function drain(label: string, defs: JobDefinition[], done: () => Promise<boolean>) {
-    const worker = createJobQueue({
-      connectionString: world.databaseUrl,
-      schema: config.JOBS_SCHEMA,
-      logger,
-      supervise: true,
-      max: 8,
-    });
-    await worker.start();
+  /** Times `start()` (a worker that begins draining) until `done()`. */
+  async function drain(
+    label: string,
+    start: () => Promise<{ stop(): Promise<void> }>,
+    done: () => Promise<boolean>,
+  ) {
     const started = performance.now();
-    await worker.work(defs);
+    const worker = await start();
     while (!(await done())) await new Promise((r) => setTimeout(r, 50));
     const seconds = (performance.now() - started) / 1000;
-    await worker.stop({ graceful: true, timeoutMs: 5_000 });
+    await worker.stop();
     console.log(`${label}: ${N} in ${seconds.toFixed(1)} s`);
     return { count: N, seconds: round(seconds, 2), per_second: round(N / seconds) };
   }
@@ -152,12 +150,23 @@ try {
     );
   const emailDrain = await drain(
     'email → SMTP',
-    [emailJob(deps)],
+    async () => {
+      const worker = createJobQueue({
+        connectionString: world.databaseUrl,
+        schema: config.JOBS_SCHEMA,
+        logger,
+        supervise: true,
+        max: 8,
+      });
+      await worker.start();
+      await worker.work([emailJob(deps)]);
+      return { stop: () => worker.stop({ graceful: true, timeoutMs: 5_000 }) };
+    },
     async () => (await sentCount()) >= N,
   );
   const auditDrain = await drain(
     'audit → Loki',
-    auditJobs(deps),
+    async () => startAuditShipper(deps),
     async () => loki.entries.length >= N,
   );
   const failedEmails = await sql<{
@@ -182,13 +191,14 @@ try {
         loki_entries: loki.entries.length,
         loki_requests: loki.requests.length,
         duplicates_received: loki.received - loki.entries.length,
-        worker: 'one JobQueue, batchSize 500 per 0.5 s poll = one Loki push per fetch',
+        worker:
+          'one audit shipper loop: 500 outbox rows per transaction = one Loki push, next batch at once while full',
       },
     },
     load_average: { at_start: loadAtStart, at_end: os.loadavg().map((l) => round(l, 2)) },
     notes:
       'Business write = one INSERT into users. Email enqueue = INSERT email_logs + pg-boss job insert; ' +
-      'audit enqueue = maskPii + pg-boss job insert. Worker, SMTP and Loki servers, drivers and PostgreSQL ' +
+      'audit enqueue = maskPii + INSERT audit_outbox. Worker, SMTP and Loki servers, drivers and PostgreSQL ' +
       'share the 2-core machine with other test runs (see load_average).',
   };
   const file = await writeResult('outbox', result);

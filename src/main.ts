@@ -1,6 +1,6 @@
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
-import { jobDefinitions, seeds } from './modules/index.ts';
+import { jobDefinitions, seeds, startWorkerLoops, type WorkerLoop } from './modules/index.ts';
 import { withDevSso } from './modules/identity/dev-sso.ts';
 import { runAdminCommand, runDevToken } from './modules/identity/identity.cli.ts';
 import { runAuditInvariants } from './modules/integrity/integrity.cli.ts';
@@ -31,14 +31,17 @@ type Command = (config: Config, logger: Logger, args: string[]) => Promise<void>
 async function runServer(config: Config, logger: Logger, withWorker: boolean): Promise<void> {
   const runtime = await createRuntime(config, logger, { supervise: withWorker });
   const { deps } = runtime;
+  let loops: WorkerLoop[] = [];
   if (withWorker) {
     await runSeeds(seeds, deps);
     await deps.jobs.work(jobDefinitions(deps));
+    loops = startWorkerLoops(deps);
   }
   const app = await buildApp(deps);
   await app.listen({ host: config.HOST, port: config.PORT });
   onShutdown(logger, config, async () => {
     await closeGracefully(app); // stops accepting, lets in-flight requests finish
+    await Promise.all(loops.map((l) => l.stop()));
     await runtime.close(); // stops the job worker gracefully, then the connections
   });
 }
@@ -46,8 +49,12 @@ async function runServer(config: Config, logger: Logger, withWorker: boolean): P
 async function runWorker(config: Config, logger: Logger): Promise<void> {
   const runtime = await createRuntime(config, logger, { supervise: true });
   await runtime.deps.jobs.work(jobDefinitions(runtime.deps));
+  const loops = startWorkerLoops(runtime.deps);
   logger.info('worker running');
-  onShutdown(logger, config, () => runtime.close());
+  onShutdown(logger, config, async () => {
+    await Promise.all(loops.map((l) => l.stop()));
+    await runtime.close();
+  });
 }
 
 async function once(config: Config, logger: Logger, work: (runtime: Runtime) => Promise<void>) {

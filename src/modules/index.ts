@@ -2,6 +2,7 @@ import type { AppDeps } from '../deps.ts';
 import type { JobDefinition } from '../platform/jobs.ts';
 import type { Seed } from '../platform/seeds.ts';
 import { auditJobs } from './audit/audit.jobs.ts';
+import { startAuditShipper } from './audit/audit.shipper.ts';
 import { identityJobs } from './identity/identity.jobs.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
@@ -27,6 +28,19 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...salesJobs(deps),
     ...paymentJobs(deps),
   ];
+}
+
+/** A loop a worker process runs beside its jobs; stop() waits for the work in flight. */
+export interface WorkerLoop {
+  stop(): Promise<void>;
+}
+
+/**
+ * Loops every worker process runs besides pg-boss jobs: continuous drains that would cost
+ * a job per item otherwise. Each must be safe to run in any number of processes at once.
+ */
+export function startWorkerLoops(deps: AppDeps): WorkerLoop[] {
+  return [startAuditShipper(deps)];
 }
 
 export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed];

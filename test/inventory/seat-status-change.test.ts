@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { holdSeats, inventoryOf, setStatus, type InventoryRow } from '../factories/inventory.ts';
 import { createLockedMatch, type LockedMatch } from '../factories/matches.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
+import { auditEvents } from '../harness/audit.ts';
 
 const t = useTestContext();
 
@@ -11,20 +11,7 @@ let manager: TestUser;
 let match: LockedMatch;
 let seats: InventoryRow[];
 
-async function auditEvents(subjectId: string) {
-  const rows = await sql<{
-    data: {
-      domain: string;
-      action: string;
-      subject: { id: string };
-      changes: Record<string, unknown>;
-    };
-  }>`
-    SELECT data FROM ${sql.id(t.config.JOBS_SCHEMA, 'job')}
-     WHERE name = 'audit.ship' AND data->'subject'->>'id' = ${subjectId}
-     ORDER BY created_on`.execute(t.deps.db);
-  return rows.rows.map((r) => r.data);
-}
+const subjectEvents = (subjectId: string) => auditEvents(t.deps.db, subjectId);
 
 const change = (id: string, payload: object, token = manager.token) =>
   t.request({ method: 'PUT', url: `/admin/seats/${id}/status`, token, payload });
@@ -70,7 +57,7 @@ describe('PUT /admin/seats/{id}/status (E3-F2)', () => {
       ticket_id: null,
       order_id: null,
     });
-    const events = await auditEvents(seat.id);
+    const events = await subjectEvents(seat.id);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       domain: 'seat',
@@ -104,8 +91,8 @@ describe('PUT /admin/seats/{id}/status (E3-F2)', () => {
       (s) => s.id === seat.id,
     );
     expect(after).toMatchObject({ status: 'AVAILABLE', version: seat.version });
-    expect(await auditEvents(seat.id)).toHaveLength(0);
-    expect(await auditEvents(sold.id)).toHaveLength(0);
+    expect(await subjectEvents(seat.id)).toHaveLength(0);
+    expect(await subjectEvents(sold.id)).toHaveLength(0);
   });
 
   it('requires a reason: missing or blank answers 400', async () => {
@@ -146,7 +133,7 @@ describe('PUT /admin/seats/{id}/status (E3-F2)', () => {
       hold_owner_id: null,
       held_until: null,
     });
-    const [event] = await auditEvents(seat.id);
+    const [event] = await subjectEvents(seat.id);
     expect(event!.changes).toMatchObject({ released_hold: { kind: 'CART', owner_id: cartId } });
   });
 

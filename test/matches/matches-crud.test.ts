@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createLockedMatch } from '../factories/matches.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
+import { auditEvents } from '../harness/audit.ts';
 
 const t = useTestContext();
 let manager: TestUser;
@@ -38,13 +39,8 @@ const auditRows = (matchId: string) =>
     .orderBy('created_at')
     .execute();
 
-const auditJobs = async (matchId: string) => {
-  const rows = await t.deps.pool.query(
-    `SELECT data FROM ${t.config.JOBS_SCHEMA}.job WHERE name = 'audit.ship' AND data->'changes'->>'match_id' = $1`,
-    [matchId],
-  );
-  return rows.rows.map((r) => r.data as { domain: string; action: string; actor: { id: string } });
-};
+const auditJobs = async (matchId: string) =>
+  (await auditEvents(t.deps.db)).filter((e) => e.changes?.match_id === matchId);
 
 describe('E2-F1 POST /admin/matches', () => {
   it('returns 201 with match_id and the DRAFT match, logged in match_audit_logs and as an audit event', async () => {

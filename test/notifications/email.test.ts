@@ -11,6 +11,7 @@ import { renderTemplate } from '../../src/modules/notifications/notifications.ru
 import { EMAIL_QUEUE, sendEmail, type Locale } from '../../src/modules/notifications/notify.ts';
 import { mailgunSignature } from '../../src/platform/adapters/smtp/mailgun-webhook.ts';
 import { useTestContext } from '../harness/context.ts';
+import { auditEvents } from '../harness/audit.ts';
 import { fastRetry } from '../harness/fast-retry.ts';
 import { startLocalSmtp } from '../harness/servers/smtp.ts';
 import { sleep, waitFor } from '../harness/wait.ts';
@@ -384,11 +385,8 @@ describe('admin email templates', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ id: template.id, subject, body_html: template.body_html });
 
-    const audit = await sql<{ data: { action: string; changes: { fields: string[] } } }>`
-      SELECT data FROM pgboss.job WHERE name = 'audit.ship' AND data->'subject'->>'id' = ${template.id}`.execute(
-      t.deps.db,
-    );
-    expect(audit.rows.map((r) => [r.data.action, r.data.changes.fields])).toEqual([
+    const audit = await auditEvents(t.deps.db, template.id);
+    expect(audit.map((e) => [e.action, e.changes?.fields])).toEqual([
       ['email_template_updated', ['subject']],
     ]);
 

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditJobs } from '../../src/modules/audit/audit.jobs.ts';
 import type { RecordedAuditEvent } from '../../src/modules/audit/audit.service.ts';
+import { startAuditShipper } from '../../src/modules/audit/audit.shipper.ts';
 import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
 import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
 import { useTestContext } from '../harness/context.ts';
@@ -39,13 +39,18 @@ describe('outbox survives the death of the enqueuing process', () => {
 
     // Nothing was delivered by the dead process: a worker started now does it.
     expect(smtp.received).toEqual([]);
-    await t.startWorker([...notificationJobs(t.deps), ...auditJobs(t.deps)]);
-    await waitFor(
-      () =>
-        smtp.received.some((m) => m.envelopeTo.includes(`${marker}@example.hr`)) &&
-        loki.lines<RecordedAuditEvent>().some((l) => l.subject.id === marker),
-      { what: 'email and audit event of the killed process' },
-    );
+    await t.startWorker(notificationJobs(t.deps));
+    const shipper = startAuditShipper(t.deps, { pollMs: 100 });
+    try {
+      await waitFor(
+        () =>
+          smtp.received.some((m) => m.envelopeTo.includes(`${marker}@example.hr`)) &&
+          loki.lines<RecordedAuditEvent>().some((l) => l.subject.id === marker),
+        { what: 'email and audit event of the killed process' },
+      );
+    } finally {
+      await shipper.stop();
+    }
     const mail = smtp.received.find((m) => m.envelopeTo.includes(`${marker}@example.hr`))!;
     expect(mail.parsed.subject).toBe('Isteklo je vrijeme za kupnju – Hrvatska – Italija');
     const log = await t.deps.db

@@ -7,8 +7,8 @@ import {
 import { runRound } from '../../src/modules/queue/queue.engine.ts';
 import { queueJobs } from '../../src/modules/queue/queue.jobs.ts';
 import type { Job } from 'pg-boss';
-import { sql } from 'kysely';
 import { useTestContext } from '../harness/context.ts';
+import { auditEvents } from '../harness/audit.ts';
 import { createMatch, createUsers, pushJobs } from './helpers.ts';
 
 const t = useTestContext();
@@ -168,11 +168,8 @@ describe('admission and the purchase window (E5-F4)', () => {
     expect((await runRound(t.deps, matchId)).admitted).toEqual(fans.slice(0, 2));
 
     // Every settings change is audited.
-    const audits = await sql<{ data: { action: string; changes: { after: { paused: boolean } } } }>`
-      SELECT data FROM pgboss.job WHERE name = 'audit.ship' AND data->'subject'->>'id' = ${matchId}`.execute(
-      t.deps.db,
-    );
-    expect(audits.rows.map((r) => r.data.action)).toEqual([
+    const audits = await auditEvents(t.deps.db, matchId);
+    expect(audits.map((e) => e.action)).toEqual([
       'queue_settings_updated',
       'queue_settings_updated',
     ]);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as TicketCodes from '../../src/modules/tickets/ticket-codes.ts';
-import { AUDIT_QUEUE } from '../../src/modules/audit/audit.service.ts';
+import { auditEvents } from '../harness/audit.ts';
 import {
   addToCart,
   checkoutToPayment,
@@ -10,7 +10,6 @@ import {
   deliver,
   expectSignedTicket,
   holdersFor,
-  jobsIn,
   manualHolder,
   nameHolders,
   useStripeTestContext,
@@ -113,7 +112,7 @@ describe('purchase hot path: round trips', () => {
       .where('action', '=', 'SOLD')
       .execute();
     expect(trail.map((r) => r.ticket_id).sort()).toEqual(tickets.map((x) => x.id).sort());
-    const completed = (await jobsIn(t, AUDIT_QUEUE)).find(
+    const completed = (await auditEvents(t.deps.db)).find(
       (e) => e.action === 'order_completed' && (e.subject as { id: string }).id === order.id,
     );
     expect((completed?.changes as { ticket_ids: string[] }).ticket_ids.sort()).toEqual(
@@ -170,7 +169,7 @@ describe('purchase hot path: round trips', () => {
       .where('order_id', '=', named.json().id)
       .execute();
     expect(lines).toHaveLength(2);
-    const audits = (await jobsIn(t, AUDIT_QUEUE)).filter(
+    const audits = (await auditEvents(t.deps.db)).filter(
       (e) => (e.subject as { id: string }).id === named.json().id,
     );
     expect(audits.map((e) => e.action).sort()).toEqual(['order_created', 'order_holders_updated']);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_QUEUE } from '../../src/modules/audit/audit.service.ts';
 import { paymentJobs } from '../../src/modules/payments/payments.jobs.ts';
 import {
   CANCEL_INTENT_QUEUE,
@@ -7,6 +6,7 @@ import {
 } from '../../src/modules/payments/payments.service.ts';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
 import type { Job } from 'pg-boss';
+import { auditEvents } from '../harness/audit.ts';
 import { waitFor } from '../harness/wait.ts';
 import {
   addToCart,
@@ -114,7 +114,7 @@ describe('cancelling the PaymentIntent of a cancelled order', () => {
     // a re-run (crash after the Stripe call, duplicate delivery) changes nothing
     await runCancel(job!);
     expect(calls()).toBe(1);
-    const audits = (await jobsIn(t, AUDIT_QUEUE)).filter(
+    const audits = (await auditEvents(t.deps.db)).filter(
       (e) => e.action === 'payment_intent_cancelled',
     ) as Array<{ changes: Record<string, unknown> }>;
     expect(audits.filter((e) => e.changes.order_id === order.id)).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestContext } from '../harness/context.ts';
+import { auditEvents } from '../harness/audit.ts';
 import {
   api,
   createSector,
@@ -262,14 +263,7 @@ describe('template sectors', () => {
 
 describe('audit trail', () => {
   it('records every change as an audit event in the same transaction', async () => {
-    const events = async (subjectId: string) =>
-      (
-        await t.deps.pool.query(
-          `SELECT data FROM ${t.config.JOBS_SCHEMA}.job
-            WHERE name = 'audit.ship' AND data->'subject'->>'id' = $1 ORDER BY created_on`,
-          [subjectId],
-        )
-      ).rows.map((r) => r.data as { domain: string; action: string; actor: { id: string } });
+    const events = (subjectId: string) => auditEvents(t.deps.db, subjectId);
     const stadium = await createStadium(t, token);
     expect(await events(stadium.id)).toMatchObject([
       {

@@ -1,13 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import { appendAuditEvent } from './audit.repo.ts';
 import { maskPii } from './pii.ts';
 
 /**
  * Audit trail (spec "Audit Logging Infrastructure"): every audited change calls
- * `recordAudit` inside its own transaction; the event is written to the job outbox and a
- * worker ships it to Grafana Loki (see audit.jobs.ts). A rolled-back change leaves no event;
- * Loki being down delays events, never loses them.
+ * `recordAudit` inside its own transaction; the event is appended to the audit outbox table
+ * and every worker process ships it to Grafana Loki in batches (audit.shipper.ts). A
+ * rolled-back change leaves no event; Loki being down delays events, never loses them.
+ */
+
+/**
+ * The pg-boss queue events went through before the audit outbox table. Processes of the
+ * previous release may still enqueue there during a rolling deploy; audit.jobs.ts drains it.
  */
 export const AUDIT_QUEUE = 'audit.ship';
 
@@ -58,7 +64,7 @@ export interface RecordedAuditEvent extends AuditEvent {
  * and passport numbers dropped here (maskPii), before anything is stored.
  */
 export async function recordAudit(
-  deps: Pick<AppDeps, 'jobs' | 'clock'>,
+  deps: Pick<AppDeps, 'clock'>,
   trx: Executor,
   event: AuditEvent,
 ): Promise<RecordedAuditEvent> {
@@ -70,6 +76,6 @@ export async function recordAudit(
     occurred_at: deps.clock.now().toISOString(),
     ...event,
   });
-  await deps.jobs.enqueue(trx, AUDIT_QUEUE, recorded);
+  await appendAuditEvent(trx, recorded);
   return recorded;
 }

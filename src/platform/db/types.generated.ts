@@ -112,6 +112,12 @@ export type UserStatus = "active" | "inactive" | "suspended";
 
 export type ViolationAction = "PURCHASE_ATTEMPT" | "TRANSFER_ATTEMPT";
 
+export interface AuditOutbox {
+  created_at: Generated<Timestamp>;
+  event: Json;
+  id: Generated<number>;
+}
+
 export interface Blacklist {
   created_at: Generated<Timestamp>;
   created_by: string | null;
@@ -704,6 +710,7 @@ export interface ViolationLogs {
 }
 
 export interface DB {
+  audit_outbox: AuditOutbox;
   blacklist: Blacklist;
   blacklist_audit_logs: BlacklistAuditLogs;
   carts: Carts;
