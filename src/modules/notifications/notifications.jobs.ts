@@ -14,8 +14,9 @@ import { EMAIL_QUEUE, PUSH_QUEUE, type EmailJob, type PushRequest } from './noti
 
 /**
  * Delivery workers. Both are at-least-once (a worker dying between the provider's answer
- * and the log update sends again on retry) and idempotent where it matters: a SENT email
- * or push is never sent again by a retried job.
+ * and the log update sends again on retry; pushes update the logs of a whole batch after
+ * its sends) and idempotent where it matters: a SENT email or push is never sent again by
+ * a retried job.
  *
  * Retry policy: pg-boss retries a failed job with exponential backoff (queue options
  * below); the handlers count attempts in the log row and give up after
@@ -154,6 +155,7 @@ export function pushJob(deps: AppDeps) {
     pollingIntervalSeconds: 0.5,
     queue: RETRY_POLICY,
     batchHandler: deliver,
+    // One job alone (callers outside the worker): the same delivery as a batch of one.
     handler: async (_request, job) => {
       const err = (await deliver([job])).get(job.id);
       if (err) throw err;
