@@ -58,6 +58,11 @@ export const configSchema = z
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     HOST: z.string().min(1).default('0.0.0.0'),
     PORT: port.default(3000),
+    // Connections the kernel queues before the process accepts them. On-sale opens tens of
+    // thousands of connections (and queue WebSockets) within seconds: Node's default of 511
+    // overflowed and connections were reset (TcpExtListenOverflows). Linux caps it at
+    // net.core.somaxconn.
+    HTTP_LISTEN_BACKLOG: positiveInt.default(4096),
     PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

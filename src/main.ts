@@ -38,7 +38,7 @@ async function runServer(config: Config, logger: Logger, withWorker: boolean): P
     loops = startWorkerLoops(deps);
   }
   const app = await buildApp(deps);
-  await app.listen({ host: config.HOST, port: config.PORT });
+  await app.listen({ host: config.HOST, port: config.PORT, backlog: config.HTTP_LISTEN_BACKLOG });
   onShutdown(logger, config, async () => {
     await closeGracefully(app); // stops accepting, lets in-flight requests finish
     await Promise.all(loops.map((l) => l.stop()));
