@@ -1,13 +1,16 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
 import type { HoldKind } from '../../platform/db/types.generated.ts';
+import { rankAdjacentRuns, type FreeSeat, type SeatRun } from './seat-runs.ts';
 
 /**
  * Seat claims (E4-F3), each ONE statement (architecture invariants 1–3). A seat is claimable
  * when it is AVAILABLE or its hold has expired (RESERVED with held_until < now); the claim
  * re-checks that under the row lock (`FOR UPDATE SKIP LOCKED` re-evaluates the condition on
  * the newest row version), so two claimers can never both take a seat, and nobody waits
- * for anybody: seats being claimed right now are skipped.
+ * for anybody: seats being claimed right now are skipped. The adjacent claim decides which
+ * seats to try from a plain read before it (ranked in the API process, seat-runs.ts); that
+ * read can be stale by the time the claim runs, which costs a retry, never a seat.
  */
 
 export interface ClaimedSeat {
@@ -41,7 +44,7 @@ export interface ClaimResult {
  * many runs' worth of seats it locks at most (in rank order, skipping seats other claimers
  * hold). Locking little keeps the seats of runs it does not take free for the others.
  */
-const RUN_CANDIDATES = 24;
+export const RUN_CANDIDATES = 24;
 const RUNS_LOCKED = 2;
 /**
  * How many claimable seats (in snake order) a claim ranks runs among. The best run is near
@@ -73,12 +76,13 @@ const holdTrail = (t: ClaimTarget, claimed: string) => sql`logged AS (
 
 /**
  * Claims the first run of `quantity` adjacent claimable seats (same row_index, consecutive
- * col_index, so no gap and no aisle) in snake order. Runs are ranked by: does the run leave
- * a single orphan seat in its block of free seats (those last), then by the snake position
- * of the run's first seat. Seats of the best RUN_CANDIDATES runs are locked in rank order with
- * SKIP LOCKED (at most RUNS_LOCKED runs' worth) and the best run whose seats were ALL locked
- * and are still claimable is taken; seats a concurrent claimer holds are passed over. `claimed` is empty when no candidate could be taken
- * (the caller retries with a fresh snapshot) or when no run exists (`runs` = 0).
+ * col_index, so no gap and no aisle) in snake order. Runs are ranked (seat-runs.ts) by: does
+ * the run leave a single orphan seat in its block of free seats (those last), then by the
+ * snake position of the run's first seat. Two statements: a plain read of the first
+ * CLAIM_WINDOW claimable seats, ranked here in the API process, then the claim of the best
+ * RUN_CANDIDATES runs' seats (see claimRunAmong). `claimed` is empty when no candidate could
+ * be taken (the caller retries with a fresh snapshot) or when no run exists (`runs` = 0).
+ * When the window is full and holds no run (a fragmented sector), the whole sector is read.
  */
 export async function claimAdjacentRun(db: Executor, t: ClaimTarget): Promise<ClaimResult> {
   const windowed = await claimAdjacentRunAmong(db, t, CLAIM_WINDOW);
@@ -89,66 +93,66 @@ export async function claimAdjacentRun(db: Executor, t: ClaimTarget): Promise<Cl
 }
 
 /**
- * The claim statement over the first `window` claimable seats in snake order (the partial
- * index match_seat_inventory_claim_idx walks them in order), or over all of them (null).
- * `free` counts the seats ranked, so it is at most `window`.
+ * The first `limit` claimable seats of a sector in snake order, or all of them (null): the
+ * partial index match_seat_inventory_claim_idx walks them in order. No lock: what it reads
+ * only decides which seats the claim tries, and the claim re-checks them under the lock.
  */
+export async function claimableInSnakeOrder(
+  db: Executor,
+  matchSectorId: string,
+  now: Date,
+  limit: number | null,
+): Promise<FreeSeat[]> {
+  const { rows } = await sql<FreeSeat>`
+    SELECT s.id, s.row_index, s.col_index, s.snake_order
+      FROM match_seat_inventory s
+     WHERE s.match_sector_id = ${matchSectorId} AND ${claimable('s', now)}
+     ORDER BY s.snake_order
+     ${limit === null ? sql`` : sql`LIMIT ${limit}`}
+  `.execute(db);
+  return rows;
+}
+
+/** Reads the window (`window` seats, or the whole sector), ranks its runs and claims the best free one. */
 async function claimAdjacentRunAmong(
   db: Executor,
   t: ClaimTarget,
   window: number | null,
 ): Promise<ClaimResult> {
-  const { rows } = await sql<{ free: number; runs: number; claimed: ClaimedSeat[] }>`
-    WITH free AS (
-      SELECT f.id, f.row_index, f.col_index, f.snake_order,
-             f.col_index - row_number() OVER (PARTITION BY f.row_index ORDER BY f.col_index) AS block
-        FROM (SELECT s.id, s.row_index, s.col_index, s.snake_order
-                FROM match_seat_inventory s
-               WHERE s.match_sector_id = ${t.matchSectorId} AND ${claimable('s', t.now)}
-               ORDER BY s.snake_order
-               ${window === null ? sql`` : sql`LIMIT ${window}`}) f
-    ),
-    blocks AS (
-      SELECT free.*,
-             min(col_index) OVER b AS block_lo,
-             max(col_index) OVER b AS block_hi
-        FROM free
-      WINDOW b AS (PARTITION BY row_index, block)
-    ),
-    windows AS (
-      SELECT row_index, col_index AS start_col, block_lo, block_hi,
-             count(*) OVER w AS len,
-             min(snake_order) OVER w AS snake_key
-        FROM blocks
-      WINDOW w AS (PARTITION BY row_index, block ORDER BY col_index
-                   ROWS BETWEEN CURRENT ROW AND ${sql.lit(t.quantity - 1)} FOLLOWING)
-    ),
-    runs AS (
-      SELECT row_index, start_col,
-             row_number() OVER (
-               ORDER BY (start_col - block_lo = 1 OR block_hi - (start_col + ${t.quantity} - 1) = 1),
-                        snake_key
-             ) AS rank
-        FROM windows
-       WHERE len = ${t.quantity}
-    ),
-    candidates AS (
-      SELECT r.rank, f.id, f.snake_order
-        FROM runs r
-        JOIN free f ON f.row_index = r.row_index
-                   AND f.col_index BETWEEN r.start_col AND r.start_col + ${t.quantity} - 1
-       WHERE r.rank <= ${RUN_CANDIDATES}
-    ),
-    ordered AS (
-      SELECT array_agg(id ORDER BY rank, snake_order) AS ids FROM candidates
+  const seats = await claimableInSnakeOrder(db, t.matchSectorId, t.now, window);
+  const ranked = rankAdjacentRuns(seats, t.quantity, RUN_CANDIDATES);
+  const claimed = ranked.best.length > 0 ? await claimRunAmong(db, t, ranked.best) : [];
+  return { claimed, free: ranked.free, runs: ranked.runs };
+}
+
+/**
+ * The claim statement: given candidate runs best first, locks (SKIP LOCKED, in rank order)
+ * at most RUNS_LOCKED runs' worth of their seats that are still claimable, takes the best
+ * run whose seats were ALL locked, holds its seats and writes their trail. A candidate seat
+ * somebody claimed since the read fails the claimable re-check under the lock, one another
+ * claimer is taking right now is skipped; either way its run is passed over. Empty when no
+ * candidate run could be taken.
+ */
+export async function claimRunAmong(
+  db: Executor,
+  t: ClaimTarget,
+  runs: readonly SeatRun[],
+): Promise<ClaimedSeat[]> {
+  // Parallel arrays: the candidates' seat ids in rank order (a seat of two overlapping runs
+  // appears twice; array_position locks it at its first, best place) and each one's run rank.
+  const ids = runs.flatMap((r) => r.ids);
+  const ranks = runs.flatMap((r, rank) => r.ids.map(() => rank));
+  const { rows } = await sql<{ claimed: ClaimedSeat[] }>`
+    WITH candidates AS (
+      SELECT c.id, c.rank FROM unnest(${ids}::uuid[], ${ranks}::int[]) AS c(id, rank)
     ),
     locked AS (
       SELECT m.id
         FROM match_seat_inventory m
-       WHERE m.id = ANY ((SELECT ids FROM ordered)::uuid[])
+       WHERE m.id = ANY (${ids}::uuid[])
          AND m.match_sector_id = ${t.matchSectorId}
          AND ${claimable('m', t.now)}
-       ORDER BY array_position((SELECT ids FROM ordered), m.id)
+       ORDER BY array_position(${ids}::uuid[], m.id)
        LIMIT ${t.quantity * RUNS_LOCKED}
          FOR UPDATE SKIP LOCKED
     ),
@@ -169,11 +173,9 @@ async function claimAdjacentRunAmong(
       RETURNING m.id, m.seat_id, m.row_index, m.col_index, m.snake_order
     ),
     ${holdTrail(t, 'claimed')}
-    SELECT (SELECT count(*) FROM free)::int AS free,
-           (SELECT count(*) FROM runs)::int AS runs,
-           COALESCE((SELECT json_agg(claimed ORDER BY snake_order) FROM claimed), '[]'::json) AS claimed
+    SELECT COALESCE((SELECT json_agg(claimed ORDER BY snake_order) FROM claimed), '[]'::json) AS claimed
   `.execute(db);
-  return rows[0]!;
+  return rows[0]!.claimed;
 }
 
 /**
