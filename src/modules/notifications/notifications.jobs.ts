@@ -14,7 +14,7 @@ import { EMAIL_QUEUE, PUSH_QUEUE, type EmailJob, type PushRequest } from './noti
 
 /**
  * Delivery workers. Both are at-least-once (a worker dying between the provider's answer
- * and the log update sends again on retry; pushes update the logs of a whole batch after
+ * and the log update sends again on retry; both update the logs of a whole batch after
  * its sends) and idempotent where it matters: a SENT email or push is never sent again by
  * a retried job.
  *
@@ -41,51 +41,121 @@ export function emailJob(deps: AppDeps) {
     return mailer;
   };
 
+  const deliver = (jobs: Job<EmailJob>[]) => deliverEmails(deps, getMailer, jobs);
   return defineJob<EmailJob>({
     name: EMAIL_QUEUE,
-    // Its emails go out concurrently over the SMTP pool; a full batch makes the worker fetch
-    // again at once (jobs.ts burst mode).
+    // The SMTP pool (SMTP_POOL_MAX connections, one message each at a time) sets the drain
+    // rate, not the fetch: a batch costs 3 statements whatever its size (deliverEmails). A
+    // bigger batch would save next to nothing and make each log wait longer for its write
+    // after the send (re-sent on a crash; a Mailgun event arriving before it finds no
+    // row), and outlast the 10 s graceful stop. A full batch makes the worker fetch again
+    // at once (jobs.ts burst mode).
     batchSize: 50,
     pollingIntervalSeconds: 0.5,
     queue: RETRY_POLICY,
-    handler: async (request, job) => {
-      const { db, config, logger } = deps;
-      const locale = request.locale ?? 'hr';
-      // Jobs queued before logs were written with them get their row now.
-      const logId =
-        request.email_log_id ??
-        (await repo.insertEmailLog(db, {
-          template_key: request.template_key,
-          locale,
-          recipient_email: request.to,
-          variables_json: request.variables,
-        }));
-      const log = await repo.findEmailLog(db, logId);
-      if (!log) throw new Error(`email_logs row ${logId} is missing`);
-      if (log.status === 'SENT' || log.status === 'DELIVERED' || log.status === 'BOUNCED') return;
+    batchHandler: deliver,
+    // One job alone (callers outside the worker): the same delivery as a batch of one.
+    handler: async (_request, job) => {
+      const err = (await deliver([job])).get(job.id);
+      if (err) throw err;
+    },
+  });
+}
 
-      const fail = (message: string, attempts = log.attempts) =>
-        repo.markEmailAttempt(db, log.id, { status: 'FAILED', attempts, error_message: message });
+/** A log in one of these states was accepted by the SMTP server: never sent again. */
+const EMAIL_DONE: ReadonlySet<repo.EmailStatus> = new Set(['SENT', 'DELIVERED', 'BOUNCED']);
 
-      const template = await repo.findActiveTemplate(db, request.template_key, locale);
-      if (!template) {
-        await fail(`no active email template "${request.template_key}" for locale "${locale}"`);
-        return;
-      }
-      let rendered;
-      try {
-        rendered = renderTemplate(template, request.variables ?? {});
-      } catch (err) {
-        if (!(err instanceof TemplateRenderError)) throw err;
-        await fail(err.message);
-        return;
-      }
-      const transport = getMailer();
-      if (!transport) {
-        await fail('SMTP not configured (SMTP_URL is unset)');
-        return;
-      }
+/**
+ * Delivers a fetched batch of email jobs set-based: the rows of legacy jobs in one insert,
+ * one select of the batch's logs, one of the active templates its (key, locale) pairs
+ * need, the renders and the sends (all handed to the mailer at once; its pool keeps to
+ * SMTP_POOL_MAX connections), then one update of all attempts. Each job's outcome is its
+ * own: an Error (the SMTP server refused and attempts are left, or the log is missing)
+ * makes pg-boss retry that job alone; a log already SENT, DELIVERED or BOUNCED is skipped.
+ */
+async function deliverEmails(
+  deps: AppDeps,
+  getMailer: () => Mailer | undefined,
+  jobs: Job<EmailJob>[],
+): Promise<Map<string, Error | undefined>> {
+  const { db, config, logger } = deps;
+  const outcomes = new Map<string, Error | undefined>(jobs.map((job) => [job.id, undefined]));
+  const localeOf = (job: Job<EmailJob>) => job.data.locale ?? 'hr';
+  // Jobs queued before logs were written with them get their row now; it takes the job's
+  // id, so a retry of the job finds it.
+  const logIdOf = (job: Job<EmailJob>) => job.data.email_log_id ?? job.id;
+  await repo.insertLegacyEmailLogs(
+    db,
+    jobs
+      .filter((job) => !job.data.email_log_id)
+      .map((job) => ({
+        id: job.id,
+        template_key: job.data.template_key,
+        locale: localeOf(job),
+        recipient_email: job.data.to,
+        variables_json: job.data.variables,
+      })),
+  );
+  const logs = new Map(
+    (await repo.findEmailLogs(db, [...new Set(jobs.map(logIdOf))])).map((log) => [log.id, log]),
+  );
+  const pending = jobs.flatMap((job) => {
+    const log = logs.get(logIdOf(job));
+    if (!log) {
+      outcomes.set(job.id, new Error(`email_logs row ${logIdOf(job)} is missing`));
+      return [];
+    }
+    return EMAIL_DONE.has(log.status) ? [] : [{ job, log }];
+  });
+  if (pending.length === 0) return outcomes;
 
+  const pairKey = (templateKey: string, locale: string) => JSON.stringify([templateKey, locale]);
+  const pairs = new Map(
+    pending.map(({ job }) => [
+      pairKey(job.data.template_key, localeOf(job)),
+      { template_key: job.data.template_key, locale: localeOf(job) },
+    ]),
+  );
+  const templates = new Map(
+    (await repo.findActiveTemplates(db, [...pairs.values()])).map((t) => [
+      pairKey(t.template_key, t.locale),
+      t,
+    ]),
+  );
+
+  const attempts: repo.EmailAttempt[] = [];
+  // Problems no retry fixes: the log is FAILED at once and the job completes.
+  const fail = (log: repo.EmailLogRow, message: string) =>
+    attempts.push({ id: log.id, status: 'FAILED', attempts: log.attempts, error_message: message });
+  const transport = getMailer();
+  const sends = pending.flatMap(({ job, log }) => {
+    const request = job.data;
+    const template = templates.get(pairKey(request.template_key, localeOf(job)));
+    if (!template) {
+      fail(log, `no active email template "${request.template_key}" for locale "${localeOf(job)}"`);
+      return [];
+    }
+    let rendered;
+    try {
+      rendered = renderTemplate(template, request.variables ?? {});
+    } catch (err) {
+      if (!(err instanceof TemplateRenderError)) {
+        outcomes.set(job.id, err instanceof Error ? err : new Error(String(err)));
+      } else {
+        fail(log, err.message);
+      }
+      return [];
+    }
+    if (!transport) {
+      fail(log, 'SMTP not configured (SMTP_URL is unset)');
+      return [];
+    }
+    return [{ job, log, rendered, transport }];
+  });
+
+  const domain = messageIdDomain(config.EMAIL_FROM);
+  await Promise.all(
+    sends.map(async ({ job, log, rendered, transport }) => {
       const attempt = log.attempts + 1;
       try {
         const sent = await transport.send({
@@ -93,9 +163,10 @@ export function emailJob(deps: AppDeps) {
           subject: rendered.subject,
           html: rendered.html,
           text: rendered.text,
-          messageId: `${log.id}@${messageIdDomain(config.EMAIL_FROM)}`,
+          messageId: `${log.id}@${domain}`,
         });
-        await repo.markEmailAttempt(db, log.id, {
+        attempts.push({
+          id: log.id,
           status: 'SENT',
           attempts: attempt,
           subject: rendered.subject,
@@ -105,7 +176,8 @@ export function emailJob(deps: AppDeps) {
           error_message: null,
         });
       } catch (err) {
-        await repo.markEmailAttempt(db, log.id, {
+        attempts.push({
+          id: log.id,
           status: 'FAILED',
           attempts: attempt,
           subject: rendered.subject,
@@ -119,10 +191,12 @@ export function emailJob(deps: AppDeps) {
           );
           return;
         }
-        throw err;
+        outcomes.set(job.id, err instanceof Error ? err : new Error(String(err)));
       }
-    },
-  });
+    }),
+  );
+  await repo.markEmailAttempts(db, attempts);
+  return outcomes;
 }
 
 export function pushJob(deps: AppDeps) {

@@ -49,6 +49,27 @@ export async function findActiveTemplate(
     .executeTakeFirst();
 }
 
+/**
+ * The active templates of these (template_key, locale) pairs: those an email batch needs,
+ * with one statement. A pair without an active template has no row.
+ */
+export async function findActiveTemplates(
+  db: Executor,
+  pairs: ReadonlyArray<{ template_key: string; locale: string }>,
+): Promise<EmailTemplateRow[]> {
+  if (pairs.length === 0) return [];
+  const keys = sql.val(pairs.map((p) => p.template_key));
+  const locales = sql.val(pairs.map((p) => p.locale));
+  return db
+    .selectFrom('email_templates')
+    .selectAll()
+    .where(
+      sql<boolean>`(template_key, locale) IN (SELECT * FROM unnest(${keys}::text[], ${locales}::text[]))`,
+    )
+    .where('is_active', '=', true)
+    .execute();
+}
+
 export async function listTemplates(
   db: Executor,
   filter: { template_key?: string; locale?: string; limit: number; offset: number },
@@ -113,24 +134,72 @@ export async function insertEmailLog(
   return id;
 }
 
-export async function findEmailLog(db: Executor, id: string): Promise<EmailLogRow | undefined> {
-  return db.selectFrom('email_logs').selectAll().where('id', '=', id).executeTakeFirst();
+/**
+ * Creates the rows of email jobs queued before the log was written with the job, with one
+ * statement. The job id is the row id, so a retried job finds the row of its first attempt
+ * (its attempts, or SENT) instead of making a new one.
+ */
+export async function insertLegacyEmailLogs(
+  db: Executor,
+  rows: ReadonlyArray<{
+    id: string;
+    template_key: string;
+    locale: string;
+    recipient_email: string;
+    variables_json: Record<string, unknown>;
+  }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`
+    INSERT INTO email_logs (id, template_key, locale, recipient_email, variables_json, status)
+    SELECT id, template_key, locale, recipient_email, variables_json, 'QUEUED'
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(
+             id uuid, template_key text, locale text, recipient_email text, variables_json jsonb)
+    ON CONFLICT (id) DO NOTHING`.execute(db);
 }
 
-export async function markEmailAttempt(
+/** The log rows of a batch of email jobs. */
+export async function findEmailLogs(db: Executor, ids: readonly string[]): Promise<EmailLogRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('email_logs')
+    .selectAll()
+    .where('id', '=', sql<string>`ANY(${sql.val(ids)}::uuid[])`)
+    .execute();
+}
+
+export interface EmailAttempt {
+  id: string;
+  status: 'SENT' | 'FAILED';
+  attempts: number;
+  /**
+   * Left as they are when absent: a failure before sending (no template, missing variable)
+   * keeps the row's subject and provider, a refused send its message id and sent_at.
+   */
+  subject?: string;
+  provider?: string;
+  provider_message_id?: string;
+  sent_at?: Date;
+  error_message: string | null;
+}
+
+/** Writes the outcome of a batch's delivery attempts, one log row each, with one statement. */
+export async function markEmailAttempts(
   db: Executor,
-  id: string,
-  patch: {
-    status: 'SENT' | 'FAILED';
-    attempts?: number;
-    subject?: string | null;
-    provider?: string | null;
-    provider_message_id?: string | null;
-    sent_at?: Date | null;
-    error_message?: string | null;
-  },
+  attempts: readonly EmailAttempt[],
 ): Promise<void> {
-  await db.updateTable('email_logs').set(patch).where('id', '=', id).execute();
+  if (attempts.length === 0) return;
+  await sql`
+    UPDATE email_logs AS l
+       SET status = v.status, attempts = v.attempts, error_message = v.error_message,
+           subject = COALESCE(v.subject, l.subject),
+           provider = COALESCE(v.provider, l.provider),
+           provider_message_id = COALESCE(v.provider_message_id, l.provider_message_id),
+           sent_at = COALESCE(v.sent_at, l.sent_at)
+      FROM jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) AS v(
+             id uuid, status email_status, attempts integer, subject text, provider text,
+             provider_message_id text, sent_at timestamptz, error_message text)
+     WHERE l.id = v.id`.execute(db);
 }
 
 /**
