@@ -5,7 +5,9 @@ import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
 /**
  * A real SMTP server (smtp-server) for tests and benchmarks: every accepted message is
  * parsed with mailparser. `reject` makes it refuse messages (after DATA, as a relay does
- * when it has trouble) with the given code until set back to null.
+ * when it has trouble) with the given code until set back to null; `refuseRecipients`
+ * refuses chosen addresses at RCPT TO (as a relay does for a mailbox it cannot take now),
+ * so one message of many sent at once fails whatever the order they arrive in.
  */
 export interface ReceivedMail {
   envelopeFrom: string;
@@ -20,6 +22,10 @@ export interface LocalSmtp {
   /** Count of messages refused because of `reject`. */
   rejected: number;
   reject: { code: number; message: string } | null;
+  /** Addresses refused at RCPT TO with this reply, `times` more times (then removed). */
+  refuseRecipients: Map<string, { code: number; message: string; times: number }>;
+  /** Addresses refused because of `refuseRecipients`, in order. */
+  refused: string[];
   /** Skip parsing (benchmarks): only count messages. */
   parse: boolean;
   /** Messages accepted (parsed or not). */
@@ -34,6 +40,8 @@ export async function startLocalSmtp(options: { parse?: boolean } = {}): Promise
     received: [],
     rejected: 0,
     reject: null,
+    refuseRecipients: new Map(),
+    refused: [],
     parse: options.parse ?? true,
     accepted: 0,
     close: async () => {},
@@ -44,6 +52,16 @@ export async function startLocalSmtp(options: { parse?: boolean } = {}): Promise
     logger: false,
     closeTimeout: 200,
     size: 10 * 1024 * 1024,
+    onRcptTo(address, _session, callback) {
+      const refusal = state.refuseRecipients.get(address.address);
+      if (!refusal) {
+        callback();
+        return;
+      }
+      if (--refusal.times <= 0) state.refuseRecipients.delete(address.address);
+      state.refused.push(address.address);
+      callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));

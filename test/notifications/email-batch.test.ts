@@ -1,0 +1,350 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Job } from 'pg-boss';
+import { afterAll, describe, expect, it } from 'vitest';
+import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
+import { emailJob } from '../../src/modules/notifications/notifications.jobs.ts';
+import {
+  findActiveTemplate,
+  insertEmailLog,
+  type EmailLogRow,
+} from '../../src/modules/notifications/notifications.repo.ts';
+import { renderTemplate } from '../../src/modules/notifications/notifications.rules.ts';
+import {
+  EMAIL_QUEUE,
+  sendEmail,
+  type EmailJob,
+  type EmailRequest,
+  type Locale,
+} from '../../src/modules/notifications/notify.ts';
+import { useTestContext } from '../harness/context.ts';
+import { fastRetry } from '../harness/fast-retry.ts';
+import { startLocalSmtp } from '../harness/servers/smtp.ts';
+import { waitFor } from '../harness/wait.ts';
+
+/**
+ * The email worker handles a fetched batch set-based (notifications.jobs.ts deliverEmails):
+ * these tests check that a mixed batch leaves each email_logs row exactly as handling the
+ * jobs one by one did, that an SMTP refusal retries its job alone, and that the statements
+ * per batch do not grow with the batch size.
+ */
+const smtp = await startLocalSmtp();
+const t = useTestContext({
+  env: {
+    SMTP_URL: smtp.url,
+    EMAIL_FROM: 'HNS Ulaznice <ulaznice@hns.hr>',
+    EMAIL_MAX_ATTEMPTS: '3',
+  },
+  seeds: [emailTemplatesSeed],
+});
+afterAll(() => smtp.close());
+
+/** The SQL statements (begin/commit included) pg sends while `fn` runs. */
+async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+  const statements: string[] = [];
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const real = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const q = args[0] as string | { text: string };
+    statements.push((typeof q === 'string' ? q : q.text).trim().replace(/\s+/g, ' '));
+    return real.apply(this, args);
+  };
+  try {
+    return { result: await fn(), sql: statements };
+  } finally {
+    proto.query = real;
+  }
+}
+
+/**
+ * What a job of the batch is: sent normally; its log already SENT; an unknown template; a
+ * missing variable; refused once by the SMTP server (retried); refused with its last
+ * attempt (given up); queued before logs were written with jobs (no email_log_id).
+ */
+type Kind = 'normal' | 'sent' | 'unknown' | 'missing' | 'refused' | 'doomed' | 'legacy';
+
+interface Case {
+  kind: Kind;
+  job: Job<EmailJob>;
+  /** The job's email_logs id (a legacy job's row takes the job id). */
+  logId: string;
+}
+
+const REFUSAL = { code: 451, message: '4.2.1 Mailbox busy, try again later' };
+
+const requestOf = (kind: Kind, to: string, n: number): EmailRequest & { locale: Locale } => {
+  const locale: Locale = n % 2 ? 'en' : 'hr';
+  const variables = { customer_name: `Navijač ${n}`, match_name: 'Hrvatska – Italija' };
+  if (kind === 'unknown') return { template_key: 'no_such_template', to, locale, variables };
+  // queue_turn also needs purchase_url and window_minutes.
+  if (kind === 'missing') return { template_key: 'queue_turn', to, locale: 'hr', variables };
+  return { template_key: 'purchase_window_expired', to, locale, variables };
+};
+
+/** A fetched job as pg-boss hands it to the worker. */
+const asJob = (data: EmailJob, id = randomUUID()): Job<EmailJob> =>
+  ({
+    id,
+    name: EMAIL_QUEUE,
+    data,
+    expireInSeconds: 900,
+    heartbeatSeconds: null,
+    retryCount: 0,
+    signal: new AbortController().signal,
+  }) as Job<EmailJob>;
+
+/** `normals` plain emails and one of each other kind, in a mixed order. */
+async function mixedBatch(normals: number): Promise<Case[]> {
+  const tag = randomUUID().slice(0, 8);
+  const kinds: Kind[] = Array.from({ length: normals }, () => 'normal');
+  for (const [i, kind] of (
+    ['sent', 'unknown', 'missing', 'refused', 'doomed', 'legacy'] as const
+  ).entries()) {
+    kinds.splice(Math.min(1 + i * 2, kinds.length), 0, kind);
+  }
+  const cases: Case[] = [];
+  for (const [n, kind] of kinds.entries()) {
+    const request = requestOf(kind, `${kind}-${n}-${tag}@example.hr`, n);
+    if (kind === 'legacy') {
+      const job = asJob(request);
+      cases.push({ kind, job, logId: job.id });
+      continue;
+    }
+    const logId = await insertEmailLog(t.deps.db, {
+      template_key: request.template_key,
+      locale: request.locale,
+      recipient_email: request.to,
+      variables_json: request.variables,
+    });
+    if (kind === 'sent') {
+      await t.deps.db
+        .updateTable('email_logs')
+        .set({ status: 'SENT', attempts: 1, provider_message_id: `${logId}@hns.hr` })
+        .where('id', '=', logId)
+        .execute();
+    }
+    if (kind === 'doomed') {
+      await t.deps.db
+        .updateTable('email_logs')
+        .set({ status: 'FAILED', attempts: 2, error_message: 'earlier refusal' })
+        .where('id', '=', logId)
+        .execute();
+    }
+    if (kind === 'refused' || kind === 'doomed') {
+      smtp.refuseRecipients.set(request.to, { ...REFUSAL, times: 1 });
+    }
+    cases.push({ kind, job: asJob({ ...request, email_log_id: logId }), logId });
+  }
+  return cases;
+}
+
+const logOf = (id: string) =>
+  t.deps.db.selectFrom('email_logs').selectAll().where('id', '=', id).executeTakeFirst();
+const mailsTo = (to: string) => smtp.received.filter((m) => m.envelopeTo.includes(to));
+
+/** Checks the row a job left and the mail it sent; `sends` is how many attempts the refused one made. */
+async function expectCase(c: Case, sends = 1) {
+  const request = c.job.data;
+  const log = (await logOf(c.logId)) as EmailLogRow;
+  expect(log, c.kind).toBeDefined();
+  expect(log).toMatchObject({
+    template_key: request.template_key,
+    locale: request.locale,
+    recipient_email: request.to,
+    variables_json: request.variables,
+  });
+  const mails = mailsTo(request.to);
+  switch (c.kind) {
+    case 'normal':
+    case 'legacy':
+    case 'refused': {
+      if (c.kind === 'refused' && sends === 1) {
+        expect(log).toMatchObject({
+          status: 'FAILED',
+          attempts: 1,
+          provider: 'smtp:127.0.0.1',
+          provider_message_id: null,
+          sent_at: null,
+        });
+        expect(log.error_message).toMatch(/451 4\.2\.1 Mailbox busy/);
+        expect(mails).toEqual([]);
+        break;
+      }
+      const template = (await findActiveTemplate(t.deps.db, request.template_key, log.locale))!;
+      const { subject } = renderTemplate(template, request.variables);
+      expect(log).toMatchObject({
+        status: 'SENT',
+        attempts: c.kind === 'refused' ? sends : 1,
+        subject,
+        provider: 'smtp:127.0.0.1',
+        provider_message_id: `${c.logId}@hns.hr`,
+        error_message: null,
+      });
+      expect(log.sent_at).toBeInstanceOf(Date);
+      expect(mails).toHaveLength(1);
+      expect(mails[0]!.parsed.subject).toBe(subject);
+      expect(mails[0]!.parsed.messageId).toBe(`<${c.logId}@hns.hr>`);
+      break;
+    }
+    case 'sent':
+      expect(log).toMatchObject({
+        status: 'SENT',
+        attempts: 1,
+        subject: null,
+        provider_message_id: `${c.logId}@hns.hr`,
+      });
+      expect(mails).toEqual([]);
+      break;
+    case 'unknown':
+      expect(log).toMatchObject({
+        status: 'FAILED',
+        attempts: 0,
+        subject: null,
+        provider: null,
+        error_message: `no active email template "no_such_template" for locale "${request.locale}"`,
+      });
+      expect(mails).toEqual([]);
+      break;
+    case 'missing':
+      expect(log).toMatchObject({
+        status: 'FAILED',
+        attempts: 0,
+        subject: null,
+        provider: null,
+        error_message:
+          'template "queue_turn" (hr): missing variable(s) purchase_url, window_minutes',
+      });
+      expect(mails).toEqual([]);
+      break;
+    case 'doomed':
+      expect(log).toMatchObject({
+        status: 'FAILED',
+        attempts: 3,
+        provider: 'smtp:127.0.0.1',
+        provider_message_id: null,
+      });
+      expect(log.error_message).toMatch(/451 4\.2\.1 Mailbox busy/);
+      expect(mails).toEqual([]);
+      break;
+  }
+}
+
+const emailLogCount = async () =>
+  Number(
+    (
+      await t.deps.db
+        .selectFrom('email_logs')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+
+describe('email delivery per fetched batch', () => {
+  it('gives every job of a mixed batch its log row and outcome, in a fixed number of statements', async () => {
+    const def = emailJob(t.deps);
+    const statementsFor = async (normals: number) => {
+      const cases = await mixedBatch(normals);
+      const jobs = cases.map((c) => c.job);
+      const received = smtp.received.length;
+      const { result: outcomes, sql: statements } = await statementsOf(() =>
+        def.batchHandler!(jobs),
+      );
+
+      // Only the job the SMTP server refused with attempts left fails, to be retried.
+      expect(outcomes.size).toBe(jobs.length);
+      const failed = cases.filter((c) => outcomes.get(c.job.id) !== undefined);
+      expect(failed.map((c) => c.kind)).toEqual(['refused']);
+      expect(outcomes.get(failed[0]!.job.id)!.message).toMatch(/451/);
+      for (const c of cases) await expectCase(c);
+      expect(smtp.received.length - received).toBe(normals + 1); // + the legacy job's
+
+      // The failed job retried alone sends its email; the log counts the second attempt.
+      const retry = await def.batchHandler!([failed[0]!.job]);
+      expect(retry.get(failed[0]!.job.id)).toBeUndefined();
+      await expectCase(failed[0]!, 2);
+
+      // The batch delivered again sends nothing and adds no row (the given-up job completed:
+      // pg-boss does not deliver it again).
+      const rows = await emailLogCount();
+      const again = smtp.received.length;
+      const refused = smtp.refused.length;
+      const rerun = await def.batchHandler!(
+        cases.filter((c) => c.kind !== 'doomed').map((c) => c.job),
+      );
+      expect([...rerun.values()].every((e) => e === undefined)).toBe(true);
+      expect(smtp.received.length).toBe(again);
+      expect(smtp.refused.length).toBe(refused);
+      expect(await emailLogCount()).toBe(rows);
+      for (const c of cases) await expectCase(c, 2);
+      return statements;
+    };
+
+    const small = await statementsFor(4);
+    const large = await statementsFor(300);
+    // insert legacy logs, select logs, select templates, update logs
+    expect(small).toHaveLength(4);
+    expect(large).toHaveLength(small.length);
+    expect(small.filter((s) => /^insert into email_logs/i.test(s))).toHaveLength(1);
+    expect(small.filter((s) => /^select .* from "email_logs"/i.test(s))).toHaveLength(1);
+    expect(small.filter((s) => /^select .* from "email_templates"/i.test(s))).toHaveLength(1);
+    expect(small.filter((s) => /^update email_logs/i.test(s))).toHaveLength(1);
+  });
+
+  it('through pg-boss: each job settles on its own and only the refused one is retried', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const kinds: Kind[] = [
+      ...Array.from({ length: 20 }, () => 'normal' as const),
+      'unknown',
+      'missing',
+      'refused',
+      'legacy',
+    ];
+    const requests = kinds.map((kind, n) => ({
+      kind,
+      request: requestOf(kind, `${kind}-${n}-${tag}@example.hr`, n),
+    }));
+    smtp.refuseRecipients.set(requests.find((r) => r.kind === 'refused')!.request.to, {
+      ...REFUSAL,
+      times: 1,
+    });
+    await t.startWorker(fastRetry([emailJob(t.deps)]));
+    // One transaction: the worker sees all the jobs at once and fetches them as one batch.
+    const logIds = await t.deps.db.transaction().execute(async (trx) => {
+      const ids = new Map<string, string>();
+      for (const { kind, request } of requests) {
+        if (kind === 'legacy') await t.deps.jobs.enqueue(trx, EMAIL_QUEUE, request);
+        else ids.set(request.to, await sendEmail(t.deps, trx, request));
+      }
+      return ids;
+    });
+
+    const jobsOf = async () =>
+      (
+        await sql<{ id: string; data: EmailJob; state: string; retry_count: number }>`
+          SELECT id, data, state, retry_count
+            FROM ${sql.table(`${t.config.JOBS_SCHEMA}.job`)}
+           WHERE name = ${EMAIL_QUEUE}
+             AND data->>'to' = ANY(${sql.val(requests.map((r) => r.request.to))}::text[])`.execute(
+          t.deps.db,
+        )
+      ).rows;
+    await waitFor(
+      async () => {
+        const rows = await jobsOf();
+        return rows.length === requests.length && rows.every((r) => r.state === 'completed');
+      },
+      { timeoutMs: 20_000, what: 'all email jobs completed' },
+    );
+    for (const row of await jobsOf()) {
+      const { kind } = requests.find((r) => r.request.to === row.data.to)!;
+      expect(row.retry_count, kind).toBe(kind === 'refused' ? 1 : 0);
+      const logId = kind === 'legacy' ? row.id : logIds.get(row.data.to)!;
+      expect(row.data.email_log_id).toBe(kind === 'legacy' ? undefined : logId);
+      await expectCase({ kind, job: { ...asJob(row.data), id: row.id }, logId }, 2);
+    }
+    // The refused recipient was tried twice, and got its email once.
+    const refusedTo = requests.find((r) => r.kind === 'refused')!.request.to;
+    expect(smtp.refused.filter((to) => to === refusedTo)).toHaveLength(1);
+  });
+});
