@@ -27,18 +27,22 @@ async function seatsOf(matchSectorId: string) {
     .execute();
 }
 
-/** The SQL texts pg sends while `fn` runs. */
-async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; texts: string[] }> {
+/** The SQL texts pg sends while `fn` runs, and the connections it sends them on. */
+async function statementsOf<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; texts: string[]; connections: Set<unknown> }> {
   const texts: string[] = [];
+  const connections = new Set<unknown>();
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const real = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const q = args[0] as string | { text: string };
     texts.push((typeof q === 'string' ? q : q.text).trim());
+    connections.add(this);
     return real.apply(this, args);
   };
   try {
-    return { result: await fn(), texts };
+    return { result: await fn(), texts, connections };
   } finally {
     proto.query = real;
   }
@@ -194,7 +198,7 @@ describe('seat claim statements (E4-F3)', () => {
     // costliest work of the on-sale on the one database. They are ranked in the API process
     // now (seat-runs.ts), which scales out: a cart addition sends one statement more, a
     // cheap index read without locks, and the claim statement only locks and updates.
-    const { result, texts } = await statementsOf(() =>
+    const { result, texts, connections } = await statementsOf(() =>
       claimAdjacentRun(t.deps.db, target(sector, 3)),
     );
     expect(result.claimed.map((s) => [s.row_index, s.col_index])).toEqual([
@@ -209,6 +213,9 @@ describe('seat claim statements (E4-F3)', () => {
     expect(texts[1]).toMatch(/FOR UPDATE SKIP LOCKED/);
     expect(texts[1]).toMatch(/UPDATE match_seat_inventory/);
     expect(texts[1]).toMatch(/INSERT INTO seat_audit_logs/);
+    // both on one connection, even outside a transaction: a claim that queued for the pool
+    // between its read and its claim would find its candidates taken under contention
+    expect(connections.size).toBe(1);
   });
 
   it('re-checks the seats of a stale read under the lock: seats taken or being taken since are passed over', async () => {

