@@ -27,22 +27,25 @@ async function seatsOf(matchSectorId: string) {
     .execute();
 }
 
-/** The SQL texts pg sends while `fn` runs, and the connections it sends them on. */
-async function statementsOf<T>(
-  fn: () => Promise<T>,
-): Promise<{ result: T; texts: string[]; connections: Set<unknown> }> {
-  const texts: string[] = [];
-  const connections = new Set<unknown>();
+/** The SQL texts pg sends while `fn` runs, with their parameters and connections. */
+async function statementsOf<T>(fn: () => Promise<T>): Promise<{
+  result: T;
+  texts: string[];
+  sent: Array<{ text: string; values: unknown[]; connection: unknown }>;
+}> {
+  const sent: Array<{ text: string; values: unknown[]; connection: unknown }> = [];
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const real = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
-    const q = args[0] as string | { text: string };
-    texts.push((typeof q === 'string' ? q : q.text).trim());
-    connections.add(this);
+    const q = args[0] as string | { text: string; values?: unknown[] };
+    const text = (typeof q === 'string' ? q : q.text).trim();
+    const values = (typeof q === 'string' ? args[1] : q.values) ?? [];
+    sent.push({ text, values: values as unknown[], connection: this });
     return real.apply(this, args);
   };
   try {
-    return { result: await fn(), texts, connections };
+    const result = await fn();
+    return { result, texts: sent.map((s) => s.text), sent };
   } finally {
     proto.query = real;
   }
@@ -198,7 +201,7 @@ describe('seat claim statements (E4-F3)', () => {
     // costliest work of the on-sale on the one database. They are ranked in the API process
     // now (seat-runs.ts), which scales out: a cart addition sends one statement more, a
     // cheap index read without locks, and the claim statement only locks and updates.
-    const { result, texts, connections } = await statementsOf(() =>
+    const { result, texts } = await statementsOf(() =>
       claimAdjacentRun(t.deps.db, target(sector, 3)),
     );
     expect(result.claimed.map((s) => [s.row_index, s.col_index])).toEqual([
@@ -213,9 +216,26 @@ describe('seat claim statements (E4-F3)', () => {
     expect(texts[1]).toMatch(/FOR UPDATE SKIP LOCKED/);
     expect(texts[1]).toMatch(/UPDATE match_seat_inventory/);
     expect(texts[1]).toMatch(/INSERT INTO seat_audit_logs/);
-    // both on one connection, even outside a transaction: a claim that queued for the pool
-    // between its read and its claim would find its candidates taken under contention
-    expect(connections.size).toBe(1);
+  });
+
+  it('sends the read and the claim on one connection, even outside a transaction with the pool busy', async () => {
+    // A claim that queued for the pool between its read and its claim would find its
+    // candidates taken by the claims served meanwhile (measured: 8× the claim statements).
+    const m = await createLockedMatch(t.deps, { rows: 2, seatsPerRow: 6 });
+    const sector = m.sectors[0]!.matchSectorId;
+    const { result, sent } = await statementsOf(async () => {
+      // 9 of the pool's 10 connections busy, and one more slow statement queued behind the
+      // claim: a connection released after the read would go to that one
+      const busy = Array.from({ length: 9 }, () => sql`SELECT pg_sleep(0.3)`.execute(t.deps.db));
+      const claim = claimAdjacentRun(t.deps.db, target(sector, 2));
+      const queued = sql`SELECT pg_sleep(${0.3}::float)`.execute(t.deps.db);
+      await Promise.all([...busy, queued]);
+      return claim;
+    });
+    expect(result.claimed).toHaveLength(2);
+    const ofClaim = sent.filter((s) => s.values.includes(sector));
+    expect(ofClaim).toHaveLength(2);
+    expect(ofClaim[0]!.connection).toBe(ofClaim[1]!.connection);
   });
 
   it('re-checks the seats of a stale read under the lock: seats taken or being taken since are passed over', async () => {
