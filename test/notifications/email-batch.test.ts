@@ -18,6 +18,7 @@ import {
   type EmailRequest,
   type Locale,
 } from '../../src/modules/notifications/notify.ts';
+import { mailgunSignature } from '../../src/platform/adapters/smtp/mailgun-webhook.ts';
 import { useTestContext } from '../harness/context.ts';
 import { fastRetry } from '../harness/fast-retry.ts';
 import { startLocalSmtp } from '../harness/servers/smtp.ts';
@@ -29,12 +30,14 @@ import { waitFor } from '../harness/wait.ts';
  * jobs one by one did, that an SMTP refusal retries its job alone, and that the statements
  * per batch do not grow with the batch size.
  */
+const MAILGUN_KEY = 'mailgun-test-signing-key';
 const smtp = await startLocalSmtp();
 const t = useTestContext({
   env: {
     SMTP_URL: smtp.url,
     EMAIL_FROM: 'HNS Ulaznice <ulaznice@hns.hr>',
     EMAIL_MAX_ATTEMPTS: '3',
+    MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
   },
   seeds: [emailTemplatesSeed],
 });
@@ -55,6 +58,46 @@ async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sql: 
   } finally {
     proto.query = real;
   }
+}
+
+/** Runs `hook` just before the first statement matching `pattern` that pg sends during `fn`. */
+async function hookBefore<T>(
+  pattern: RegExp,
+  hook: () => Promise<void>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const real = proto.query;
+  let fired = false;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const q = args[0] as string | { text: string };
+    if (fired || !pattern.test((typeof q === 'string' ? q : q.text).trim())) {
+      return real.apply(this, args);
+    }
+    fired = true;
+    return hook().then(() => real.apply(this, args));
+  };
+  try {
+    return await fn();
+  } finally {
+    proto.query = real;
+  }
+}
+
+/** A Mailgun webhook request for this log's Message-ID, signed like Mailgun does. */
+async function mailgunEvent(event: Record<string, unknown>, messageId: string) {
+  const timestamp = String(Math.floor(t.clock.now().getTime() / 1000));
+  const token = randomUUID().replaceAll('-', '');
+  const res = await t.request({
+    method: 'POST',
+    url: '/webhooks/mailgun',
+    payload: {
+      signature: { timestamp, token, signature: mailgunSignature(MAILGUN_KEY, timestamp, token) },
+      'event-data': { ...event, message: { headers: { 'message-id': `<${messageId}>` } } },
+    },
+  });
+  expect(res.statusCode).toBe(200);
+  return res.json() as { status: string; matched: boolean; updated: boolean };
 }
 
 /**
@@ -346,5 +389,79 @@ describe('email delivery per fetched batch', () => {
     // The refused recipient was tried twice, and got its email once.
     const refusedTo = requests.find((r) => r.kind === 'refused')!.request.to;
     expect(smtp.refused.filter((to) => to === refusedTo)).toHaveLength(1);
+  });
+
+  it('keeps a Mailgun event that arrives between the send and the write of its batch', async () => {
+    const def = emailJob(t.deps);
+    const tag = randomUUID().slice(0, 8);
+    const cases: Case[] = [];
+    for (const [n, name] of ['delivered', 'bounced', 'plain'].entries()) {
+      const request = requestOf('normal', `${name}-${tag}@example.hr`, n);
+      const logId = await insertEmailLog(t.deps.db, {
+        template_key: request.template_key,
+        locale: request.locale,
+        recipient_email: request.to,
+        variables_json: request.variables,
+      });
+      cases.push({ kind: 'normal', job: asJob({ ...request, email_log_id: logId }), logId });
+    }
+    const [delivered, bounced, plain] = cases as [Case, Case, Case];
+    const events: Array<{ status: string; matched: boolean; updated: boolean }> = [];
+    const outcomes = await hookBefore(
+      /^UPDATE email_logs AS l/,
+      async () => {
+        // Both were sent; their rows do not carry the Message-ID yet.
+        expect((await logOf(delivered.logId))!.provider_message_id).toBeNull();
+        events.push(await mailgunEvent({ event: 'delivered' }, `${delivered.logId}@hns.hr`));
+        events.push(
+          await mailgunEvent(
+            {
+              event: 'failed',
+              severity: 'permanent',
+              reason: 'bounce',
+              'delivery-status': { code: 550, description: 'No such mailbox' },
+            },
+            `${bounced.logId}@hns.hr`,
+          ),
+        );
+      },
+      () => def.batchHandler!(cases.map((c) => c.job)),
+    );
+    expect([...outcomes.values()]).toEqual([undefined, undefined, undefined]);
+    expect(events).toEqual([
+      { status: 'ok', matched: true, updated: true },
+      { status: 'ok', matched: true, updated: true },
+    ]);
+
+    // The worker's write fills in the attempt and keeps the provider's status.
+    const sentFields = (c: Case) => ({
+      attempts: 1,
+      provider: 'smtp:127.0.0.1',
+      provider_message_id: `${c.logId}@hns.hr`,
+      sent_at: expect.any(Date),
+    });
+    expect(await logOf(delivered.logId)).toMatchObject({
+      ...sentFields(delivered),
+      status: 'DELIVERED',
+      delivered_at: expect.any(Date),
+      error_message: null,
+    });
+    expect(await logOf(bounced.logId)).toMatchObject({
+      ...sentFields(bounced),
+      status: 'BOUNCED',
+      error_message: 'bounced: bounce 550 No such mailbox',
+    });
+    await expectCase(plain);
+    // Later events match the stored Message-ID; a bounce stays final.
+    expect(await mailgunEvent({ event: 'delivered' }, `${bounced.logId}@hns.hr`)).toEqual({
+      status: 'ok',
+      matched: true,
+      updated: false,
+    });
+    expect(await mailgunEvent({ event: 'delivered' }, `${randomUUID()}@hns.hr`)).toEqual({
+      status: 'ok',
+      matched: false,
+      updated: false,
+    });
   });
 });

@@ -44,12 +44,12 @@ export function emailJob(deps: AppDeps) {
   const deliver = (jobs: Job<EmailJob>[]) => deliverEmails(deps, getMailer, jobs);
   return defineJob<EmailJob>({
     name: EMAIL_QUEUE,
-    // The SMTP pool (SMTP_POOL_MAX connections, one message each at a time) sets the drain
-    // rate, not the fetch: a batch costs 3 statements whatever its size (deliverEmails). A
-    // bigger batch would save next to nothing and make each log wait longer for its write
-    // after the send (re-sent on a crash; a Mailgun event arriving before it finds no
-    // row), and outlast the 10 s graceful stop. A full batch makes the worker fetch again
-    // at once (jobs.ts burst mode).
+    // With a real relay the SMTP pool (SMTP_POOL_MAX connections, one message each at a
+    // time, ~0.1-0.3 s per message at Mailgun) sets the drain rate, not the fetch: a batch
+    // costs 3 statements whatever its size (deliverEmails). A bigger batch would make each
+    // log wait longer for its write after the send (all of a batch re-sent after a crash)
+    // and outlast the 10 s graceful stop. A full batch makes the worker fetch again at once
+    // (jobs.ts burst mode).
     batchSize: 50,
     pollingIntervalSeconds: 0.5,
     queue: RETRY_POLICY,
@@ -72,6 +72,8 @@ const EMAIL_DONE: ReadonlySet<repo.EmailStatus> = new Set(['SENT', 'DELIVERED', 
  * SMTP_POOL_MAX connections), then one update of all attempts. Each job's outcome is its
  * own: an Error (the SMTP server refused and attempts are left, or the log is missing)
  * makes pg-boss retry that job alone; a log already SENT, DELIVERED or BOUNCED is skipped.
+ * A Mailgun event that arrives before the update finds its log by the id in the Message-ID
+ * and keeps its status (notifications.repo.ts applyDeliveryEvent, markEmailAttempts).
  */
 async function deliverEmails(
   deps: AppDeps,

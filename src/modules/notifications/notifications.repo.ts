@@ -1,7 +1,8 @@
 /** All SQL of the notifications module: email templates and logs, push tokens and logs. */
-import { sql, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
 import type {
+  DB,
   EmailLogs,
   EmailTemplates,
   PushLogs,
@@ -189,9 +190,15 @@ export async function markEmailAttempts(
   attempts: readonly EmailAttempt[],
 ): Promise<void> {
   if (attempts.length === 0) return;
+  // A provider event that overtook this write (applyDeliveryEvent) has the last word on
+  // the status: DELIVERED or BOUNCED, with its error, is kept.
   await sql`
     UPDATE email_logs AS l
-       SET status = v.status, attempts = v.attempts, error_message = v.error_message,
+       SET status = CASE WHEN l.status IN ('DELIVERED', 'BOUNCED') THEN l.status
+                         ELSE v.status END,
+           error_message = CASE WHEN l.status IN ('DELIVERED', 'BOUNCED') THEN l.error_message
+                                ELSE v.error_message END,
+           attempts = v.attempts,
            subject = COALESCE(v.subject, l.subject),
            provider = COALESCE(v.provider, l.provider),
            provider_message_id = COALESCE(v.provider_message_id, l.provider_message_id),
@@ -200,6 +207,25 @@ export async function markEmailAttempts(
              id uuid, status email_status, attempts integer, subject text, provider text,
              provider_message_id text, sent_at timestamptz, error_message text)
      WHERE l.id = v.id`.execute(db);
+}
+
+/**
+ * The log a Message-ID names: the row that stored it, or, before the worker has written it
+ * (the attempts of a batch are written after all its sends), the row whose id it carries:
+ * the worker sends `<email_logs.id>@<domain>`, so a provider event that overtakes the
+ * write still finds its log.
+ */
+function byMessageId(providerMessageId: string) {
+  const logId = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})@/i.exec(
+    providerMessageId,
+  )?.[1];
+  return (eb: ExpressionBuilder<DB, 'email_logs'>) =>
+    logId
+      ? eb.or([
+          eb('provider_message_id', '=', providerMessageId),
+          eb.and([eb('provider_message_id', 'is', null), eb('id', '=', logId)]),
+        ])
+      : eb('provider_message_id', '=', providerMessageId);
 }
 
 /**
@@ -220,8 +246,12 @@ export async function applyDeliveryEvent(
   const { status, from, ...rest } = update;
   const row = await db
     .updateTable('email_logs')
-    .set({ status, ...rest })
-    .where('provider_message_id', '=', providerMessageId)
+    .set((eb) => ({
+      status,
+      ...rest,
+      provider_message_id: eb.fn.coalesce('provider_message_id', eb.val(providerMessageId)),
+    }))
+    .where(byMessageId(providerMessageId))
     .where('status', 'in', from)
     .returning('id')
     .executeTakeFirst();
@@ -233,7 +263,7 @@ export async function emailLogExists(db: Executor, providerMessageId: string): P
   const row = await db
     .selectFrom('email_logs')
     .select('id')
-    .where('provider_message_id', '=', providerMessageId)
+    .where(byMessageId(providerMessageId))
     .executeTakeFirst();
   return !!row;
 }
