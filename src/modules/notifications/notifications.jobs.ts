@@ -45,7 +45,7 @@ export function emailJob(deps: AppDeps) {
   return defineJob<EmailJob>({
     name: EMAIL_QUEUE,
     // With a real relay the SMTP pool (SMTP_POOL_MAX connections, one message each at a
-    // time, ~0.1-0.3 s per message at Mailgun) sets the drain rate, not the fetch: a batch
+    // time, several round trips to the relay per message) sets the drain rate: a batch
     // costs 3 statements whatever its size (deliverEmails). A bigger batch would make each
     // log wait longer for its write after the send (all of a batch re-sent after a crash)
     // and outlast the 10 s graceful stop. A full batch makes the worker fetch again at once
