@@ -57,9 +57,15 @@ describe('purchase hot path: round trips', () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10, price: 2000 });
     const first = await createFan(t.deps);
     const paid = await checkoutToPayment(t, first, sale, 1);
-    expect(
-      (await deliver(t, stripe, stripe.succeed(paid.payment.payment_intent_id))).statusCode,
-    ).toBe(200);
+    const { result: plain, sql: plainSql } = await statementsOf(() =>
+      deliver(t, stripe, stripe.succeed(paid.payment.payment_intent_id)),
+    );
+    expect(plain.json()).toEqual({ received: true, outcome: 'completed' });
+    // 13 round trips (17 before): begin; the event's claim with the order lock (match and
+    // buyer along); the payment upsert; the order lines; the seats' sale; the tickets with
+    // their holders and the seat trail; the order and the queue entry completed; email log,
+    // email job, push job; the audit event; the event's outcome; commit.
+    expect(plainSql).toHaveLength(13);
     const taken = await t.deps.db
       .selectFrom('tickets')
       .select('barcode')
@@ -76,9 +82,12 @@ describe('purchase hot path: round trips', () => {
     );
     expect(webhook.json()).toEqual({ received: true, outcome: 'completed' });
     expect(forcedBarcodes).toEqual([]);
-    // one INSERT for the three tickets, one more for the two that collided
-    expect(count(sql, /^insert into "tickets"/)).toBe(2);
-    expect(count(sql, /^insert into "ticket_holders"/)).toBe(1);
+    // one statement for the three tickets (holders and trail with them), one more for the
+    // two that collided
+    expect(count(sql, /^WITH t AS \(\s*INSERT INTO tickets/)).toBe(2);
+    expect(count(sql, /INSERT INTO ticket_holders/)).toBe(2);
+    expect(count(sql, /INSERT INTO seat_audit_logs/)).toBe(2);
+    expect(sql).toHaveLength(14);
     // match and buyer come with the order lock; the payment is one upsert
     expect(count(sql, /from "matches"|from "users"/)).toBe(0);
     expect(count(sql, /"payments"/)).toBe(1);

@@ -26,23 +26,41 @@ export interface SettlementOrderRow extends OrderRow {
 }
 
 /**
- * Locks an order for a payment event (FOR UPDATE of the order row only) and reads, in the
- * same statement, the match and the buyer's email the notifications need (both always
- * exist: NOT NULL foreign keys of the order).
+ * Claims a payment event (as claimWebhookEvent) and, the first time its id is seen, locks
+ * its order (FOR UPDATE of the order row only) with the match and the buyer's email the
+ * notifications need (both always exist: NOT NULL foreign keys of the order), in one
+ * statement. A concurrent delivery of the same event waits on the claim until the first
+ * one's transaction ends and then, as a duplicate, neither locks nor reads the order (the
+ * lock is taken only when the claim inserted a row). Returns undefined for a duplicate,
+ * else the locked order (undefined when there is no such order).
  */
-export async function lockOrderForSettlement(
+export async function claimWebhookEventLockingOrder(
   db: Executor,
+  event: { id: string; type: string; objectId: string | null; outcome: string },
   orderId: string,
-): Promise<SettlementOrderRow | undefined> {
-  return db
-    .selectFrom('orders as o')
-    .innerJoin('matches as m', 'm.id', 'o.match_id')
-    .innerJoin('users as u', 'u.id', 'o.user_id')
-    .selectAll('o')
-    .select(['m.home_team', 'm.away_team', 'm.kick_off_time', 'u.email as buyer_email'])
-    .where('o.id', '=', orderId)
-    .forUpdate('o')
-    .executeTakeFirst();
+): Promise<{ order: SettlementOrderRow | undefined } | undefined> {
+  const { rows } = await sql<SettlementOrderRow & { claimed_event_id: string }>`
+    WITH claimed AS (
+      INSERT INTO stripe_webhook_events (id, type, object_id, outcome)
+      VALUES (${event.id}, ${event.type}, ${event.objectId}, ${event.outcome})
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id
+    ),
+    locked AS MATERIALIZED (
+      SELECT o.*, m.home_team, m.away_team, m.kick_off_time, u.email AS buyer_email
+        FROM orders o
+        JOIN matches m ON m.id = o.match_id
+        JOIN users u ON u.id = o.user_id
+       WHERE o.id = ${orderId} AND EXISTS (SELECT 1 FROM claimed)
+         FOR UPDATE OF o
+    )
+    SELECT claimed.id AS claimed_event_id, locked.* FROM claimed LEFT JOIN locked ON true`.execute(
+    db,
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const { claimed_event_id: _claimed, ...order } = row;
+  return { order: order.id === null ? undefined : order };
 }
 
 /**

@@ -9,19 +9,20 @@ import type { Executor } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
-import { markPurchaseCompleted } from '../queue/queue.admission.ts';
+import { completePurchase } from '../queue/queue.repo.ts';
 import { listOrderItems, releaseHolds, updateOrder, type OrderRow } from '../sales/sales.repo.ts';
-import { logSeatsSold, sellOrderSeats } from '../tickets/tickets.repo.ts';
+import { sellOrderSeats } from '../tickets/tickets.repo.ts';
 import { issueOrderTickets } from '../tickets/tickets.service.ts';
 import {
   claimWebhookEvent,
+  claimWebhookEventLockingOrder,
   ensurePayment,
   findPaymentByIntent,
   findPaymentByOrder,
-  lockOrderForSettlement,
   recordPaymentSucceeded,
   setWebhookOutcome,
   updatePayment,
+  type SettlementOrderRow,
 } from './payments.repo.ts';
 
 /**
@@ -69,18 +70,30 @@ export async function handleStripeWebhook(
       event.type === 'payment_intent.succeeded' || event.type === 'payment_intent.payment_failed'
         ? (event.data.object as Stripe.PaymentIntent)
         : null;
-    const fresh = await claimWebhookEvent(trx, {
+    const claim = {
       id: event.id,
       type: event.type,
       objectId: intent?.id ?? null,
       outcome: 'processing',
-    });
-    if (!fresh) return 'duplicate' as const;
+    };
+    // A payment event claims its id and locks its order in one statement (the order row
+    // lock serialises events of one order; match and buyer come along). A duplicate, also
+    // one delivered concurrently, waits on the claim and then touches nothing.
+    const orderId = intent ? await orderIdOfIntent(trx, intent) : undefined;
+    let order: SettlementOrderRow | undefined;
+    if (orderId) {
+      const claimed = await claimWebhookEventLockingOrder(trx, claim, orderId);
+      if (!claimed) return 'duplicate' as const;
+      order = claimed.order;
+    } else if (!(await claimWebhookEvent(trx, claim))) {
+      return 'duplicate' as const;
+    }
     let result: WebhookOutcome = 'ignored';
-    if (intent && event.type === 'payment_intent.succeeded') {
-      result = await onSucceeded(deps, trx, intent);
-    } else if (intent) {
-      result = await onFailed(deps, trx, intent);
+    if (intent) {
+      if (!order) result = 'unknown_payment';
+      else if (event.type === 'payment_intent.succeeded') {
+        result = await onSucceeded(deps, trx, intent, order);
+      } else result = await onFailed(deps, trx, intent, order);
     }
     await setWebhookOutcome(trx, event.id, result);
     return result;
@@ -88,23 +101,23 @@ export async function handleStripeWebhook(
   return { received: true, outcome };
 }
 
-async function orderOfIntent(trx: Executor, intent: Stripe.PaymentIntent) {
+async function orderIdOfIntent(
+  trx: Executor,
+  intent: Stripe.PaymentIntent,
+): Promise<string | undefined> {
   // metadata.order_id is set when the intent is created; the stored intent id covers
   // intents whose metadata was lost (created by hand in the dashboard).
   const orderId =
     intent.metadata?.order_id ?? (await findPaymentByIntent(trx, intent.id))?.order_id;
-  if (!orderId || !/^[0-9a-f-]{36}$/i.test(orderId)) return undefined;
-  // The order row lock serialises events of one order; match and buyer come along.
-  return lockOrderForSettlement(trx, orderId);
+  return orderId && /^[0-9a-f-]{36}$/i.test(orderId) ? orderId : undefined;
 }
 
 async function onSucceeded(
   deps: Deps,
   trx: Executor,
   intent: Stripe.PaymentIntent,
+  order: SettlementOrderRow,
 ): Promise<WebhookOutcome> {
-  const order = await orderOfIntent(trx, intent);
-  if (!order) return 'unknown_payment';
   const now = deps.clock.now();
   const chargeId =
     typeof intent.latest_charge === 'string'
@@ -134,18 +147,19 @@ async function onSucceeded(
         now,
       )
     : [];
-  // Match and buyer were read with the order (lockOrderForSettlement).
+  // Match and buyer were read with the order (claimWebhookEventLockingOrder).
   const matchName = `${order.home_team} – ${order.away_team}`;
   const customer = items[0]?.holder_full_name ?? order.buyer_email;
 
   if (amountOk && sold.length === items.length) {
-    const tickets = await issueOrderTickets(deps, trx, order, items);
-    await logSeatsSold(trx, { orderId: order.id, userId: order.user_id, sold, now });
-    const queueEntryId = await markPurchaseCompleted(deps, trx, order.user_id, order.match_id);
-    await updateOrder(trx, order.id, {
-      status: 'COMPLETED',
-      completed_at: now,
-      ...(queueEntryId ? { queue_entry_id: queueEntryId } : {}),
+    // One statement for the tickets, their holders and the seat trail; one for the order
+    // and the fan's queue entry (the waiting room's markPurchaseCompleted, folded in).
+    const tickets = await issueOrderTickets(deps, trx, order, items, { sold, now });
+    await completePurchase(trx, {
+      orderId: order.id,
+      userId: order.user_id,
+      matchId: order.match_id,
+      at: now,
     });
     await sendEmail(deps, trx, {
       template_key: 'order_confirmation',
@@ -242,9 +256,8 @@ async function onFailed(
   deps: Deps,
   trx: Executor,
   intent: Stripe.PaymentIntent,
+  order: SettlementOrderRow,
 ): Promise<WebhookOutcome> {
-  const order = await orderOfIntent(trx, intent);
-  if (!order) return 'unknown_payment';
   await ensurePayment(trx, {
     order_id: order.id,
     amount: order.total_amount,

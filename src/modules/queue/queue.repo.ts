@@ -335,6 +335,30 @@ export async function completeEntry(
   return row?.id;
 }
 
+/**
+ * Completes a paid order and the fan's purchase in the waiting room in one statement (the
+ * payment webhook's hot path): the queue entry, if ACTIVE or EXPIRED (the payment finished
+ * after the window), becomes COMPLETED as in completeEntry, and the order becomes
+ * COMPLETED, linked to that entry when there is one.
+ */
+export async function completePurchase(
+  db: Executor,
+  input: { orderId: string; userId: string; matchId: string; at: Date },
+): Promise<void> {
+  await sql`
+    WITH entry AS (
+      UPDATE queue_entries
+         SET status = 'COMPLETED', completed_at = ${input.at}
+       WHERE user_id = ${input.userId} AND match_id = ${input.matchId}
+         AND status IN ('ACTIVE', 'EXPIRED')
+      RETURNING id
+    )
+    UPDATE orders
+       SET status = 'COMPLETED', completed_at = ${input.at},
+           queue_entry_id = coalesce((SELECT id FROM entry), queue_entry_id)
+     WHERE id = ${input.orderId}`.execute(db);
+}
+
 export async function countActive(db: Executor, matchId: string, now: Date): Promise<number> {
   const row = await db
     .selectFrom('queue_entries')

@@ -17,7 +17,7 @@ export interface SoldSeat {
  * held by the order (even past held_until: nobody took it) or be claimable again (the hold
  * was released but nobody bought it). Waits on concurrent claimers (FOR UPDATE, no SKIP):
  * a paid order deserves the definitive answer. Returns the seats sold (none or all), with
- * what logSeatsSold needs.
+ * what insertSoldTickets needs for the seat trail.
  */
 export async function sellOrderSeats(
   db: Executor,
@@ -50,49 +50,66 @@ export async function sellOrderSeats(
   return rows;
 }
 
+/** A ticket to issue, with its holder (the holder's ticket_id is the ticket's id). */
+export interface NewTicket {
+  ticket: Insertable<Tickets> & { id: string; match_seat_inventory_id: string };
+  holder: Omit<Insertable<TicketHolders>, 'ticket_id'>;
+}
+
 /**
- * The seat trail of a sale (action SOLD, with ticket and order), one INSERT … SELECT over
- * the order's freshly issued tickets, in the transaction that sold the seats.
+ * Issues tickets of a sale in one statement: the tickets (one multi-row INSERT), their
+ * holders and the seat trail of the sale (action SOLD, with ticket and order) are written
+ * by data-modifying CTEs over the tickets actually inserted, so a holder and a trail row
+ * exist for every ticket and for no other. A ticket whose barcode is taken (by another
+ * ticket or a sibling of the same batch) is skipped together with its holder and trail
+ * row: the returned ids are the tickets inserted, and the caller draws new barcodes for
+ * the others. `sold` is what sellOrderSeats returned for these seats.
  */
-export async function logSeatsSold(
+export async function insertSoldTickets(
   db: Executor,
-  input: { orderId: string; userId: string; sold: SoldSeat[]; now: Date },
-): Promise<void> {
-  if (input.sold.length === 0) return;
-  await sql`
-    INSERT INTO seat_audit_logs
-           (match_seat_inventory_id, from_status, to_status, reason, changed_by, ticket_id,
-            order_id, action, hold_kind, hold_owner_id, created_at)
-    SELECT t.match_seat_inventory_id, s.from_status, 'SOLD', 'payment confirmed, ticket issued',
-           ${input.userId}::uuid, t.id, t.order_id, 'SOLD',
-           CASE WHEN s.own_hold THEN 'ORDER'::hold_kind END,
-           CASE WHEN s.own_hold THEN t.order_id END, ${input.now}
-      FROM tickets t
-      JOIN unnest(${input.sold.map((x) => x.id)}::uuid[],
-                  ${input.sold.map((x) => x.from_status)}::seat_status[],
-                  ${input.sold.map((x) => x.own_hold)}::boolean[]) AS s(id, from_status, own_hold)
-        ON s.id = t.match_seat_inventory_id
-     WHERE t.order_id = ${input.orderId} AND t.status = 'SOLD'`.execute(db);
-}
-
-/**
- * Inserts an order's tickets in one multi-row statement. A ticket whose barcode is taken
- * (by another ticket or a sibling of the same batch) is skipped: the returned ids are the
- * tickets inserted, and the caller draws new barcodes for the others.
- */
-export async function insertTickets(db: Executor, rows: Insertable<Tickets>[]): Promise<string[]> {
-  if (rows.length === 0) return [];
-  const inserted = await db
-    .insertInto('tickets')
-    .values(rows)
-    .onConflict((oc) => oc.column('barcode').doNothing())
-    .returning('id')
-    .execute();
-  return inserted.map((r) => r.id);
-}
-
-export async function insertHolders(db: Executor, rows: Insertable<TicketHolders>[]) {
-  if (rows.length) await db.insertInto('ticket_holders').values(rows).execute();
+  input: { tickets: NewTicket[]; sold: SoldSeat[]; userId: string; now: Date },
+): Promise<string[]> {
+  if (input.tickets.length === 0) return [];
+  const tickets = JSON.stringify(input.tickets.map((x) => x.ticket));
+  const holders = JSON.stringify(
+    input.tickets.map((x) => ({ ...x.holder, ticket_id: x.ticket.id })),
+  );
+  const { rows } = await sql<{ id: string }>`
+    WITH t AS (
+      INSERT INTO tickets
+             (id, order_id, match_id, match_seat_inventory_id, owner_user_id, barcode,
+              qr_code_data, status, price_amount, fee_amount)
+      SELECT id, order_id, match_id, match_seat_inventory_id, owner_user_id, barcode,
+             qr_code_data, status, price_amount, fee_amount
+        FROM jsonb_populate_recordset(NULL::tickets, ${tickets}::jsonb)
+          ON CONFLICT (barcode) DO NOTHING
+      RETURNING id, order_id, match_seat_inventory_id
+    ),
+    holders AS (
+      INSERT INTO ticket_holders
+             (ticket_id, full_name, date_of_birth, nationality, oib_encrypted, oib_blind_index,
+              passport_encrypted, email, phone, is_minor, source)
+      SELECT h.ticket_id, h.full_name, h.date_of_birth, h.nationality, h.oib_encrypted,
+             h.oib_blind_index, h.passport_encrypted, h.email, h.phone, h.is_minor, h.source
+        FROM jsonb_populate_recordset(NULL::ticket_holders, ${holders}::jsonb) AS h
+        JOIN t ON t.id = h.ticket_id
+    ),
+    trail AS (
+      INSERT INTO seat_audit_logs
+             (match_seat_inventory_id, from_status, to_status, reason, changed_by, ticket_id,
+              order_id, action, hold_kind, hold_owner_id, created_at)
+      SELECT t.match_seat_inventory_id, s.from_status, 'SOLD', 'payment confirmed, ticket issued',
+             ${input.userId}::uuid, t.id, t.order_id, 'SOLD',
+             CASE WHEN s.own_hold THEN 'ORDER'::hold_kind END,
+             CASE WHEN s.own_hold THEN t.order_id END, ${input.now}
+        FROM t
+        JOIN unnest(${input.sold.map((x) => x.id)}::uuid[],
+                    ${input.sold.map((x) => x.from_status)}::seat_status[],
+                    ${input.sold.map((x) => x.own_hold)}::boolean[]) AS s(id, from_status, own_hold)
+          ON s.id = t.match_seat_inventory_id
+    )
+    SELECT id FROM t`.execute(db);
+  return rows.map((r) => r.id);
 }
 
 const ticketColumns = [

@@ -6,61 +6,68 @@ import type { Executor } from '../../platform/db/database.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { OrderItemRow, OrderRow } from '../sales/sales.repo.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
-import { findOwnedTicket, insertHolders, insertTickets, listOwnedTickets } from './tickets.repo.ts';
+import {
+  findOwnedTicket,
+  insertSoldTickets,
+  listOwnedTickets,
+  type SoldSeat,
+} from './tickets.repo.ts';
 
 /**
  * Tickets (E4-F8, E9-F1): issued in the payment webhook's transaction, one per order line,
  * each with a random UUID, a unique random barcode and a signed QR payload; the holder is
  * copied from the order line with the OIB still encrypted. All tickets of an order are
- * written with one INSERT and all their holders with another.
+ * written with one statement that also writes their holders and the seat trail of the
+ * sale (`sold`, as sellOrderSeats returned it).
  */
 export async function issueOrderTickets(
   deps: Pick<AppDeps, 'config'>,
   trx: Executor,
   order: OrderRow,
   items: OrderItemRow[],
+  sale: { sold: SoldSeat[]; now: Date },
 ): Promise<Array<{ id: string; barcode: string }>> {
   const signer = getTicketSigner(deps.config);
   const issued = items.map((item) => ({ id: randomUUID(), barcode: '', item }));
   // All tickets in one statement; a barcode collision (1 in ~10^17 per pair) only costs
-  // another draw for the tickets concerned.
+  // another draw, and another statement, for the tickets concerned.
   for (let pending = issued; pending.length > 0;) {
     for (const ticket of pending) ticket.barcode = generateBarcode();
     const inserted = new Set(
-      await insertTickets(
-        trx,
-        pending.map(({ id, barcode, item }) => ({
-          id,
-          order_id: order.id,
-          match_id: order.match_id,
-          match_seat_inventory_id: item.match_seat_inventory_id,
-          owner_user_id: order.user_id,
-          barcode,
-          qr_code_data: signer.qrPayload({ id, matchId: order.match_id, barcode }),
-          status: 'SOLD' as const,
-          price_amount: item.unit_price,
-          fee_amount: item.fee_amount,
+      await insertSoldTickets(trx, {
+        tickets: pending.map(({ id, barcode, item }) => ({
+          ticket: {
+            id,
+            order_id: order.id,
+            match_id: order.match_id,
+            match_seat_inventory_id: item.match_seat_inventory_id,
+            owner_user_id: order.user_id,
+            barcode,
+            qr_code_data: signer.qrPayload({ id, matchId: order.match_id, barcode }),
+            status: 'SOLD' as const,
+            price_amount: item.unit_price,
+            fee_amount: item.fee_amount,
+          },
+          holder: {
+            full_name: item.holder_full_name,
+            date_of_birth: item.holder_date_of_birth,
+            nationality: item.holder_nationality,
+            oib_encrypted: item.holder_oib_encrypted,
+            oib_blind_index: item.holder_oib_blind_index,
+            passport_encrypted: item.holder_passport_encrypted,
+            email: item.holder_email,
+            phone: item.holder_phone,
+            is_minor: item.holder_is_minor,
+            source: item.holder_source,
+          },
         })),
-      ),
+        sold: sale.sold,
+        userId: order.user_id,
+        now: sale.now,
+      }),
     );
     pending = pending.filter((t) => !inserted.has(t.id));
   }
-  await insertHolders(
-    trx,
-    items.map((item, i) => ({
-      ticket_id: issued[i]!.id,
-      full_name: item.holder_full_name,
-      date_of_birth: item.holder_date_of_birth,
-      nationality: item.holder_nationality,
-      oib_encrypted: item.holder_oib_encrypted,
-      oib_blind_index: item.holder_oib_blind_index,
-      passport_encrypted: item.holder_passport_encrypted,
-      email: item.holder_email,
-      phone: item.holder_phone,
-      is_minor: item.holder_is_minor,
-      source: item.holder_source,
-    })),
-  );
   return issued.map(({ id, barcode }) => ({ id, barcode }));
 }
 

@@ -1,0 +1,109 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { auditEvents } from '../harness/audit.ts';
+import {
+  checkoutToPayment,
+  createFan,
+  createSale,
+  deliver,
+  useStripeTestContext,
+} from '../sales/helpers.ts';
+
+const { t, stripe } = await useStripeTestContext();
+
+/** Waits until `n` backends of this file's database wait on a lock. */
+async function lockWaiters(n: number) {
+  for (let i = 0; i < 250; i++) {
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(t.deps.db);
+    if (rows[0]!.n >= n) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`fewer than ${n} backends waiting on a lock`);
+}
+
+/**
+ * Delivers `event` twice at the same time: the order row is locked from outside first, so
+ * the first delivery has claimed the event and waits on the order while the second one
+ * arrives; then the lock is released.
+ */
+async function deliverTwiceConcurrently(orderId: string, event: ReturnType<typeof stripe.event>) {
+  const blocker = new pg.Client({ connectionString: t.databaseUrl });
+  await blocker.connect();
+  try {
+    await blocker.query('BEGIN');
+    await blocker.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
+    const first = deliver(t, stripe, event);
+    await lockWaiters(1);
+    const second = deliver(t, stripe, event);
+    await lockWaiters(2);
+    await blocker.query('COMMIT');
+    return (await Promise.all([first, second])).map((r) => r.json().outcome as string);
+  } finally {
+    await blocker.end();
+  }
+}
+
+describe('Stripe webhook: a duplicate delivered while the first is handled', () => {
+  it('completes the order once: the duplicate waits on the claim and then changes nothing', async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
+    const fan = await createFan(t.deps);
+    const { order, payment } = await checkoutToPayment(t, fan, sale, 2);
+    const event = stripe.succeed(payment.payment_intent_id);
+
+    const outcomes = await deliverTwiceConcurrently(order.id, event);
+    expect(outcomes.sort()).toEqual(['completed', 'duplicate']);
+
+    const tickets = await t.deps.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('order_id', '=', order.id)
+      .execute();
+    expect(tickets).toHaveLength(2);
+    const trail = await t.deps.db
+      .selectFrom('seat_audit_logs')
+      .select('ticket_id')
+      .where('order_id', '=', order.id)
+      .where('action', '=', 'SOLD')
+      .execute();
+    expect(trail).toHaveLength(2);
+    const stored = await t.deps.db
+      .selectFrom('stripe_webhook_events')
+      .select('outcome')
+      .where('id', '=', event.id)
+      .execute();
+    expect(stored).toEqual([{ outcome: 'completed' }]);
+    const completed = (await auditEvents(t.deps.db)).filter(
+      (e) => e.action === 'order_completed' && (e.subject as { id: string }).id === order.id,
+    );
+    expect(completed).toHaveLength(1);
+    const emails = await t.deps.db
+      .selectFrom('email_logs')
+      .select('id')
+      .where('template_key', '=', 'order_confirmation')
+      .where('recipient_email', '=', fan.email)
+      .execute();
+    expect(emails).toHaveLength(1);
+  });
+
+  it('records a failed payment once', async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
+    const fan = await createFan(t.deps);
+    const { order, payment } = await checkoutToPayment(t, fan, sale, 1);
+    const event = stripe.fail(payment.payment_intent_id);
+
+    const outcomes = await deliverTwiceConcurrently(order.id, event);
+    expect(outcomes.sort()).toEqual(['duplicate', 'payment_failed']);
+    const failed = (await auditEvents(t.deps.db)).filter(
+      (e) => e.action === 'payment_failed' && (e.subject as { id: string }).id === order.id,
+    );
+    expect(failed).toHaveLength(1);
+    const stored = await t.deps.db
+      .selectFrom('orders')
+      .select('status')
+      .where('id', '=', order.id)
+      .executeTakeFirstOrThrow();
+    expect(stored.status).toBe('PAYMENT_FAILED');
+  });
+});
