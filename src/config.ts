@@ -63,6 +63,10 @@ export const configSchema = z
     // overflowed and connections were reset (TcpExtListenOverflows). Linux caps it at
     // net.core.somaxconn.
     HTTP_LISTEN_BACKLOG: positiveInt.default(4096),
+    // How long a process may reuse a match's sale facts (phases, zones, fees) before reading
+    // them again (sales/sale-facts.ts): the bound on how late an admin edit reaches the sale.
+    // 0 reads them on every request.
+    SALE_FACTS_TTL_MS: z.coerce.number().int().min(0).default(1_000),
     PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

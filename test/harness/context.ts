@@ -71,6 +71,9 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     REDIS_KEY_PREFIX: redisPrefix,
     JWT_SECRETS: TEST_JWT_SECRET,
     DATABASE_POOL_MAX: '10',
+    // Tests change phases, zones and fees and expect the next request to see it; the memo
+    // itself is tested with a TTL in test/sales/sale-facts.test.ts.
+    SALE_FACTS_TTL_MS: '0',
     ...options.env,
   });
   const logger = createLogger(config.LOG_LEVEL);

@@ -4,6 +4,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import type { QueueStatus } from '../../platform/db/types.generated.ts';
 import { completeEntry, findEntry, findSettings, hasSalesPhase } from './queue.repo.ts';
 import { keys } from './queue.redis.ts';
+import { memoOf } from '../../platform/memo.ts';
 
 /**
  * The waiting room's contract with the purchase flow (cart, checkout, payments).
@@ -28,7 +29,7 @@ export type PurchaseWindow =
     }
   | { queued: true; admitted: true; window_started_at: Date; window_expires_at: Date };
 
-type Deps = Pick<AppDeps, 'db' | 'redis' | 'clock'>;
+type Deps = Pick<AppDeps, 'db' | 'redis' | 'clock' | 'config'>;
 
 /** Is the waiting room of this match enabled (see above)? */
 export async function isQueued(db: Executor, matchId: string): Promise<boolean> {
@@ -37,13 +38,21 @@ export async function isQueued(db: Executor, matchId: string): Promise<boolean> 
   return hasSalesPhase(db, matchId);
 }
 
-/** Where a fan stands for buying tickets of a match. Reads the database (authoritative). */
+/**
+ * Where a fan stands for buying tickets of a match. Reads the fan's entry from the database
+ * (authoritative); whether the match is queued at all is a per-match fact every cart
+ * addition asks, memoised like the other sale facts (SALE_FACTS_TTL_MS, platform/memo.ts).
+ */
 export async function getPurchaseWindow(
   deps: Deps,
   userId: string,
   matchId: string,
 ): Promise<PurchaseWindow> {
-  if (!(await isQueued(deps.db, matchId))) return { queued: false };
+  const queued = await memoOf<boolean>(deps.db, 'queue.enabled', deps.config.SALE_FACTS_TTL_MS).get(
+    matchId,
+    () => isQueued(deps.db, matchId),
+  );
+  if (!queued) return { queued: false };
   const entry = await findEntry(deps.db, userId, matchId);
   const now = deps.clock.now();
   if (!entry) return { queued: true, admitted: false, position: 0, status: 'NOT_IN_QUEUE' };

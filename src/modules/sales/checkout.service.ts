@@ -24,14 +24,13 @@ import {
   writeOrderItems,
 } from './checkout.repo.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
+import { feeConfiguration, saleMatch } from './sale-facts.ts';
 import {
   countLiveOrderHolds,
   findCart,
-  findFeeConfiguration,
   findOpenOrderForCart,
   findOrder,
   findOrderByIdempotencyKey,
-  findSaleMatch,
   insertOrder,
   listHeldSeats,
   listOrderItems,
@@ -301,6 +300,11 @@ export async function submitTicketHolders(
     });
   }
 
+  // Reference facts (memoised, sale-facts.ts) are read before the transaction: a read on
+  // another connection while holding this one would need two pool connections per request.
+  const match = await saleMatch(deps, cart.match_id, now);
+  if (!match) throw notFound('Match');
+  const rates = feeRatesOf(await feeConfiguration(deps, cart.match_id, now));
   const pii = getPiiCipher(deps.config);
   return deps.db.transaction().execute(async (trx) => {
     const locked = await findCart(trx, cart.id, { forUpdate: true });
@@ -314,9 +318,6 @@ export async function submitTicketHolders(
         extra: { seats: seats.length, holders: holders.length },
       });
     }
-    const match = await findSaleMatch(trx, cart.match_id, now);
-    if (!match) throw notFound('Match');
-    const rates = feeRatesOf(await findFeeConfiguration(trx, cart.match_id, now));
     const presale = isPresale(now, match.kick_off_time);
     const amounts = priceOrder(
       seats.map((s) => unitPrice(s.price ?? 0, rates, presale)),

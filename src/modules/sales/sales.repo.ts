@@ -109,35 +109,35 @@ export interface SaleMatchRow {
   phase_rules: unknown;
 }
 
-/** A match with the sales phase open now (public phases only), if any. */
-export async function findSaleMatch(
+/** A public sales phase of a match (QUOTA_ONLY phases are never sold to fans). */
+interface SalePhaseFacts {
+  id: string;
+  ticket_limit: number;
+  start_at: Date;
+  end_at: Date;
+  phase_type: 'LOYALTY' | 'GENERAL_PUBLIC';
+  eligibility_rules_json: unknown;
+}
+
+/**
+ * What decides whether and how a match is sold, independent of the time: the match, its
+ * venue, whether its stadium configuration is locked, and its active public phases. Which
+ * phase is open is decided at a given time by `saleMatchAt` (so these facts may be
+ * memoised, see sale-facts.ts, without a phase boundary ever being late).
+ */
+export interface SaleMatchFacts {
+  match: Omit<SaleMatchRow, 'phase_id' | 'phase_ticket_limit' | 'phase_type' | 'phase_rules'>;
+  config_locked: boolean;
+  phases: SalePhaseFacts[];
+}
+
+export async function loadSaleMatchFacts(
   db: Executor,
   matchId: string,
-  now: Date,
-): Promise<SaleMatchRow | undefined> {
+): Promise<SaleMatchFacts | undefined> {
   const row = await db
     .selectFrom('matches as m')
     .leftJoin('stadiums as s', 's.id', 'm.venue_id')
-    .leftJoin(
-      (eb) =>
-        eb
-          .selectFrom('sales_phases as p')
-          .select([
-            'p.id',
-            'p.match_id',
-            'p.ticket_limit',
-            'p.start_at',
-            'p.phase_type',
-            'p.eligibility_rules_json',
-          ])
-          .where('p.is_active', '=', true)
-          .where('p.phase_type', '<>', 'QUOTA_ONLY')
-          .where('p.start_at', '<=', now)
-          .where('p.end_at', '>', now)
-          .as('ph'),
-      // Only a locked stadium configuration is sold: a phase of an unlocked match is not on.
-      (join) => join.onRef('ph.match_id', '=', 'm.id').on('m.stadium_config_status', '=', 'LOCKED'),
-    )
     .select([
       'm.id',
       'm.home_team',
@@ -147,15 +147,87 @@ export async function findSaleMatch(
       'm.match_type',
       'm.status',
       's.name as venue_name',
-      'ph.id as phase_id',
-      'ph.ticket_limit as phase_ticket_limit',
-      'ph.phase_type',
-      'ph.eligibility_rules_json as phase_rules',
+      'm.stadium_config_status',
     ])
+    .select(
+      sql<SalePhaseFacts[]>`coalesce((
+        SELECT json_agg(json_build_object(
+                 'id', p.id, 'ticket_limit', p.ticket_limit, 'start_at', p.start_at,
+                 'end_at', p.end_at, 'phase_type', p.phase_type,
+                 'eligibility_rules_json', p.eligibility_rules_json))
+          FROM sales_phases p
+         WHERE p.match_id = m.id AND p.is_active AND p.phase_type <> 'QUOTA_ONLY'), '[]')`.as(
+        'phases',
+      ),
+    )
     .where('m.id', '=', matchId)
-    .orderBy('ph.start_at', 'desc')
     .executeTakeFirst();
-  return row as SaleMatchRow | undefined;
+  if (!row) return undefined;
+  const { stadium_config_status, phases, ...match } = row;
+  return {
+    match: match as SaleMatchFacts['match'],
+    config_locked: stadium_config_status === 'LOCKED',
+    phases: phases.map((p) => ({
+      ...p,
+      start_at: new Date(p.start_at),
+      end_at: new Date(p.end_at),
+    })),
+  };
+}
+
+/**
+ * The match with the sales phase open at `now`: the latest-starting active public phase
+ * whose window holds `now`. Only a locked stadium configuration is sold, so an unlocked
+ * match has no open phase.
+ */
+export function saleMatchAt(facts: SaleMatchFacts, now: Date): SaleMatchRow {
+  const open = facts.config_locked
+    ? facts.phases
+        .filter((p) => p.start_at <= now && p.end_at > now)
+        .sort((a, b) => b.start_at.getTime() - a.start_at.getTime())[0]
+    : undefined;
+  return {
+    ...facts.match,
+    phase_id: open?.id ?? null,
+    phase_ticket_limit: open?.ticket_limit ?? null,
+    phase_type: open?.phase_type ?? null,
+    phase_rules: open?.eligibility_rules_json ?? null,
+  };
+}
+
+/** A match with the sales phase open now (public phases only), if any. */
+export async function findSaleMatch(
+  db: Executor,
+  matchId: string,
+  now: Date,
+): Promise<SaleMatchRow | undefined> {
+  const facts = await loadSaleMatchFacts(db, matchId);
+  return facts && saleMatchAt(facts, now);
+}
+
+/** The fee configurations that may apply to a match: its own rows and the defaults. */
+export async function loadFeeConfigurations(
+  db: Executor,
+  matchId: string,
+): Promise<FeeConfigRow[]> {
+  return db
+    .selectFrom('fee_configurations')
+    .selectAll()
+    .where((eb) => eb.or([eb('match_id', '=', matchId), eb('match_id', 'is', null)]))
+    .execute();
+}
+
+/**
+ * The fee configuration in force at `at` among a match's configurations: its own row,
+ * else the default; the latest effective_from among those in force.
+ */
+export function feeConfigurationAt(rows: FeeConfigRow[], at: Date): FeeConfigRow | undefined {
+  const inForce = rows.filter(
+    (r) => r.effective_from <= at && (r.effective_to === null || r.effective_to > at),
+  );
+  const best = (list: FeeConfigRow[]) =>
+    list.sort((a, b) => b.effective_from.getTime() - a.effective_from.getTime())[0];
+  return best(inForce.filter((r) => r.match_id !== null)) ?? best(inForce);
 }
 
 /** The fee configuration in force for a match at `at`: its own row, else the default. */
@@ -164,16 +236,7 @@ export async function findFeeConfiguration(
   matchId: string,
   at: Date,
 ): Promise<FeeConfigRow | undefined> {
-  return db
-    .selectFrom('fee_configurations')
-    .selectAll()
-    .where((eb) => eb.or([eb('match_id', '=', matchId), eb('match_id', 'is', null)]))
-    .where('effective_from', '<=', at)
-    .where((eb) => eb.or([eb('effective_to', 'is', null), eb('effective_to', '>', at)]))
-    .orderBy(sql`match_id IS NULL`)
-    .orderBy('effective_from', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  return feeConfigurationAt(await loadFeeConfigurations(db, matchId), at);
 }
 
 export async function listMatchPriceCategories(db: Executor, matchIds: string[]) {

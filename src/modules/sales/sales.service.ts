@@ -9,13 +9,13 @@ import { requestIntentCancellations } from '../payments/payments.service.ts';
 import { getPurchaseWindow } from '../queue/queue.admission.ts';
 import { claimAdjacentRun, claimSeparated, countClaimableBySector } from './claim.repo.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
+import { feeConfiguration, saleMatch, saleZone } from './sale-facts.ts';
 import {
   cancelOpenOrdersOfCarts,
   cancelOpenOrdersOfUser,
   countFanSeats,
   findActiveCart,
   findFeeConfiguration,
-  findSaleMatch,
   findSaleZone,
   insertCart,
   listActiveCarts,
@@ -104,18 +104,18 @@ export async function listMatches(
 // Zones (E4-F2) -------------------------------------------------------------------------
 
 export async function getZones(
-  deps: Pick<AppDeps, 'db' | 'clock'>,
+  deps: Pick<AppDeps, 'db' | 'clock' | 'config'>,
   matchId: string,
   userId: string | null,
 ) {
   const now = deps.clock.now();
-  const match = await findSaleMatch(deps.db, matchId, now);
+  const match = await saleMatch(deps, matchId, now);
   if (!match || !['PUBLISHED', 'ACTIVE'].includes(match.status)) throw notFound('Match');
   const loyaltyPhase = match.phase_type === 'LOYALTY';
   const [zones, counts, feeRow, fanSeats, standing] = await Promise.all([
     listSaleZones(deps.db, matchId),
     countClaimableBySector(deps.db, matchId, now),
-    findFeeConfiguration(deps.db, matchId, now),
+    feeConfiguration(deps, matchId, now),
     userId ? countFanSeats(deps.db, userId, matchId, now) : Promise.resolve(0),
     userId && loyaltyPhase
       ? loyaltyStanding(deps, deps.db, userId, match.phase_rules)
@@ -194,14 +194,13 @@ export interface CartView {
 }
 
 async function cartView(
-  deps: Pick<AppDeps, 'db' | 'clock'>,
-  db: Executor,
+  deps: Pick<AppDeps, 'db' | 'clock' | 'config'>,
   cart: CartRow,
   match: Pick<SaleMatchRow, 'kick_off_time' | 'match_type' | 'home_team' | 'away_team'>,
   seats: HeldSeatRow[],
 ): Promise<CartView> {
   const now = deps.clock.now();
-  const rates = feeRatesOf(await findFeeConfiguration(db, cart.match_id, now));
+  const rates = feeRatesOf(await feeConfiguration(deps, cart.match_id, now));
   const presale = isPresale(now, match.kick_off_time);
   const prices = seats.map((s) => unitPrice(s.price ?? 0, rates, presale));
   const amounts = priceOrder(prices, match.match_type, rates);
@@ -249,10 +248,10 @@ export async function addToCart(
   input: AddToCartInput,
 ): Promise<{ cart: CartView; added: string[]; warnings: string[] }> {
   const now = deps.clock.now();
-  const match = await findSaleMatch(deps.db, input.match_id, now);
+  const match = await saleMatch(deps, input.match_id, now);
   if (!match || !['PUBLISHED', 'ACTIVE'].includes(match.status)) throw notFound('Match');
   if (!match.phase_id || match.kick_off_time <= now) throw new AppError('MATCH_NOT_ON_SALE');
-  const zone = await findSaleZone(deps.db, input.match_id, input.match_sector_id);
+  const zone = await saleZone(deps, input.match_id, input.match_sector_id);
   if (!zone) throw notFound('Zone');
 
   // E6-F2: a LOYALTY phase sells only to fans whose points reach a tier, up to its limit.
@@ -373,7 +372,7 @@ export async function addToCart(
       // other buyers never wait behind it.
       const seats = await listHeldSeats(deps.db, [claim.cart.id], now);
       return {
-        cart: await cartView(deps, deps.db, claim.cart, match, seats),
+        cart: await cartView(deps, claim.cart, match, seats),
         added: claim.added,
         warnings: claim.warnings,
       };
@@ -394,7 +393,7 @@ const seatsInsufficient = (available: number) =>
   });
 
 /** GET /cart: the fan's live carts with seats, totals and remaining time. */
-export async function getCarts(deps: Pick<AppDeps, 'db' | 'clock'>, userId: string) {
+export async function getCarts(deps: Pick<AppDeps, 'db' | 'clock' | 'config'>, userId: string) {
   const now = deps.clock.now();
   const carts = await listActiveCarts(deps.db, userId, now);
   const seats = await listHeldSeats(
@@ -404,11 +403,11 @@ export async function getCarts(deps: Pick<AppDeps, 'db' | 'clock'>, userId: stri
   );
   const views: CartView[] = [];
   for (const cart of carts) {
-    const match = await findSaleMatch(deps.db, cart.match_id, now);
+    const match = await saleMatch(deps, cart.match_id, now);
     if (!match) continue;
     const mine = seats.filter((s) => s.hold_owner_id === cart.id);
     if (mine.length === 0) continue;
-    views.push(await cartView(deps, deps.db, cart, match, mine));
+    views.push(await cartView(deps, cart, match, mine));
   }
   return { carts: views };
 }
