@@ -11,8 +11,7 @@ import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { completePurchase } from '../queue/queue.repo.ts';
 import { listOrderItems, releaseHolds, updateOrder, type OrderRow } from '../sales/sales.repo.ts';
-import { sellOrderSeats } from '../tickets/tickets.repo.ts';
-import { issueOrderTickets } from '../tickets/tickets.service.ts';
+import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import {
   claimWebhookEvent,
   claimWebhookEventLockingOrder,
@@ -138,23 +137,18 @@ async function onSucceeded(
 
   const items = await listOrderItems(trx, order.id);
   const amountOk = intent.amount === order.total_amount && items.length > 0;
-  const sold = amountOk
-    ? await sellOrderSeats(
-        trx,
-        order.id,
-        items.map((i) => i.match_seat_inventory_id),
-        order.user_id,
-        now,
-      )
-    : [];
+  // One statement sells the seats (all or nothing) and writes their tickets, holders and
+  // seat trail; undefined when a seat went to someone else.
+  const tickets = amountOk
+    ? await sellAndIssueOrderTickets(deps, trx, order, items, now)
+    : undefined;
   // Match and buyer were read with the order (claimWebhookEventLockingOrder).
   const matchName = `${order.home_team} – ${order.away_team}`;
   const customer = items[0]?.holder_full_name ?? order.buyer_email;
 
-  if (amountOk && sold.length === items.length) {
-    // One statement for the tickets, their holders and the seat trail; one for the order
-    // and the fan's queue entry (the waiting room's markPurchaseCompleted, folded in).
-    const tickets = await issueOrderTickets(deps, trx, order, items, { sold, now });
+  if (tickets) {
+    // The order and the fan's queue entry (the waiting room's markPurchaseCompleted,
+    // folded in) in one statement.
     await completePurchase(trx, {
       orderId: order.id,
       userId: order.user_id,

@@ -12,44 +12,6 @@ export interface SoldSeat {
   own_hold: boolean;
 }
 
-/**
- * Marks an order's seats SOLD, all or nothing, in one statement: each seat must still be
- * held by the order (even past held_until: nobody took it) or be claimable again (the hold
- * was released but nobody bought it). Waits on concurrent claimers (FOR UPDATE, no SKIP):
- * a paid order deserves the definitive answer. Returns the seats sold (none or all), with
- * what insertSoldTickets needs for the seat trail.
- */
-export async function sellOrderSeats(
-  db: Executor,
-  orderId: string,
-  inventoryIds: string[],
-  userId: string,
-  now: Date,
-): Promise<SoldSeat[]> {
-  const { rows } = await sql<SoldSeat>`
-    WITH target AS (
-      SELECT m.id,
-             (m.status = 'RESERVED' AND m.hold_owner_id = ${orderId}) AS own_hold
-        FROM match_seat_inventory m
-       WHERE m.id = ANY (${inventoryIds}::uuid[])
-         AND ((m.status = 'RESERVED' AND m.hold_owner_id = ${orderId})
-              OR m.status = 'AVAILABLE'
-              OR (m.status = 'RESERVED' AND m.held_until < ${now}))
-         FOR UPDATE
-    ),
-    complete AS (SELECT count(*) = ${inventoryIds.length} AS ok FROM target)
-    UPDATE match_seat_inventory m
-       SET status = 'SOLD', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
-           last_modified_at = ${now}, last_modified_by = ${userId}, version = m.version + 1
-      FROM target, complete
-     WHERE m.id = target.id AND complete.ok
-    RETURNING m.id, target.own_hold,
-              CASE WHEN target.own_hold THEN 'RESERVED' ELSE 'AVAILABLE' END AS from_status`.execute(
-    db,
-  );
-  return rows;
-}
-
 /** A ticket to issue, with its holder (the holder's ticket_id is the ticket's id). */
 export interface NewTicket {
   ticket: Insertable<Tickets> & { id: string; match_seat_inventory_id: string };
@@ -57,31 +19,28 @@ export interface NewTicket {
 }
 
 /**
- * Issues tickets of a sale in one statement: the tickets (one multi-row INSERT), their
- * holders and the seat trail of the sale (action SOLD, with ticket and order) are written
- * by data-modifying CTEs over the tickets actually inserted, so a holder and a trail row
- * exist for every ticket and for no other. A ticket whose barcode is taken (by another
- * ticket or a sibling of the same batch) is skipped together with its holder and trail
- * row: the returned ids are the tickets inserted, and the caller draws new barcodes for
- * the others. `sold` is what sellOrderSeats returned for these seats.
+ * The CTEs issuing tickets of sold seats, after a CTE `sold (id, own_hold, from_status)`
+ * that the statement defines first: the tickets of the sold seats (one multi-row INSERT;
+ * a ticket whose barcode is taken, by another ticket or a sibling of the same batch, is
+ * skipped), then, over the tickets actually inserted, their holders and the seat trail of
+ * the sale (action SOLD, with ticket and order). A holder and a trail row exist for every
+ * ticket inserted and for no other. The statement's result can read `t`, the inserted
+ * tickets.
  */
-export async function insertSoldTickets(
-  db: Executor,
-  input: { tickets: NewTicket[]; sold: SoldSeat[]; userId: string; now: Date },
-): Promise<string[]> {
-  if (input.tickets.length === 0) return [];
+function issueTicketsOfSoldSeats(input: { tickets: NewTicket[]; userId: string; now: Date }) {
   const tickets = JSON.stringify(input.tickets.map((x) => x.ticket));
   const holders = JSON.stringify(
     input.tickets.map((x) => ({ ...x.holder, ticket_id: x.ticket.id })),
   );
-  const { rows } = await sql<{ id: string }>`
-    WITH t AS (
+  return sql`
+    t AS (
       INSERT INTO tickets
              (id, order_id, match_id, match_seat_inventory_id, owner_user_id, barcode,
               qr_code_data, status, price_amount, fee_amount)
-      SELECT id, order_id, match_id, match_seat_inventory_id, owner_user_id, barcode,
-             qr_code_data, status, price_amount, fee_amount
-        FROM jsonb_populate_recordset(NULL::tickets, ${tickets}::jsonb)
+      SELECT x.id, x.order_id, x.match_id, x.match_seat_inventory_id, x.owner_user_id,
+             x.barcode, x.qr_code_data, x.status, x.price_amount, x.fee_amount
+        FROM jsonb_populate_recordset(NULL::tickets, ${tickets}::jsonb) AS x
+        JOIN sold ON sold.id = x.match_seat_inventory_id
           ON CONFLICT (barcode) DO NOTHING
       RETURNING id, order_id, match_seat_inventory_id
     ),
@@ -98,16 +57,77 @@ export async function insertSoldTickets(
       INSERT INTO seat_audit_logs
              (match_seat_inventory_id, from_status, to_status, reason, changed_by, ticket_id,
               order_id, action, hold_kind, hold_owner_id, created_at)
-      SELECT t.match_seat_inventory_id, s.from_status, 'SOLD', 'payment confirmed, ticket issued',
-             ${input.userId}::uuid, t.id, t.order_id, 'SOLD',
-             CASE WHEN s.own_hold THEN 'ORDER'::hold_kind END,
-             CASE WHEN s.own_hold THEN t.order_id END, ${input.now}
+      SELECT t.match_seat_inventory_id, sold.from_status, 'SOLD',
+             'payment confirmed, ticket issued', ${input.userId}::uuid, t.id, t.order_id, 'SOLD',
+             CASE WHEN sold.own_hold THEN 'ORDER'::hold_kind END,
+             CASE WHEN sold.own_hold THEN t.order_id END, ${input.now}
         FROM t
-        JOIN unnest(${input.sold.map((x) => x.id)}::uuid[],
-                    ${input.sold.map((x) => x.from_status)}::seat_status[],
-                    ${input.sold.map((x) => x.own_hold)}::boolean[]) AS s(id, from_status, own_hold)
-          ON s.id = t.match_seat_inventory_id
-    )
+        JOIN sold ON sold.id = t.match_seat_inventory_id
+    )`;
+}
+
+/**
+ * Sells an order's seats and issues their tickets in one statement. The seats are marked
+ * SOLD all or nothing: each must still be held by the order (even past held_until: nobody
+ * took it) or be claimable again (the hold was released but nobody bought it). It waits on
+ * concurrent claimers (FOR UPDATE, no SKIP): a paid order deserves the definitive answer.
+ * Only when all seats are sold are tickets written (issueTicketsOfSoldSeats). Returns the
+ * seats sold (none or all) with, per seat, the ticket inserted, or null when its barcode
+ * collided: the caller draws a new one and calls insertSoldTickets.
+ */
+export async function sellSeatsIssuingTickets(
+  db: Executor,
+  input: { orderId: string; userId: string; now: Date; tickets: NewTicket[] },
+): Promise<Array<SoldSeat & { ticket_id: string | null }>> {
+  const { orderId, now } = input;
+  const inventoryIds = input.tickets.map((x) => x.ticket.match_seat_inventory_id);
+  const { rows } = await sql<SoldSeat & { ticket_id: string | null }>`
+    WITH target AS (
+      SELECT m.id,
+             (m.status = 'RESERVED' AND m.hold_owner_id = ${orderId}) AS own_hold
+        FROM match_seat_inventory m
+       WHERE m.id = ANY (${inventoryIds}::uuid[])
+         AND ((m.status = 'RESERVED' AND m.hold_owner_id = ${orderId})
+              OR m.status = 'AVAILABLE'
+              OR (m.status = 'RESERVED' AND m.held_until < ${now}))
+         FOR UPDATE
+    ),
+    complete AS (SELECT count(*) = ${inventoryIds.length} AS ok FROM target),
+    sold AS (
+      UPDATE match_seat_inventory m
+         SET status = 'SOLD', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
+             last_modified_at = ${now}, last_modified_by = ${input.userId},
+             version = m.version + 1
+        FROM target, complete
+       WHERE m.id = target.id AND complete.ok
+      RETURNING m.id, target.own_hold,
+                (CASE WHEN target.own_hold THEN 'RESERVED' ELSE 'AVAILABLE' END)::seat_status
+                  AS from_status
+    ),
+    ${issueTicketsOfSoldSeats(input)}
+    SELECT sold.id, sold.own_hold, sold.from_status, t.id AS ticket_id
+      FROM sold LEFT JOIN t ON t.match_seat_inventory_id = sold.id`.execute(db);
+  return rows;
+}
+
+/**
+ * Issues tickets of seats already sold (sellSeatsIssuingTickets returned them) whose
+ * barcode collided, with their holders and seat trail, in one statement. Returns the ids
+ * of the tickets inserted; the caller draws new barcodes for the others.
+ */
+export async function insertSoldTickets(
+  db: Executor,
+  input: { tickets: NewTicket[]; sold: SoldSeat[]; userId: string; now: Date },
+): Promise<string[]> {
+  if (input.tickets.length === 0) return [];
+  const { rows } = await sql<{ id: string }>`
+    WITH sold AS (
+      SELECT * FROM unnest(${input.sold.map((x) => x.id)}::uuid[],
+                           ${input.sold.map((x) => x.own_hold)}::boolean[],
+                           ${input.sold.map((x) => x.from_status)}::seat_status[])
+                    AS s(id, own_hold, from_status)
+    ),
+    ${issueTicketsOfSoldSeats(input)}
     SELECT id FROM t`.execute(db);
   return rows.map((r) => r.id);
 }

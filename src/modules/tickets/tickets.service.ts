@@ -10,65 +10,88 @@ import {
   findOwnedTicket,
   insertSoldTickets,
   listOwnedTickets,
-  type SoldSeat,
+  sellSeatsIssuingTickets,
+  type NewTicket,
 } from './tickets.repo.ts';
 
 /**
  * Tickets (E4-F8, E9-F1): issued in the payment webhook's transaction, one per order line,
  * each with a random UUID, a unique random barcode and a signed QR payload; the holder is
- * copied from the order line with the OIB still encrypted. All tickets of an order are
- * written with one statement that also writes their holders and the seat trail of the
- * sale (`sold`, as sellOrderSeats returned it).
+ * copied from the order line with the OIB still encrypted. The sale of the order's seats
+ * writes all its tickets, their holders and the seat trail in the same statement.
  */
-export async function issueOrderTickets(
+export async function sellAndIssueOrderTickets(
   deps: Pick<AppDeps, 'config'>,
   trx: Executor,
   order: OrderRow,
   items: OrderItemRow[],
-  sale: { sold: SoldSeat[]; now: Date },
-): Promise<Array<{ id: string; barcode: string }>> {
+  now: Date,
+): Promise<Array<{ id: string; barcode: string }> | undefined> {
   const signer = getTicketSigner(deps.config);
   const issued = items.map((item) => ({ id: randomUUID(), barcode: '', item }));
-  // All tickets in one statement; a barcode collision (1 in ~10^17 per pair) only costs
-  // another draw, and another statement, for the tickets concerned.
-  for (let pending = issued; pending.length > 0;) {
-    for (const ticket of pending) ticket.barcode = generateBarcode();
-    const inserted = new Set(
+  const draw = (pending: typeof issued): NewTicket[] =>
+    pending.map((x) => {
+      x.barcode = generateBarcode();
+      return newTicket(signer, order, x.item, x.id, x.barcode);
+    });
+  const sold = await sellSeatsIssuingTickets(trx, {
+    orderId: order.id,
+    userId: order.user_id,
+    now,
+    tickets: draw(issued),
+  });
+  // All or nothing: a seat that went to someone else leaves the order unsold (and no ticket).
+  if (sold.length !== items.length) return undefined;
+  // A barcode collision (1 in ~10^17 per pair) only costs another draw, and another
+  // statement, for the tickets concerned.
+  const inserted = new Set(sold.map((s) => s.ticket_id));
+  for (let pending = issued.filter((x) => !inserted.has(x.id)); pending.length > 0;) {
+    const again = new Set(
       await insertSoldTickets(trx, {
-        tickets: pending.map(({ id, barcode, item }) => ({
-          ticket: {
-            id,
-            order_id: order.id,
-            match_id: order.match_id,
-            match_seat_inventory_id: item.match_seat_inventory_id,
-            owner_user_id: order.user_id,
-            barcode,
-            qr_code_data: signer.qrPayload({ id, matchId: order.match_id, barcode }),
-            status: 'SOLD' as const,
-            price_amount: item.unit_price,
-            fee_amount: item.fee_amount,
-          },
-          holder: {
-            full_name: item.holder_full_name,
-            date_of_birth: item.holder_date_of_birth,
-            nationality: item.holder_nationality,
-            oib_encrypted: item.holder_oib_encrypted,
-            oib_blind_index: item.holder_oib_blind_index,
-            passport_encrypted: item.holder_passport_encrypted,
-            email: item.holder_email,
-            phone: item.holder_phone,
-            is_minor: item.holder_is_minor,
-            source: item.holder_source,
-          },
-        })),
-        sold: sale.sold,
+        tickets: draw(pending),
+        sold,
         userId: order.user_id,
-        now: sale.now,
+        now,
       }),
     );
-    pending = pending.filter((t) => !inserted.has(t.id));
+    pending = pending.filter((x) => !again.has(x.id));
   }
   return issued.map(({ id, barcode }) => ({ id, barcode }));
+}
+
+function newTicket(
+  signer: ReturnType<typeof getTicketSigner>,
+  order: OrderRow,
+  item: OrderItemRow,
+  id: string,
+  barcode: string,
+): NewTicket {
+  return {
+    ticket: {
+      id,
+      order_id: order.id,
+      match_id: order.match_id,
+      match_seat_inventory_id: item.match_seat_inventory_id,
+      owner_user_id: order.user_id,
+      barcode,
+      qr_code_data: signer.qrPayload({ id, matchId: order.match_id, barcode }),
+      status: 'SOLD',
+      price_amount: item.unit_price,
+      fee_amount: item.fee_amount,
+    },
+    holder: {
+      full_name: item.holder_full_name,
+      date_of_birth: item.holder_date_of_birth,
+      nationality: item.holder_nationality,
+      oib_encrypted: item.holder_oib_encrypted,
+      oib_blind_index: item.holder_oib_blind_index,
+      passport_encrypted: item.holder_passport_encrypted,
+      email: item.holder_email,
+      phone: item.holder_phone,
+      is_minor: item.holder_is_minor,
+      source: item.holder_source,
+    },
+  };
 }
 
 type Row = NonNullable<Awaited<ReturnType<typeof findOwnedTicket>>>;

@@ -7,6 +7,7 @@ import {
   createFan,
   createSale,
   deliver,
+  MINUTE,
   useStripeTestContext,
 } from '../sales/helpers.ts';
 
@@ -105,5 +106,41 @@ describe('Stripe webhook: a duplicate delivered while the first is handled', () 
       .where('id', '=', order.id)
       .executeTakeFirstOrThrow();
     expect(stored.status).toBe('PAYMENT_FAILED');
+  });
+});
+
+describe('Stripe webhook: a success after one of the seats was taken', () => {
+  it('sells none of the seats and issues no ticket (the sale and the tickets are one statement)', async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 2 });
+    const late = await createFan(t.deps);
+    const { order, payment } = await checkoutToPayment(t, late, sale, 2);
+    t.clock.advance(21 * MINUTE);
+    const next = await createFan(t.deps);
+    const taken = await checkoutToPayment(t, next, sale, 1);
+    const seats: string[] = order.items.map((i: { inventory_id: string }) => i.inventory_id);
+    const free = seats.filter((id) => id !== taken.cart.seats[0].inventory_id);
+    expect(free).toHaveLength(1);
+
+    const outcome = await deliver(t, stripe, stripe.succeed(payment.payment_intent_id));
+    expect(outcome.json().outcome).toBe('refund_requested');
+    const tickets = await t.deps.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('order_id', '=', order.id)
+      .execute();
+    expect(tickets).toEqual([]);
+    const sold = await t.deps.db
+      .selectFrom('seat_audit_logs')
+      .select('id')
+      .where('order_id', '=', order.id)
+      .where('action', '=', 'SOLD')
+      .execute();
+    expect(sold).toEqual([]);
+    const untaken = await t.deps.db
+      .selectFrom('match_seat_inventory')
+      .select('status')
+      .where('id', '=', free[0]!)
+      .executeTakeFirstOrThrow();
+    expect(untaken.status).not.toBe('SOLD');
   });
 });
