@@ -34,8 +34,7 @@ import {
   insertOrder,
   listHeldSeats,
   listOrderItems,
-  moveHoldsToOrder,
-  setCartStatus,
+  checkOutCart,
   updateOrder,
   type OrderItemRow,
   type OrderRow,
@@ -429,15 +428,8 @@ export async function startPayment(
     if (order.status === 'PENDING') {
       const cart = order.cart_id ? await findCart(trx, order.cart_id, { forUpdate: true }) : null;
       if (!cart || cart.status !== 'ACTIVE') throw new AppError('CART_EXPIRED');
-      // Seats added to the cart after the holders were named need holders too.
-      const held = await listHeldSeats(trx, [cart.id], now);
-      if (held.length !== items.length) {
-        throw new AppError('HOLDERS_MISMATCH', 'The cart changed: name the ticket holders again', {
-          extra: { seats: held.length, holders: items.length },
-        });
-      }
       const until = new Date(Math.max(cart.expires_at.getTime(), now.getTime() + PAYMENT_HOLD_MS));
-      const moved = await moveHoldsToOrder(
+      const { held, moved } = await checkOutCart(
         trx,
         cart.id,
         order.id,
@@ -446,8 +438,14 @@ export async function startPayment(
         now,
         userId,
       );
+      // Seats added to the cart after the holders were named need holders too (the throw
+      // rolls the move back).
+      if (held !== items.length) {
+        throw new AppError('HOLDERS_MISMATCH', 'The cart changed: name the ticket holders again', {
+          extra: { seats: held, holders: items.length },
+        });
+      }
       if (moved !== items.length) throw new AppError('CART_EXPIRED');
-      await setCartStatus(trx, cart.id, 'CHECKED_OUT');
     } else if (order.status === 'PAYMENT_PENDING' || order.status === 'PAYMENT_FAILED') {
       if ((await countLiveOrderHolds(trx, order.id, now)) !== items.length) {
         throw new AppError('CART_EXPIRED', 'The seats of this order are no longer held');

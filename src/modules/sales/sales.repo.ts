@@ -499,11 +499,14 @@ export async function releaseHolds(
 }
 
 /**
- * Hands a cart's live holds to its order for the payment window (POST /checkout/pay): one
- * statement, only seats the cart still holds, with the HOLD_TRANSFERRED seat trail; the
- * caller compares the count.
+ * Checks a cart out to its order for the payment window (POST /checkout/pay), in one
+ * statement: counts the seats the cart holds, hands those of the order's lines to the order
+ * (only seats the cart still holds, extending the hold to `heldUntil`) with the
+ * HOLD_TRANSFERRED seat trail, and marks the cart CHECKED_OUT. The caller compares both
+ * counts with the order's lines and rolls the transaction back when they differ (seats
+ * added since the holders were named, or expired).
  */
-export async function moveHoldsToOrder(
+export async function checkOutCart(
   db: Executor,
   cartId: string,
   orderId: string,
@@ -511,9 +514,13 @@ export async function moveHoldsToOrder(
   heldUntil: Date,
   now: Date,
   by: string,
-): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    WITH moved AS (
+): Promise<{ held: number; moved: number }> {
+  const { rows } = await sql<{ held: number; moved: number }>`
+    WITH held AS (
+      SELECT count(*)::int AS n FROM match_seat_inventory
+       WHERE hold_owner_id = ${cartId} AND status = 'RESERVED' AND held_until > ${now}
+    ),
+    moved AS (
       UPDATE match_seat_inventory m
          SET hold_kind = 'ORDER', hold_owner_id = ${orderId},
              held_until = greatest(m.held_until, ${heldUntil}),
@@ -530,9 +537,12 @@ export async function moveHoldsToOrder(
              'payment started, held until ' || to_char(mv.held_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
              ${by}::uuid, 'HOLD_TRANSFERRED', 'ORDER', ${orderId}::uuid, ${orderId}::uuid, ${now}
         FROM moved mv
+    ),
+    closed AS (
+      UPDATE carts SET status = 'CHECKED_OUT' WHERE id = ${cartId}
     )
-    SELECT count(*)::int AS n FROM moved`.execute(db);
-  return Number(rows[0]!.n);
+    SELECT (SELECT n FROM held) AS held, (SELECT count(*) FROM moved)::int AS moved`.execute(db);
+  return { held: Number(rows[0]!.held), moved: Number(rows[0]!.moved) };
 }
 
 /** Holds an order still has (payment retries). */
