@@ -144,3 +144,43 @@ describe('Stripe webhook: a success after one of the seats was taken', () => {
     expect(untaken.status).not.toBe('SOLD');
   });
 });
+
+describe('Stripe webhook: the payment a success records with its claim', () => {
+  it('marks the payment SUCCEEDED with intent, charge and time, clearing an earlier failure', async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
+    const fan = await createFan(t.deps);
+    const { order, payment } = await checkoutToPayment(t, fan, sale, 1);
+    const failed = await deliver(t, stripe, stripe.fail(payment.payment_intent_id));
+    expect(failed.json().outcome).toBe('payment_failed');
+    t.clock.advance(MINUTE);
+    const event = stripe.succeed(payment.payment_intent_id);
+    expect((await deliver(t, stripe, event)).json().outcome).toBe('completed');
+
+    const charge = (event.data.object as { latest_charge: string | null }).latest_charge;
+    expect(charge).toMatch(/^ch_/);
+    const stored = await t.deps.db
+      .selectFrom('payments')
+      .select([
+        'status',
+        'amount',
+        'stripe_payment_intent_id',
+        'stripe_charge_id',
+        'completed_at',
+        'failed_at',
+        'failure_reason',
+      ])
+      .where('order_id', '=', order.id)
+      .execute();
+    expect(stored).toEqual([
+      {
+        status: 'SUCCEEDED',
+        amount: order.total_amount,
+        stripe_payment_intent_id: payment.payment_intent_id,
+        stripe_charge_id: charge,
+        completed_at: t.clock.now(),
+        failed_at: null,
+        failure_reason: null,
+      },
+    ]);
+  });
+});

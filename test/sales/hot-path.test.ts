@@ -61,12 +61,12 @@ describe('purchase hot path: round trips', () => {
       deliver(t, stripe, stripe.succeed(paid.payment.payment_intent_id)),
     );
     expect(plain.json()).toEqual({ received: true, outcome: 'completed' });
-    // 12 round trips (17 before): begin; the event's claim with the order lock (match and
-    // buyer along); the payment upsert; the order lines; the seats' sale with the tickets,
-    // their holders and the seat trail; the order and the queue entry completed; email log,
-    // email job, push job (pg-boss inserts per queue); the audit event; the event's outcome;
-    // commit.
-    expect(plainSql).toHaveLength(12);
+    // 11 round trips (17 before): begin; the event's claim with the order lock (match and
+    // buyer along) and the payment upsert; the order lines; the seats' sale with the
+    // tickets, their holders and the seat trail; the order and the queue entry completed;
+    // email log, email job, push job (pg-boss inserts per queue); the audit event; the
+    // event's outcome; commit.
+    expect(plainSql).toHaveLength(11);
     const taken = await t.deps.db
       .selectFrom('tickets')
       .select('barcode')
@@ -88,10 +88,13 @@ describe('purchase hot path: round trips', () => {
     expect(count(sql, /INSERT INTO tickets/)).toBe(2);
     expect(count(sql, /INSERT INTO ticket_holders/)).toBe(2);
     expect(count(sql, /INSERT INTO seat_audit_logs/)).toBe(2);
-    expect(sql).toHaveLength(13);
-    // match and buyer come with the order lock; the payment is one upsert
+    expect(sql).toHaveLength(12);
+    // match, buyer and the payment's upsert come with the event's claim and the order lock
     expect(count(sql, /from "matches"|from "users"/)).toBe(0);
-    expect(count(sql, /"payments"/)).toBe(1);
+    expect(count(sql, /payments/)).toBe(1);
+    expect(count(sql, /INSERT INTO stripe_webhook_events.*FOR UPDATE OF o.*INTO payments/s)).toBe(
+      1,
+    );
 
     const tickets = await t.deps.db
       .selectFrom('tickets as tk')

@@ -25,22 +25,19 @@ export interface SettlementOrderRow extends OrderRow {
   buyer_email: string;
 }
 
+type WebhookEventClaim = { id: string; type: string; objectId: string | null; outcome: string };
+
 /**
- * Claims a payment event (as claimWebhookEvent) and, the first time its id is seen, locks
- * its order (FOR UPDATE of the order row only) with the match and the buyer's email the
- * notifications need (both always exist: NOT NULL foreign keys of the order), in one
- * statement. A concurrent delivery of the same event waits on the claim until the first
- * one's transaction ends and then, as a duplicate, neither locks nor reads the order (the
- * lock is taken only when the claim inserted a row). Returns undefined for a duplicate,
- * else the locked order (undefined when there is no such order).
+ * The CTEs `claimed` and `locked` of a payment event's first statement: the event's claim
+ * (as claimWebhookEvent) and, only when the claim inserted the event row, the lock of its
+ * order (FOR UPDATE of the order row only) with the match and the buyer's email the
+ * notifications need (both always exist: NOT NULL foreign keys of the order). A
+ * concurrent delivery of the same event waits on the claim until the first one's
+ * transaction ends and then, as a duplicate, neither locks nor reads the order.
  */
-export async function claimWebhookEventLockingOrder(
-  db: Executor,
-  event: { id: string; type: string; objectId: string | null; outcome: string },
-  orderId: string,
-): Promise<{ order: SettlementOrderRow | undefined } | undefined> {
-  const { rows } = await sql<SettlementOrderRow & { claimed_event_id: string }>`
-    WITH claimed AS (
+function claimedAndLockedCtes(event: WebhookEventClaim, orderId: string) {
+  return sql`
+    claimed AS (
       INSERT INTO stripe_webhook_events (id, type, object_id, outcome)
       VALUES (${event.id}, ${event.type}, ${event.objectId}, ${event.outcome})
       ON CONFLICT (id) DO NOTHING
@@ -53,7 +50,21 @@ export async function claimWebhookEventLockingOrder(
         JOIN users u ON u.id = o.user_id
        WHERE o.id = ${orderId} AND EXISTS (SELECT 1 FROM claimed)
          FOR UPDATE OF o
-    )
+    )`;
+}
+
+/**
+ * Claims a payment event and locks its order (claimedAndLockedCtes) in one statement.
+ * Returns undefined for a duplicate, else the locked order (undefined when there is no
+ * such order).
+ */
+export async function claimWebhookEventLockingOrder(
+  db: Executor,
+  event: WebhookEventClaim,
+  orderId: string,
+): Promise<{ order: SettlementOrderRow | undefined } | undefined> {
+  const { rows } = await sql<SettlementOrderRow & { claimed_event_id: string }>`
+    WITH ${claimedAndLockedCtes(event, orderId)}
     SELECT claimed.id AS claimed_event_id, locked.* FROM claimed LEFT JOIN locked ON true`.execute(
     db,
   );
@@ -64,44 +75,60 @@ export async function claimWebhookEventLockingOrder(
 }
 
 /**
- * Records a succeeded PaymentIntent on the order's payment in one statement: creates the
+ * A succeeded PaymentIntent's event, in one statement: claims the event and locks its
+ * order (claimedAndLockedCtes) and records the success on the order's payment: creates the
  * payment if the order has none yet, otherwise locks and updates it (a first intent id,
- * charge id and completion time are kept). Returns the payment as updated.
+ * charge id and completion time are kept). Returns undefined for a duplicate, else the
+ * locked order and its payment as updated (both undefined when there is no such order).
  */
-export async function recordPaymentSucceeded(
+export async function claimSucceededEventRecordingPayment(
   db: Executor,
-  input: {
-    order_id: string;
-    amount: number;
-    currency: string;
-    paymentIntentId: string;
-    chargeId: string | null;
-    now: Date;
-  },
-): Promise<PaymentRow> {
-  return db
-    .insertInto('payments')
-    .values({
-      order_id: input.order_id,
-      amount: input.amount,
-      currency: input.currency,
-      status: 'SUCCEEDED',
-      stripe_payment_intent_id: input.paymentIntentId,
-      stripe_charge_id: input.chargeId,
-      completed_at: input.now,
-    })
-    .onConflict((oc) =>
-      oc.column('order_id').doUpdateSet({
-        status: 'SUCCEEDED',
-        stripe_payment_intent_id: sql<string>`coalesce(payments.stripe_payment_intent_id, excluded.stripe_payment_intent_id)`,
-        stripe_charge_id: sql<string>`coalesce(excluded.stripe_charge_id, payments.stripe_charge_id)`,
-        completed_at: sql<Date>`coalesce(payments.completed_at, excluded.completed_at)`,
-        failed_at: null,
-        failure_reason: null,
-      }),
+  event: WebhookEventClaim,
+  orderId: string,
+  success: { paymentIntentId: string; chargeId: string | null; now: Date },
+): Promise<
+  | { order: SettlementOrderRow; payment: Pick<PaymentRow, 'id' | 'refund_requested_at'> }
+  | { order: undefined; payment: undefined }
+  | undefined
+> {
+  const { rows } = await sql<
+    SettlementOrderRow & {
+      claimed_event_id: string;
+      paid_payment_id: string;
+      paid_refund_requested_at: Date | null;
+    }
+  >`
+    WITH ${claimedAndLockedCtes(event, orderId)},
+    paid AS (
+      INSERT INTO payments
+             (order_id, amount, currency, status, stripe_payment_intent_id, stripe_charge_id,
+              completed_at)
+      SELECT id, total_amount, currency, 'SUCCEEDED', ${success.paymentIntentId},
+             ${success.chargeId}, ${success.now}::timestamptz
+        FROM locked
+      ON CONFLICT (order_id) DO UPDATE
+         SET status = 'SUCCEEDED',
+             stripe_payment_intent_id =
+               coalesce(payments.stripe_payment_intent_id, excluded.stripe_payment_intent_id),
+             stripe_charge_id = coalesce(excluded.stripe_charge_id, payments.stripe_charge_id),
+             completed_at = coalesce(payments.completed_at, excluded.completed_at),
+             failed_at = NULL,
+             failure_reason = NULL
+      RETURNING id, refund_requested_at
     )
-    .returningAll()
-    .executeTakeFirstOrThrow();
+    SELECT claimed.id AS claimed_event_id, locked.*,
+           paid.id AS paid_payment_id, paid.refund_requested_at AS paid_refund_requested_at
+      FROM claimed LEFT JOIN locked ON true LEFT JOIN paid ON true`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const {
+    claimed_event_id: _claimed,
+    paid_payment_id: paymentId,
+    paid_refund_requested_at: refundRequestedAt,
+    ...order
+  } = row;
+  if (order.id === null) return { order: undefined, payment: undefined };
+  return { order, payment: { id: paymentId, refund_requested_at: refundRequestedAt } };
 }
 
 export async function findPaymentByOrder(

@@ -13,14 +13,15 @@ import { completePurchase } from '../queue/queue.repo.ts';
 import { listOrderItems, releaseHolds, updateOrder, type OrderRow } from '../sales/sales.repo.ts';
 import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import {
+  claimSucceededEventRecordingPayment,
   claimWebhookEvent,
   claimWebhookEventLockingOrder,
   ensurePayment,
   findPaymentByIntent,
   findPaymentByOrder,
-  recordPaymentSucceeded,
   setWebhookOutcome,
   updatePayment,
+  type PaymentRow,
   type SettlementOrderRow,
 } from './payments.repo.ts';
 
@@ -76,23 +77,32 @@ export async function handleStripeWebhook(
       outcome: 'processing',
     };
     // A payment event claims its id and locks its order in one statement (the order row
-    // lock serialises events of one order; match and buyer come along). A duplicate, also
-    // one delivered concurrently, waits on the claim and then touches nothing.
+    // lock serialises events of one order; match and buyer come along), a success also
+    // records itself on the payment there. A duplicate, also one delivered concurrently,
+    // waits on the claim and then touches nothing.
     const orderId = intent ? await orderIdOfIntent(trx, intent) : undefined;
-    let order: SettlementOrderRow | undefined;
-    if (orderId) {
+    let result: WebhookOutcome;
+    if (!intent || !orderId) {
+      if (!(await claimWebhookEvent(trx, claim))) return 'duplicate' as const;
+      result = intent ? 'unknown_payment' : 'ignored';
+    } else if (event.type === 'payment_intent.succeeded') {
+      const now = deps.clock.now();
+      const claimed = await claimSucceededEventRecordingPayment(trx, claim, orderId, {
+        paymentIntentId: intent.id,
+        chargeId:
+          typeof intent.latest_charge === 'string'
+            ? intent.latest_charge
+            : (intent.latest_charge?.id ?? null),
+        now,
+      });
+      if (!claimed) return 'duplicate' as const;
+      result = claimed.order
+        ? await onSucceeded(deps, trx, intent, claimed.order, claimed.payment, now)
+        : 'unknown_payment';
+    } else {
       const claimed = await claimWebhookEventLockingOrder(trx, claim, orderId);
       if (!claimed) return 'duplicate' as const;
-      order = claimed.order;
-    } else if (!(await claimWebhookEvent(trx, claim))) {
-      return 'duplicate' as const;
-    }
-    let result: WebhookOutcome = 'ignored';
-    if (intent) {
-      if (!order) result = 'unknown_payment';
-      else if (event.type === 'payment_intent.succeeded') {
-        result = await onSucceeded(deps, trx, intent, order);
-      } else result = await onFailed(deps, trx, intent, order);
+      result = claimed.order ? await onFailed(deps, trx, intent, claimed.order) : 'unknown_payment';
     }
     await setWebhookOutcome(trx, event.id, result);
     return result;
@@ -116,21 +126,10 @@ async function onSucceeded(
   trx: Executor,
   intent: Stripe.PaymentIntent,
   order: SettlementOrderRow,
+  payment: Pick<PaymentRow, 'id' | 'refund_requested_at'>,
+  now: Date,
 ): Promise<WebhookOutcome> {
-  const now = deps.clock.now();
-  const chargeId =
-    typeof intent.latest_charge === 'string'
-      ? intent.latest_charge
-      : (intent.latest_charge?.id ?? null);
-  // One statement: creates the payment if needed, locks it and marks it SUCCEEDED.
-  const payment = await recordPaymentSucceeded(trx, {
-    order_id: order.id,
-    amount: order.total_amount,
-    currency: order.currency,
-    paymentIntentId: intent.id,
-    chargeId,
-    now,
-  });
+  // The payment was marked SUCCEEDED (created if needed) with the event's claim.
   if (order.status === 'COMPLETED' || order.status === 'REFUNDED' || payment.refund_requested_at) {
     return 'already_settled';
   }
