@@ -1,7 +1,7 @@
-import pg from 'pg';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as TicketCodes from '../../src/modules/tickets/ticket-codes.ts';
 import { auditEvents } from '../harness/audit.ts';
+import { statementsOf } from '../harness/statements.ts';
 import {
   addToCart,
   checkoutToPayment,
@@ -32,23 +32,6 @@ const { t, stripe } = await useStripeTestContext();
 afterEach(() => {
   forcedBarcodes.length = 0;
 });
-
-/** The SQL statements (begin/commit included) pg sends while `fn` runs. */
-async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
-  const sql: string[] = [];
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const real = proto.query;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const q = args[0] as string | { text: string };
-    sql.push((typeof q === 'string' ? q : q.text).trim());
-    return real.apply(this, args);
-  };
-  try {
-    return { result: await fn(), sql };
-  } finally {
-    proto.query = real;
-  }
-}
 
 const count = (sql: string[], pattern: RegExp) => sql.filter((s) => pattern.test(s)).length;
 
@@ -233,6 +216,10 @@ describe('purchase hot path: round trips', () => {
       count(sql, /from "orders" as "o".*for update|FROM orders WHERE id = \$1 FOR UPDATE/s),
     ).toBe(2);
     expect(count(sql, /^begin$/i)).toBe(1);
+    // the cart is checked out in one statement (held seats counted, holds moved, cart
+    // closed); the other inventory read is the hold's end, inside the payment statement
+    expect(count(sql, /from "match_seat_inventory"|FROM match_seat_inventory/)).toBe(2);
+    expect(count(sql, /^update "carts"/)).toBe(0);
     const payment = await t.deps.db
       .selectFrom('payments')
       .select(['status', 'stripe_payment_intent_id'])

@@ -9,7 +9,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
-import { completePurchase } from '../queue/queue.repo.ts';
+import { completeOrderPurchase } from '../queue/queue.admission.ts';
 import { listOrderItems, releaseHolds, updateOrder, type OrderRow } from '../sales/sales.repo.ts';
 import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import {
@@ -146,14 +146,8 @@ async function onSucceeded(
   const customer = items[0]?.holder_full_name ?? order.buyer_email;
 
   if (tickets) {
-    // The order and the fan's queue entry (the waiting room's markPurchaseCompleted,
-    // folded in) in one statement.
-    await completePurchase(trx, {
-      orderId: order.id,
-      userId: order.user_id,
-      matchId: order.match_id,
-      at: now,
-    });
+    // The order and the fan's queue entry in one statement.
+    await completeOrderPurchase(deps, trx, order);
     await sendEmail(deps, trx, {
       template_key: 'order_confirmation',
       to: order.buyer_email,

@@ -2,7 +2,7 @@ import { SignJWT, jwtVerify } from 'jose';
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { QueueStatus } from '../../platform/db/types.generated.ts';
-import { completeEntry, findEntry, findSettings, hasSalesPhase } from './queue.repo.ts';
+import { completePurchase, findEntry, findSettings, hasSalesPhase } from './queue.repo.ts';
 import { keys } from './queue.redis.ts';
 import { memoOf } from '../../platform/memo.ts';
 
@@ -14,7 +14,7 @@ import { memoOf } from '../../platform/memo.ts';
  * on-sale is protected unless a match manager turns the waiting room off). For a queued
  * match the cart must only let a fan buy while `getPurchaseWindow` answers `admitted: true`,
  * holding seats until `window_expires_at` at the latest; the order completing calls
- * `markPurchaseCompleted` in its own transaction.
+ * `completeOrderPurchase` in its own transaction.
  */
 
 export type PurchaseWindow =
@@ -81,17 +81,23 @@ export async function getPurchaseWindow(
 }
 
 /**
- * Marks the fan's queue entry COMPLETED in the caller's transaction (the order's). Accepts
- * an ACTIVE entry, and an EXPIRED one whose payment finished after the window closed.
- * Returns the queue entry id (for orders.queue_entry_id), or null when there is none.
+ * Completes a paid order and the fan's place in the waiting room, in the caller's
+ * transaction (the order's) and one statement (the payment webhook's hot path): the queue
+ * entry, ACTIVE or EXPIRED (the payment finished after the window closed), becomes
+ * COMPLETED, which frees its slot among the active buyers; the order becomes COMPLETED,
+ * linked to that entry (orders.queue_entry_id) when there is one.
  */
-export async function markPurchaseCompleted(
+export async function completeOrderPurchase(
   deps: Pick<AppDeps, 'clock'>,
   trx: Executor,
-  userId: string,
-  matchId: string,
-): Promise<string | null> {
-  return (await completeEntry(trx, userId, matchId, deps.clock.now())) ?? null;
+  order: { id: string; user_id: string; match_id: string },
+): Promise<void> {
+  await completePurchase(trx, {
+    orderId: order.id,
+    userId: order.user_id,
+    matchId: order.match_id,
+    at: deps.clock.now(),
+  });
 }
 
 // --- Admission proof ------------------------------------------------------------------

@@ -317,29 +317,11 @@ export async function expireWindows(db: Executor, matchId: string, now: Date): P
   return rows.map((r) => r.user_id);
 }
 
-/** Marks a purchase done (in the cart's transaction); returns the entry id, if any. */
-export async function completeEntry(
-  db: Executor,
-  userId: string,
-  matchId: string,
-  at: Date,
-): Promise<string | undefined> {
-  const row = await db
-    .updateTable('queue_entries')
-    .set({ status: 'COMPLETED', completed_at: at })
-    .where('user_id', '=', userId)
-    .where('match_id', '=', matchId)
-    .where('status', 'in', ['ACTIVE', 'EXPIRED'])
-    .returning('id')
-    .executeTakeFirst();
-  return row?.id;
-}
-
 /**
  * Completes a paid order and the fan's purchase in the waiting room in one statement (the
  * payment webhook's hot path): the queue entry, if ACTIVE or EXPIRED (the payment finished
- * after the window), becomes COMPLETED as in completeEntry, and the order becomes
- * COMPLETED, linked to that entry when there is one.
+ * after the window), becomes COMPLETED, and the order becomes COMPLETED, linked to that
+ * entry when there is one.
  */
 export async function completePurchase(
   db: Executor,
