@@ -6,7 +6,7 @@ import {
 } from '../../platform/adapters/stripe/stripe.ts';
 import { defineJob } from '../../platform/jobs.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findOrder, updateOrder } from '../sales/sales.repo.ts';
+import { findOrder, updateOrder } from '../sales/orders.repo.ts';
 import { findPayment, markPaymentCancelled, updatePayment } from './payments.repo.ts';
 import { CANCEL_INTENT_QUEUE, type CancelIntentJob } from './payments.service.ts';
 import { REFUND_QUEUE, type RefundJob } from './webhooks.service.ts';

@@ -1,7 +1,7 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
 import type { Payments } from '../../platform/db/types.generated.ts';
-import type { OrderRow } from '../sales/sales.repo.ts';
+import type { OrderRow } from '../sales/orders.repo.ts';
 
 /** SQL on payments and stripe_webhook_events (E4-F7, E8-F1). */
 export type PaymentRow = Selectable<Payments>;

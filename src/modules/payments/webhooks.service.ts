@@ -10,7 +10,8 @@ import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { completeOrderPurchase } from '../queue/queue.admission.ts';
-import { listOrderItems, releaseHolds, updateOrder, type OrderRow } from '../sales/sales.repo.ts';
+import { releaseHolds } from '../sales/carts.repo.ts';
+import { listOrderItems, updateOrder, type OrderRow } from '../sales/orders.repo.ts';
 import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import {
   claimSucceededEventRecordingPayment,

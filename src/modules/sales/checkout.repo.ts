@@ -1,13 +1,14 @@
 import { sql, type Insertable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
 import type { OrderItems, Orders } from '../../platform/db/types.generated.ts';
-import type { CartRow, OrderItemRow, OrderRow } from './sales.repo.ts';
+import type { CartRow } from './carts.repo.ts';
+import type { OrderItemRow, OrderRow } from './orders.repo.ts';
 
 /**
  * SQL of checkout (POST /checkout/ticket-holders, POST /checkout/pay) where it saves round
  * trips on the hot path of an on-sale: reads folded into the statement that needs them,
  * writes returning what the caller would otherwise read back. The shared order and cart
- * queries are in sales.repo.ts.
+ * queries are in orders.repo.ts and carts.repo.ts.
  */
 
 /** A cart with the email of the calling user (null: no such user), in one read. */

@@ -25,20 +25,17 @@ import {
 } from './checkout.repo.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import { feeConfiguration, saleMatch } from './sale-facts.ts';
+import { checkOutCart, countLiveOrderHolds, findCart, listHeldSeats } from './carts.repo.ts';
 import {
-  countLiveOrderHolds,
-  findCart,
   findOpenOrderForCart,
   findOrder,
   findOrderByIdempotencyKey,
   insertOrder,
-  listHeldSeats,
   listOrderItems,
-  checkOutCart,
   updateOrder,
   type OrderItemRow,
   type OrderRow,
-} from './sales.repo.ts';
+} from './orders.repo.ts';
 
 /**
  * Checkout (E4-F5, E4-F6, E4-F7): naming the ticket holders turns a cart into a PENDING

@@ -3,7 +3,7 @@ import { notFound } from '../../platform/errors.ts';
 import { findPaymentByOrder } from '../payments/payments.repo.ts';
 import { listTicketIdsOfOrders } from '../tickets/tickets.repo.ts';
 import { orderView } from './checkout.service.ts';
-import { findUserOrder, listOrderItems, listUserOrders, type UserOrderRow } from './sales.repo.ts';
+import { findUserOrder, listOrderItems, listUserOrders, type UserOrderRow } from './orders.repo.ts';
 
 /**
  * The fan's own orders (E4-F7): GET /orders and GET /orders/{id}. Only the caller's orders

@@ -1,7 +1,7 @@
 import type { AppDeps } from '../../deps.ts';
 import { defineJob } from '../../platform/jobs.ts';
 import { requestIntentCancellations } from '../payments/payments.service.ts';
-import { sweepExpiredHolds } from './sales.repo.ts';
+import { sweepExpiredHolds } from './sweeper.repo.ts';
 
 export const SWEEP_HOLDS_QUEUE = 'sales.sweep-expired-holds';
 const SWEEP_BATCH = 2_000;

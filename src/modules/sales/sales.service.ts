@@ -11,25 +11,26 @@ import { claimAdjacentRun, claimSeparated, countClaimableBySector } from './clai
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import { feeConfiguration, saleMatch, saleZone } from './sale-facts.ts';
 import {
-  cancelOpenOrdersOfCarts,
-  cancelOpenOrdersOfUser,
   countFanSeats,
   findActiveCart,
-  findFeeConfiguration,
-  findSaleZone,
   insertCart,
   listActiveCarts,
   listCartsForRelease,
   listHeldSeats,
-  listMatchPriceCategories,
-  listSaleZones,
-  listUpcomingMatches,
   lockPurchaseLimit,
   releaseHolds,
   setCartStatus,
   type CartRow,
   type HeldSeatRow,
   type ReleaseAudit,
+} from './carts.repo.ts';
+import { cancelOpenOrdersOfCarts, cancelOpenOrdersOfUser } from './orders.repo.ts';
+import {
+  findFeeConfiguration,
+  findSaleZone,
+  listMatchPriceCategories,
+  listSaleZones,
+  listUpcomingMatches,
   type SaleMatchRow,
 } from './sales.repo.ts';
 

@@ -4,7 +4,7 @@ import type { AppDeps } from '../../deps.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { notFound } from '../../platform/errors.ts';
-import type { OrderItemRow, OrderRow } from '../sales/sales.repo.ts';
+import type { OrderItemRow, OrderRow } from '../sales/orders.repo.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
 import {
   findOwnedTicket,

@@ -1,0 +1,182 @@
+import { sql, type Insertable, type Selectable } from 'kysely';
+import type { Executor } from '../../platform/db/database.ts';
+import type { OrderItems, Orders, OrderStatus } from '../../platform/db/types.generated.ts';
+
+/**
+ * SQL of orders: order rows and their items, the fan's order views, and cancelling open
+ * orders. Checkout's one-statement order writes are in checkout.repo.ts.
+ */
+
+export type OrderRow = Selectable<Orders>;
+export type OrderItemRow = Selectable<OrderItems>;
+
+export const OPEN_ORDER_STATUSES: OrderStatus[] = ['PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED'];
+/** Ticket statuses that count as a valid ticket (the seat is taken, the fan holds it). */
+export const VALID_TICKET_STATUSES = ['SOLD', 'ATTENDED'] as const;
+
+export async function findOrder(
+  db: Executor,
+  orderId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<OrderRow | undefined> {
+  let q = db.selectFrom('orders').selectAll().where('id', '=', orderId);
+  if (options.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export async function findOpenOrderForCart(
+  db: Executor,
+  cartId: string,
+): Promise<OrderRow | undefined> {
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where('cart_id', '=', cartId)
+    .where('status', 'in', OPEN_ORDER_STATUSES)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function findOrderByIdempotencyKey(db: Executor, userId: string, key: string) {
+  return db
+    .selectFrom('orders')
+    .select(['id'])
+    .where('user_id', '=', userId)
+    .where('idempotency_key', '=', key)
+    .executeTakeFirst();
+}
+
+export async function insertOrder(db: Executor, values: Insertable<Orders>): Promise<OrderRow> {
+  return db.insertInto('orders').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function updateOrder(
+  db: Executor,
+  orderId: string,
+  values: Partial<Insertable<Orders>>,
+): Promise<OrderRow> {
+  return db
+    .updateTable('orders')
+    .set(values)
+    .where('id', '=', orderId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function replaceOrderItems(
+  db: Executor,
+  orderId: string,
+  items: Insertable<OrderItems>[],
+): Promise<void> {
+  await db.deleteFrom('order_items').where('order_id', '=', orderId).execute();
+  if (items.length) await db.insertInto('order_items').values(items).execute();
+}
+
+export async function listOrderItems(db: Executor, orderId: string): Promise<OrderItemRow[]> {
+  return db
+    .selectFrom('order_items')
+    .selectAll()
+    .where('order_id', '=', orderId)
+    .orderBy('position')
+    .execute();
+}
+
+export interface UserOrderRow extends OrderRow {
+  home_team: string;
+  away_team: string;
+  competition: string;
+  kick_off_time: Date;
+  match_type: 'HOME' | 'AWAY';
+  seat_count: number;
+}
+
+function userOrderQuery(db: Executor, userId: string) {
+  return db
+    .selectFrom('orders as o')
+    .innerJoin('matches as m', 'm.id', 'o.match_id')
+    .selectAll('o')
+    .select([
+      'm.home_team',
+      'm.away_team',
+      'm.competition',
+      'm.kick_off_time',
+      'm.match_type',
+      sql<number>`(SELECT count(*) FROM order_items oi WHERE oi.order_id = o.id)::int`.as(
+        'seat_count',
+      ),
+    ])
+    .where('o.user_id', '=', userId);
+}
+
+/** The fan's orders, newest first (orders_user_id_idx), with the page's total. */
+export async function listUserOrders(
+  db: Executor,
+  userId: string,
+  page: number,
+  limit: number,
+): Promise<{ rows: UserOrderRow[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    userOrderQuery(db, userId)
+      .orderBy('o.created_at', 'desc')
+      .orderBy('o.id', 'desc')
+      .limit(limit)
+      .offset((page - 1) * limit)
+      .execute(),
+    db
+      .selectFrom('orders')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows: rows as UserOrderRow[], total: Number(count.n) };
+}
+
+/** One of the fan's orders; another fan's order is simply not found. */
+export async function findUserOrder(
+  db: Executor,
+  userId: string,
+  orderId: string,
+): Promise<UserOrderRow | undefined> {
+  return userOrderQuery(db, userId).where('o.id', '=', orderId).executeTakeFirst() as Promise<
+    UserOrderRow | undefined
+  >;
+}
+
+/** Open orders on these carts become CANCELLED (the cart was emptied or expired). */
+export async function cancelOpenOrdersOfCarts(
+  db: Executor,
+  cartIds: string[],
+  reason: string,
+  now: Date,
+): Promise<string[]> {
+  if (cartIds.length === 0) return [];
+  const rows = await db
+    .updateTable('orders')
+    .set({ status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason })
+    .where('cart_id', 'in', cartIds)
+    .where('status', 'in', OPEN_ORDER_STATUSES)
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The fan's open orders (of one match, or all) become CANCELLED: DELETE /cart abandons the
+ * order on the cart as well as one whose payment has started (its cart is CHECKED_OUT).
+ */
+export async function cancelOpenOrdersOfUser(
+  db: Executor,
+  userId: string,
+  matchId: string | undefined,
+  reason: string,
+  now: Date,
+): Promise<string[]> {
+  let q = db
+    .updateTable('orders')
+    .set({ status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason })
+    .where('user_id', '=', userId)
+    .where('status', 'in', OPEN_ORDER_STATUSES);
+  if (matchId) q = q.where('match_id', '=', matchId);
+  const rows = await q.returning('id').execute();
+  return rows.map((r) => r.id);
+}
