@@ -17,7 +17,7 @@ import { sql } from 'kysely';
 import { startAuditShipper } from '../src/modules/audit/audit.shipper.ts';
 import { recordAudit } from '../src/modules/audit/audit.service.ts';
 import { emailTemplatesSeed } from '../src/modules/notifications/email-templates.ts';
-import { emailJob } from '../src/modules/notifications/notifications.jobs.ts';
+import { emailJob } from '../src/modules/notifications/email.jobs.ts';
 import { sendEmail } from '../src/modules/notifications/notify.ts';
 import type { Tx } from '../src/platform/db/database.ts';
 import { createJobQueue } from '../src/platform/jobs.ts';

@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Job } from 'pg-boss';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
-import { emailJob } from '../../src/modules/notifications/notifications.jobs.ts';
+import { emailJob } from '../../src/modules/notifications/email.jobs.ts';
 import {
   findActiveTemplate,
   insertEmailLog,
@@ -25,7 +25,7 @@ import { startLocalSmtp } from '../harness/servers/smtp.ts';
 import { waitFor } from '../harness/wait.ts';
 
 /**
- * The email worker handles a fetched batch set-based (notifications.jobs.ts deliverEmails):
+ * The email worker handles a fetched batch set-based (email.jobs.ts deliverEmails):
  * these tests check that a mixed batch leaves each email_logs row exactly as handling the
  * jobs one by one did, that an SMTP refusal retries its job alone, and that the statements
  * per batch do not grow with the batch size.

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { Job } from 'pg-boss';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pushJob } from '../../src/modules/notifications/notifications.jobs.ts';
+import { pushJob } from '../../src/modules/notifications/push.jobs.ts';
 import type { PushLogRow } from '../../src/modules/notifications/notifications.repo.ts';
 import {
   PUSH_QUEUE,
@@ -19,7 +19,7 @@ import { waitFor } from '../harness/wait.ts';
 import { createUsers } from '../queue/helpers.ts';
 
 /**
- * The push worker handles a fetched batch set-based (notifications.jobs.ts deliverPushes):
+ * The push worker handles a fetched batch set-based (push.jobs.ts deliverPushes):
  * these tests check that a mixed batch gives each job exactly the rows and statuses it gave
  * when jobs were handled one by one, that a transient FCM failure retries its job alone,
  * and that the statements per batch do not grow with the batch size.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushJob } from '../../src/modules/notifications/notifications.jobs.ts';
+import { pushJob } from '../../src/modules/notifications/push.jobs.ts';
 import { pushLogsOfUser } from '../../src/modules/notifications/notifications.repo.ts';
 import { sendPush, type PushRequest } from '../../src/modules/notifications/notify.ts';
 import { createTestContext, useTestContext, type TestContext } from '../harness/context.ts';

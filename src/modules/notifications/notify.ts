@@ -5,7 +5,7 @@ import { insertEmailLog } from './notifications.repo.ts';
 /**
  * What other modules call to tell a person something. Both functions write to the job
  * outbox in the caller's transaction; the notifications worker renders and delivers
- * (notifications.jobs.ts). Rolled back: nothing is sent. Committed: delivered, also when
+ * (email.jobs.ts, push.jobs.ts). Rolled back: nothing is sent. Committed: delivered, also when
  * the calling process dies right after the commit.
  */
 export const EMAIL_QUEUE = 'notifications.email';
