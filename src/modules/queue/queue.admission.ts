@@ -2,7 +2,13 @@ import { SignJWT, jwtVerify } from 'jose';
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import type { QueueStatus } from '../../platform/db/types.generated.ts';
-import { completePurchase, findEntry, findSettings, hasSalesPhase } from './queue.repo.ts';
+import {
+  completePurchase,
+  findEntry,
+  findSettings,
+  hasSalesPhase,
+  releaseSlots,
+} from './queue.repo.ts';
 import { keys } from './queue.redis.ts';
 import { memoOf } from '../../platform/memo.ts';
 
@@ -78,6 +84,21 @@ export async function getPurchaseWindow(
     };
   }
   return { queued: true, admitted: false, position: 0, status: entry.status };
+}
+
+/**
+ * The fan gave up buying (emptied their cart, their open orders cancelled with it), in the
+ * caller's transaction: their entry keeps its window, so they may still come back and buy
+ * until it ends, but it no longer takes one of the match's active-buyer slots, and the next
+ * fan in line is admitted in their place.
+ */
+export async function releaseBuyerSlot(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  userId: string,
+  matchIds: readonly string[],
+): Promise<void> {
+  await releaseSlots(trx, userId, matchIds, deps.clock.now());
 }
 
 /**

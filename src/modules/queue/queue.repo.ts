@@ -341,6 +341,7 @@ export async function completePurchase(
      WHERE id = ${input.orderId}`.execute(db);
 }
 
+/** Fans counting against the cap of active buyers: admitted, window open, still buying. */
 export async function countActive(db: Executor, matchId: string, now: Date): Promise<number> {
   const row = await db
     .selectFrom('queue_entries')
@@ -348,8 +349,27 @@ export async function countActive(db: Executor, matchId: string, now: Date): Pro
     .where('match_id', '=', matchId)
     .where('status', '=', 'ACTIVE')
     .where('window_expires_at', '>', now)
+    .where('slot_released_at', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** The fan's ACTIVE entries of these matches stop counting against the cap (see migration). */
+export async function releaseSlots(
+  db: Executor,
+  userId: string,
+  matchIds: readonly string[],
+  now: Date,
+): Promise<void> {
+  if (matchIds.length === 0) return;
+  await db
+    .updateTable('queue_entries')
+    .set({ slot_released_at: now })
+    .where('user_id', '=', userId)
+    .where('match_id', 'in', matchIds)
+    .where('status', '=', 'ACTIVE')
+    .where('slot_released_at', 'is', null)
+    .execute();
 }
 
 export async function countByStatus(

@@ -6,7 +6,7 @@ import { loyaltyStanding } from '../loyalty/loyalty.service.ts';
 import { tiersOf, type LoyaltyTier } from '../loyalty/loyalty.rules.ts';
 import { priceOrder } from '../payments/fees.ts';
 import { requestIntentCancellations } from '../payments/payments.service.ts';
-import { getPurchaseWindow } from '../queue/queue.admission.ts';
+import { getPurchaseWindow, releaseBuyerSlot } from '../queue/queue.admission.ts';
 import { claimAdjacentRun, claimSeparated, countClaimableBySector } from './claim.repo.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import { feeConfiguration, saleMatch, saleZone } from './sale-facts.ts';
@@ -449,6 +449,9 @@ export async function clearCarts(deps: Deps, userId: string, matchId?: string) {
     }
     const orders = await cancelOpenOrdersOfUser(trx, userId, matchId, 'CART_CLEARED', now);
     released += await abandonOrders(deps, trx, orders, 'CART_CLEARED', now, audit);
+    // Holding nothing now: the fan's active-buyer slot goes to the next fan in line.
+    const matchIds = matchId ? [matchId] : [...new Set(carts.map((c) => c.match_id))];
+    await releaseBuyerSlot(deps, trx, userId, matchIds);
     if (carts.length || orders.length) {
       await recordAudit(deps, trx, {
         domain: 'seat',

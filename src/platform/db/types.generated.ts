@@ -421,6 +421,7 @@ export interface QueueEntries {
   last_heartbeat: Timestamp;
   match_id: string;
   position: number;
+  slot_released_at: Timestamp | null;
   status: Generated<QueueStatus>;
   updated_at: Generated<Timestamp>;
   user_id: string;
