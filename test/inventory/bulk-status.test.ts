@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inventoryJobs } from '../../src/modules/inventory/inventory.jobs.ts';
@@ -327,19 +328,24 @@ describe('bulk status: a crash mid-way', () => {
       { userId: manager.id },
       { batchSize: 12 },
     );
-    // The worker dies while writing the second batch (its outbox write fails).
-    let enqueues = 0;
-    const crashing = {
-      ...t.deps,
-      jobs: {
-        ...t.deps.jobs,
-        enqueue: async (...args: Parameters<typeof t.deps.jobs.enqueue>) => {
-          if (++enqueues === 2) throw new Error('worker died');
-          return t.deps.jobs.enqueue(...args);
-        },
-      },
-    };
-    await expect(runBulkOperation(crashing, op.operation_id)).rejects.toThrow('worker died');
+    // The worker dies while writing the second batch: its audit event (same transaction
+    // as the batch) fails to be written.
+    await sql`CREATE FUNCTION fail_second_batch() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.event->>'action' = 'seat_status_bulk_changed'
+           AND NEW.event->'changes'->>'batch' = '2' THEN
+          RAISE EXCEPTION 'worker died';
+        END IF;
+        RETURN NEW;
+      END $$`.execute(t.deps.db);
+    await sql`CREATE TRIGGER fail_second_batch BEFORE INSERT ON audit_outbox
+              FOR EACH ROW EXECUTE FUNCTION fail_second_batch()`.execute(t.deps.db);
+    try {
+      await expect(runBulkOperation(t.deps, op.operation_id)).rejects.toThrow('worker died');
+    } finally {
+      await sql`DROP TRIGGER fail_second_batch ON audit_outbox`.execute(t.deps.db);
+      await sql`DROP FUNCTION fail_second_batch()`.execute(t.deps.db);
+    }
     const mid = await getBulkOperation(t.deps, op.operation_id);
     expect(mid).toMatchObject({
       status: 'RUNNING',
