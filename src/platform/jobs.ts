@@ -34,6 +34,17 @@ export interface JobDefinition<T extends object = object> {
 
 export const defineJob = <T extends object>(def: JobDefinition<T>): JobDefinition<T> => def;
 
+/**
+ * The per-job `handler` of a definition whose work is its `batchHandler`: the job handled
+ * as a batch of one, failing when its outcome is an error.
+ */
+export const batchOfOne =
+  <T extends object>(batchHandler: NonNullable<JobDefinition<T>['batchHandler']>) =>
+  async (_data: T, job: Job<T>): Promise<void> => {
+    const err = (await batchHandler([job])).get(job.id);
+    if (err) throw err;
+  };
+
 export interface JobQueue {
   /** Enqueue inside the caller's transaction (the outbox). */
   enqueue<T extends object>(

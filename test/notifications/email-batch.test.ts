@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { Job } from 'pg-boss';
-import { afterAll, describe, expect, it } from 'vitest';
-import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
+import { describe, expect, it } from 'vitest';
 import { emailJob } from '../../src/modules/notifications/email.jobs.ts';
 import {
   findActiveTemplate,
@@ -19,9 +18,8 @@ import {
   type Locale,
 } from '../../src/modules/notifications/notify.ts';
 import { mailgunSignature } from '../../src/platform/adapters/smtp/mailgun-webhook.ts';
-import { useTestContext } from '../harness/context.ts';
+import { MAILGUN_KEY, useEmailTestContext } from './email-context.ts';
 import { fastRetry } from '../harness/fast-retry.ts';
-import { startLocalSmtp } from '../harness/servers/smtp.ts';
 import { waitFor } from '../harness/wait.ts';
 
 /**
@@ -30,18 +28,7 @@ import { waitFor } from '../harness/wait.ts';
  * jobs one by one did, that an SMTP refusal retries its job alone, and that the statements
  * per batch do not grow with the batch size.
  */
-const MAILGUN_KEY = 'mailgun-test-signing-key';
-const smtp = await startLocalSmtp();
-const t = useTestContext({
-  env: {
-    SMTP_URL: smtp.url,
-    EMAIL_FROM: 'HNS Ulaznice <ulaznice@hns.hr>',
-    EMAIL_MAX_ATTEMPTS: '3',
-    MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
-  },
-  seeds: [emailTemplatesSeed],
-});
-afterAll(() => smtp.close());
+const { t, smtp } = await useEmailTestContext();
 
 /** The SQL statements (begin/commit included) pg sends while `fn` runs. */
 async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {

@@ -1,33 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  emailTemplatesSeed,
-  TEMPLATE_DEFINITIONS,
-} from '../../src/modules/notifications/email-templates.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TEMPLATE_DEFINITIONS } from '../../src/modules/notifications/email-templates.ts';
 import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
 import { findActiveTemplate } from '../../src/modules/notifications/notifications.repo.ts';
 import { renderTemplate } from '../../src/modules/notifications/notifications.rules.ts';
 import { EMAIL_QUEUE, sendEmail, type Locale } from '../../src/modules/notifications/notify.ts';
 import { mailgunSignature } from '../../src/platform/adapters/smtp/mailgun-webhook.ts';
-import { useTestContext } from '../harness/context.ts';
+import { MAILGUN_KEY, useEmailTestContext } from './email-context.ts';
 import { auditEvents } from '../harness/audit.ts';
 import { fastRetry } from '../harness/fast-retry.ts';
-import { startLocalSmtp } from '../harness/servers/smtp.ts';
 import { sleep, waitFor } from '../harness/wait.ts';
 
-const MAILGUN_KEY = 'mailgun-test-signing-key';
-const smtp = await startLocalSmtp();
-const t = useTestContext({
-  env: {
-    SMTP_URL: smtp.url,
-    EMAIL_FROM: 'HNS Ulaznice <ulaznice@hns.hr>',
-    EMAIL_MAX_ATTEMPTS: '3',
-    MAILGUN_WEBHOOK_SIGNING_KEY: MAILGUN_KEY,
-  },
-  seeds: [emailTemplatesSeed],
-});
-afterAll(() => smtp.close());
+const { t, smtp } = await useEmailTestContext();
 beforeAll(async () => {
   await t.startWorker(fastRetry(notificationJobs(t.deps)));
 });

@@ -1,7 +1,7 @@
 import type { Job } from 'pg-boss';
 import type { AppDeps } from '../../deps.ts';
 import { createMailer, messageIdDomain, type Mailer } from '../../platform/adapters/smtp/mailer.ts';
-import { defineJob } from '../../platform/jobs.ts';
+import { batchOfOne, defineJob } from '../../platform/jobs.ts';
 import { errorText, RETRY_POLICY } from './delivery.ts';
 import { renderTemplate, TemplateRenderError } from './notifications.rules.ts';
 import * as repo from './notifications.repo.ts';
@@ -37,11 +37,7 @@ export function emailJob(deps: AppDeps) {
     pollingIntervalSeconds: 0.5,
     queue: RETRY_POLICY,
     batchHandler: deliver,
-    // One job alone (callers outside the worker): the same delivery as a batch of one.
-    handler: async (_request, job) => {
-      const err = (await deliver([job])).get(job.id);
-      if (err) throw err;
-    },
+    handler: batchOfOne(deliver),
   });
 }
 

@@ -6,7 +6,7 @@ import {
   loadServiceAccount,
   type FcmClient,
 } from '../../platform/adapters/fcm/fcm.ts';
-import { defineJob } from '../../platform/jobs.ts';
+import { batchOfOne, defineJob } from '../../platform/jobs.ts';
 import { errorText, RETRY_POLICY } from './delivery.ts';
 import * as repo from './notifications.repo.ts';
 import { PUSH_QUEUE, type PushRequest } from './notify.ts';
@@ -46,11 +46,7 @@ export function pushJob(deps: AppDeps) {
     pollingIntervalSeconds: 0.5,
     queue: RETRY_POLICY,
     batchHandler: deliver,
-    // One job alone (callers outside the worker): the same delivery as a batch of one.
-    handler: async (_request, job) => {
-      const err = (await deliver([job])).get(job.id);
-      if (err) throw err;
-    },
+    handler: batchOfOne(deliver),
   });
 }
 
