@@ -107,15 +107,13 @@ describe('admission and the purchase window (E5-F4)', () => {
 
     // A completed purchase frees a slot (in the order's transaction; the order row itself
     // is the sales module's and is not needed to free the slot).
-    await t.deps.db
-      .transaction()
-      .execute((trx) =>
-        completeOrderPurchase(t.deps, trx, {
-          id: randomUUID(),
-          user_id: fans[0]!,
-          match_id: matchId,
-        }),
-      );
+    await t.deps.db.transaction().execute((trx) =>
+      completeOrderPurchase(t.deps, trx, {
+        id: randomUUID(),
+        user_id: fans[0]!,
+        match_id: matchId,
+      }),
+    );
     t.clock.advance(2_000);
     expect((await runRound(t.deps, matchId)).admitted).toEqual([fans[5]]);
     expect(await status(matchId, fans[0]!)).toMatchObject({ status: 'COMPLETED' });
