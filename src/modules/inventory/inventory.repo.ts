@@ -566,11 +566,16 @@ export async function runBulkBatch(
   return result.rows;
 }
 
+/**
+ * PENDING → RUNNING. Only an unfinished operation: a re-delivered job starting while
+ * another run commits the last batch must not turn the COMPLETED operation back.
+ */
 export async function markBulkOperationRunning(db: Executor, id: string, now: Date) {
   await db
     .updateTable('seat_bulk_operations')
     .set({ status: 'RUNNING', started_at: sql`coalesce(started_at, ${now})` })
     .where('id', '=', id)
+    .where('status', 'in', ['PENDING', 'RUNNING'])
     .execute();
 }
 
