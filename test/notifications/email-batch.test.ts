@@ -3,6 +3,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { Job } from 'pg-boss';
 import { describe, expect, it } from 'vitest';
+import { fetchedJob } from '../harness/jobs.ts';
+import { statementsOf } from '../harness/statements.ts';
 import { emailJob } from '../../src/modules/notifications/email.jobs.ts';
 import {
   findActiveTemplate,
@@ -29,23 +31,6 @@ import { waitFor } from '../harness/wait.ts';
  * per batch do not grow with the batch size.
  */
 const { t, smtp } = await useEmailTestContext();
-
-/** The SQL statements (begin/commit included) pg sends while `fn` runs. */
-async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
-  const statements: string[] = [];
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const real = proto.query;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const q = args[0] as string | { text: string };
-    statements.push((typeof q === 'string' ? q : q.text).trim().replace(/\s+/g, ' '));
-    return real.apply(this, args);
-  };
-  try {
-    return { result: await fn(), sql: statements };
-  } finally {
-    proto.query = real;
-  }
-}
 
 /** Runs `hook` just before the first statement matching `pattern` that pg sends during `fn`. */
 async function hookBefore<T>(
@@ -112,17 +97,8 @@ const requestOf = (kind: Kind, to: string, n: number): EmailRequest & { locale: 
   return { template_key: 'purchase_window_expired', to, locale, variables };
 };
 
-/** A fetched job as pg-boss hands it to the worker. */
-const asJob = (data: EmailJob, id = randomUUID()): Job<EmailJob> =>
-  ({
-    id,
-    name: EMAIL_QUEUE,
-    data,
-    expireInSeconds: 900,
-    heartbeatSeconds: null,
-    retryCount: 0,
-    signal: new AbortController().signal,
-  }) as Job<EmailJob>;
+/** A fetched email job. */
+const asJob = (data: EmailJob, id?: string) => fetchedJob(EMAIL_QUEUE, data, id);
 
 /** `normals` plain emails and one of each other kind, in a mixed order. */
 async function mixedBatch(normals: number): Promise<Case[]> {
@@ -307,7 +283,7 @@ describe('email delivery per fetched batch', () => {
       expect(smtp.refused.length).toBe(refused);
       expect(await emailLogCount()).toBe(rows);
       for (const c of cases) await expectCase(c, 2);
-      return statements;
+      return statements.map((s) => s.replace(/\s+/g, ' '));
     };
 
     const small = await statementsFor(4);

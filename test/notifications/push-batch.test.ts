@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import pg from 'pg';
 import type { Job } from 'pg-boss';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fetchedJob } from '../harness/jobs.ts';
+import { statementsOf } from '../harness/statements.ts';
 import { pushJob } from '../../src/modules/notifications/push.jobs.ts';
 import type { PushLogRow } from '../../src/modules/notifications/notifications.repo.ts';
 import {
@@ -81,23 +82,6 @@ afterAll(async () => {
   await fcm.close();
 });
 
-/** The SQL statements (begin/commit included) pg sends while `fn` runs. */
-async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
-  const statements: string[] = [];
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const real = proto.query;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const q = args[0] as string | { text: string };
-    statements.push((typeof q === 'string' ? q : q.text).trim());
-    return real.apply(this, args);
-  };
-  try {
-    return { result: await fn(), sql: statements };
-  } finally {
-    proto.query = real;
-  }
-}
-
 interface Fan {
   id: string;
   /** Device tokens by role: FCM serves `live`, forgot `gone`, answers 503 once to `flaky`. */
@@ -145,17 +129,8 @@ const request = (fan: Fan, n = 1): PushRequest => ({
   priority: 'HIGH',
 });
 
-/** A fetched job as pg-boss hands it to the worker. */
-const asJob = (data: PushRequest): Job<PushRequest> =>
-  ({
-    id: randomUUID(),
-    name: PUSH_QUEUE,
-    data,
-    expireInSeconds: 900,
-    heartbeatSeconds: null,
-    retryCount: 0,
-    signal: new AbortController().signal,
-  }) as Job<PushRequest>;
+/** A fetched push job. */
+const asJob = (data: PushRequest) => fetchedJob(PUSH_QUEUE, data);
 
 async function logsOfJob(jobId: string): Promise<PushLogRow[]> {
   return t.deps.db.selectFrom('push_logs').selectAll().where('job_id', '=', jobId).execute();
