@@ -24,7 +24,7 @@ type FactsDeps = Pick<AppDeps, 'db' | 'config'>;
 const memo = <V>(deps: FactsDeps, name: string) =>
   memoOf<V>(deps.db, `sales.${name}`, deps.config.SALE_FACTS_TTL_MS);
 
-/** The match with the sales phase open at `now` (see findSaleMatch). */
+/** The match with the public sales phase open at `now`, if any (saleMatchAt). */
 export async function saleMatch(
   deps: FactsDeps,
   matchId: string,

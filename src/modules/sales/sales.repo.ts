@@ -184,16 +184,6 @@ export function saleMatchAt(facts: SaleMatchFacts, now: Date): SaleMatchRow {
   };
 }
 
-/** A match with the sales phase open now (public phases only), if any. */
-export async function findSaleMatch(
-  db: Executor,
-  matchId: string,
-  now: Date,
-): Promise<SaleMatchRow | undefined> {
-  const facts = await loadSaleMatchFacts(db, matchId);
-  return facts && saleMatchAt(facts, now);
-}
-
 /** The fee configurations that may apply to a match: its own rows and the defaults. */
 export async function loadFeeConfigurations(
   db: Executor,
