@@ -163,6 +163,10 @@ export interface EmailLogs {
   error_message: string | null;
   id: Generated<string>;
   locale: string;
+  /**
+   * When a worker should (re)try this email; NULL when nothing is left to deliver.
+   */
+  next_attempt_at: Timestamp | null;
   provider: string | null;
   provider_message_id: string | null;
   recipient_email: string;
@@ -390,7 +394,14 @@ export interface PushLogs {
   error_message: string | null;
   fcm_message_id: string | null;
   id: Generated<string>;
+  /**
+   * The notification: one id per push asked for (sendPush/sendPushes), shared by its rows (one per device). Named after the pg-boss job that carried a push before the outbox; a push of the previous release keeps its job id. Unique with push_token_id, so a push moved into the outbox twice keeps one row per device.
+   */
   job_id: string;
+  /**
+   * When a worker should (re)try this push; NULL when nothing is left to deliver.
+   */
+  next_attempt_at: Timestamp | null;
   notification_type: string;
   priority: Generated<PushPriority>;
   push_token_id: string | null;
