@@ -85,7 +85,7 @@ async function call<T = Problem>(
     } catch (err) {
       world.errors.add(`${endpoint} network`);
       if (attempt >= 8 || options.retryNetwork === false) throw err;
-      await sleep(100 * attempt);
+      await sleep(world.random() * 200 * attempt); // jittered, as the WebSocket below
     }
   }
 }
@@ -117,9 +117,23 @@ export async function prepareFan(world: FanWorld, fan: Fan): Promise<void> {
   }
 }
 
+/**
+ * How long a fan's app waits before reconnecting the queue WebSocket after its `failures`-th
+ * failure in a row: exponential backoff with full jitter, as the queue README asks of
+ * clients. When an instance dies, its thousands of sockets reconnect spread over seconds
+ * instead of in one burst that overflows the survivors' accept queues.
+ */
+export function reconnectDelayMs(failures: number, random: () => number): number {
+  const ceiling = Math.min(WS_RECONNECT_MAX_MS, WS_RECONNECT_BASE_MS * 2 ** (failures - 1));
+  return random() * ceiling;
+}
+const WS_RECONNECT_BASE_MS = 1_000;
+const WS_RECONNECT_MAX_MS = 15_000;
+
 /** Waits on the queue WebSocket until the fan is admitted (status ACTIVE). */
 async function waitForAdmission(world: FanWorld, fan: Fan, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  let failures = 0;
   while (Date.now() < deadline && !world.soldOut()) {
     const base = pick(world.instances(), world.random).replace(/^http/, 'ws');
     const admitted = await new Promise<boolean | null>((resolve) => {
@@ -135,6 +149,7 @@ async function waitForAdmission(world: FanWorld, fan: Fan, timeoutMs: number): P
         resolve(value);
       }
       ws.on('message', (data) => {
+        failures = 0; // connected and served: the next drop starts the backoff afresh
         const msg = JSON.parse(String(data)) as { status?: string };
         if (msg.status === 'ACTIVE') finish(true);
         else if (msg.status === 'EXPIRED' || msg.status === 'LEFT' || msg.status === 'COMPLETED')
@@ -149,7 +164,8 @@ async function waitForAdmission(world: FanWorld, fan: Fan, timeoutMs: number): P
       });
     });
     if (admitted !== null) return admitted;
-    await sleep(200);
+    failures += 1;
+    await sleep(Math.min(reconnectDelayMs(failures, world.random), deadline - Date.now()));
   }
   return false;
 }
