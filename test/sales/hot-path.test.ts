@@ -130,6 +130,9 @@ describe('purchase hot path: round trips', () => {
     expect(count(sql, /FOR UPDATE SKIP LOCKED/)).toBe(1);
     expect(count(sql, /row_number\(\) OVER/)).toBe(0);
     expect(count(sql, /^begin$/i)).toBe(1);
+    // the fan's cart is looked up (locked) or opened by one statement
+    expect(count(sql, /carts/)).toBe(2); // that one, and the limit count's hold owners
+    expect(count(sql, /WITH found AS .*INSERT INTO carts/s)).toBe(1);
   });
 
   it('names holders again by replacing the lines, and returns them as written', async () => {

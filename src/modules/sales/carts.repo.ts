@@ -67,20 +67,32 @@ export async function countFanSeats(
 
 // Carts ---------------------------------------------------------------------------------
 
-export async function findActiveCart(
+/**
+ * The fan's ACTIVE cart of the match, locked, or a new one with `expires_at` when there is
+ * none: one statement where a lookup and an insert were two (the first addition of every
+ * fan creates the cart). The caller holds the (fan, match) purchase-limit lock, so no other
+ * transaction opens the same cart meanwhile; the unique index on active carts
+ * (carts_active_user_match_key) stays the backstop. The cart found may have expired: the
+ * caller closes it and opens another with insertCart.
+ */
+export async function lockOrOpenActiveCart(
   db: Executor,
-  userId: string,
-  matchId: string,
-  options: { forUpdate?: boolean } = {},
-): Promise<CartRow | undefined> {
-  let q = db
-    .selectFrom('carts')
-    .selectAll()
-    .where('user_id', '=', userId)
-    .where('match_id', '=', matchId)
-    .where('status', '=', 'ACTIVE');
-  if (options.forUpdate) q = q.forUpdate();
-  return q.executeTakeFirst();
+  values: { user_id: string; match_id: string; expires_at: Date },
+): Promise<CartRow> {
+  const { rows } = await sql<CartRow>`
+    WITH found AS (
+      SELECT * FROM carts
+       WHERE user_id = ${values.user_id} AND match_id = ${values.match_id} AND status = 'ACTIVE'
+         FOR UPDATE
+    ),
+    opened AS (
+      INSERT INTO carts (user_id, match_id, expires_at)
+      SELECT ${values.user_id}, ${values.match_id}, ${values.expires_at}
+       WHERE NOT EXISTS (SELECT 1 FROM found)
+      RETURNING *
+    )
+    SELECT * FROM found UNION ALL SELECT * FROM opened`.execute(db);
+  return rows[0]!;
 }
 
 export async function findCart(

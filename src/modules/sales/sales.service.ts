@@ -12,8 +12,8 @@ import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import { feeConfiguration, saleMatch, saleZone } from './sale-facts.ts';
 import {
   countFanSeats,
-  findActiveCart,
   insertCart,
+  lockOrOpenActiveCart,
   listActiveCarts,
   listCartsForRelease,
   listHeldSeats,
@@ -310,21 +310,21 @@ export async function addToCart(
             },
           );
         }
-        let cart = await findActiveCart(trx, userId, input.match_id, { forUpdate: true });
-        if (cart && cart.expires_at <= now) {
+        const newCart = {
+          user_id: userId,
+          match_id: input.match_id,
+          expires_at: queuedExpiry ?? new Date(now.getTime() + CART_TTL_MS),
+        };
+        let cart = await lockOrOpenActiveCart(trx, newCart);
+        if (cart.expires_at <= now) {
           // An expired cart's seats are free for everybody already; close it and start anew.
           const audit = { reason: 'cart expired, replaced by a new cart', by: userId };
           await releaseHolds(trx, cart.id, now, audit);
           await setCartStatus(trx, cart.id, 'EXPIRED');
           const cancelled = await cancelOpenOrdersOfCarts(trx, [cart.id], 'CART_EXPIRED', now);
           await abandonOrders(deps, trx, cancelled, 'CART_EXPIRED', now, audit);
-          cart = undefined;
+          cart = await insertCart(trx, newCart);
         }
-        cart ??= await insertCart(trx, {
-          user_id: userId,
-          match_id: input.match_id,
-          expires_at: queuedExpiry ?? new Date(now.getTime() + CART_TTL_MS),
-        });
         const target = {
           matchSectorId: zone.id,
           quantity: input.quantity,
