@@ -11,8 +11,6 @@ export type OrderRow = Selectable<Orders>;
 export type OrderItemRow = Selectable<OrderItems>;
 
 export const OPEN_ORDER_STATUSES: OrderStatus[] = ['PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED'];
-/** Ticket statuses that count as a valid ticket (the seat is taken, the fan holds it). */
-export const VALID_TICKET_STATUSES = ['SOLD', 'ATTENDED'] as const;
 
 export async function findOrder(
   db: Executor,
