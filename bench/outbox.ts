@@ -2,12 +2,13 @@
 // business transaction, and how fast one worker drains the queue to real protocol servers.
 //
 // 1. Enqueue cost: N transactions from C concurrent clients, each inserting a user row
-//    (the "business write"), alone (baseline) / plus sendEmail (email_logs row + job) /
-//    plus recordAudit (PII masking + job). Reported per variant: throughput and latency;
-//    the ratio to the baseline is the cost of the outbox.
-// 2. Drain: one worker process-equivalent (one JobQueue, the real job definitions) sends
-//    the N queued emails to a local SMTP server (smtp-server) and ships the N audit events
-//    to a local Loki push endpoint; measured from worker start to the last delivery.
+//    (the "business write"), alone (baseline) / plus sendEmail (one email_logs row, due
+//    now) / plus recordAudit (PII masking + one audit_outbox row). Reported per variant:
+//    throughput and latency; the ratio to the baseline is the cost of the outbox.
+// 2. Drain: one worker process-equivalent (the email delivery loop and the audit shipper
+//    every worker runs) sends the N queued emails to a local SMTP server (smtp-server) and
+//    ships the N audit events to a local Loki push endpoint; measured from loop start to
+//    the last delivery.
 //
 // Runs on a scratch database on TEST_DATABASE_URL's server, dropped afterwards.
 // Environment: BENCH_N (default 10000), BENCH_CONCURRENCY (default 32).
@@ -17,10 +18,9 @@ import { sql } from 'kysely';
 import { startAuditShipper } from '../src/modules/audit/audit.shipper.ts';
 import { recordAudit } from '../src/modules/audit/audit.service.ts';
 import { emailTemplatesSeed } from '../src/modules/notifications/email-templates.ts';
-import { emailJob } from '../src/modules/notifications/email.jobs.ts';
+import { startEmailDelivery } from '../src/modules/notifications/email.delivery.ts';
 import { sendEmail } from '../src/modules/notifications/notify.ts';
 import type { Tx } from '../src/platform/db/database.ts';
-import { createJobQueue } from '../src/platform/jobs.ts';
 import { startLocalLoki } from '../test/harness/servers/loki.ts';
 import { startLocalSmtp } from '../test/harness/servers/smtp.ts';
 import { writeResult } from './lib/results.ts';
@@ -43,7 +43,6 @@ const world = await openBenchWorld({
   throw err;
 });
 const { deps } = world;
-const { config, logger } = deps;
 
 try {
   await emailTemplatesSeed.run(deps);
@@ -105,8 +104,7 @@ try {
   }
 
   for (const [label, work] of Object.entries(variants)) await run(`warmup-${label}`, WARMUP, work);
-  // Clear the warm-up jobs so the drain measures exactly N of each.
-  await sql`DELETE FROM pgboss.job`.execute(deps.db);
+  // Clear the warm-up rows so the drain measures exactly N of each.
   await sql`DELETE FROM email_logs`.execute(deps.db);
   await sql`DELETE FROM audit_outbox`.execute(deps.db);
 
@@ -150,18 +148,7 @@ try {
     );
   const emailDrain = await drain(
     'email → SMTP',
-    async () => {
-      const worker = createJobQueue({
-        connectionString: world.databaseUrl,
-        schema: config.JOBS_SCHEMA,
-        logger,
-        supervise: true,
-        max: 8,
-      });
-      await worker.start();
-      await worker.work([emailJob(deps)]);
-      return { stop: () => worker.stop({ graceful: true, timeoutMs: 5_000 }) };
-    },
+    async () => startEmailDelivery(deps),
     async () => (await sentCount()) >= N,
   );
   const auditDrain = await drain(
@@ -184,7 +171,8 @@ try {
         ...emailDrain,
         smtp_accepted: smtp.accepted,
         not_sent: failedEmails.rows[0]!.n,
-        worker: 'one JobQueue, batchSize 50 per 0.5 s poll, SMTP pool 5',
+        worker:
+          'one email delivery loop: 50 due email_logs rows leased per batch, next batch at once while full, SMTP pool 5',
       },
       audit_to_loki: {
         ...auditDrain,
@@ -197,7 +185,7 @@ try {
     },
     load_average: { at_start: loadAtStart, at_end: os.loadavg().map((l) => round(l, 2)) },
     notes:
-      'Business write = one INSERT into users. Email enqueue = INSERT email_logs + pg-boss job insert; ' +
+      'Business write = one INSERT into users. Email enqueue = one INSERT email_logs (the outbox row, no job); ' +
       'audit enqueue = maskPii + INSERT audit_outbox. Worker, SMTP and Loki servers, drivers and PostgreSQL ' +
       'share the 2-core machine with other test runs (see load_average).',
   };

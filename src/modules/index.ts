@@ -5,8 +5,10 @@ import { auditJobs } from './audit/audit.jobs.ts';
 import { startAuditShipper } from './audit/audit.shipper.ts';
 import { identityJobs } from './identity/identity.jobs.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
+import { startEmailDelivery } from './notifications/email.delivery.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
+import { startPushDelivery } from './notifications/push.delivery.ts';
 import { paymentJobs } from './payments/payments.jobs.ts';
 import { queueJobs } from './queue/queue.jobs.ts';
 import { salesJobs } from './sales/sales.jobs.ts';
@@ -40,7 +42,7 @@ export interface WorkerLoop {
  * a job per item otherwise. Each must be safe to run in any number of processes at once.
  */
 export function startWorkerLoops(deps: AppDeps): WorkerLoop[] {
-  return [startAuditShipper(deps)];
+  return [startAuditShipper(deps), startEmailDelivery(deps), startPushDelivery(deps)];
 }
 
 export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed];

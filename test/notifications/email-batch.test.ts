@@ -1,36 +1,45 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
-import type { Job } from 'pg-boss';
 import { describe, expect, it } from 'vitest';
-import { fetchedJob } from '../harness/jobs.ts';
 import { statementsOf } from '../harness/statements.ts';
-import { emailJob } from '../../src/modules/notifications/email.jobs.ts';
+import { DELIVERY_LEASE_MS, retryDelayMs } from '../../src/modules/notifications/delivery.ts';
 import {
+  deliverEmailBatch,
+  mailerOf,
+  startEmailDelivery,
+  type GetMailer,
+} from '../../src/modules/notifications/email.delivery.ts';
+import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
+import {
+  countPendingEmails,
   findActiveTemplate,
-  insertEmailLog,
   type EmailLogRow,
 } from '../../src/modules/notifications/notifications.repo.ts';
 import { renderTemplate } from '../../src/modules/notifications/notifications.rules.ts';
 import {
   EMAIL_QUEUE,
   sendEmail,
-  type EmailJob,
   type EmailRequest,
   type Locale,
 } from '../../src/modules/notifications/notify.ts';
 import { mailgunSignature } from '../../src/platform/adapters/smtp/mailgun-webhook.ts';
 import { MAILGUN_KEY, useEmailTestContext } from './email-context.ts';
-import { fastRetry } from '../harness/fast-retry.ts';
 import { waitFor } from '../harness/wait.ts';
 
 /**
- * The email worker handles a fetched batch set-based (email.jobs.ts deliverEmails):
- * these tests check that a mixed batch leaves each email_logs row exactly as handling the
- * jobs one by one did, that an SMTP refusal retries its job alone, and that the statements
- * per batch do not grow with the batch size.
+ * The email outbox (email.delivery.ts): a batch of due email_logs rows is leased, rendered,
+ * sent and written back set-based. These tests check that a mixed batch leaves each row
+ * exactly as the per-job worker did, that an SMTP refusal retries that row alone after the
+ * backoff, that the statements per batch do not grow with its size, that a worker dying
+ * mid-batch only delays its rows, that concurrent loops send each email once, and that jobs
+ * of the previous release's queue are moved into the outbox.
  */
 const { t, smtp } = await useEmailTestContext();
+let getMailer: GetMailer | undefined;
+/** One batch, big enough for every row a test makes due (the mailer of this "process"). */
+const deliver = (limit = 1_000) =>
+  deliverEmailBatch(t.deps, (getMailer ??= mailerOf(t.deps)), limit);
 
 /** Runs `hook` just before the first statement matching `pattern` that pg sends during `fn`. */
 async function hookBefore<T>(
@@ -73,16 +82,16 @@ async function mailgunEvent(event: Record<string, unknown>, messageId: string) {
 }
 
 /**
- * What a job of the batch is: sent normally; its log already SENT; an unknown template; a
- * missing variable; refused once by the SMTP server (retried); refused with its last
- * attempt (given up); queued before logs were written with jobs (no email_log_id).
+ * What an email of the batch is: sent normally; its log already SENT (accepted after an
+ * earlier failed attempt, as a Mailgun event can show); an unknown template; a missing
+ * variable; refused once by the SMTP server (retried); refused with its last attempt
+ * (given up).
  */
-type Kind = 'normal' | 'sent' | 'unknown' | 'missing' | 'refused' | 'doomed' | 'legacy';
+type Kind = 'normal' | 'sent' | 'unknown' | 'missing' | 'refused' | 'doomed';
 
 interface Case {
   kind: Kind;
-  job: Job<EmailJob>;
-  /** The job's email_logs id (a legacy job's row takes the job id). */
+  request: EmailRequest & { locale: Locale };
   logId: string;
 }
 
@@ -97,32 +106,22 @@ const requestOf = (kind: Kind, to: string, n: number): EmailRequest & { locale: 
   return { template_key: 'purchase_window_expired', to, locale, variables };
 };
 
-/** A fetched email job. */
-const asJob = (data: EmailJob, id?: string) => fetchedJob(EMAIL_QUEUE, data, id);
+const queue = (request: EmailRequest) =>
+  t.deps.db.transaction().execute((trx) => sendEmail(t.deps, trx, request));
 
-/** `normals` plain emails and one of each other kind, in a mixed order. */
+/** `normals` plain emails and one of each other kind, in a mixed order, all due now. */
 async function mixedBatch(normals: number): Promise<Case[]> {
   const tag = randomUUID().slice(0, 8);
   const kinds: Kind[] = Array.from({ length: normals }, () => 'normal');
   for (const [i, kind] of (
-    ['sent', 'unknown', 'missing', 'refused', 'doomed', 'legacy'] as const
+    ['sent', 'unknown', 'missing', 'refused', 'doomed'] as const
   ).entries()) {
     kinds.splice(Math.min(1 + i * 2, kinds.length), 0, kind);
   }
   const cases: Case[] = [];
   for (const [n, kind] of kinds.entries()) {
     const request = requestOf(kind, `${kind}-${n}-${tag}@example.hr`, n);
-    if (kind === 'legacy') {
-      const job = asJob(request);
-      cases.push({ kind, job, logId: job.id });
-      continue;
-    }
-    const logId = await insertEmailLog(t.deps.db, {
-      template_key: request.template_key,
-      locale: request.locale,
-      recipient_email: request.to,
-      variables_json: request.variables,
-    });
+    const logId = await queue(request);
     if (kind === 'sent') {
       await t.deps.db
         .updateTable('email_logs')
@@ -140,7 +139,7 @@ async function mixedBatch(normals: number): Promise<Case[]> {
     if (kind === 'refused' || kind === 'doomed') {
       smtp.refuseRecipients.set(request.to, { ...REFUSAL, times: 1 });
     }
-    cases.push({ kind, job: asJob({ ...request, email_log_id: logId }), logId });
+    cases.push({ kind, request, logId });
   }
   return cases;
 }
@@ -149,9 +148,9 @@ const logOf = (id: string) =>
   t.deps.db.selectFrom('email_logs').selectAll().where('id', '=', id).executeTakeFirst();
 const mailsTo = (to: string) => smtp.received.filter((m) => m.envelopeTo.includes(to));
 
-/** Checks the row a job left and the mail it sent; `sends` is how many attempts the refused one made. */
+/** Checks the row an email left and the mail it sent; `sends` is how many attempts the refused one made. */
 async function expectCase(c: Case, sends = 1) {
-  const request = c.job.data;
+  const { request } = c;
   const log = (await logOf(c.logId)) as EmailLogRow;
   expect(log, c.kind).toBeDefined();
   expect(log).toMatchObject({
@@ -163,7 +162,6 @@ async function expectCase(c: Case, sends = 1) {
   const mails = mailsTo(request.to);
   switch (c.kind) {
     case 'normal':
-    case 'legacy':
     case 'refused': {
       if (c.kind === 'refused' && sends === 1) {
         expect(log).toMatchObject({
@@ -174,6 +172,8 @@ async function expectCase(c: Case, sends = 1) {
           sent_at: null,
         });
         expect(log.error_message).toMatch(/451 4\.2\.1 Mailbox busy/);
+        // Due again after the first backoff step.
+        expect(log.next_attempt_at).toEqual(new Date(t.clock.now().getTime() + retryDelayMs(1)));
         expect(mails).toEqual([]);
         break;
       }
@@ -186,6 +186,7 @@ async function expectCase(c: Case, sends = 1) {
         provider: 'smtp:127.0.0.1',
         provider_message_id: `${c.logId}@hns.hr`,
         error_message: null,
+        next_attempt_at: null,
       });
       expect(log.sent_at).toBeInstanceOf(Date);
       expect(mails).toHaveLength(1);
@@ -199,6 +200,7 @@ async function expectCase(c: Case, sends = 1) {
         attempts: 1,
         subject: null,
         provider_message_id: `${c.logId}@hns.hr`,
+        next_attempt_at: null,
       });
       expect(mails).toEqual([]);
       break;
@@ -208,6 +210,7 @@ async function expectCase(c: Case, sends = 1) {
         attempts: 0,
         subject: null,
         provider: null,
+        next_attempt_at: null,
         error_message: `no active email template "no_such_template" for locale "${request.locale}"`,
       });
       expect(mails).toEqual([]);
@@ -218,6 +221,7 @@ async function expectCase(c: Case, sends = 1) {
         attempts: 0,
         subject: null,
         provider: null,
+        next_attempt_at: null,
         error_message:
           'template "queue_turn" (hr): missing variable(s) purchase_url, window_minutes',
       });
@@ -229,6 +233,7 @@ async function expectCase(c: Case, sends = 1) {
         attempts: 3,
         provider: 'smtp:127.0.0.1',
         provider_message_id: null,
+        next_attempt_at: null, // given up
       });
       expect(log.error_message).toMatch(/451 4\.2\.1 Mailbox busy/);
       expect(mails).toEqual([]);
@@ -236,141 +241,82 @@ async function expectCase(c: Case, sends = 1) {
   }
 }
 
-const emailLogCount = async () =>
-  Number(
-    (
-      await t.deps.db
-        .selectFrom('email_logs')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
+const normalised = (statements: string[]) => statements.map((s) => s.replace(/\s+/g, ' '));
 
-describe('email delivery per fetched batch', () => {
-  it('gives every job of a mixed batch its log row and outcome, in a fixed number of statements', async () => {
-    const def = emailJob(t.deps);
-    const statementsFor = async (normals: number) => {
-      const cases = await mixedBatch(normals);
-      const jobs = cases.map((c) => c.job);
-      const received = smtp.received.length;
-      const { result: outcomes, sql: statements } = await statementsOf(() =>
-        def.batchHandler!(jobs),
-      );
-
-      // Only the job the SMTP server refused with attempts left fails, to be retried.
-      expect(outcomes.size).toBe(jobs.length);
-      const failed = cases.filter((c) => outcomes.get(c.job.id) !== undefined);
-      expect(failed.map((c) => c.kind)).toEqual(['refused']);
-      expect(outcomes.get(failed[0]!.job.id)!.message).toMatch(/451/);
-      for (const c of cases) await expectCase(c);
-      expect(smtp.received.length - received).toBe(normals + 1); // + the legacy job's
-
-      // The failed job retried alone sends its email; the log counts the second attempt.
-      const retry = await def.batchHandler!([failed[0]!.job]);
-      expect(retry.get(failed[0]!.job.id)).toBeUndefined();
-      await expectCase(failed[0]!, 2);
-
-      // The batch delivered again sends nothing and adds no row (the given-up job completed:
-      // pg-boss does not deliver it again).
-      const rows = await emailLogCount();
-      const again = smtp.received.length;
-      const refused = smtp.refused.length;
-      const rerun = await def.batchHandler!(
-        cases.filter((c) => c.kind !== 'doomed').map((c) => c.job),
-      );
-      expect([...rerun.values()].every((e) => e === undefined)).toBe(true);
-      expect(smtp.received.length).toBe(again);
-      expect(smtp.refused.length).toBe(refused);
-      expect(await emailLogCount()).toBe(rows);
-      for (const c of cases) await expectCase(c, 2);
-      return statements.map((s) => s.replace(/\s+/g, ' '));
-    };
-
-    const small = await statementsFor(4);
-    const large = await statementsFor(300);
-    // insert legacy logs, select logs, select templates, update logs
-    expect(small).toHaveLength(4);
-    expect(large).toHaveLength(small.length);
-    expect(small.filter((s) => /^insert into email_logs/i.test(s))).toHaveLength(1);
-    expect(small.filter((s) => /^select .* from "email_logs"/i.test(s))).toHaveLength(1);
-    expect(small.filter((s) => /^select .* from "email_templates"/i.test(s))).toHaveLength(1);
-    expect(small.filter((s) => /^update email_logs/i.test(s))).toHaveLength(1);
+describe('email delivery from the outbox, per batch', () => {
+  it('writes one row per email in the caller transaction: one statement, no job', async () => {
+    const { result: id, sql: statements } = await statementsOf(() =>
+      queue(requestOf('normal', `one-${randomUUID()}@example.hr`, 0)),
+    );
+    expect(normalised(statements).map((s) => s.split(' ').slice(0, 3).join(' '))).toEqual([
+      'begin',
+      'insert into "email_logs"',
+      'commit',
+    ]);
+    expect(await logOf(id)).toMatchObject({
+      status: 'QUEUED',
+      attempts: 0,
+      next_attempt_at: t.clock.now(),
+    });
+    const jobs = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM ${sql.table(`${t.config.JOBS_SCHEMA}.job`)}`.execute(
+      t.deps.db,
+    );
+    expect(jobs.rows[0]!.n).toBe(0);
+    await deliver();
+    expect((await logOf(id))!.status).toBe('SENT');
   });
 
-  it('through pg-boss: each job settles on its own and only the refused one is retried', async () => {
-    const tag = randomUUID().slice(0, 8);
-    const kinds: Kind[] = [
-      ...Array.from({ length: 20 }, () => 'normal' as const),
-      'unknown',
-      'missing',
-      'refused',
-      'legacy',
-    ];
-    const requests = kinds.map((kind, n) => ({
-      kind,
-      request: requestOf(kind, `${kind}-${n}-${tag}@example.hr`, n),
-    }));
-    smtp.refuseRecipients.set(requests.find((r) => r.kind === 'refused')!.request.to, {
-      ...REFUSAL,
-      times: 1,
-    });
-    await t.startWorker(fastRetry([emailJob(t.deps)]));
-    // One transaction: the worker sees all the jobs at once and fetches them as one batch.
-    const logIds = await t.deps.db.transaction().execute(async (trx) => {
-      const ids = new Map<string, string>();
-      for (const { kind, request } of requests) {
-        if (kind === 'legacy') await t.deps.jobs.enqueue(trx, EMAIL_QUEUE, request);
-        else ids.set(request.to, await sendEmail(t.deps, trx, request));
-      }
-      return ids;
-    });
+  it('gives every email of a mixed batch its outcome, in a fixed number of statements', async () => {
+    const statementsFor = async (normals: number) => {
+      const cases = await mixedBatch(normals);
+      const received = smtp.received.length;
+      const { result: leased, sql: statements } = await statementsOf(() => deliver());
+      expect(leased).toBe(cases.length);
+      for (const c of cases) await expectCase(c);
+      expect(smtp.received.length - received).toBe(normals);
 
-    const jobsOf = async () =>
-      (
-        await sql<{ id: string; data: EmailJob; state: string; retry_count: number }>`
-          SELECT id, data, state, retry_count
-            FROM ${sql.table(`${t.config.JOBS_SCHEMA}.job`)}
-           WHERE name = ${EMAIL_QUEUE}
-             AND data->>'to' = ANY(${sql.val(requests.map((r) => r.request.to))}::text[])`.execute(
-          t.deps.db,
-        )
-      ).rows;
-    await waitFor(
-      async () => {
-        const rows = await jobsOf();
-        return rows.length === requests.length && rows.every((r) => r.state === 'completed');
-      },
-      { timeoutMs: 20_000, what: 'all email jobs completed' },
-    );
-    for (const row of await jobsOf()) {
-      const { kind } = requests.find((r) => r.request.to === row.data.to)!;
-      expect(row.retry_count, kind).toBe(kind === 'refused' ? 1 : 0);
-      const logId = kind === 'legacy' ? row.id : logIds.get(row.data.to)!;
-      expect(row.data.email_log_id).toBe(kind === 'legacy' ? undefined : logId);
-      await expectCase({ kind, job: { ...asJob(row.data), id: row.id }, logId }, 2);
-    }
-    // The refused recipient was tried twice, and got its email once.
-    const refusedTo = requests.find((r) => r.kind === 'refused')!.request.to;
-    expect(smtp.refused.filter((to) => to === refusedTo)).toHaveLength(1);
+      // Nothing is due until the refused email's backoff has passed.
+      expect(await deliver()).toBe(0);
+      t.clock.advance(retryDelayMs(1) - 1);
+      expect(await deliver()).toBe(0);
+      t.clock.advance(1);
+      // The refused email alone is tried again and sent; the log counts the second attempt.
+      expect(await deliver()).toBe(1);
+      const refused = cases.find((c) => c.kind === 'refused')!;
+      await expectCase(refused, 2);
+
+      // Nothing is left: later batches send nothing and change no row.
+      t.clock.advance(24 * 3_600_000);
+      const again = smtp.received.length;
+      const refusals = smtp.refused.length;
+      expect(await deliver()).toBe(0);
+      expect(smtp.received.length).toBe(again);
+      expect(smtp.refused.length).toBe(refusals);
+      for (const c of cases) await expectCase(c, 2);
+      return normalised(statements);
+    };
+
+    const small = await statementsFor(10);
+    const large = await statementsFor(300);
+    // lease (update … returning), select templates, update outcomes
+    expect(small).toHaveLength(3);
+    expect(large).toHaveLength(small.length);
+    expect(small[0]).toMatch(/^UPDATE email_logs SET next_attempt_at = .*FOR UPDATE SKIP LOCKED/);
+    expect(small[1]).toMatch(/^select .* from "email_templates"/i);
+    expect(small[2]).toMatch(/^UPDATE email_logs AS l/);
   });
 
   it('keeps a Mailgun event that arrives between the send and the write of its batch', async () => {
-    const def = emailJob(t.deps);
     const tag = randomUUID().slice(0, 8);
     const cases: Case[] = [];
     for (const [n, name] of ['delivered', 'bounced', 'plain'].entries()) {
       const request = requestOf('normal', `${name}-${tag}@example.hr`, n);
-      const logId = await insertEmailLog(t.deps.db, {
-        template_key: request.template_key,
-        locale: request.locale,
-        recipient_email: request.to,
-        variables_json: request.variables,
-      });
-      cases.push({ kind: 'normal', job: asJob({ ...request, email_log_id: logId }), logId });
+      cases.push({ kind: 'normal', request, logId: await queue(request) });
     }
     const [delivered, bounced, plain] = cases as [Case, Case, Case];
     const events: Array<{ status: string; matched: boolean; updated: boolean }> = [];
-    const outcomes = await hookBefore(
+    const leased = await hookBefore(
       /^UPDATE email_logs AS l/,
       async () => {
         // Both were sent; their rows do not carry the Message-ID yet.
@@ -388,9 +334,9 @@ describe('email delivery per fetched batch', () => {
           ),
         );
       },
-      () => def.batchHandler!(cases.map((c) => c.job)),
+      () => deliver(),
     );
-    expect([...outcomes.values()]).toEqual([undefined, undefined, undefined]);
+    expect(leased).toBe(3);
     expect(events).toEqual([
       { status: 'ok', matched: true, updated: true },
       { status: 'ok', matched: true, updated: true },
@@ -402,6 +348,7 @@ describe('email delivery per fetched batch', () => {
       provider: 'smtp:127.0.0.1',
       provider_message_id: `${c.logId}@hns.hr`,
       sent_at: expect.any(Date),
+      next_attempt_at: null,
     });
     expect(await logOf(delivered.logId)).toMatchObject({
       ...sentFields(delivered),
@@ -426,5 +373,166 @@ describe('email delivery per fetched batch', () => {
       matched: false,
       updated: false,
     });
+  });
+
+  it('a failed attempt that Mailgun reports delivered is not retried', async () => {
+    const request = requestOf('refused', `late-${randomUUID()}@example.hr`, 0);
+    smtp.refuseRecipients.set(request.to, { ...REFUSAL, times: 1 });
+    const logId = await queue(request);
+    expect(await deliver()).toBe(1);
+    expect(await logOf(logId)).toMatchObject({ status: 'FAILED', attempts: 1 });
+    // The relay did take it after all (its answer was lost on the way back).
+    expect(await mailgunEvent({ event: 'delivered' }, `${logId}@hns.hr`)).toMatchObject({
+      updated: true,
+    });
+    t.clock.advance(retryDelayMs(1));
+    expect(await deliver()).toBe(0);
+    expect(await logOf(logId)).toMatchObject({ status: 'DELIVERED', next_attempt_at: null });
+    expect(mailsTo(request.to)).toEqual([]);
+  });
+
+  it('a worker dying mid-batch leaves its emails leased until the lease ends, then they are sent again', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const cases: Case[] = [];
+    for (let n = 0; n < 5; n++) {
+      const request = requestOf('normal', `crash-${n}-${tag}@example.hr`, n);
+      cases.push({ kind: 'normal', request, logId: await queue(request) });
+    }
+    // The worker sends, then dies before writing the outcomes.
+    await expect(
+      hookBefore(
+        /^UPDATE email_logs AS l/,
+        () => Promise.reject(new Error('worker killed')),
+        () => deliver(),
+      ),
+    ).rejects.toThrow('worker killed');
+    for (const c of cases) {
+      expect(mailsTo(c.request.to)).toHaveLength(1);
+      expect(await logOf(c.logId)).toMatchObject({
+        status: 'QUEUED',
+        attempts: 0,
+        next_attempt_at: new Date(t.clock.now().getTime() + DELIVERY_LEASE_MS),
+      });
+    }
+    // Other workers leave them alone while the lease runs…
+    t.clock.advance(DELIVERY_LEASE_MS - 1);
+    expect(await deliver()).toBe(0);
+    // …and deliver them again after it: at least once.
+    t.clock.advance(1);
+    expect(await deliver()).toBe(cases.length);
+    for (const c of cases) {
+      expect(await logOf(c.logId)).toMatchObject({
+        status: 'SENT',
+        attempts: 1,
+        next_attempt_at: null,
+      });
+      expect(mailsTo(c.request.to)).toHaveLength(2);
+    }
+  });
+
+  it('three loops draining one outbox send each email exactly once', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const requests = Array.from({ length: 240 }, (_, n) =>
+      requestOf('normal', `many-${n}-${tag}@example.hr`, n),
+    );
+    await t.deps.db.transaction().execute(async (trx) => {
+      for (const r of requests) await sendEmail(t.deps, trx, r);
+    });
+    const loops = [1, 2, 3].map(() => startEmailDelivery(t.deps, { batchSize: 20, pollMs: 20 }));
+    try {
+      await waitFor(async () => (await countPendingEmails(t.deps.db)) === 0, {
+        timeoutMs: 30_000,
+        what: 'outbox drained',
+      });
+    } finally {
+      await Promise.all(loops.map((l) => l.stop()));
+    }
+    for (const r of requests) expect(mailsTo(r.to), r.to).toHaveLength(1);
+    const logs = await t.deps.db
+      .selectFrom('email_logs')
+      .select(['status', 'attempts'])
+      .where('recipient_email', 'like', `many-%-${tag}@example.hr`)
+      .execute();
+    expect(logs).toHaveLength(requests.length);
+    expect(logs.every((l) => l.status === 'SENT' && l.attempts === 1)).toBe(true);
+  });
+});
+
+describe("the previous release's email queue", () => {
+  it('moves its jobs into the outbox, once, and sends nothing already sent', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const [withLog, legacy, sent] = ['with-log', 'legacy', 'sent'].map((name, n) =>
+      requestOf('normal', `${name}-${tag}@example.hr`, n),
+    ) as [Case['request'], Case['request'], Case['request']];
+    // Rows the previous release wrote with its jobs: not in the outbox (next_attempt_at NULL).
+    const logIds = await t.deps.db
+      .transaction()
+      .execute(async (trx) => [
+        await sendEmail(t.deps, trx, withLog),
+        await sendEmail(t.deps, trx, sent),
+      ]);
+    await t.deps.db
+      .updateTable('email_logs')
+      .set({ next_attempt_at: null })
+      .where('id', 'in', logIds)
+      .execute();
+    await t.deps.db
+      .updateTable('email_logs')
+      .set({ status: 'SENT', attempts: 1 })
+      .where('id', '=', logIds[1]!)
+      .execute();
+    const jobIds = await t.deps.db.transaction().execute(async (trx) => [
+      await t.deps.jobs.enqueue(trx, EMAIL_QUEUE, { ...withLog, email_log_id: logIds[0] }),
+      await t.deps.jobs.enqueue(trx, EMAIL_QUEUE, legacy), // queued before logs were written
+      await t.deps.jobs.enqueue(trx, EMAIL_QUEUE, { ...sent, email_log_id: logIds[1] }),
+    ]);
+
+    const received = smtp.received.length;
+    await t.startWorker(notificationJobs(t.deps));
+    const jobStates = async () =>
+      (
+        await sql<{ state: string }>`
+          SELECT state FROM ${sql.table(`${t.config.JOBS_SCHEMA}.job`)}
+           WHERE id = ANY(${sql.val(jobIds)}::uuid[])`.execute(t.deps.db)
+      ).rows;
+    await waitFor(async () => (await jobStates()).every((j) => j.state === 'completed'), {
+      what: 'email jobs moved',
+    });
+    // Moved, not sent: the worker's job only writes the outbox.
+    expect(smtp.received.length).toBe(received);
+    expect(await logOf(logIds[0]!)).toMatchObject({
+      status: 'QUEUED',
+      next_attempt_at: t.clock.now(),
+    });
+    expect(await logOf(jobIds[1]!)).toMatchObject({
+      status: 'QUEUED',
+      recipient_email: legacy.to,
+      next_attempt_at: t.clock.now(),
+    });
+    expect(await logOf(logIds[1]!)).toMatchObject({ status: 'SENT', next_attempt_at: null });
+
+    // A job delivered twice by pg-boss is moved twice: still one row, one email.
+    const [def] = notificationJobs(t.deps);
+    const redelivered = [
+      { id: jobIds[1]!, data: legacy },
+      { id: jobIds[0]!, data: { ...withLog, email_log_id: logIds[0] } },
+    ] as never[];
+    await def!.batchHandler!(redelivered);
+    expect(await deliver()).toBe(2);
+    await def!.batchHandler!(redelivered);
+    expect(await deliver()).toBe(0);
+    expect(mailsTo(withLog.to)).toHaveLength(1);
+    expect(mailsTo(legacy.to)).toHaveLength(1);
+    expect(mailsTo(sent.to)).toEqual([]);
+    expect(await logOf(jobIds[1]!)).toMatchObject({
+      status: 'SENT',
+      provider_message_id: `${jobIds[1]}@hns.hr`,
+    });
+    const rows = await t.deps.db
+      .selectFrom('email_logs')
+      .select('id')
+      .where('recipient_email', 'in', [withLog.to, legacy.to, sent.to])
+      .execute();
+    expect(rows).toHaveLength(3);
   });
 });

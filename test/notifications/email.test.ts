@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retryDelayMs } from '../../src/modules/notifications/delivery.ts';
+import { startEmailDelivery } from '../../src/modules/notifications/email.delivery.ts';
 import { TEMPLATE_DEFINITIONS } from '../../src/modules/notifications/email-templates.ts';
-import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
 import { findActiveTemplate } from '../../src/modules/notifications/notifications.repo.ts';
 import { renderTemplate } from '../../src/modules/notifications/notifications.rules.ts';
-import { EMAIL_QUEUE, sendEmail, type Locale } from '../../src/modules/notifications/notify.ts';
+import { sendEmail, type Locale } from '../../src/modules/notifications/notify.ts';
 import { mailgunSignature } from '../../src/platform/adapters/smtp/mailgun-webhook.ts';
 import { MAILGUN_KEY, useEmailTestContext } from './email-context.ts';
 import { auditEvents } from '../harness/audit.ts';
-import { fastRetry } from '../harness/fast-retry.ts';
 import { sleep, waitFor } from '../harness/wait.ts';
 
 const { t, smtp } = await useEmailTestContext();
-beforeAll(async () => {
-  await t.startWorker(fastRetry(notificationJobs(t.deps)));
+// The delivery loop every worker runs; retries wait for t.clock to pass their backoff.
+let delivery: { stop(): Promise<void> } | undefined;
+beforeAll(() => {
+  delivery = startEmailDelivery(t.deps, { pollMs: 50 });
 });
+afterAll(() => delivery?.stop());
 
 const CROATIAN = 'Šime Đurđević-Čačić, Žižić & <ćevapi>';
 
@@ -111,7 +113,7 @@ describe('transactional email over SMTP', () => {
       .where('recipient_email', '=', to)
       .execute();
     expect(logs).toEqual([]);
-    await sleep(2_000);
+    await sleep(500); // the loop polls every 50 ms
     expect(mailTo(to)).toEqual([]);
   });
 
@@ -134,18 +136,14 @@ describe('transactional email over SMTP', () => {
     expect((await logOf(unknown)).error_message).toBe(
       'no active email template "no_such_template" for locale "en"',
     );
-    await sleep(2_500);
+    // Out of the outbox at once: not retried, however long we wait.
+    for (const id of [missing, unknown]) {
+      expect(await logOf(id)).toMatchObject({ attempts: 0, next_attempt_at: null });
+    }
+    t.clock.advance(24 * 3_600_000);
+    await sleep(300);
     expect((await logOf(missing)).attempts).toBe(0);
     expect(mailTo('missing@example.hr')).toEqual([]);
-    const jobs = await sql<{ state: string; retry_count: number }>`
-      SELECT state, retry_count FROM pgboss.job
-      WHERE name = ${EMAIL_QUEUE} AND data->>'email_log_id' IN (${missing}, ${unknown})`.execute(
-      t.deps.db,
-    );
-    expect(jobs.rows).toEqual([
-      { state: 'completed', retry_count: 0 },
-      { state: 'completed', retry_count: 0 },
-    ]);
   });
 
   it('retries when the SMTP server refuses, gives up after EMAIL_MAX_ATTEMPTS, and recovers', async () => {
@@ -154,19 +152,28 @@ describe('transactional email over SMTP', () => {
       customer_name: 'Marko',
       match_name: 'Hrvatska – Španjolska',
     });
-    await waitFor(async () => (await logOf(doomed)).attempts >= 3, {
-      timeoutMs: 30_000,
-      what: '3 attempts',
-    });
-    await sleep(2_500);
+    // Each failed attempt makes the row due again after the backoff (30 s, doubling).
+    for (const attempt of [1, 2]) {
+      await waitFor(async () => (await logOf(doomed)).attempts === attempt, {
+        what: `attempt ${attempt}`,
+      });
+      const log = await logOf(doomed);
+      expect(log).toMatchObject({ status: 'FAILED' });
+      expect(log.next_attempt_at).toEqual(
+        new Date(t.clock.now().getTime() + retryDelayMs(attempt)),
+      );
+      expect(retryDelayMs(attempt)).toBe(30_000 * 2 ** (attempt - 1));
+      await sleep(200);
+      expect((await logOf(doomed)).attempts).toBe(attempt); // not before its time
+      t.clock.advance(retryDelayMs(attempt));
+    }
+    await waitFor(async () => (await logOf(doomed)).attempts === 3, { what: '3 attempts' });
+    // Given up after EMAIL_MAX_ATTEMPTS: out of the outbox, not retried forever.
+    t.clock.advance(24 * 3_600_000);
+    await sleep(300);
     const gaveUp = await logOf(doomed);
-    expect(gaveUp).toMatchObject({ status: 'FAILED', attempts: 3 });
+    expect(gaveUp).toMatchObject({ status: 'FAILED', attempts: 3, next_attempt_at: null });
     expect(gaveUp.error_message).toMatch(/451/);
-    const job = await sql<{ state: string }>`
-      SELECT state FROM pgboss.job WHERE name = ${EMAIL_QUEUE} AND data->>'email_log_id' = ${doomed}`.execute(
-      t.deps.db,
-    );
-    expect(job.rows[0]!.state).toBe('completed'); // settled, not retried forever
 
     const flaky = await queue('purchase_window_expired', 'flaky@example.hr', 'en', {
       customer_name: 'Marko',
@@ -175,6 +182,7 @@ describe('transactional email over SMTP', () => {
     await waitFor(async () => (await logOf(flaky)).attempts >= 1, { what: 'first failed attempt' });
     expect((await logOf(flaky)).status).toBe('FAILED');
     smtp.reject = null;
+    t.clock.advance(retryDelayMs(1));
     await waitFor(async () => (await logOf(flaky)).status === 'SENT', {
       timeoutMs: 30_000,
       what: 'recovery',

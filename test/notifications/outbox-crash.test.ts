@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { RecordedAuditEvent } from '../../src/modules/audit/audit.service.ts';
 import { startAuditShipper } from '../../src/modules/audit/audit.shipper.ts';
 import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
-import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
+import { startEmailDelivery } from '../../src/modules/notifications/email.delivery.ts';
 import { useTestContext } from '../harness/context.ts';
 import { startLocalLoki } from '../harness/servers/loki.ts';
 import { startLocalSmtp } from '../harness/servers/smtp.ts';
@@ -26,7 +26,7 @@ describe('outbox survives the death of the enqueuing process', () => {
   it('delivers the email and the audit event a killed process committed', async () => {
     const marker = `crash-${randomUUID()}`;
     const script = path.join(import.meta.dirname, 'fixtures/enqueue-and-die.ts');
-    const child = spawn(process.execPath, [script, t.databaseUrl, t.config.JOBS_SCHEMA, marker], {
+    const child = spawn(process.execPath, [script, t.databaseUrl, marker], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -39,7 +39,9 @@ describe('outbox survives the death of the enqueuing process', () => {
 
     // Nothing was delivered by the dead process: a worker started now does it.
     expect(smtp.received).toEqual([]);
-    await t.startWorker(notificationJobs(t.deps));
+    // The child wrote its email due at its wall-clock time; the worker's clock is past it.
+    t.clock.set(new Date(Date.now() + 1_000));
+    const delivery = startEmailDelivery(t.deps, { pollMs: 100 });
     const shipper = startAuditShipper(t.deps, { pollMs: 100 });
     try {
       await waitFor(
@@ -49,7 +51,7 @@ describe('outbox survives the death of the enqueuing process', () => {
         { what: 'email and audit event of the killed process' },
       );
     } finally {
-      await shipper.stop();
+      await Promise.all([delivery.stop(), shipper.stop()]);
     }
     const mail = smtp.received.find((m) => m.envelopeTo.includes(`${marker}@example.hr`))!;
     expect(mail.parsed.subject).toBe('Isteklo je vrijeme za kupnju – Hrvatska – Italija');

@@ -2,28 +2,41 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import type { Job } from 'pg-boss';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fetchedJob } from '../harness/jobs.ts';
 import { statementsOf } from '../harness/statements.ts';
-import { pushJob } from '../../src/modules/notifications/push.jobs.ts';
-import type { PushLogRow } from '../../src/modules/notifications/notifications.repo.ts';
+import { DELIVERY_LEASE_MS, retryDelayMs } from '../../src/modules/notifications/delivery.ts';
+import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
+import {
+  countPendingPushes,
+  type PushLogRow,
+} from '../../src/modules/notifications/notifications.repo.ts';
 import {
   PUSH_QUEUE,
+  sendPush,
   sendPushes,
   type PushRequest,
 } from '../../src/modules/notifications/notify.ts';
+import {
+  deliverPushBatch,
+  fcmClientOf,
+  startPushDelivery,
+  type GetFcmClient,
+} from '../../src/modules/notifications/push.delivery.ts';
 import { useTestContext } from '../harness/context.ts';
-import { fastRetry } from '../harness/fast-retry.ts';
 import { startLocalFcm } from '../harness/servers/fcm.ts';
 import { waitFor } from '../harness/wait.ts';
 import { createUsers } from '../queue/helpers.ts';
 
 /**
- * The push worker handles a fetched batch set-based (push.jobs.ts deliverPushes):
- * these tests check that a mixed batch gives each job exactly the rows and statuses it gave
- * when jobs were handled one by one, that a transient FCM failure retries its job alone,
- * and that the statements per batch do not grow with the batch size.
+ * The push outbox (push.delivery.ts): sendPush/sendPushes write one push_logs row per
+ * device with one statement, and a batch of due rows is leased, sent and written back
+ * set-based. These tests check that a mixed batch gives each push exactly the rows and
+ * statuses the per-job worker gave, that a transient FCM failure retries that device
+ * alone after the backoff, that the statements do not grow with the batch size, that a
+ * device moved to another user is not sent to, that a worker dying mid-batch only delays
+ * its rows, that concurrent loops send to each device once, and that jobs of the previous
+ * release's queue are moved into the outbox.
  */
 const fcm = await startLocalFcm('hns-ulaznice');
 
@@ -120,21 +133,27 @@ async function fans(count: number): Promise<Fan[]> {
   return result;
 }
 
-const request = (fan: Fan, n = 1): PushRequest => ({
+const request = (fan: Fan, title = 'Pomak 1'): PushRequest => ({
   user_id: fan.id,
   notification_type: 'queue_position',
-  title: `Pomak ${n}`,
+  title,
   body: 'Bliže ste ulazu',
   data: { deeplink: 'hns://queue/m1' },
   priority: 'HIGH',
 });
 
-/** A fetched push job. */
-const asJob = (data: PushRequest) => fetchedJob(PUSH_QUEUE, data);
+let getClient: GetFcmClient | undefined;
+/** One batch, big enough for every row a test makes due (the FCM client of this "process"). */
+const deliver = (limit = 10_000) =>
+  deliverPushBatch(t.deps, (getClient ??= fcmClientOf(t.deps)), limit);
 
-async function logsOfJob(jobId: string): Promise<PushLogRow[]> {
-  return t.deps.db.selectFrom('push_logs').selectAll().where('job_id', '=', jobId).execute();
-}
+const logsOf = (userId: string, title: string): Promise<PushLogRow[]> =>
+  t.deps.db
+    .selectFrom('push_logs')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('title', '=', title)
+    .execute();
 
 async function tokenIdOf(fcmToken: string): Promise<string> {
   const row = await t.deps.db
@@ -145,16 +164,26 @@ async function tokenIdOf(fcmToken: string): Promise<string> {
   return row.id;
 }
 
-/** Checks the rows one job left: exactly one per device, or the FAILED row of no device. */
-async function expectJobLogs(job: Job<PushRequest>, fan: Fan, flakyAttempts = 1) {
-  const logs = await logsOfJob(job.id);
+const pushLogCount = async () =>
+  (
+    await t.deps.db
+      .selectFrom('push_logs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n;
+
+/** Checks the rows one push left: exactly one per device, or the FAILED row of no device. */
+async function expectPushLogs(fan: Fan, title: string, flakyAttempts = 1) {
+  const logs = await logsOf(fan.id, title);
   const devices = [...fan.live, fan.gone, fan.flaky].filter(Boolean).length;
   expect(logs).toHaveLength(Math.max(devices, 1));
+  // One notification id shared by the push's rows.
+  expect(new Set(logs.map((l) => l.job_id)).size).toBe(1);
   for (const log of logs) {
     expect(log).toMatchObject({
       user_id: fan.id,
       notification_type: 'queue_position',
-      title: job.data.title,
+      title,
       priority: 'HIGH',
       data_json: { deeplink: 'hns://queue/m1' },
     });
@@ -164,6 +193,7 @@ async function expectJobLogs(job: Job<PushRequest>, fan: Fan, flakyAttempts = 1)
       push_token_id: null,
       status: 'FAILED',
       attempts: 0,
+      next_attempt_at: null,
       error_message: 'user has no active push token',
     });
     return;
@@ -171,13 +201,23 @@ async function expectJobLogs(job: Job<PushRequest>, fan: Fan, flakyAttempts = 1)
   const byToken = new Map(logs.map((l) => [l.push_token_id, l]));
   for (const token of fan.live) {
     const log = byToken.get(await tokenIdOf(token));
-    expect(log).toMatchObject({ status: 'SENT', attempts: 1, error_message: null });
+    expect(log).toMatchObject({
+      status: 'SENT',
+      attempts: 1,
+      error_message: null,
+      next_attempt_at: null,
+    });
     expect(log!.fcm_message_id).toMatch(/^projects\/hns-ulaznice\/messages\//);
     expect(log!.sent_at).toBeInstanceOf(Date);
   }
   if (fan.gone) {
     const log = byToken.get(await tokenIdOf(fan.gone));
-    expect(log).toMatchObject({ status: 'FAILED', attempts: 1, fcm_message_id: null });
+    expect(log).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      fcm_message_id: null,
+      next_attempt_at: null,
+    });
     expect(log!.error_message).toMatch(/UNREGISTERED/);
   }
   if (fan.flaky) {
@@ -185,34 +225,144 @@ async function expectJobLogs(job: Job<PushRequest>, fan: Fan, flakyAttempts = 1)
     if (flakyAttempts === 1) {
       expect(log).toMatchObject({ status: 'FAILED', attempts: 1, fcm_message_id: null });
       expect(log!.error_message).toMatch(/503/);
+      expect(log!.next_attempt_at).toEqual(new Date(t.clock.now().getTime() + retryDelayMs(1)));
     } else {
-      expect(log).toMatchObject({ status: 'SENT', attempts: flakyAttempts, error_message: null });
+      expect(log).toMatchObject({
+        status: 'SENT',
+        attempts: flakyAttempts,
+        error_message: null,
+        next_attempt_at: null,
+      });
     }
   }
 }
 
-describe('push delivery per fetched batch', () => {
-  it('gives every job of a mixed batch its rows and outcome, in a fixed number of statements', async () => {
-    const def = pushJob(t.deps);
+const normalised = (statements: string[]) => statements.map((s) => s.replace(/\s+/g, ' '));
+
+/** Runs `hook` just before the first statement matching `pattern` that pg sends during `fn`. */
+async function hookBefore<T>(
+  pattern: RegExp,
+  hook: () => Promise<void>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const real = proto.query;
+  let fired = false;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const q = args[0] as string | { text: string };
+    if (fired || !pattern.test((typeof q === 'string' ? q : q.text).trim())) {
+      return real.apply(this, args);
+    }
+    fired = true;
+    return hook().then(() => real.apply(this, args));
+  };
+  try {
+    return await fn();
+  } finally {
+    proto.query = real;
+  }
+}
+
+/** `count` users with one device each (tokens `tok-<tag>-<n>`). */
+async function oneDeviceEach(count: number): Promise<Array<{ id: string; token: string }>> {
+  const tag = randomUUID().slice(0, 8);
+  const users = (await createUsers(t.deps, count)).map((id, n) => ({
+    id,
+    token: `tok-${tag}-${n}`,
+  }));
+  await t.deps.db
+    .insertInto('push_tokens')
+    .values(
+      users.map((u) => ({
+        user_id: u.id,
+        device_id: `device-${u.token}`,
+        fcm_token: u.token,
+        platform: 'IOS' as const,
+      })),
+    )
+    .execute();
+  return users;
+}
+
+const plainPush = (userId: string, title = 'Na redu ste'): PushRequest => ({
+  user_id: userId,
+  notification_type: 'queue_turn',
+  title,
+  body: 'Kupite ulaznice',
+});
+
+describe('push delivery from the outbox, per batch', () => {
+  it('sendPushes writes the rows of any number of pushes with one statement, no job', async () => {
+    const [withDevices] = await oneDeviceEach(1);
+    await t.deps.db
+      .insertInto('push_tokens')
+      .values({
+        user_id: withDevices!.id,
+        device_id: `second-${withDevices!.token}`,
+        fcm_token: `second-${withDevices!.token}`,
+        platform: 'ANDROID',
+      })
+      .execute();
+    const without = await createUsers(t.deps, 299);
+    const { sql: statements } = await statementsOf(() =>
+      t.deps.db.transaction().execute((trx) =>
+        sendPushes(
+          t.deps,
+          trx,
+          [withDevices!.id, ...without].map((id) => plainPush(id)),
+        ),
+      ),
+    );
+    expect(normalised(statements).map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual([
+      'begin',
+      'WITH p',
+      'commit',
+    ]);
+    expect(normalised(statements)[1]).toMatch(/INSERT INTO push_logs/);
+    const jobs = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM ${sql.table(`${t.config.JOBS_SCHEMA}.job`)}`.execute(
+      t.deps.db,
+    );
+    expect(jobs.rows[0]!.n).toBe(0);
+    // Two rows due now for the user with two devices; one FAILED row for each of the others.
+    const rows = await t.deps.db
+      .selectFrom('push_logs')
+      .selectAll()
+      .where('title', '=', 'Na redu ste')
+      .execute();
+    expect(rows).toHaveLength(301);
+    const mine = rows.filter((r) => r.user_id === withDevices!.id);
+    expect(mine.map((r) => [r.status, r.next_attempt_at])).toEqual([
+      ['QUEUED', t.clock.now()],
+      ['QUEUED', t.clock.now()],
+    ]);
+    expect(new Set(mine.map((r) => r.job_id)).size).toBe(1);
+    const others = rows.filter((r) => r.user_id !== withDevices!.id);
+    expect(new Set(others.map((r) => r.job_id)).size).toBe(299); // one id per push
+    expect(others.every((r) => r.status === 'FAILED' && r.next_attempt_at === null)).toBe(true);
+    // sendPush: the same, for one.
+    await t.deps.db.transaction().execute((trx) => sendPush(t.deps, trx, plainPush(without[0]!)));
+    expect(await deliver()).toBe(2);
+    expect(await countPendingPushes(t.deps.db)).toBe(0);
+  });
+
+  it('gives every push of a mixed batch its rows and outcome, in a fixed number of statements', async () => {
     const statementsFor = async (count: number) => {
       const batch = await fans(count);
-      // One fan gets two pushes in the batch: each job has its own rows.
-      const jobs = [...batch.map((f) => asJob(request(f))), asJob(request(batch[4]!, 2))];
-      const fanOf = new Map(jobs.map((j) => [j.id, batch.find((f) => f.id === j.data.user_id)!]));
+      // One fan gets two pushes: each has its own rows.
+      await t.deps.db
+        .transaction()
+        .execute((trx) =>
+          sendPushes(t.deps, trx, [...batch.map((f) => request(f)), request(batch[4]!, 'Pomak 2')]),
+        );
       const sendsBefore = sends.length;
-      const { result: outcomes, sql: statements } = await statementsOf(() =>
-        def.batchHandler!(jobs),
-      );
-
-      // Only the job whose device answered 503 fails, to be retried; all others complete.
-      const flakyFan = batch.find((f) => f.flaky)!;
-      const failed = jobs.filter((j) => outcomes.get(j.id) !== undefined);
-      expect(failed.map((j) => j.data.user_id)).toEqual([flakyFan.id]);
-      expect(outcomes.get(failed[0]!.id)!.message).toMatch(/503/);
-      expect(outcomes.size).toBe(jobs.length);
-      for (const job of jobs) await expectJobLogs(job, fanOf.get(job.id)!);
+      const { result: leased, sql: statements } = await statementsOf(() => deliver());
       const devices = batch.flatMap((f) => [...f.live, f.gone, f.flaky].filter(Boolean));
-      expect(sends.length - sendsBefore).toBe(devices.length + 1); // fan 4's second push: 1 device
+      const fan4 = [...batch[4]!.live].length;
+      expect(leased).toBe(devices.length + fan4);
+      for (const fan of batch) await expectPushLogs(fan, 'Pomak 1');
+      await expectPushLogs(batch[4]!, 'Pomak 2');
+      expect(sends.length - sendsBefore).toBe(devices.length + fan4);
 
       // The unregistered device is switched off; served devices were touched.
       const gone = batch.find((f) => f.gone)!;
@@ -227,90 +377,240 @@ describe('push delivery per fetched batch', () => {
         expect(token.last_used_at === null).toBe(!served);
       }
 
-      // The failed job retried alone sends only to its device not yet SENT.
+      // After the backoff only the device that answered 503 is tried again.
+      const flakyFan = batch.find((f) => f.flaky)!;
+      expect(await deliver()).toBe(0);
+      t.clock.advance(retryDelayMs(1));
       const retrySends = sends.length;
-      const retry = await def.batchHandler!([failed[0]!]);
-      expect(retry.get(failed[0]!.id)).toBeUndefined();
+      expect(await deliver()).toBe(1);
       expect(sends.slice(retrySends)).toEqual([flakyFan.flaky]);
-      await expectJobLogs(failed[0]!, flakyFan, 2);
+      await expectPushLogs(flakyFan, 'Pomak 1', 2);
 
-      // The whole batch again (a redelivery) sends nothing and adds no row.
-      const rowsBefore = await t.deps.db
-        .selectFrom('push_logs')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow();
+      // Nothing is left: later batches send nothing and add no row.
+      const rowsBefore = await pushLogCount();
+      t.clock.advance(24 * 3_600_000);
       const again = sends.length;
-      const rerun = await def.batchHandler!(jobs);
-      expect([...rerun.values()].every((e) => e === undefined)).toBe(true);
+      expect(await deliver()).toBe(0);
       expect(sends.length).toBe(again);
-      const rowsAfter = await t.deps.db
-        .selectFrom('push_logs')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .executeTakeFirstOrThrow();
-      expect(rowsAfter.n).toBe(rowsBefore.n);
-      for (const job of jobs.filter((j) => j.id !== failed[0]!.id)) {
-        await expectJobLogs(job, fanOf.get(job.id)!);
+      expect(await pushLogCount()).toBe(rowsBefore);
+      for (const fan of batch.filter((f) => f !== flakyFan)) {
+        await expectPushLogs(fan, 'Pomak 1');
       }
-      return statements;
+      return normalised(statements);
     };
 
     const small = await statementsFor(9);
     const large = await statementsFor(300);
-    // select tokens, insert logs, select logs, update logs, touch tokens, deactivate tokens
-    expect(small).toHaveLength(6);
+    // lease (with the devices), update outcomes, touch tokens, deactivate tokens
+    expect(small).toHaveLength(4);
     expect(large).toHaveLength(small.length);
-    expect(
-      small.filter((s) => /^insert into push_logs/i.test(s.replace(/\s+/g, ' '))),
-    ).toHaveLength(1);
-    expect(small.filter((s) => /^update push_logs/i.test(s.replace(/\s+/g, ' ')))).toHaveLength(1);
+    expect(small[0]).toMatch(/^WITH leased AS \( UPDATE push_logs .*FOR UPDATE SKIP LOCKED/);
+    expect(small[1]).toMatch(/^UPDATE push_logs AS l/);
+    expect(small[2]).toMatch(/^update "push_tokens" set "last_used_at"/);
+    expect(small[3]).toMatch(/^UPDATE push_tokens AS t SET is_active = false/);
   });
 
-  it('through pg-boss: each job settles on its own and only the failed one is retried', async () => {
-    const batch = await fans(30);
-    await t.startWorker(fastRetry([pushJob(t.deps)]));
-    // One transaction: the worker sees all the jobs at once and fetches them as one batch.
+  it('does not send to a device that moved to another user or was switched off since the push was written', async () => {
+    const [ana, ivo, luka] = await oneDeviceEach(3);
+    await t.deps.db
+      .transaction()
+      .execute((trx) =>
+        sendPushes(t.deps, trx, [plainPush(ana!.id, 'Za Anu'), plainPush(luka!.id, 'Za Luku')]),
+      );
+    // Ivo logs in on Ana's phone; Luka's device was deactivated.
+    await t.deps.db
+      .updateTable('push_tokens')
+      .set({ user_id: ivo!.id })
+      .where('fcm_token', '=', ana!.token)
+      .execute();
+    await t.deps.db
+      .updateTable('push_tokens')
+      .set({ is_active: false })
+      .where('fcm_token', '=', luka!.token)
+      .execute();
+    const before = sends.length;
+    expect(await deliver()).toBe(2);
+    expect(sends.slice(before)).toEqual([]);
+    for (const [user, title] of [
+      [ana!, 'Za Anu'],
+      [luka!, 'Za Luku'],
+    ] as const) {
+      expect(await logsOf(user.id, title)).toEqual([
+        expect.objectContaining({
+          status: 'FAILED',
+          attempts: 0,
+          next_attempt_at: null,
+          error_message: "device is no longer the user's active push token",
+        }),
+      ]);
+    }
+  });
+
+  it('a worker dying mid-batch leaves its pushes leased until the lease ends, then they are sent again', async () => {
+    const users = await oneDeviceEach(4);
     await t.deps.db.transaction().execute((trx) =>
       sendPushes(
         t.deps,
         trx,
-        batch.map((f) => request(f)),
+        users.map((u) => plainPush(u.id, 'Crash')),
       ),
     );
+    const before = sends.length;
+    await expect(
+      hookBefore(
+        /^UPDATE push_logs AS l/,
+        () => Promise.reject(new Error('worker killed')),
+        () => deliver(),
+      ),
+    ).rejects.toThrow('worker killed');
+    expect(sends.slice(before).sort()).toEqual(users.map((u) => u.token).sort());
+    for (const u of users) {
+      expect(await logsOf(u.id, 'Crash')).toEqual([
+        expect.objectContaining({
+          status: 'QUEUED',
+          next_attempt_at: new Date(t.clock.now().getTime() + DELIVERY_LEASE_MS),
+        }),
+      ]);
+    }
+    t.clock.advance(DELIVERY_LEASE_MS - 1);
+    expect(await deliver()).toBe(0);
+    t.clock.advance(1);
+    expect(await deliver()).toBe(users.length);
+    for (const u of users) {
+      expect(await logsOf(u.id, 'Crash')).toEqual([
+        expect.objectContaining({ status: 'SENT', attempts: 1, next_attempt_at: null }),
+      ]);
+      expect(sends.filter((s) => s === u.token)).toHaveLength(2); // at least once
+    }
+  });
 
-    const schema = t.config.JOBS_SCHEMA;
-    const jobsOf = async () =>
-      (
-        await sql<{ id: string; user_id: string; state: string; retry_count: number }>`
-          SELECT id, data->>'user_id' AS user_id, state, retry_count
-            FROM ${sql.table(`${schema}.job`)}
-           WHERE name = ${PUSH_QUEUE}
-             AND data->>'user_id' = ANY(${sql.val(batch.map((f) => f.id))}::text[])`.execute(
-          t.deps.db,
-        )
-      ).rows;
-    await waitFor(
-      async () => {
-        const rows = await jobsOf();
-        return rows.length === batch.length && rows.every((r) => r.state === 'completed');
-      },
-      { timeoutMs: 20_000, what: 'all push jobs completed' },
+  it('three loops draining one outbox send to each device exactly once', async () => {
+    const users = await oneDeviceEach(300);
+    await t.deps.db.transaction().execute((trx) =>
+      sendPushes(
+        t.deps,
+        trx,
+        users.map((u) => plainPush(u.id, 'Mnogo')),
+      ),
     );
-    const flakyFan = batch.find((f) => f.flaky)!;
-    const rows = await jobsOf();
-    for (const row of rows) {
-      expect(row.retry_count).toBe(row.user_id === flakyFan.id ? 1 : 0);
-      await expectJobLogs(
-        { id: row.id, data: request(batch.find((f) => f.id === row.user_id)!) } as Job<PushRequest>,
-        batch.find((f) => f.id === row.user_id)!,
-        row.user_id === flakyFan.id ? 2 : 1,
+    const loops = [1, 2, 3].map(() => startPushDelivery(t.deps, { batchSize: 25, pollMs: 20 }));
+    try {
+      await waitFor(async () => (await countPendingPushes(t.deps.db)) === 0, {
+        timeoutMs: 30_000,
+        what: 'outbox drained',
+      });
+    } finally {
+      await Promise.all(loops.map((l) => l.stop()));
+    }
+    for (const u of users)
+      expect(
+        sends.filter((s) => s === u.token),
+        u.token,
+      ).toHaveLength(1);
+    const logs = await t.deps.db
+      .selectFrom('push_logs')
+      .select(['status', 'attempts'])
+      .where('title', '=', 'Mnogo')
+      .execute();
+    expect(logs).toHaveLength(users.length);
+    expect(logs.every((l) => l.status === 'SENT' && l.attempts === 1)).toBe(true);
+  });
+});
+
+describe("the previous release's push queue", () => {
+  it('moves its jobs into the outbox, once, keeping what that release already sent', async () => {
+    const [fresh, noDevice, halfDone] = await oneDeviceEach(3);
+    await t.deps.db.deleteFrom('push_tokens').where('user_id', '=', noDevice!.id).execute();
+    const second = `second-${halfDone!.token}`;
+    await t.deps.db
+      .insertInto('push_tokens')
+      .values({
+        user_id: halfDone!.id,
+        device_id: `device-${second}`,
+        fcm_token: second,
+        platform: 'ANDROID',
+      })
+      .execute();
+    const requests = [fresh!, noDevice!, halfDone!].map((u) => plainPush(u.id, 'Stari posao'));
+    const jobIds = await t.deps.db
+      .transaction()
+      .execute(async (trx) =>
+        Promise.all(requests.map((r) => t.deps.jobs.enqueue(trx, PUSH_QUEUE, r))),
       );
-    }
-    // Each device was sent to once, the one that answered 503 twice.
-    for (const fan of batch) {
-      for (const token of [...fan.live, fan.gone]) {
-        if (token) expect(sends.filter((s) => s === token)).toHaveLength(1);
-      }
-    }
-    expect(sends.filter((s) => s === flakyFan.flaky)).toHaveLength(2);
+    // The previous release tried halfDone's job once: one device SENT, one FAILED (503),
+    // the job waiting for its pg-boss retry; its rows are not in the outbox.
+    const tokenIds = [await tokenIdOf(halfDone!.token), await tokenIdOf(second)];
+    await t.deps.db
+      .insertInto('push_logs')
+      .values(
+        tokenIds.map((push_token_id, i) => ({
+          user_id: halfDone!.id,
+          job_id: jobIds[2]!,
+          push_token_id,
+          notification_type: 'queue_turn',
+          title: 'Stari posao',
+          body: 'Kupite ulaznice',
+          status: i === 0 ? ('SENT' as const) : ('FAILED' as const),
+          attempts: 1,
+          error_message: i === 0 ? null : 'FCM 503 UNAVAILABLE',
+        })),
+      )
+      .execute();
+
+    const before = sends.length;
+    await t.startWorker(notificationJobs(t.deps));
+    const jobStates = async () =>
+      (
+        await sql<{ state: string }>`
+          SELECT state FROM ${sql.table(`${t.config.JOBS_SCHEMA}.job`)}
+           WHERE id = ANY(${sql.val(jobIds)}::uuid[])`.execute(t.deps.db)
+      ).rows;
+    await waitFor(async () => (await jobStates()).every((j) => j.state === 'completed'), {
+      what: 'push jobs moved',
+    });
+    expect(sends.length).toBe(before); // moved, not sent
+    // A job delivered twice by pg-boss is moved twice: still one row per device.
+    const [, def] = notificationJobs(t.deps);
+    await def!.batchHandler!(requests.map((data, i) => ({ id: jobIds[i]!, data })) as never[]);
+    const rowsOf = (userId: string) => logsOf(userId, 'Stari posao');
+    expect(await rowsOf(fresh!.id)).toEqual([
+      expect.objectContaining({
+        job_id: jobIds[0],
+        status: 'QUEUED',
+        next_attempt_at: t.clock.now(),
+      }),
+    ]);
+    expect(await rowsOf(noDevice!.id)).toEqual([
+      expect.objectContaining({
+        job_id: jobIds[1],
+        status: 'FAILED',
+        push_token_id: null,
+        next_attempt_at: null,
+        error_message: 'user has no active push token',
+      }),
+    ]);
+    const byDevice = async () =>
+      new Map((await rowsOf(halfDone!.id)).map((r) => [r.push_token_id, r]));
+    expect(await byDevice()).toEqual(
+      new Map([
+        [tokenIds[0], expect.objectContaining({ status: 'SENT', next_attempt_at: null })],
+        [
+          tokenIds[1],
+          expect.objectContaining({ status: 'FAILED', next_attempt_at: t.clock.now() }),
+        ],
+      ]),
+    );
+
+    expect(await deliver()).toBe(2);
+    expect(sends.slice(before).sort()).toEqual([fresh!.token, second].sort());
+    expect(await byDevice()).toEqual(
+      new Map([
+        [tokenIds[0], expect.objectContaining({ status: 'SENT', attempts: 1 })],
+        [
+          tokenIds[1],
+          expect.objectContaining({ status: 'SENT', attempts: 2, next_attempt_at: null }),
+        ],
+      ]),
+    );
   });
 });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pushJob } from '../../src/modules/notifications/push.jobs.ts';
+import { retryDelayMs } from '../../src/modules/notifications/delivery.ts';
+import { startPushDelivery } from '../../src/modules/notifications/push.delivery.ts';
 import { pushLogsOfUser } from '../../src/modules/notifications/notifications.repo.ts';
 import { sendPush, type PushRequest } from '../../src/modules/notifications/notify.ts';
 import { createTestContext, useTestContext, type TestContext } from '../harness/context.ts';
 import { createUser } from '../factories/users.ts';
-import { fastRetry } from '../harness/fast-retry.ts';
 import { startLocalFcm } from '../harness/servers/fcm.ts';
 import { sleep, waitFor } from '../harness/wait.ts';
 
@@ -16,9 +16,14 @@ const t = useTestContext({
     PUSH_MAX_ATTEMPTS: '3',
   },
 });
-afterAll(() => fcm.close());
-beforeAll(async () => {
-  await t.startWorker(fastRetry([pushJob(t.deps)]));
+// The delivery loop every worker runs; retries wait for t.clock to pass their backoff.
+let delivery: { stop(): Promise<void> } | undefined;
+beforeAll(() => {
+  delivery = startPushDelivery(t.deps, { pollMs: 50 });
+});
+afterAll(async () => {
+  await delivery?.stop();
+  await fcm.close();
 });
 
 async function push(request: PushRequest) {
@@ -167,6 +172,14 @@ describe('sendPush through FCM HTTP v1', () => {
       title: 'Otkazano',
       body: 'Utakmica je otkazana',
     });
+    // Both devices were tried; the 503 one is due again after the backoff.
+    await waitFor(
+      async () =>
+        (await pushLogsOfUser(t.deps.db, user.id)).every((l) => l.attempts === 1) &&
+        (await pushLogsOfUser(t.deps.db, user.id)).length === 2,
+      { what: 'first attempts' },
+    );
+    t.clock.advance(retryDelayMs(1));
     await waitFor(
       async () => {
         const logs = await pushLogsOfUser(t.deps.db, user.id);
@@ -217,11 +230,15 @@ describe('sendPush through FCM HTTP v1', () => {
 
 describe('sendPush without FCM credentials (development)', () => {
   let dev: TestContext;
+  let devDelivery: { stop(): Promise<void> };
   beforeAll(async () => {
     dev = await createTestContext();
-    await dev.startWorker([pushJob(dev.deps)]);
+    devDelivery = startPushDelivery(dev.deps, { pollMs: 50 });
   });
-  afterAll(() => dev.close());
+  afterAll(async () => {
+    await devDelivery.stop();
+    await dev.close();
+  });
 
   it('logs FAILED "FCM not configured" instead of pretending to send', async () => {
     const user = await createUser(dev.deps);
@@ -240,11 +257,19 @@ describe('sendPush without FCM credentials (development)', () => {
         body: 'b',
       }),
     );
-    await waitFor(async () => (await pushLogsOfUser(dev.deps.db, user.id)).length === 1, {
-      what: 'log',
+    await waitFor(
+      async () => (await pushLogsOfUser(dev.deps.db, user.id))[0]?.status === 'FAILED',
+      { what: 'FAILED log' },
+    );
+    const logs = await pushLogsOfUser(dev.deps.db, user.id);
+    expect(logs).toHaveLength(1);
+    // Not retried: no retry gives a process credentials.
+    expect(logs[0]).toMatchObject({
+      status: 'FAILED',
+      fcm_message_id: null,
+      next_attempt_at: null,
     });
-    const [log] = await pushLogsOfUser(dev.deps.db, user.id);
-    expect(log).toMatchObject({ status: 'FAILED', fcm_message_id: null });
+    const log = logs[0];
     expect(log!.error_message).toMatch(/^FCM not configured/);
   });
 });

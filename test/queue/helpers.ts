@@ -58,20 +58,26 @@ export async function createMatch(
   return match.id;
 }
 
+/**
+ * The pushes of this type queued so far (optionally for one match), one per push: read from
+ * the notifications outbox, where a push has one push_logs row per device (or one without).
+ */
 export async function pushJobs(
   deps: Pick<AppDeps, 'db'>,
   notificationType: string,
   matchId?: string,
 ): Promise<Array<{ user_id: string; title: string; body: string; data: Record<string, string> }>> {
   const rows = await sql<{
-    data: { user_id: string; title: string; body: string; data: Record<string, string> };
+    user_id: string;
+    title: string;
+    body: string;
+    data: Record<string, string>;
   }>`
-    SELECT data FROM pgboss.job
-    WHERE name = 'notifications.push' AND data->>'notification_type' = ${notificationType}
-      AND (${matchId ?? null}::text IS NULL OR data->'data'->>'match_id' = ${matchId ?? null})`.execute(
-    deps.db,
-  );
-  return rows.rows.map((r) => r.data);
+    SELECT DISTINCT ON (job_id) user_id, title, body, data_json AS data FROM push_logs
+    WHERE notification_type = ${notificationType}
+      AND (${matchId ?? null}::text IS NULL OR data_json->>'match_id' = ${matchId ?? null})
+    ORDER BY job_id`.execute(deps.db);
+  return rows.rows;
 }
 
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {

@@ -1,14 +1,25 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+
 /**
- * Delivery workers. Both are at-least-once (a worker dying between the provider's answer
- * and the log update sends again on retry; both update the logs of a whole batch after
- * its sends) and idempotent where it matters: a SENT email or push is never sent again by
- * a retried job.
+ * Delivery from the log tables (the notifications outbox). `sendEmail` / `sendPush` write
+ * email_logs / push_logs rows due at once (`next_attempt_at`) in the caller's transaction;
+ * every worker process runs an email and a push delivery loop (email.delivery.ts,
+ * push.delivery.ts) that leases due rows in batches with FOR UPDATE SKIP LOCKED, so the
+ * workers share the backlog and each row goes to one of them.
  *
- * Retry policy: pg-boss retries a failed job with exponential backoff (queue options
- * below); the handlers count attempts in the log row and give up after
- * EMAIL_MAX_ATTEMPTS / PUSH_MAX_ATTEMPTS by completing the job with the log FAILED.
- * A problem no retry can fix (unknown template, missing variable, FCM not configured,
- * unregistered device) fails the log at once without retrying.
+ * At-least-once: a batch's lease is one committed statement (no transaction stays open
+ * during the SMTP/FCM sends) and its outcomes are written with one statement after all
+ * its sends; a worker dying in between leaves the rows leased until DELIVERY_LEASE_MS has
+ * passed, and then they are sent again. Idempotent where it matters: a SENT email or push
+ * is never sent again (the lease skips it, and a retry covers only the rows not SENT).
+ *
+ * Retry policy: a failed attempt worth retrying (the SMTP server refused, FCM unavailable)
+ * counts in the row's `attempts` and makes the row due again after retryDelayMs (30 s
+ * doubling per attempt, at most an hour, as the pg-boss policy before); after
+ * EMAIL_MAX_ATTEMPTS / PUSH_MAX_ATTEMPTS the row stays FAILED and leaves the outbox.
+ * A problem no retry can fix (unknown template, missing variable, SMTP/FCM not configured,
+ * unregistered device) fails the row and takes it out of the outbox at once.
  */
 export const RETRY_POLICY = {
   retryLimit: 100,
@@ -17,5 +28,67 @@ export const RETRY_POLICY = {
   retryDelayMax: 3_600,
 };
 
+/** How long after its `attempts`-th failed attempt a row is tried again. */
+export const retryDelayMs = (attempts: number): number =>
+  Math.min(RETRY_POLICY.retryDelay * 2 ** Math.max(attempts - 1, 0), RETRY_POLICY.retryDelayMax) *
+  1_000;
+
+/**
+ * How long a leased batch is a worker's: longer than a batch's sends can take (SMTP and FCM
+ * calls time out well within it), short enough that a dead worker's rows are not late by
+ * much more than the pg-boss job expiry they replace (15 minutes).
+ */
+export const DELIVERY_LEASE_MS = 10 * 60_000;
+
 export const errorText = (err: unknown) =>
   (err instanceof Error ? err.message : String(err)).slice(0, 2_000);
+
+export interface DeliveryLoopOptions {
+  /** Pause after a batch smaller than full (the outbox is (nearly) drained). */
+  pollMs?: number;
+  /** First pause after a failed batch; doubles per failure up to retryDelayMaxMs. */
+  retryDelayMs?: number;
+  retryDelayMaxMs?: number;
+}
+
+/**
+ * Runs `deliverBatch` for as long as the process runs: a full batch means a backlog, so
+ * the next follows at once; a smaller one pauses pollMs. A batch that throws (database
+ * down) backs off exponentially like the audit shipper; its leased rows wait for their
+ * lease to end. `stop()` lets the batch in flight finish.
+ */
+export function startDeliveryLoop(
+  name: string,
+  logger: Logger,
+  batchSize: number,
+  deliverBatch: () => Promise<number>,
+  options: DeliveryLoopOptions = {},
+): { stop(): Promise<void> } {
+  const { pollMs = 500, retryDelayMs = 1_000, retryDelayMaxMs = 60_000 } = options;
+  const stopping = new AbortController();
+  const pause = (ms: number) =>
+    sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
+
+  const loop = (async () => {
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      try {
+        const leased = await deliverBatch();
+        failures = 0;
+        if (leased < batchSize) await pause(pollMs);
+      } catch (err) {
+        failures += 1;
+        const delay = Math.min(retryDelayMs * 2 ** (failures - 1), retryDelayMaxMs);
+        logger.warn({ err, failures, retryInMs: delay }, `${name} delivery failed; retrying`);
+        await pause(delay);
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping.abort();
+      await loop;
+    },
+  };
+}

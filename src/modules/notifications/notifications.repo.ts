@@ -118,6 +118,10 @@ export async function updateTemplate(
 
 // Email logs -------------------------------------------------------------------------------
 
+/** A log in one of these states was accepted by the SMTP server: never sent again. */
+export const EMAIL_DONE: readonly EmailStatus[] = ['SENT', 'DELIVERED', 'BOUNCED'];
+
+/** The email outbox's row for one email: QUEUED, due at `now` (email.delivery.ts sends it). */
 export async function insertEmailLog(
   db: Executor,
   row: {
@@ -126,19 +130,25 @@ export async function insertEmailLog(
     recipient_email: string;
     variables_json: Record<string, unknown>;
   },
+  now: Date,
 ): Promise<string> {
   const { id } = await db
     .insertInto('email_logs')
-    .values({ ...row, variables_json: JSON.stringify(row.variables_json), status: 'QUEUED' })
+    .values({
+      ...row,
+      variables_json: JSON.stringify(row.variables_json),
+      status: 'QUEUED',
+      next_attempt_at: now,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return id;
 }
 
 /**
- * Creates the rows of email jobs queued before the log was written with the job, with one
- * statement. The job id is the row id, so a retried job finds the row of its first attempt
- * (its attempts, or SENT) instead of making a new one.
+ * Creates, due at `now`, the rows of email jobs queued before the log was written with the
+ * job, with one statement. The job id is the row id, so a job delivered twice (or one the
+ * previous release already attempted) finds its row instead of making a new one.
  */
 export async function insertLegacyEmailLogs(
   db: Executor,
@@ -149,30 +159,79 @@ export async function insertLegacyEmailLogs(
     recipient_email: string;
     variables_json: Record<string, unknown>;
   }>,
+  now: Date,
 ): Promise<void> {
   if (rows.length === 0) return;
   await sql`
-    INSERT INTO email_logs (id, template_key, locale, recipient_email, variables_json, status)
-    SELECT id, template_key, locale, recipient_email, variables_json, 'QUEUED'
+    INSERT INTO email_logs (id, template_key, locale, recipient_email, variables_json, status,
+                            next_attempt_at)
+    SELECT id, template_key, locale, recipient_email, variables_json, 'QUEUED', ${now}
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(
              id uuid, template_key text, locale text, recipient_email text, variables_json jsonb)
     ON CONFLICT (id) DO NOTHING`.execute(db);
 }
 
-/** The log rows of a batch of email jobs. */
-export async function findEmailLogs(db: Executor, ids: readonly string[]): Promise<EmailLogRow[]> {
+/**
+ * Makes these logs due at `now` unless they are already in the outbox or were accepted by
+ * the SMTP server (a SENT email is never sent again): the move of a previous release's
+ * jobs, and a support agent's re-send. One statement; returns the ids made due.
+ */
+export async function requeueEmailLogs(
+  db: Executor,
+  ids: readonly string[],
+  now: Date,
+): Promise<string[]> {
   if (ids.length === 0) return [];
-  return db
+  const { rows } = await sql<{ id: string }>`
+    UPDATE email_logs SET next_attempt_at = ${now}
+     WHERE id = ANY(${sql.val(ids)}::uuid[]) AND next_attempt_at IS NULL
+       AND status <> ALL(${sql.val(EMAIL_DONE)}::email_status[])
+    RETURNING id`.execute(db);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Leases up to `limit` due emails for one delivery batch, with one statement: the oldest
+ * due rows no other worker is leasing (FOR UPDATE SKIP LOCKED) are moved to `leaseUntil`,
+ * so a worker that dies mid-batch leaves them to be delivered again when the lease ends.
+ * A due row the SMTP server already accepted (a Mailgun event that arrived after a failed
+ * attempt) leaves the outbox instead; the caller skips it.
+ */
+export async function leaseDueEmails(
+  db: Executor,
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+): Promise<EmailLogRow[]> {
+  const { rows } = await sql<EmailLogRow>`
+    UPDATE email_logs
+       SET next_attempt_at = CASE WHEN status = ANY(${sql.val(EMAIL_DONE)}::email_status[])
+                                  THEN NULL ELSE ${leaseUntil}::timestamptz END
+     WHERE id IN (SELECT id FROM email_logs
+                   WHERE next_attempt_at <= ${now}
+                   ORDER BY next_attempt_at
+                   LIMIT ${limit}
+                     FOR UPDATE SKIP LOCKED)
+    RETURNING *`.execute(db);
+  return rows;
+}
+
+/** Emails still to deliver (health, tests and the benchmark). */
+export async function countPendingEmails(db: Executor): Promise<number> {
+  const row = await db
     .selectFrom('email_logs')
-    .selectAll()
-    .where('id', '=', sql<string>`ANY(${sql.val(ids)}::uuid[])`)
-    .execute();
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('next_attempt_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export interface EmailAttempt {
   id: string;
   status: 'SENT' | 'FAILED';
   attempts: number;
+  /** The next try; null when nothing is left to do (sent, given up, or no retry fixes it). */
+  next_attempt_at: Date | null;
   /**
    * Left as they are when absent: a failure before sending (no template, missing variable)
    * keeps the row's subject and provider, a refused send its message id and sent_at.
@@ -191,21 +250,24 @@ export async function markEmailAttempts(
 ): Promise<void> {
   if (attempts.length === 0) return;
   // A provider event that overtook this write (applyDeliveryEvent) has the last word on
-  // the status: DELIVERED or BOUNCED, with its error, is kept.
+  // the status: DELIVERED or BOUNCED, with its error, is kept, and nothing is retried.
   await sql`
     UPDATE email_logs AS l
        SET status = CASE WHEN l.status IN ('DELIVERED', 'BOUNCED') THEN l.status
                          ELSE v.status END,
            error_message = CASE WHEN l.status IN ('DELIVERED', 'BOUNCED') THEN l.error_message
                                 ELSE v.error_message END,
+           next_attempt_at = CASE WHEN l.status IN ('DELIVERED', 'BOUNCED') THEN NULL
+                                  ELSE v.next_attempt_at END,
            attempts = v.attempts,
            subject = COALESCE(v.subject, l.subject),
            provider = COALESCE(v.provider, l.provider),
            provider_message_id = COALESCE(v.provider_message_id, l.provider_message_id),
            sent_at = COALESCE(v.sent_at, l.sent_at)
       FROM jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) AS v(
-             id uuid, status email_status, attempts integer, subject text, provider text,
-             provider_message_id text, sent_at timestamptz, error_message text)
+             id uuid, status email_status, attempts integer, next_attempt_at timestamptz,
+             subject text, provider text, provider_message_id text, sent_at timestamptz,
+             error_message text)
      WHERE l.id = v.id`.execute(db);
 }
 
@@ -249,6 +311,8 @@ export async function applyDeliveryEvent(
     .set((eb) => ({
       status,
       ...rest,
+      // The SMTP server accepted it: a failed attempt waiting for its retry is not retried.
+      next_attempt_at: null,
       provider_message_id: eb.fn.coalesce('provider_message_id', eb.val(providerMessageId)),
     }))
     .where(byMessageId(providerMessageId))
@@ -321,21 +385,6 @@ export async function deletePushToken(
   return Number(result.numDeletedRows) > 0;
 }
 
-/** The active devices of these users (a push batch's recipients), oldest first. */
-export async function activePushTokensOf(
-  db: Executor,
-  userIds: readonly string[],
-): Promise<PushTokenRow[]> {
-  if (userIds.length === 0) return [];
-  return db
-    .selectFrom('push_tokens')
-    .selectAll()
-    .where('user_id', '=', sql<string>`ANY(${sql.val(userIds)}::uuid[])`)
-    .where('is_active', '=', true)
-    .orderBy('created_at')
-    .execute();
-}
-
 /** Marks tokens FCM no longer knows as inactive (each only if it still holds that token). */
 export async function deactivatePushTokens(
   db: Executor,
@@ -365,10 +414,10 @@ export async function touchPushTokens(
 
 // Push logs --------------------------------------------------------------------------------
 
-export interface PushLogInput {
+/** A push to write into the outbox; `job_id` names the notification (new when absent). */
+export interface NewPush {
+  job_id?: string;
   user_id: string;
-  job_id: string;
-  push_token_id: string | null;
   notification_type: string;
   title: string;
   body: string;
@@ -376,49 +425,98 @@ export interface PushLogInput {
   priority: 'NORMAL' | 'HIGH';
 }
 
-/** A log row to create: QUEUED unless given a status (the FAILED row of a user without devices). */
-export type NewPushLog = PushLogInput & { status?: PushStatus; error_message?: string | null };
+export const NO_DEVICE = 'user has no active push token';
 
 /**
- * Creates the log rows of a batch of push jobs, one per job and device (or one without a
- * device), with one statement. Rows that exist are kept (unique job_id + push_token_id,
- * NULLS NOT DISTINCT): a retried job reuses its rows instead of sending twice to a device
- * already served. The rows travel as one JSON parameter, so no batch size hits the bind
- * parameter limit.
+ * Writes pushes into the outbox with one statement whatever their number: one row per push
+ * and active device of its user, QUEUED and due at `now`, or for a user without an active
+ * device one FAILED row without a device (nothing to deliver). The pushes of one call each
+ * get their own notification id (job_id), shared by their rows. The pushes travel as one
+ * JSON parameter, so no number of them hits the bind parameter limit.
+ *
+ * A push that names its id (one moved from a previous release's job) may have rows already
+ * (unique job_id + push_token_id, NULLS NOT DISTINCT): they are kept, a SENT one is not
+ * sent again, and one that release failed and was still retrying is made due again.
  */
-export async function insertPushLogs(db: Executor, rows: readonly NewPushLog[]): Promise<void> {
-  if (rows.length === 0) return;
-  const json = JSON.stringify(rows.map((r) => ({ status: 'QUEUED', error_message: null, ...r })));
+export async function insertPushes(
+  db: Executor,
+  pushes: readonly NewPush[],
+  now: Date,
+): Promise<void> {
+  if (pushes.length === 0) return;
+  // The CTE is materialised (gen_random_uuid is volatile): one id per push, not per row.
   await sql`
-    INSERT INTO push_logs (user_id, job_id, push_token_id, notification_type, title, body,
-                           data_json, priority, status, error_message)
-    SELECT user_id, job_id, push_token_id, notification_type, title, body,
-           data_json, priority, status, error_message
-      FROM jsonb_to_recordset(${json}::jsonb) AS v(
-             user_id uuid, job_id uuid, push_token_id uuid, notification_type text, title text,
-             body text, data_json jsonb, priority push_priority, status push_status,
-             error_message text)
-    ON CONFLICT (job_id, push_token_id) DO NOTHING`.execute(db);
+    WITH p AS (
+      SELECT COALESCE(v.job_id, gen_random_uuid()) AS job_id, v.user_id, v.notification_type,
+             v.title, v.body, v.data_json, v.priority
+        FROM jsonb_to_recordset(${JSON.stringify(pushes)}::jsonb) AS v(
+               job_id uuid, user_id uuid, notification_type text, title text, body text,
+               data_json jsonb, priority push_priority))
+    INSERT INTO push_logs AS l (user_id, job_id, push_token_id, notification_type, title, body,
+                                data_json, priority, status, error_message, next_attempt_at)
+    SELECT p.user_id, p.job_id, t.id, p.notification_type, p.title, p.body, p.data_json,
+           p.priority,
+           CASE WHEN t.id IS NULL THEN 'FAILED' ELSE 'QUEUED' END::push_status,
+           CASE WHEN t.id IS NULL THEN ${NO_DEVICE} END,
+           CASE WHEN t.id IS NOT NULL THEN ${now}::timestamptz END
+      FROM p LEFT JOIN push_tokens t ON t.user_id = p.user_id AND t.is_active
+    ON CONFLICT (job_id, push_token_id) DO UPDATE SET next_attempt_at = EXCLUDED.next_attempt_at
+     WHERE l.status <> 'SENT' AND l.next_attempt_at IS NULL
+       AND EXCLUDED.next_attempt_at IS NOT NULL`.execute(db);
 }
 
-/** The log rows of these push jobs (with those of earlier attempts), oldest first. */
-export async function pushLogsOfJobs(
+/** A leased push row with the device it names (null fields: the token row is gone). */
+export interface LeasedPush extends PushLogRow {
+  fcm_token: string | null;
+  token_user_id: string | null;
+  token_active: boolean | null;
+}
+
+/**
+ * Leases up to `limit` due push rows for one delivery batch, with one statement: the oldest
+ * due rows no other worker is leasing (FOR UPDATE SKIP LOCKED) are moved to `leaseUntil`,
+ * so a worker that dies mid-batch leaves them to be delivered again when the lease ends.
+ * Each comes with its device's current token, owner and state. A due row already SENT
+ * leaves the outbox instead; the caller skips it.
+ */
+export async function leaseDuePushes(
   db: Executor,
-  jobIds: readonly string[],
-): Promise<PushLogRow[]> {
-  if (jobIds.length === 0) return [];
-  return db
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+): Promise<LeasedPush[]> {
+  const { rows } = await sql<LeasedPush>`
+    WITH leased AS (
+      UPDATE push_logs
+         SET next_attempt_at = CASE WHEN status = 'SENT' THEN NULL
+                                    ELSE ${leaseUntil}::timestamptz END
+       WHERE id IN (SELECT id FROM push_logs
+                     WHERE next_attempt_at <= ${now}
+                     ORDER BY next_attempt_at
+                     LIMIT ${limit}
+                       FOR UPDATE SKIP LOCKED)
+      RETURNING *)
+    SELECT leased.*, t.fcm_token, t.user_id AS token_user_id, t.is_active AS token_active
+      FROM leased LEFT JOIN push_tokens t ON t.id = leased.push_token_id`.execute(db);
+  return rows;
+}
+
+/** Pushes still to deliver (health and tests). */
+export async function countPendingPushes(db: Executor): Promise<number> {
+  const row = await db
     .selectFrom('push_logs')
-    .selectAll()
-    .where('job_id', '=', sql<string>`ANY(${sql.val(jobIds)}::uuid[])`)
-    .orderBy('created_at')
-    .execute();
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('next_attempt_at', 'is not', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export interface PushAttempt {
   id: string;
   status: 'SENT' | 'FAILED';
   attempts: number;
+  /** The next try; null when nothing is left to do (sent, given up, or no retry fixes it). */
+  next_attempt_at: Date | null;
   /** Left as it is when absent (a failed attempt keeps the row's message id and sent_at). */
   fcm_message_id?: string;
   sent_at?: Date;
@@ -434,11 +532,12 @@ export async function markPushAttempts(
   await sql`
     UPDATE push_logs AS l
        SET status = v.status, attempts = v.attempts, error_message = v.error_message,
+           next_attempt_at = v.next_attempt_at,
            fcm_message_id = COALESCE(v.fcm_message_id, l.fcm_message_id),
            sent_at = COALESCE(v.sent_at, l.sent_at)
       FROM jsonb_to_recordset(${JSON.stringify(attempts)}::jsonb) AS v(
-             id uuid, status push_status, attempts integer, fcm_message_id text,
-             sent_at timestamptz, error_message text)
+             id uuid, status push_status, attempts integer, next_attempt_at timestamptz,
+             fcm_message_id text, sent_at timestamptz, error_message text)
      WHERE l.id = v.id`.execute(db);
 }
 

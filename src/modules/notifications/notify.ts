@@ -1,12 +1,19 @@
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { insertEmailLog } from './notifications.repo.ts';
+import { insertEmailLog, insertPushes } from './notifications.repo.ts';
 
 /**
- * What other modules call to tell a person something. Both functions write to the job
- * outbox in the caller's transaction; the notifications worker renders and delivers
- * (email.jobs.ts, push.jobs.ts). Rolled back: nothing is sent. Committed: delivered, also when
- * the calling process dies right after the commit.
+ * What other modules call to tell a person something. Each writes the notification's log
+ * rows into the outbox (email_logs, push_logs) with one statement in the caller's
+ * transaction; the delivery loops of the workers render and send them (email.delivery.ts,
+ * push.delivery.ts; guarantees in delivery.ts). Rolled back: nothing is sent. Committed:
+ * delivered, also when the calling process dies right after the commit.
+ */
+
+/**
+ * The pg-boss queues emails and pushes went through before the outbox. Processes of the
+ * previous release may still enqueue there during a rolling deploy; notifications.jobs.ts
+ * moves those jobs into the outbox.
  */
 export const EMAIL_QUEUE = 'notifications.email';
 export const PUSH_QUEUE = 'notifications.push';
@@ -23,7 +30,7 @@ export interface EmailRequest {
   variables: Record<string, unknown>;
 }
 
-/** The email job: the request plus the email_logs row written with it. */
+/** A job of the previous release's email queue: the request and, mostly, its log row. */
 export interface EmailJob extends EmailRequest {
   email_log_id?: string;
 }
@@ -40,40 +47,54 @@ export interface PushRequest {
 }
 
 /**
- * Queues an email: an email_logs row (QUEUED) and the job, both in `trx`.
- * Returns the email_logs id.
+ * Queues an email: its email_logs row (QUEUED, due now) in `trx`. Returns the row's id,
+ * which is also the Message-ID's local part.
  */
 export async function sendEmail(
-  deps: Pick<AppDeps, 'jobs'>,
+  deps: Pick<AppDeps, 'clock'>,
   trx: Executor,
   request: EmailRequest,
 ): Promise<string> {
-  const locale = request.locale ?? 'hr';
-  const emailLogId = await insertEmailLog(trx, {
-    template_key: request.template_key,
-    locale,
-    recipient_email: request.to,
-    variables_json: request.variables,
-  });
-  const job: EmailJob = { ...request, locale, email_log_id: emailLogId };
-  await deps.jobs.enqueue(trx, EMAIL_QUEUE, job);
-  return emailLogId;
+  return insertEmailLog(
+    trx,
+    {
+      template_key: request.template_key,
+      locale: request.locale ?? 'hr',
+      recipient_email: request.to,
+      variables_json: request.variables,
+    },
+    deps.clock.now(),
+  );
 }
 
-/** Queues a push to every active device of the user (push_logs rows are written per device). */
-export async function sendPush(deps: Pick<AppDeps, 'jobs'>, trx: Executor, request: PushRequest) {
-  await deps.jobs.enqueue(trx, PUSH_QUEUE, { priority: 'NORMAL', ...request });
+/** The push_logs fields of a request; `id` names a push moved from a previous release's job. */
+export const pushOf = (request: PushRequest, id?: string) => ({
+  job_id: id,
+  user_id: request.user_id,
+  notification_type: request.notification_type,
+  title: request.title,
+  body: request.body,
+  data_json: request.data ?? {},
+  priority: request.priority ?? ('NORMAL' as const),
+});
+
+/** Queues a push to every active device of the user: its push_logs rows, due now, in `trx`. */
+export async function sendPush(deps: Pick<AppDeps, 'clock'>, trx: Executor, request: PushRequest) {
+  await insertPushes(trx, [pushOf(request)], deps.clock.now());
 }
 
-/** Queues many pushes with one statement (an admission round tells hundreds of fans at once). */
+/**
+ * Queues many pushes with one statement (an admission round tells hundreds of fans at
+ * once): their push_logs rows, due now, in `trx`.
+ */
 export async function sendPushes(
-  deps: Pick<AppDeps, 'jobs'>,
+  deps: Pick<AppDeps, 'clock'>,
   trx: Executor,
   requests: readonly PushRequest[],
 ) {
-  await deps.jobs.enqueueMany(
+  await insertPushes(
     trx,
-    PUSH_QUEUE,
-    requests.map((r) => ({ priority: 'NORMAL', ...r })),
+    requests.map((r) => pushOf(r)),
+    deps.clock.now(),
   );
 }
