@@ -444,9 +444,9 @@ export async function insertPushes(
   now: Date,
 ): Promise<void> {
   if (pushes.length === 0) return;
-  // The CTE is materialised (gen_random_uuid is volatile): one id per push, not per row.
+  // Materialised: one id per push, not one per device row of the join.
   await sql`
-    WITH p AS (
+    WITH p AS MATERIALIZED (
       SELECT COALESCE(v.job_id, gen_random_uuid()) AS job_id, v.user_id, v.notification_type,
              v.title, v.body, v.data_json, v.priority
         FROM jsonb_to_recordset(${JSON.stringify(pushes)}::jsonb) AS v(
