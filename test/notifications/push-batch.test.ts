@@ -41,8 +41,10 @@ import { createUsers } from '../queue/helpers.ts';
 const fcm = await startLocalFcm('hns-ulaznice');
 
 // In front of the local FCM: answers 503 UNAVAILABLE for chosen device tokens (as many
-// times as asked), so a transient failure hits a known device whatever the send order.
+// times as asked), so a transient failure hits a known device whatever the send order, and
+// 400 INVALID_ARGUMENT for others (a failure no retry fixes).
 const unavailable = new Map<string, number>();
+const invalid = new Set<string>();
 const sends: string[] = [];
 const proxy = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -51,6 +53,19 @@ const proxy = createServer((req, res) => {
     const raw = Buffer.concat(chunks).toString('utf8');
     const token = (JSON.parse(raw) as { message: { token: string } }).message.token;
     sends.push(token);
+    if (invalid.has(token)) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: {
+            code: 400,
+            message: 'Request contains an invalid argument.',
+            status: 'INVALID_ARGUMENT',
+            details: [{ errorCode: 'INVALID_ARGUMENT' }],
+          },
+        }),
+      );
+      return;
+    }
     const left = unavailable.get(token) ?? 0;
     if (left > 0) {
       unavailable.set(token, left - 1);
@@ -408,6 +423,69 @@ describe('push delivery from the outbox, per batch', () => {
     expect(small[1]).toMatch(/^UPDATE push_logs AS l/);
     expect(small[2]).toMatch(/^update "push_tokens" set "last_used_at"/);
     expect(small[3]).toMatch(/^UPDATE push_tokens AS t SET is_active = false/);
+  });
+
+  it('retries a device FCM cannot reach with backoff until PUSH_MAX_ATTEMPTS, and fails an invalid message at once', async () => {
+    const [down, bad] = await oneDeviceEach(2);
+    unavailable.set(down!.token, 10);
+    invalid.add(bad!.token);
+    await t.deps.db
+      .transaction()
+      .execute((trx) =>
+        sendPushes(t.deps, trx, [plainPush(down!.id, 'Retry'), plainPush(bad!.id, 'Retry')]),
+      );
+    const rowOf = async (userId: string) => (await logsOf(userId, 'Retry'))[0]!;
+    expect(await deliver()).toBe(2);
+    expect(await rowOf(bad!.id)).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      next_attempt_at: null,
+      error_message: expect.stringMatching(/INVALID_ARGUMENT/),
+    });
+    // 30 s, then 60 s, then given up after the third attempt (PUSH_MAX_ATTEMPTS = 3).
+    for (const attempt of [1, 2]) {
+      const row = await rowOf(down!.id);
+      expect(row).toMatchObject({ status: 'FAILED', attempts: attempt });
+      expect(row.error_message).toMatch(/503/);
+      expect(row.next_attempt_at).toEqual(
+        new Date(t.clock.now().getTime() + 30_000 * 2 ** (attempt - 1)),
+      );
+      t.clock.advance(retryDelayMs(attempt) - 1);
+      expect(await deliver()).toBe(0);
+      t.clock.advance(1);
+      expect(await deliver()).toBe(1);
+    }
+    expect(await rowOf(down!.id)).toMatchObject({
+      status: 'FAILED',
+      attempts: 3,
+      next_attempt_at: null,
+    });
+    t.clock.advance(24 * 3_600_000);
+    expect(await deliver()).toBe(0);
+    expect(sends.filter((s) => s === down!.token)).toHaveLength(3);
+    expect(sends.filter((s) => s === bad!.token)).toHaveLength(1);
+    // An invalid message is not the device's fault: the token stays active.
+    const tokens = await t.deps.db
+      .selectFrom('push_tokens')
+      .select('is_active')
+      .where('fcm_token', 'in', [down!.token, bad!.token])
+      .execute();
+    expect(tokens.map((tk) => tk.is_active)).toEqual([true, true]);
+  });
+
+  it('writes nothing, and sends nothing, for a rolled-back transaction', async () => {
+    const [fan] = await oneDeviceEach(1);
+    await t.deps.db
+      .transaction()
+      .execute(async (trx) => {
+        await sendPushes(t.deps, trx, [plainPush(fan!.id, 'Rollback')]);
+        await sendPush(t.deps, trx, plainPush(fan!.id, 'Rollback'));
+        throw new Error('payment declined');
+      })
+      .catch(() => {});
+    expect(await logsOf(fan!.id, 'Rollback')).toEqual([]);
+    expect(await deliver()).toBe(0);
+    expect(sends).not.toContain(fan!.token);
   });
 
   it('does not send to a device that moved to another user or was switched off since the push was written', async () => {

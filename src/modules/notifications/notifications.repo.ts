@@ -174,7 +174,7 @@ export async function insertLegacyEmailLogs(
 /**
  * Makes these logs due at `now` unless they are already in the outbox or were accepted by
  * the SMTP server (a SENT email is never sent again): the move of a previous release's
- * jobs, and a support agent's re-send. One statement; returns the ids made due.
+ * jobs. One statement; returns the ids made due.
  */
 export async function requeueEmailLogs(
   db: Executor,
@@ -216,7 +216,7 @@ export async function leaseDueEmails(
   return rows;
 }
 
-/** Emails still to deliver (health, tests and the benchmark). */
+/** Emails still to deliver (the outbox's backlog). */
 export async function countPendingEmails(db: Executor): Promise<number> {
   const row = await db
     .selectFrom('email_logs')
@@ -501,7 +501,7 @@ export async function leaseDuePushes(
   return rows;
 }
 
-/** Pushes still to deliver (health and tests). */
+/** Push rows still to deliver (the outbox's backlog). */
 export async function countPendingPushes(db: Executor): Promise<number> {
   const row = await db
     .selectFrom('push_logs')
