@@ -1,17 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { AppDeps } from '../../deps.ts';
+import {
+  startBatchLoop,
+  type BatchLoop,
+  type BatchLoopOptions,
+} from '../../platform/batch-loop.ts';
 import { createAuditSink, type AuditSink } from './audit.loki.ts';
 import { deleteAuditEvents, lockOldestAuditEvents } from './audit.repo.ts';
 
 /** Events per Loki push; a full batch means a backlog, so the next one follows at once. */
 export const AUDIT_SHIP_BATCH = 500;
 
-export interface AuditShipperOptions {
-  /** Pause after the outbox was found (nearly) empty. */
-  pollMs?: number;
-  /** First pause after a failed push; doubles per failure up to retryDelayMaxMs. */
-  retryDelayMs?: number;
-  retryDelayMaxMs?: number;
+export interface AuditShipperOptions extends BatchLoopOptions {
   sink?: AuditSink;
 }
 
@@ -48,33 +47,13 @@ export async function shipAuditBatch(
 export function startAuditShipper(
   deps: Pick<AppDeps, 'db' | 'config' | 'logger'>,
   options: AuditShipperOptions = {},
-): { stop(): Promise<void> } {
-  const { pollMs = 500, retryDelayMs = 1_000, retryDelayMaxMs = 300_000 } = options;
-  const sink = options.sink ?? createAuditSink(deps);
-  const stopping = new AbortController();
-  const pause = (ms: number) =>
-    sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
-
-  const loop = (async () => {
-    let failures = 0;
-    while (!stopping.signal.aborted) {
-      try {
-        const shipped = await shipAuditBatch(deps, sink);
-        failures = 0;
-        if (shipped < AUDIT_SHIP_BATCH) await pause(pollMs);
-      } catch (err) {
-        failures += 1;
-        const delay = Math.min(retryDelayMs * 2 ** (failures - 1), retryDelayMaxMs);
-        deps.logger.warn({ err, failures, retryInMs: delay }, 'audit shipping failed; retrying');
-        await pause(delay);
-      }
-    }
-  })();
-
-  return {
-    async stop() {
-      stopping.abort();
-      await loop;
-    },
-  };
+): BatchLoop {
+  const { sink = createAuditSink(deps), ...loop } = options;
+  return startBatchLoop(
+    'audit shipping',
+    deps.logger,
+    AUDIT_SHIP_BATCH,
+    () => shipAuditBatch(deps, sink),
+    { retryDelayMaxMs: 300_000, ...loop },
+  );
 }

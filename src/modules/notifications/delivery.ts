@@ -1,6 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from 'pino';
-
 /**
  * Delivery from the log tables (the notifications outbox). `sendEmail` / `sendPush` write
  * email_logs / push_logs rows due at once (`next_attempt_at`) in the caller's transaction;
@@ -42,53 +39,3 @@ export const DELIVERY_LEASE_MS = 10 * 60_000;
 
 export const errorText = (err: unknown) =>
   (err instanceof Error ? err.message : String(err)).slice(0, 2_000);
-
-export interface DeliveryLoopOptions {
-  /** Pause after a batch smaller than full (the outbox is (nearly) drained). */
-  pollMs?: number;
-  /** First pause after a failed batch; doubles per failure up to retryDelayMaxMs. */
-  retryDelayMs?: number;
-  retryDelayMaxMs?: number;
-}
-
-/**
- * Runs `deliverBatch` for as long as the process runs: a full batch means a backlog, so
- * the next follows at once; a smaller one pauses pollMs. A batch that throws (database
- * down) backs off exponentially like the audit shipper; its leased rows wait for their
- * lease to end. `stop()` lets the batch in flight finish.
- */
-export function startDeliveryLoop(
-  name: string,
-  logger: Logger,
-  batchSize: number,
-  deliverBatch: () => Promise<number>,
-  options: DeliveryLoopOptions = {},
-): { stop(): Promise<void> } {
-  const { pollMs = 500, retryDelayMs = 1_000, retryDelayMaxMs = 60_000 } = options;
-  const stopping = new AbortController();
-  const pause = (ms: number) =>
-    sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
-
-  const loop = (async () => {
-    let failures = 0;
-    while (!stopping.signal.aborted) {
-      try {
-        const leased = await deliverBatch();
-        failures = 0;
-        if (leased < batchSize) await pause(pollMs);
-      } catch (err) {
-        failures += 1;
-        const delay = Math.min(retryDelayMs * 2 ** (failures - 1), retryDelayMaxMs);
-        logger.warn({ err, failures, retryInMs: delay }, `${name} delivery failed; retrying`);
-        await pause(delay);
-      }
-    }
-  })();
-
-  return {
-    async stop() {
-      stopping.abort();
-      await loop;
-    },
-  };
-}

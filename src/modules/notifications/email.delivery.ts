@@ -1,12 +1,11 @@
 import type { AppDeps } from '../../deps.ts';
 import { createMailer, messageIdDomain, type Mailer } from '../../platform/adapters/smtp/mailer.ts';
+import { DELIVERY_LEASE_MS, errorText, retryDelayMs } from './delivery.ts';
 import {
-  DELIVERY_LEASE_MS,
-  errorText,
-  retryDelayMs,
-  startDeliveryLoop,
-  type DeliveryLoopOptions,
-} from './delivery.ts';
+  startBatchLoop,
+  type BatchLoop,
+  type BatchLoopOptions,
+} from '../../platform/batch-loop.ts';
 import { renderTemplate, TemplateRenderError } from './notifications.rules.ts';
 import * as repo from './notifications.repo.ts';
 
@@ -43,12 +42,12 @@ export function mailerOf(deps: Pick<AppDeps, 'config'>): GetMailer {
 /** Runs the email delivery loop in this process (every worker runs one). */
 export function startEmailDelivery(
   deps: AppDeps,
-  options: DeliveryLoopOptions & { batchSize?: number } = {},
-): { stop(): Promise<void> } {
+  options: BatchLoopOptions & { batchSize?: number } = {},
+): BatchLoop {
   const getMailer = mailerOf(deps);
   const batchSize = options.batchSize ?? EMAIL_BATCH;
-  return startDeliveryLoop(
-    'email',
+  return startBatchLoop(
+    'email delivery',
     deps.logger,
     batchSize,
     () => deliverEmailBatch(deps, getMailer, batchSize),

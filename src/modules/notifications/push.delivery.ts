@@ -5,13 +5,12 @@ import {
   loadServiceAccount,
   type FcmClient,
 } from '../../platform/adapters/fcm/fcm.ts';
+import { DELIVERY_LEASE_MS, errorText, retryDelayMs } from './delivery.ts';
 import {
-  DELIVERY_LEASE_MS,
-  errorText,
-  retryDelayMs,
-  startDeliveryLoop,
-  type DeliveryLoopOptions,
-} from './delivery.ts';
+  startBatchLoop,
+  type BatchLoop,
+  type BatchLoopOptions,
+} from '../../platform/batch-loop.ts';
 import * as repo from './notifications.repo.ts';
 
 /**
@@ -57,12 +56,12 @@ export function fcmClientOf(deps: Pick<AppDeps, 'config'>): GetFcmClient {
 /** Runs the push delivery loop in this process (every worker runs one). */
 export function startPushDelivery(
   deps: AppDeps,
-  options: DeliveryLoopOptions & { batchSize?: number } = {},
-): { stop(): Promise<void> } {
+  options: BatchLoopOptions & { batchSize?: number } = {},
+): BatchLoop {
   const getClient = fcmClientOf(deps);
   const batchSize = options.batchSize ?? PUSH_BATCH;
-  return startDeliveryLoop(
-    'push',
+  return startBatchLoop(
+    'push delivery',
     deps.logger,
     batchSize,
     () => deliverPushBatch(deps, getClient, batchSize),
