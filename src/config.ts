@@ -86,6 +86,9 @@ export const configSchema = z
     BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
     RATE_LIMIT_MAX: positiveInt.default(300),
     RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
+    // How often an instance writes the rate-limit increments it counted in memory (requests
+    // far below the limit skip Redis; see src/platform/http/rate-limit-store.ts).
+    RATE_LIMIT_FLUSH_MS: positiveInt.default(250),
     TRUST_PROXY: bool.default(false),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
