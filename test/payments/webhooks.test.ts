@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { auditEvents } from '../harness/audit.ts';
+import { lockWaiters } from '../harness/locks.ts';
 import {
   checkoutToPayment,
   createFan,
@@ -12,17 +12,6 @@ import {
 } from '../sales/helpers.ts';
 
 const { t, stripe } = await useStripeTestContext();
-
-/** Waits until `n` backends of this file's database wait on a lock. */
-async function lockWaiters(n: number) {
-  for (let i = 0; i < 250; i++) {
-    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(t.deps.db);
-    if (rows[0]!.n >= n) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`fewer than ${n} backends waiting on a lock`);
-}
 
 /**
  * Delivers `event` twice at the same time: the order row is locked from outside first, so
@@ -36,9 +25,9 @@ async function deliverTwiceConcurrently(orderId: string, event: ReturnType<typeo
     await blocker.query('BEGIN');
     await blocker.query('SELECT 1 FROM orders WHERE id = $1 FOR UPDATE', [orderId]);
     const first = deliver(t, stripe, event);
-    await lockWaiters(1);
+    await lockWaiters(t.deps.db, 1);
     const second = deliver(t, stripe, event);
-    await lockWaiters(2);
+    await lockWaiters(t.deps.db, 2);
     await blocker.query('COMMIT');
     return (await Promise.all([first, second])).map((r) => r.json().outcome as string);
   } finally {

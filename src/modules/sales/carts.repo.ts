@@ -105,6 +105,31 @@ export async function findCart(
   return q.executeTakeFirst();
 }
 
+/**
+ * Locks the cart the user's order was made from (FOR UPDATE), found through the order.
+ * Starting a payment takes this lock before the order's, in the order every other writer
+ * of both takes them (naming holders, emptying the cart, the sweeper): taking the order
+ * first deadlocked with holders named again at the same moment (seen in bench:onsale).
+ */
+export async function lockCartOfOrder(
+  db: Executor,
+  orderId: string,
+  userId: string,
+): Promise<CartRow | undefined> {
+  return db
+    .selectFrom('carts')
+    .selectAll()
+    .where('id', '=', (eb) =>
+      eb
+        .selectFrom('orders')
+        .select('cart_id')
+        .where('id', '=', orderId)
+        .where('user_id', '=', userId),
+    )
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 export async function insertCart(db: Executor, values: Insertable<Carts>): Promise<CartRow> {
   return db.insertInto('carts').values(values).returningAll().executeTakeFirstOrThrow();
 }

@@ -25,7 +25,13 @@ import {
 } from './checkout.repo.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import { feeConfiguration, saleMatch } from './sale-facts.ts';
-import { checkOutCart, countLiveOrderHolds, findCart, listHeldSeats } from './carts.repo.ts';
+import {
+  checkOutCart,
+  countLiveOrderHolds,
+  findCart,
+  listHeldSeats,
+  lockCartOfOrder,
+} from './carts.repo.ts';
 import {
   findOpenOrderForCart,
   findOrder,
@@ -411,6 +417,9 @@ export async function startPayment(
 ): Promise<PaymentStart> {
   const now = deps.clock.now();
   const { order, holdUntil } = await deps.db.transaction().execute(async (trx) => {
+    // The cart's lock first, then the order's: the order holders and cart removal take
+    // them in (lockCartOfOrder).
+    const cart = await lockCartOfOrder(trx, orderId, userId);
     // The order lock and the Idempotency-Key's binding come in one read (an unknown order
     // needs a second one, to refuse a reused key before answering 404).
     const order = await lockOrderForPayment(trx, orderId, userId, idempotencyKey);
@@ -423,7 +432,6 @@ export async function startPayment(
     if (!order || order.user_id !== userId) throw notFound('Order');
     const items = await listOrderItems(trx, order.id);
     if (order.status === 'PENDING') {
-      const cart = order.cart_id ? await findCart(trx, order.cart_id, { forUpdate: true }) : null;
       if (!cart || cart.status !== 'ACTIVE') throw new AppError('CART_EXPIRED');
       const until = new Date(Math.max(cart.expires_at.getTime(), now.getTime() + PAYMENT_HOLD_MS));
       const { held, moved } = await checkOutCart(
