@@ -75,6 +75,9 @@ export function createStripeClient(config: StripeConfig): Stripe {
     // Network errors are retried by the SDK with the same idempotency key.
     maxNetworkRetries: 2,
     timeout: 20_000,
+    // The SDK would report each request's latency to Stripe in the next request's headers;
+    // at on-sale rates its buffer overflows and every overflow prints a process warning.
+    telemetry: false,
     appInfo: { name: 'hns-ticketing' },
   });
 }
