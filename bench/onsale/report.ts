@@ -55,6 +55,12 @@ ${result.seats} seats, ${result.fans} fans, ${result.instances} API instances, $
 
 Faults injected: ${result.faults.join('; ') || 'none'}.
 
+Autovacuum: ${
+    result.autovacuum_standin
+      ? `off on this server; the bench stood in for it (${result.autovacuum_standin.runs} passes, ${result.autovacuum_standin.analyzed} tables analyzed, ${result.autovacuum_standin.vacuumed} vacuumed)`
+      : "the server's own"
+  }.
+
 Outcomes: ${Object.entries(result.outcomes)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')}.
