@@ -262,6 +262,10 @@ export async function setConnectedMany(
     .where('match_id', '=', matchId)
     .where('user_id', '=', sql<string>`ANY(${sql.val(userIds)}::uuid[])`)
     .where('status', 'in', ['WAITING', 'ACTIVE'])
+    // Most flags are already so (a join saves true, a socket moving to another instance
+    // saves true again): rewriting them cost a row version and its WAL each, ~5 % of
+    // PostgreSQL's time in the Poljud on-sale.
+    .where('is_connected', '!=', connected)
     .execute();
 }
 
