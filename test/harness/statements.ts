@@ -19,3 +19,33 @@ export async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T
     proto.query = real;
   }
 }
+
+/** The statements with their whitespace collapsed, for comparing their shapes. */
+export const normalised = (statements: string[]) => statements.map((s) => s.replace(/\s+/g, ' '));
+
+/**
+ * Runs `hook` just before the first statement matching `pattern` that node-postgres sends
+ * while `fn` runs, in this process: for tests that stage a crash or a race at one step.
+ */
+export async function hookBefore<T>(
+  pattern: RegExp,
+  hook: () => Promise<void>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const real = proto.query;
+  let fired = false;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const q = args[0] as string | { text: string };
+    if (fired || !pattern.test((typeof q === 'string' ? q : q.text).trim())) {
+      return real.apply(this, args);
+    }
+    fired = true;
+    return hook().then(() => real.apply(this, args));
+  };
+  try {
+    return await fn();
+  } finally {
+    proto.query = real;
+  }
+}

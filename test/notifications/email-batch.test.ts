@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { statementsOf } from '../harness/statements.ts';
+import { hookBefore, normalised, statementsOf } from '../harness/statements.ts';
 import { DELIVERY_LEASE_MS, retryDelayMs } from '../../src/modules/notifications/delivery.ts';
 import {
   deliverEmailBatch,
@@ -40,30 +39,6 @@ let getMailer: GetMailer | undefined;
 /** One batch, big enough for every row a test makes due (the mailer of this "process"). */
 const deliver = (limit = 1_000) =>
   deliverEmailBatch(t.deps, (getMailer ??= mailerOf(t.deps)), limit);
-
-/** Runs `hook` just before the first statement matching `pattern` that pg sends during `fn`. */
-async function hookBefore<T>(
-  pattern: RegExp,
-  hook: () => Promise<void>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const real = proto.query;
-  let fired = false;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const q = args[0] as string | { text: string };
-    if (fired || !pattern.test((typeof q === 'string' ? q : q.text).trim())) {
-      return real.apply(this, args);
-    }
-    fired = true;
-    return hook().then(() => real.apply(this, args));
-  };
-  try {
-    return await fn();
-  } finally {
-    proto.query = real;
-  }
-}
 
 /** A Mailgun webhook request for this log's Message-ID, signed like Mailgun does. */
 async function mailgunEvent(event: Record<string, unknown>, messageId: string) {
@@ -240,8 +215,6 @@ async function expectCase(c: Case, sends = 1) {
       break;
   }
 }
-
-const normalised = (statements: string[]) => statements.map((s) => s.replace(/\s+/g, ' '));
 
 describe('email delivery from the outbox, per batch', () => {
   it('writes one row per email in the caller transaction: one statement, no job', async () => {

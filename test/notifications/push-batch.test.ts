@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { statementsOf } from '../harness/statements.ts';
+import { hookBefore, normalised, statementsOf } from '../harness/statements.ts';
 import { DELIVERY_LEASE_MS, retryDelayMs } from '../../src/modules/notifications/delivery.ts';
 import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
 import {
@@ -249,32 +248,6 @@ async function expectPushLogs(fan: Fan, title: string, flakyAttempts = 1) {
         next_attempt_at: null,
       });
     }
-  }
-}
-
-const normalised = (statements: string[]) => statements.map((s) => s.replace(/\s+/g, ' '));
-
-/** Runs `hook` just before the first statement matching `pattern` that pg sends during `fn`. */
-async function hookBefore<T>(
-  pattern: RegExp,
-  hook: () => Promise<void>,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const real = proto.query;
-  let fired = false;
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    const q = args[0] as string | { text: string };
-    if (fired || !pattern.test((typeof q === 'string' ? q : q.text).trim())) {
-      return real.apply(this, args);
-    }
-    fired = true;
-    return hook().then(() => real.apply(this, args));
-  };
-  try {
-    return await fn();
-  } finally {
-    proto.query = real;
   }
 }
 
