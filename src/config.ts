@@ -145,6 +145,9 @@ export const configSchema = z
     QUEUE_MAX_ACTIVE_BUYERS: positiveInt.default(3_000),
     QUEUE_PRE_QUEUE_MINUTES: z.coerce.number().int().min(0).default(30),
     QUEUE_TICK_MS: z.coerce.number().int().min(200).default(2_000),
+    // An admitted fan who holds no cart or open order this long after admission stops
+    // counting against max_active_buyers (they keep their window).
+    QUEUE_IDLE_SLOT_MS: positiveInt.default(300_000),
 
     // Email (notifications): SMTP (Mailgun's SMTP in production; `npm start` runs maildev
     // in development when unset), Mailgun webhooks, retry policy.

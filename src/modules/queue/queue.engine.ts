@@ -248,7 +248,7 @@ async function admit(
   const [meta, waiting, active] = await Promise.all([
     deps.redis.hmget(keys.meta(matchId), 'credit', 'last_round_ms'),
     deps.redis.zcard(keys.line(matchId)),
-    repo.countActive(deps.db, matchId, now),
+    repo.countActive(deps.db, matchId, now, deps.config.QUEUE_IDLE_SLOT_MS),
   ]);
   const lastRound = meta[1] === null ? null : Number(meta[1]);
   const budget = admissionBudget({

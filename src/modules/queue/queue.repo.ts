@@ -345,17 +345,36 @@ export async function completePurchase(
      WHERE id = ${input.orderId}`.execute(db);
 }
 
-/** Fans counting against the cap of active buyers: admitted, window open, still buying. */
-export async function countActive(db: Executor, matchId: string, now: Date): Promise<number> {
-  const row = await db
-    .selectFrom('queue_entries')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('match_id', '=', matchId)
-    .where('status', '=', 'ACTIVE')
-    .where('window_expires_at', '>', now)
-    .where('slot_released_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+/**
+ * Fans counting against the cap of active buyers: admitted, window open, slot not given
+ * back (emptied cart, `releaseSlots`), and buying: admitted less than `idleMs` ago, or
+ * holding a live cart or an open order of the match. A fan who was admitted and has not
+ * taken a seat by then (closed the app, phone locked) stops counting, so a round admits
+ * the next fan in their place; they keep their window and may still buy. The carts and
+ * orders are read here, as completeOrderPurchase writes the order: the purchase contract
+ * (queue.admission.ts).
+ */
+export async function countActive(
+  db: Executor,
+  matchId: string,
+  now: Date,
+  idleMs: number,
+): Promise<number> {
+  const idleSince = new Date(now.getTime() - idleMs);
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM queue_entries q
+     WHERE q.match_id = ${matchId} AND q.status = 'ACTIVE'
+       AND q.window_expires_at > ${now} AND q.slot_released_at IS NULL
+       AND (q.window_started_at > ${idleSince}
+            OR EXISTS (SELECT 1 FROM carts c
+                        WHERE c.user_id = q.user_id AND c.match_id = q.match_id
+                          AND c.status = 'ACTIVE' AND c.expires_at > ${now})
+            OR EXISTS (SELECT 1 FROM orders o
+                        WHERE o.user_id = q.user_id AND o.match_id = q.match_id
+                          AND o.status IN ('PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED')))`.execute(
+    db,
+  );
+  return rows[0]!.n;
 }
 
 /** The fan's ACTIVE entries of these matches stop counting against the cap (see migration). */
