@@ -16,6 +16,7 @@ import { publicApi } from './api/public.ts';
 import { webhooksApi } from './api/webhooks.ts';
 import type { AppDeps } from './deps.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { outboxBacklogs } from './modules/index.ts';
 import { installAuth } from './platform/http/auth.ts';
 import { createMetrics } from './platform/http/metrics.ts';
 import { installProblemHandlers } from './platform/http/problem.ts';
@@ -54,7 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  const metrics = createMetrics(deps.pool, deps.jobs);
+  const metrics = createMetrics(deps.pool, deps.jobs, outboxBacklogs(deps.db));
   metrics.install(app);
 
   await app.register(helmet, {

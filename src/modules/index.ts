@@ -1,13 +1,16 @@
 import type { AppDeps } from '../deps.ts';
+import type { Executor } from '../platform/db/database.ts';
 import type { JobDefinition } from '../platform/jobs.ts';
 import type { Seed } from '../platform/seeds.ts';
 import { auditJobs } from './audit/audit.jobs.ts';
+import { countPendingAuditEvents } from './audit/audit.repo.ts';
 import { startAuditShipper } from './audit/audit.shipper.ts';
 import { identityJobs } from './identity/identity.jobs.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
 import { startEmailDelivery } from './notifications/email.delivery.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
+import { countPendingEmails, countPendingPushes } from './notifications/notifications.repo.ts';
 import { startPushDelivery } from './notifications/push.delivery.ts';
 import { paymentJobs } from './payments/payments.jobs.ts';
 import { queueJobs } from './queue/queue.jobs.ts';
@@ -43,6 +46,18 @@ export interface WorkerLoop {
  */
 export function startWorkerLoops(deps: AppDeps): WorkerLoop[] {
   return [startAuditShipper(deps), startEmailDelivery(deps), startPushDelivery(deps)];
+}
+
+/**
+ * The backlog of each outbox the worker loops drain (rows still to ship or deliver), for
+ * /metrics: on-sale day an operator watches confirmations catch up here.
+ */
+export function outboxBacklogs(db: Executor): Record<string, () => Promise<number>> {
+  return {
+    audit: () => countPendingAuditEvents(db),
+    email: () => countPendingEmails(db),
+    push: () => countPendingPushes(db),
+  };
 }
 
 export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed];

@@ -5,6 +5,7 @@ import { buildApp } from '../../src/app.ts';
 import { createDatabase } from '../../src/platform/db/database.ts';
 import { createRedis } from '../../src/platform/redis.ts';
 import { useTestContext } from '../harness/context.ts';
+import { sendEmail } from '../../src/modules/notifications/notify.ts';
 
 const t = useTestContext();
 
@@ -100,5 +101,17 @@ describe('health', () => {
     expect(res.body).toMatch(/http_request_duration_seconds_bucket\{.*route="\/health\/live".*\}/);
     expect(res.body).toMatch(/db_pool_connections\{state="total"\}/);
     expect(res.body).toMatch(/job_queue_jobs/);
+  });
+
+  it('exposes the backlog of each outbox', async () => {
+    await t.deps.db
+      .transaction()
+      .execute((trx) =>
+        sendEmail(t.deps, trx, { template_key: 'welcome', to: 'fan@example.test', variables: {} }),
+      );
+    const res = await t.request({ method: 'GET', url: '/metrics' });
+    expect(res.body).toMatch(/^outbox_rows\{outbox="email"\} [1-9]\d*$/m);
+    expect(res.body).toMatch(/^outbox_rows\{outbox="push"\} \d+$/m);
+    expect(res.body).toMatch(/^outbox_rows\{outbox="audit"\} \d+$/m);
   });
 });

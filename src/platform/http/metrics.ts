@@ -3,8 +3,15 @@ import type pg from 'pg';
 import client from 'prom-client';
 import type { JobQueue } from '../jobs.ts';
 
-/** Prometheus metrics: request histograms per route, DB pool use and job queue depths. */
-export function createMetrics(pool: pg.Pool, jobs: JobQueue | null) {
+/**
+ * Prometheus metrics: request histograms per route, DB pool use, job queue depths and the
+ * backlogs of the outboxes (`outboxes`: name → count of rows still to ship or deliver).
+ */
+export function createMetrics(
+  pool: pg.Pool,
+  jobs: JobQueue | null,
+  outboxes: Record<string, () => Promise<number>> = {},
+) {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
 
@@ -43,6 +50,22 @@ export function createMetrics(pool: pg.Pool, jobs: JobQueue | null) {
         }
       } catch {
         // The job store being unreachable shows in /health/ready; metrics stay best-effort.
+      }
+    },
+  });
+
+  new client.Gauge({
+    name: 'outbox_rows',
+    help: 'Rows waiting in each outbox (audit events to ship, emails and pushes to deliver)',
+    labelNames: ['outbox'] as const,
+    registers: [registry],
+    async collect() {
+      for (const [outbox, count] of Object.entries(outboxes)) {
+        try {
+          this.set({ outbox }, await count());
+        } catch {
+          // Best-effort, as above: an unreachable database shows in /health/ready.
+        }
       }
     },
   });
