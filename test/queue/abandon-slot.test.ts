@@ -1,35 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { runRound } from '../../src/modules/queue/queue.engine.ts';
-import { addToCart, createFan, createSale, useStripeTestContext } from '../sales/helpers.ts';
+import { addToCart, useStripeTestContext } from '../sales/helpers.ts';
+import { lineOfThree } from './line.ts';
 
 const { t } = await useStripeTestContext();
 
 describe('an admitted fan who empties their cart', () => {
   it('frees their active-buyer slot for the next fan and keeps their window', async () => {
-    const sale = await createSale(t.deps, { queued: true, rows: 2, seatsPerRow: 10 });
-    const [first, second, third] = [
-      await createFan(t.deps),
-      await createFan(t.deps),
-      await createFan(t.deps),
-    ];
-    for (const fan of [first!, second!, third!]) {
-      const joined = await t.request({
-        method: 'POST',
-        url: `/queue/${sale.matchId}/join`,
-        token: fan.token,
-      });
-      expect([200, 201]).toContain(joined.statusCode);
-    }
-    const configured = await t.request({
-      method: 'PUT',
-      url: `/admin/matches/${sale.matchId}/queue`,
-      token: await t.token(third!.id, ['MATCH_MANAGER']),
-      payload: { admission_rate_per_minute: 600, max_active_buyers: 1 },
-    });
-    expect(configured.statusCode).toBe(200);
-
-    t.clock.advance(2_000);
-    expect((await runRound(t.deps, sale.matchId)).admitted).toEqual([first!.id]);
+    const { sale, fans } = await lineOfThree(t);
+    const [first, second] = fans;
     expect((await addToCart(t, first!, sale, 2)).statusCode).toBe(200);
     t.clock.advance(2_000);
     expect((await runRound(t.deps, sale.matchId)).admitted).toEqual([]); // the cap

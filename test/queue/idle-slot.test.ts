@@ -1,45 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { runRound } from '../../src/modules/queue/queue.engine.ts';
-import {
-  addToCart,
-  createFan,
-  createSale,
-  MINUTE,
-  useStripeTestContext,
-} from '../sales/helpers.ts';
+import { addToCart, MINUTE, useStripeTestContext, type Fan } from '../sales/helpers.ts';
+import { lineOfThree } from './line.ts';
 
 const { t } = await useStripeTestContext();
 
-/** A queued sale with three fans in line and room for one active buyer at a time. */
-async function lineOfThree() {
-  const sale = await createSale(t.deps, { queued: true, rows: 2, seatsPerRow: 10 });
-  const fans = [await createFan(t.deps), await createFan(t.deps), await createFan(t.deps)];
-  for (const fan of fans) {
-    const joined = await t.request({
-      method: 'POST',
-      url: `/queue/${sale.matchId}/join`,
-      token: fan.token,
-    });
-    expect([200, 201]).toContain(joined.statusCode);
-  }
-  const configured = await t.request({
-    method: 'PUT',
-    url: `/admin/matches/${sale.matchId}/queue`,
-    token: await t.token(fans[2]!.id, ['MATCH_MANAGER']),
-    payload: { admission_rate_per_minute: 600, max_active_buyers: 1 },
-  });
-  expect(configured.statusCode).toBe(200);
-  t.clock.advance(2_000);
-  expect((await runRound(t.deps, sale.matchId)).admitted).toEqual([fans[0]!.id]);
-  return { sale, fans };
-}
-
 /** A round after `ms` more; access tokens live 15 minutes, so the fans get fresh ones. */
-async function roundAfter(
-  matchId: string,
-  fans: Awaited<ReturnType<typeof lineOfThree>>['fans'],
-  ms: number,
-) {
+async function roundAfter(matchId: string, fans: Fan[], ms: number) {
   t.clock.advance(ms);
   for (const fan of fans) fan.token = await t.deps.tokens.sign({ userId: fan.id, roles: ['FAN'] });
   return (await runRound(t.deps, matchId)).admitted;
@@ -47,7 +14,7 @@ async function roundAfter(
 
 describe('an admitted fan who does not start buying', () => {
   it('stops holding an active-buyer slot after QUEUE_IDLE_SLOT_MS and keeps the window', async () => {
-    const { sale, fans } = await lineOfThree();
+    const { sale, fans } = await lineOfThree(t);
     const [first, second] = fans;
     expect(await roundAfter(sale.matchId, fans, 4 * MINUTE)).toEqual([]); // the cap
     // Five minutes after admission without a seat: the next fan gets the slot.
@@ -59,7 +26,7 @@ describe('an admitted fan who does not start buying', () => {
   });
 
   it('keeps counting a fan who holds a cart, however long they take', async () => {
-    const { sale, fans } = await lineOfThree();
+    const { sale, fans } = await lineOfThree(t);
     expect((await addToCart(t, fans[0]!, sale, 2)).statusCode).toBe(200);
     expect(await roundAfter(sale.matchId, fans, 10 * MINUTE)).toEqual([]);
     expect(await roundAfter(sale.matchId, fans, 9 * MINUTE)).toEqual([]);
