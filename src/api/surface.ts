@@ -26,7 +26,7 @@ export function surface(
   deps: AppDeps,
   tag: string,
   registrars: RouteRegistrar[],
-  setup?: (app: App) => Promise<void> | void,
+  setup?: (app: App) => Promise<unknown> | void,
 ): FastifyPluginAsync {
   return async (instance) => {
     const app = instance.withTypeProvider<ZodTypeProvider>();

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.ts';
-import { installSharedRateLimit } from '../../src/platform/http/rate-limit.ts';
+import { installRateLimit } from '../../src/platform/http/rate-limit.ts';
 import {
   decide,
   learn,
@@ -50,7 +50,7 @@ async function limitedApp(redis: Redis, limits: Limits) {
   const app = Fastify();
   let counters!: SharedCounters;
   await app.register(async (child) => {
-    counters = await installSharedRateLimit(child, { config, redis }, { maxKeys: limits.maxKeys });
+    counters = await installRateLimit(child, { config, redis }, { maxKeys: limits.maxKeys });
     child.get('/limited', async () => ({ ok: true }));
   });
   await app.ready();

@@ -12,17 +12,10 @@ import {
  * (the auth hook runs first, in the root onRequest), else by IP. Counters live in Redis so
  * all instances share them, but requests far below the limit are counted in memory and
  * written every RATE_LIMIT_FLUSH_MS (see rate-limit-store.ts for the bound that costs);
- * Redis trouble lets requests through rather than failing them.
+ * Redis trouble lets requests through rather than failing them. Returns the instance's
+ * counters (tests look inside).
  */
 export async function installRateLimit(
-  app: FastifyInstance,
-  deps: Pick<AppDeps, 'config' | 'redis'>,
-): Promise<void> {
-  await installSharedRateLimit(app, deps);
-}
-
-/** installRateLimit, handing back the instance's counters (tests look inside). */
-export async function installSharedRateLimit(
   app: FastifyInstance,
   deps: Pick<AppDeps, 'config' | 'redis'>,
   options: Pick<SharedCountersOptions, 'maxKeys'> = {},
