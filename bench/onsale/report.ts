@@ -51,6 +51,9 @@ ${result.seats} seats, ${result.fans} fans, ${result.instances} API instances, $
 | queue joins/s | ${result.queue_join_per_second} |
 | raw claim limit (same DB, same concurrency) | ${result.raw_claim_seats_per_second} seats/s |
 | full path / raw | ${result.raw_ratio} |
+| sale floor: hold + order + sale with tickets straight on the DB, same concurrency | ${result.raw_sale_seats_per_second} seats/s |
+| full path / sale floor | ${result.raw_sale_ratio} |
+| least time to sell out on this machine (seats ÷ sale floor) | ${result.sellout_floor_seconds === null ? 'n/a' : `${result.sellout_floor_seconds} s`} |
 | invariants | ${result.invariants_ok ? 'all hold' : 'VIOLATED'} |
 
 Faults injected: ${result.faults.join('; ') || 'none'}.

@@ -11,7 +11,6 @@ import {
   auditMatchInvariants,
   type IntegrityReport,
 } from '../../src/modules/integrity/integrity.service.ts';
-import { claimAdjacentRun, claimSeparated } from '../../src/modules/sales/claim.repo.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import { createDatabase as openDatabase } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrator.ts';
@@ -37,6 +36,8 @@ import {
 import { sampleMemory, startService, stopService, type ServiceProcess } from '../lib/processes.ts';
 import { Counter, LatencyRecorder, round } from '../lib/stats.ts';
 import { buyTickets, prepareFan, type Fan, type FanOutcome, type FanWorld } from './fan.ts';
+import { seededRandom } from './random.ts';
+import { rawClaimLimit, rawSaleLimit } from './raw-limits.ts';
 import { setupSaleMatch, type StadiumChoice } from './setup.ts';
 
 export interface OnsaleOptions {
@@ -61,7 +62,7 @@ export interface OnsaleOptions {
   poolMax?: number;
   /** Give up the sale after this long. */
   timeLimitSeconds: number;
-  /** Connections of the raw SQL claim run (default: the API instances' pools, 20 each). */
+  /** Connections of the raw SQL runs (default: the API instances' pools, 20 each). */
   rawConcurrency?: number;
   log: (msg: string) => void;
 }
@@ -82,6 +83,14 @@ export interface OnsaleResult {
   queue_join_per_second: number;
   raw_claim_seats_per_second: number;
   raw_ratio: number;
+  /**
+   * The sale floor (raw-limits.ts): hold, order and sale with tickets straight on the
+   * database; `sellout_floor_seconds` is the time it takes to sell every seat at that rate,
+   * the least any implementation needs on this machine.
+   */
+  raw_sale_seats_per_second: number;
+  raw_sale_ratio: number;
+  sellout_floor_seconds: number | null;
   latency_ms: ReturnType<LatencyRecorder['summary']>;
   errors: Record<string, number>;
   outcomes: Record<string, number>;
@@ -95,22 +104,6 @@ export interface OnsaleResult {
   violations: Record<string, number>;
   invariants_ok: boolean;
   timeline: Array<{ t: number; sold: number; p99_ms: number }>;
-}
-
-/**
- * mulberry32: a repeatable 32-bit generator in integer arithmetic. (A float LCG loses
- * precision past 2^53 and falls into short cycles, which once made simulated fans draw
- * the same OIBs.)
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 async function freePort(): Promise<number> {
@@ -406,8 +399,14 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       await writeFile(path.join(os.tmpdir(), `${dbName}-${s.name}.log`), s.output());
     await Promise.all(services.map((s) => stopService(s)));
 
-    // The raw limit: the same claim statement straight on the database, same concurrency.
-    const raw = await rawClaimLimit(deps, opts, log);
+    // The raw limits: the database alone, same concurrency, on fresh copies of the match.
+    const rawOpts = {
+      stadium: opts.stadium,
+      concurrency: opts.rawConcurrency ?? opts.instances * (opts.poolMax ?? 20),
+      log,
+    };
+    const raw = await rawClaimLimit(deps, rawOpts);
+    const rawSale = await rawSaleLimit(deps, rawOpts);
 
     peak.driver = round(process.memoryUsage().rss / 2 ** 20);
     const soldSeconds = selloutSeconds ?? saleSeconds;
@@ -430,6 +429,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       queue_join_per_second: round((joins?.count ?? 0) / joinSpan),
       raw_claim_seats_per_second: raw,
       raw_ratio: raw > 0 ? round(sold / soldSeconds / raw, 3) : 0,
+      raw_sale_seats_per_second: rawSale,
+      raw_sale_ratio: rawSale > 0 ? round(sold / soldSeconds / rawSale, 3) : 0,
+      sellout_floor_seconds: rawSale > 0 ? round(sale.sellableSeats / rawSale) : null,
       latency_ms: latency.summary(),
       errors: errors.counts,
       outcomes: outcomes.counts,
@@ -448,59 +450,6 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       );
     for (const close of closers.reverse()) await close().catch(() => {});
   }
-}
-
-/**
- * Seats per second the database itself sustains for the same claims: a second copy of the
- * match, claimed to sell-out by `concurrency` connections running the claim statement
- * directly (adjacent run, else separated), each claim its own transaction.
- */
-async function rawClaimLimit(
-  deps: AppDeps,
-  opts: OnsaleOptions,
-  log: (m: string) => void,
-): Promise<number> {
-  const twin = await setupSaleMatch(deps, opts.stadium, { ratePerMinute: 1, maxActiveBuyers: 1 });
-  // Same concurrency at the database as the full path: every API instance's pool busy.
-  const concurrency = opts.rawConcurrency ?? opts.instances * (opts.poolMax ?? 20);
-  const random = seededRandom(7);
-  const exhausted = new Set<string>();
-  let claimed = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (exhausted.size < twin.zones.length) {
-        const open = twin.zones.filter((z) => !exhausted.has(z));
-        const zone = open[Math.floor(random() * open.length)]!;
-        const quantity = 1 + Math.floor(random() * 4);
-        const now = new Date();
-        const target = {
-          matchSectorId: zone,
-          quantity,
-          holdKind: 'CART' as const,
-          holdOwnerId: crypto.randomUUID(),
-          heldUntil: new Date(now.getTime() + 20 * 60_000),
-          now,
-          actorId: null,
-        };
-        const got = await deps.db.transaction().execute(async (trx) => {
-          const run = await claimAdjacentRun(trx, target);
-          if (run.claimed.length) return run.claimed.length;
-          if (run.runs > 0) return 0;
-          const separated = await claimSeparated(trx, target);
-          if (!separated.claimed.length && separated.free < quantity) exhausted.add(zone);
-          return separated.claimed.length;
-        });
-        claimed += got;
-      }
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  const rate = round(claimed / seconds);
-  log(
-    `raw claim limit: ${claimed} seats in ${round(seconds)} s with ${concurrency} connections = ${rate} seats/s`,
-  );
-  return rate;
 }
 
 /** The same database reached over the server's Unix socket in `dir`. */

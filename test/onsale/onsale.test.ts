@@ -30,5 +30,10 @@ describe('on-sale with faults (small scale)', () => {
     expect(result.faults.some((f) => f.startsWith('dropped'))).toBe(true);
     expect(result.seats_sold).toBeGreaterThanOrEqual(100);
     expect(result.seats_sold).toBeLessThanOrEqual(200);
+    // The database-only limits ran on copies of the match (the sale floor checks that it
+    // sold every seat once, with one ticket each, or throws).
+    expect(result.raw_claim_seats_per_second).toBeGreaterThan(0);
+    expect(result.raw_sale_seats_per_second).toBeGreaterThan(0);
+    expect(result.sellout_floor_seconds).toBeCloseTo(200 / result.raw_sale_seats_per_second, 0);
   }, 300_000);
 });

@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a repeatable 32-bit generator in integer arithmetic. (A float LCG loses
+ * precision past 2^53 and falls into short cycles, which once made simulated fans draw
+ * the same OIBs.)
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
