@@ -188,10 +188,11 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       QUEUE_TICK_MS: '500',
     };
 
-    // The bench's own connection: setup through the services, the raw limit, the auditor.
+    // The bench's own connection: setup through the services, the raw limits, the auditor.
+    // It reaches the database the way the services do, so the raw limits compare like with like.
     const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
     const logger = createLogger('silent');
-    const database = openDatabase(dbUrl, 40);
+    const database = openDatabase(env.DATABASE_URL!, 40);
     closers.push(() => database.close());
     const redis = createRedis(redisUrl, redisPrefix);
     closers.push(async () => redis.disconnect());
