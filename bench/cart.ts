@@ -204,6 +204,10 @@ if (import.meta.main) {
       raw_p50_ms: rawStats.p50,
       raw_p99_ms: rawStats.p99,
       ratio: round(cartsPerSecond / rawPerSecond, 3),
+      // Little's law: FANS clients that always have a claim outstanding, served at the raw
+      // rate, wait FANS / rate on average. No cart addition can beat the statement it runs,
+      // so this is the least mean latency any layer above the database could show here.
+      raw_mean_latency_floor_ms: round((FANS / rawPerSecond) * 1000),
       seats_sold_twice: twice(claimedByApi) + twice(claimedRaw),
       db_held_rows_match_responses:
         apiHeld === claimedByApi.length &&
