@@ -32,5 +32,17 @@ describe('an admitted fan who empties their cart', () => {
       .executeTakeFirstOrThrow();
     expect(entry.status).toBe('ACTIVE');
     expect(entry.slot_released_at).toBeInstanceOf(Date);
+
+    // Holding seats again, they count again: when the second fan lets go too, the slot
+    // stays taken by the first, who is buying, and nobody else is admitted.
+    const emptyCart = (token: string) =>
+      t.request({ method: 'DELETE', url: `/cart?match_id=${sale.matchId}`, token });
+    expect((await emptyCart(second!.token)).statusCode).toBe(200);
+    t.clock.advance(2_000);
+    expect((await runRound(t.deps, sale.matchId)).admitted).toEqual([]);
+    // Once the first lets go again, the third is admitted.
+    expect((await emptyCart(first!.token)).statusCode).toBe(200);
+    t.clock.advance(2_000);
+    expect((await runRound(t.deps, sale.matchId)).admitted).toEqual([fans[2]!.id]);
   });
 });

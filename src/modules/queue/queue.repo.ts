@@ -346,13 +346,14 @@ export async function completePurchase(
 }
 
 /**
- * Fans counting against the cap of active buyers: admitted, window open, slot not given
- * back (emptied cart, `releaseSlots`), and buying: admitted less than `idleMs` ago, or
- * holding a live cart or an open order of the match. A fan who was admitted and has not
- * taken a seat by then (closed the app, phone locked) stops counting, so a round admits
- * the next fan in their place; they keep their window and may still buy. The carts and
- * orders are read here, as completeOrderPurchase writes the order: the purchase contract
- * (queue.admission.ts).
+ * Fans counting against the cap of active buyers: admitted, window open, and buying:
+ * holding a live cart or an open order of the match, or admitted less than `idleMs` ago
+ * and not having given the slot back by emptying their cart (`releaseSlots`). A fan who
+ * was admitted and has not taken a seat by then (closed the app, phone locked), or who
+ * emptied their cart, stops counting, so a round admits the next fan in their place; they
+ * keep their window, and when they come back and take seats they count again, as any
+ * buyer holding seats. The carts and orders are read here, as completeOrderPurchase writes
+ * the order: the purchase contract (queue.admission.ts).
  */
 export async function countActive(
   db: Executor,
@@ -364,8 +365,8 @@ export async function countActive(
   const { rows } = await sql<{ n: number }>`
     SELECT count(*)::int AS n FROM queue_entries q
      WHERE q.match_id = ${matchId} AND q.status = 'ACTIVE'
-       AND q.window_expires_at > ${now} AND q.slot_released_at IS NULL
-       AND (q.window_started_at > ${idleSince}
+       AND q.window_expires_at > ${now}
+       AND ((q.slot_released_at IS NULL AND q.window_started_at > ${idleSince})
             OR EXISTS (SELECT 1 FROM carts c
                         WHERE c.user_id = q.user_id AND c.match_id = q.match_id
                           AND c.status = 'ACTIVE' AND c.expires_at > ${now})
