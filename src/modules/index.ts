@@ -10,7 +10,7 @@ import { inventoryJobs } from './inventory/inventory.jobs.ts';
 import { startEmailDelivery } from './notifications/email.delivery.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
-import { countPendingEmails, countPendingPushes } from './notifications/notifications.repo.ts';
+import { countPendingDeliveries } from './notifications/notifications.repo.ts';
 import { startPushDelivery } from './notifications/push.delivery.ts';
 import { paymentJobs } from './payments/payments.jobs.ts';
 import { queueJobs } from './queue/queue.jobs.ts';
@@ -55,8 +55,8 @@ export function startWorkerLoops(deps: AppDeps): WorkerLoop[] {
 export function outboxBacklogs(db: Executor): Record<string, () => Promise<number>> {
   return {
     audit: () => countPendingAuditEvents(db),
-    email: () => countPendingEmails(db),
-    push: () => countPendingPushes(db),
+    email: () => countPendingDeliveries(db, 'email_logs'),
+    push: () => countPendingDeliveries(db, 'push_logs'),
   };
 }
 

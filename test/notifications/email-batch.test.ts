@@ -11,7 +11,7 @@ import {
 } from '../../src/modules/notifications/email.delivery.ts';
 import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
 import {
-  countPendingEmails,
+  countPendingDeliveries,
   findActiveTemplate,
   type EmailLogRow,
 } from '../../src/modules/notifications/notifications.repo.ts';
@@ -413,7 +413,7 @@ describe('email delivery from the outbox, per batch', () => {
     });
     const loops = [1, 2, 3].map(() => startEmailDelivery(t.deps, { batchSize: 20, pollMs: 20 }));
     try {
-      await waitFor(async () => (await countPendingEmails(t.deps.db)) === 0, {
+      await waitFor(async () => (await countPendingDeliveries(t.deps.db, 'email_logs')) === 0, {
         timeoutMs: 30_000,
         what: 'outbox drained',
       });

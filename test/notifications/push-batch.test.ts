@@ -7,7 +7,7 @@ import { hookBefore, normalised, statementsOf } from '../harness/statements.ts';
 import { DELIVERY_LEASE_MS, retryDelayMs } from '../../src/modules/notifications/delivery.ts';
 import { notificationJobs } from '../../src/modules/notifications/notifications.jobs.ts';
 import {
-  countPendingPushes,
+  countPendingDeliveries,
   type PushLogRow,
 } from '../../src/modules/notifications/notifications.repo.ts';
 import {
@@ -331,7 +331,7 @@ describe('push delivery from the outbox, per batch', () => {
     // sendPush: the same, for one.
     await t.deps.db.transaction().execute((trx) => sendPush(t.deps, trx, plainPush(without[0]!)));
     expect(await deliver()).toBe(2);
-    expect(await countPendingPushes(t.deps.db)).toBe(0);
+    expect(await countPendingDeliveries(t.deps.db, 'push_logs')).toBe(0);
   });
 
   it('gives every push of a mixed batch its rows and outcome, in a fixed number of statements', async () => {
@@ -546,7 +546,7 @@ describe('push delivery from the outbox, per batch', () => {
     );
     const loops = [1, 2, 3].map(() => startPushDelivery(t.deps, { batchSize: 25, pollMs: 20 }));
     try {
-      await waitFor(async () => (await countPendingPushes(t.deps.db)) === 0, {
+      await waitFor(async () => (await countPendingDeliveries(t.deps.db, 'push_logs')) === 0, {
         timeoutMs: 30_000,
         what: 'outbox drained',
       });

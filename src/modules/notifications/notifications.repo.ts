@@ -216,10 +216,16 @@ export async function leaseDueEmails(
   return rows;
 }
 
-/** Emails still to deliver (the outbox's backlog). */
-export async function countPendingEmails(db: Executor): Promise<number> {
+/**
+ * Rows still to deliver in an outbox (email_logs or push_logs): the backlog, for the
+ * metrics gauge and for tests that wait for a drain.
+ */
+export async function countPendingDeliveries(
+  db: Executor,
+  outbox: 'email_logs' | 'push_logs',
+): Promise<number> {
   const row = await db
-    .selectFrom('email_logs')
+    .selectFrom(outbox)
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('next_attempt_at', 'is not', null)
     .executeTakeFirstOrThrow();
@@ -499,16 +505,6 @@ export async function leaseDuePushes(
     SELECT leased.*, t.fcm_token, t.user_id AS token_user_id, t.is_active AS token_active
       FROM leased LEFT JOIN push_tokens t ON t.id = leased.push_token_id`.execute(db);
   return rows;
-}
-
-/** Push rows still to deliver (the outbox's backlog). */
-export async function countPendingPushes(db: Executor): Promise<number> {
-  const row = await db
-    .selectFrom('push_logs')
-    .select((eb) => eb.fn.countAll<string>().as('n'))
-    .where('next_attempt_at', 'is not', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 export interface PushAttempt {
