@@ -23,11 +23,11 @@ export interface FanWorld {
   random: () => number;
   /** Called once per completed order with the number of tickets. */
   onTickets(count: number): void;
-  /** True once nothing is left to buy (stops fans still waiting). */
-  soldOut(): boolean;
+  /** Why the sale is over for the fans still in it (stops them), or null while it is on. */
+  stopped(): 'sold_out' | 'time_limit' | null;
 }
 
-export type FanOutcome = 'bought' | 'abandoned' | 'sold_out' | 'limit' | 'gave_up';
+export type FanOutcome = 'bought' | 'abandoned' | 'sold_out' | 'time_limit' | 'limit' | 'gave_up';
 
 export interface Fan {
   index: number;
@@ -134,15 +134,15 @@ const WS_RECONNECT_MAX_MS = 15_000;
 async function waitForAdmission(world: FanWorld, fan: Fan, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let failures = 0;
-  while (Date.now() < deadline && !world.soldOut()) {
+  while (Date.now() < deadline && !world.stopped()) {
     const base = pick(world.instances(), world.random).replace(/^http/, 'ws');
     const admitted = await new Promise<boolean | null>((resolve) => {
       const ws = new WebSocket(`${base}/queue/${world.matchId}/ws?access_token=${fan.token}`);
       const timer = setTimeout(() => finish(null), Math.max(1, deadline - Date.now()));
-      const soldOutPoll = setInterval(() => world.soldOut() && finish(false), 500);
+      const stopPoll = setInterval(() => world.stopped() && finish(false), 500);
       function finish(value: boolean | null) {
         clearTimeout(timer);
-        clearInterval(soldOutPoll);
+        clearInterval(stopPoll);
         ws.removeAllListeners();
         ws.on('error', () => {});
         ws.terminate();
@@ -196,12 +196,12 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
   );
   if (join.status !== 200 && join.status !== 201) return 'gave_up';
   if (join.body.status !== 'ACTIVE' && !(await waitForAdmission(world, fan, 10 * 60_000))) {
-    return world.soldOut() ? 'sold_out' : 'gave_up';
+    return world.stopped() ?? 'gave_up';
   }
 
   const quantity = 1 + Math.floor(world.random() * 4);
   let cart: JsonResponse<CartOut> | undefined;
-  for (let attempt = 0; attempt < 6 && !world.soldOut(); attempt++) {
+  for (let attempt = 0; attempt < 6 && !world.stopped(); attempt++) {
     const zone = pick(zones, world.random);
     try {
       cart = await call<CartOut>(world, 'POST /cart/add', 'POST', '/cart/add', {
@@ -222,7 +222,7 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
     if (code !== 'SEATS_INSUFFICIENT' && cart.status < 500) return 'gave_up';
     // That zone is out (or a transient error): try another zone, as a fan would.
   }
-  if (!cart || cart.status !== 200) return 'sold_out';
+  if (!cart || cart.status !== 200) return world.stopped() ?? 'sold_out';
   const cartId = cart.body.cart.id;
   const seats = cart.body.cart.seats.length;
 

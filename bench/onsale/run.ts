@@ -251,7 +251,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const errors = new Counter();
     let sold = 0;
     let ordersCompleted = 0;
-    let soldOut = false;
+    let stopped: 'sold_out' | 'time_limit' | null = null;
     const random = seededRandom(42);
     const down = new Set<string>();
     const world: FanWorld = {
@@ -269,7 +269,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         sold += n;
         ordersCompleted++;
       },
-      soldOut: () => soldOut,
+      stopped: () => stopped,
     };
 
     // Before the on-sale: every fan has logged in and has a profile.
@@ -316,7 +316,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
               AND status = 'RESERVED'`.execute(deps.db);
           if (held.rows[0]!.n === 0) {
             selloutSeconds = round(elapsed());
-            soldOut = true;
+            stopped = 'sold_out';
           }
         }
         const share = dbSold / sale.sellableSeats;
@@ -360,7 +360,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const joinStart = performance.now();
     let joined = 0;
     const deadline = setTimeout(() => {
-      soldOut = true;
+      stopped ??= 'time_limit';
       log('time limit reached');
     }, opts.timeLimitSeconds * 1000);
     await Promise.all(
