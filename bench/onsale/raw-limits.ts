@@ -36,18 +36,24 @@ interface RawOptions {
   log: (m: string) => void;
 }
 
+/** A raw run's rate, and the seats it claimed or sold (the match's public seats). */
+export interface RawLimit {
+  seatsPerSecond: number;
+  seats: number;
+}
+
 /** Seats per second the database sustains for the claims alone. */
-export async function rawClaimLimit(deps: RawDeps, opts: RawOptions): Promise<number> {
+export async function rawClaimLimit(deps: RawDeps, opts: RawOptions): Promise<RawLimit> {
   const { seats, seconds } = await drive(deps, opts, 7, async () => 0);
   const rate = round(seats / seconds);
   opts.log(
     `raw claim limit: ${seats} seats in ${round(seconds)} s with ${opts.concurrency} connections = ${rate} seats/s`,
   );
-  return rate;
+  return { seatsPerSecond: rate, seats };
 }
 
 /** Seats per second the database sustains for hold + order + sale with tickets. */
-export async function rawSaleLimit(deps: RawDeps, opts: RawOptions): Promise<number> {
+export async function rawSaleLimit(deps: RawDeps, opts: RawOptions): Promise<RawLimit> {
   const buyer = await deps.db
     .insertInto('users')
     .values({ drupal_user_id: `bench-raw-${randomUUID()}`, email: `raw-${randomUUID()}@bench.hns` })
@@ -63,7 +69,7 @@ export async function rawSaleLimit(deps: RawDeps, opts: RawOptions): Promise<num
   opts.log(
     `raw sale floor: ${seats} seats sold in ${round(seconds)} s with ${opts.concurrency} connections = ${rate} seats/s`,
   );
-  return rate;
+  return { seatsPerSecond: rate, seats };
 }
 
 /**

@@ -406,8 +406,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       concurrency: opts.rawConcurrency ?? opts.instances * (opts.poolMax ?? 20),
       log,
     };
-    const raw = await rawClaimLimit(deps, rawOpts);
-    const rawSale = await rawSaleLimit(deps, rawOpts);
+    const raw = (await rawClaimLimit(deps, rawOpts)).seatsPerSecond;
+    const rawSale = (await rawSaleLimit(deps, rawOpts)).seatsPerSecond;
 
     peak.driver = round(process.memoryUsage().rss / 2 ** 20);
     const soldSeconds = selloutSeconds ?? saleSeconds;

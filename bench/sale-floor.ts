@@ -1,0 +1,42 @@
+// What the database alone sustains for an on-sale on a fresh database (the same limits the
+// on-sale bench measures after its sale, bench/onsale/raw-limits.ts): the raw claim limit
+// (claim statements only) and the sale floor (hold + order + sale with tickets, the least
+// database work any implementation must do per seat), on a fresh copy of the stadium per
+// run, from BENCH_CONCURRENCY (40: two API pools) connections; and the least sell-out time
+// the floor allows. BENCH_STADIUM (Poljud), BENCH_RUNS (2).
+import { round } from './lib/stats.ts';
+import { writeResult } from './lib/results.ts';
+import { openBenchWorld } from './lib/world.ts';
+import { rawClaimLimit, rawSaleLimit } from './onsale/raw-limits.ts';
+
+const STADIUM = process.env.BENCH_STADIUM ?? 'Poljud';
+const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 40);
+
+const world = await openBenchWorld({ pool: CONCURRENCY, env: { LOG_LEVEL: 'silent' } });
+try {
+  const opts = {
+    stadium: { template: STADIUM },
+    concurrency: CONCURRENCY,
+    log: (m: string) => console.log(m),
+  };
+  const runs: Array<{ claim: number; sale: number; seats: number }> = [];
+  for (let i = 0; i < RUNS; i++) {
+    const claim = await rawClaimLimit(world.deps, opts);
+    const sale = await rawSaleLimit(world.deps, opts);
+    runs.push({ claim: claim.seatsPerSecond, sale: sale.seatsPerSecond, seats: sale.seats });
+  }
+  const best = runs.reduce((a, b) => (b.sale > a.sale ? b : a));
+  const result = {
+    stadium: STADIUM,
+    concurrency: CONCURRENCY,
+    runs,
+    raw_claim_seats_per_second: Math.max(...runs.map((r) => r.claim)),
+    raw_sale_seats_per_second: best.sale,
+    sellout_floor_seconds: round(best.seats / best.sale),
+  };
+  const file = await writeResult('sale-floor', result);
+  console.log(JSON.stringify(result, null, 2), `\nwrote ${file}`);
+} finally {
+  await world.close();
+}
