@@ -37,5 +37,20 @@ export const retryDelayMs = (attempts: number): number =>
  */
 export const DELIVERY_LEASE_MS = 10 * 60_000;
 
+/** The end of a lease taken at `now`. */
+export const leaseUntil = (now: Date): Date => new Date(now.getTime() + DELIVERY_LEASE_MS);
+
+/**
+ * The outcome of a problem no retry fixes: the row is FAILED at once and leaves the outbox;
+ * no attempt was made, so its `attempts` stay as they are.
+ */
+export const givenUp = (log: { id: string; attempts: number }, message: string) => ({
+  id: log.id,
+  status: 'FAILED' as const,
+  attempts: log.attempts,
+  next_attempt_at: null,
+  error_message: message,
+});
+
 export const errorText = (err: unknown) =>
   (err instanceof Error ? err.message : String(err)).slice(0, 2_000);

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../../deps.ts';
 import { createMailer, messageIdDomain, type Mailer } from '../../platform/adapters/smtp/mailer.ts';
-import { DELIVERY_LEASE_MS, errorText, retryDelayMs } from './delivery.ts';
+import { errorText, givenUp, leaseUntil, retryDelayMs } from './delivery.ts';
 import {
   startBatchLoop,
   type BatchLoop,
@@ -71,12 +71,7 @@ export async function deliverEmailBatch(
 ): Promise<number> {
   const { db, config, logger } = deps;
   const now = deps.clock.now();
-  const leased = await repo.leaseDueEmails(
-    db,
-    now,
-    new Date(now.getTime() + DELIVERY_LEASE_MS),
-    limit,
-  );
+  const leased = await repo.leaseDueEmails(db, now, leaseUntil(now), limit);
   const pending = leased.filter((log) => !repo.EMAIL_DONE.includes(log.status));
   if (pending.length === 0) return leased.length;
 
@@ -95,15 +90,7 @@ export async function deliverEmailBatch(
   );
 
   const attempts: repo.EmailAttempt[] = [];
-  // Problems no retry fixes: the log is FAILED at once and leaves the outbox.
-  const fail = (log: repo.EmailLogRow, message: string) =>
-    attempts.push({
-      id: log.id,
-      status: 'FAILED',
-      attempts: log.attempts,
-      next_attempt_at: null,
-      error_message: message,
-    });
+  const fail = (log: repo.EmailLogRow, message: string) => attempts.push(givenUp(log, message));
   /** A failed attempt: retried after the backoff while attempts are left, else given up. */
   const failedAttempt = (log: repo.EmailLogRow, attempt: number, err: unknown) => {
     if (attempt < config.EMAIL_MAX_ATTEMPTS) return new Date(now.getTime() + retryDelayMs(attempt));

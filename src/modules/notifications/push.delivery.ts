@@ -5,7 +5,7 @@ import {
   loadServiceAccount,
   type FcmClient,
 } from '../../platform/adapters/fcm/fcm.ts';
-import { DELIVERY_LEASE_MS, errorText, retryDelayMs } from './delivery.ts';
+import { errorText, givenUp, leaseUntil, retryDelayMs } from './delivery.ts';
 import {
   startBatchLoop,
   type BatchLoop,
@@ -84,25 +84,12 @@ export async function deliverPushBatch(
 ): Promise<number> {
   const { db, config, logger } = deps;
   const now = deps.clock.now();
-  const leased = await repo.leaseDuePushes(
-    db,
-    now,
-    new Date(now.getTime() + DELIVERY_LEASE_MS),
-    limit,
-  );
+  const leased = await repo.leaseDuePushes(db, now, leaseUntil(now), limit);
   const pending = leased.filter((log) => log.status !== 'SENT');
   if (pending.length === 0) return leased.length;
 
   const attempts: repo.PushAttempt[] = [];
-  // Problems no retry fixes: the row is FAILED at once and leaves the outbox.
-  const fail = (log: repo.LeasedPush, message: string) =>
-    attempts.push({
-      id: log.id,
-      status: 'FAILED',
-      attempts: log.attempts,
-      next_attempt_at: null,
-      error_message: message,
-    });
+  const fail = (log: repo.LeasedPush, message: string) => attempts.push(givenUp(log, message));
 
   const clientPromise = getClient();
   let fcm: FcmClient | undefined;
