@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setConnectedMany } from '../../src/modules/queue/queue.repo.ts';
 import { useTestContext } from '../harness/context.ts';
-import { createMatch, createUsers } from './helpers.ts';
+import { createMatch, createUsers, joinInOrder } from './helpers.ts';
 
 const t = useTestContext();
 
@@ -18,14 +18,7 @@ describe('queue connection flags', () => {
   it('rewrites only the entries whose flag changes', async () => {
     const matchId = await createMatch(t.deps);
     const users = await createUsers(t.deps, 3);
-    for (const u of users) {
-      const r = await t.request({
-        method: 'POST',
-        url: `/queue/${matchId}/join`,
-        token: await t.token(u),
-      });
-      expect(r.statusCode).toBe(201);
-    }
+    await joinInOrder(t, matchId, users);
     const joined = await entries(matchId);
     expect(joined.every((e) => e.is_connected)).toBe(true);
 

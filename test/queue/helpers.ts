@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { expect } from 'vitest';
 import type { AppDeps } from '../../src/deps.ts';
+import type { TestContext } from '../harness/context.ts';
 
 /** Test data for the waiting room: users and matches written straight to the database. */
 
@@ -13,6 +15,18 @@ export async function createUsers(deps: Pick<AppDeps, 'db'>, count: number): Pro
     ORDER BY g
     RETURNING id`.execute(deps.db);
   return rows.rows.map((r) => r.id);
+}
+
+/** The fans join the match's line through the API, one after another (in this order). */
+export async function joinInOrder(t: TestContext, matchId: string, users: readonly string[]) {
+  for (const u of users) {
+    const r = await t.request({
+      method: 'POST',
+      url: `/queue/${matchId}/join`,
+      token: await t.token(u),
+    });
+    expect(r.statusCode).toBe(201);
+  }
 }
 
 export interface MatchOptions {

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { runRound } from '../../src/modules/queue/queue.engine.ts';
 import { POSITION_UPDATE_MIN_MS } from '../../src/modules/queue/queue.live.ts';
 import { useTestContext } from '../harness/context.ts';
-import { createMatch, createUsers, waitFor } from './helpers.ts';
+import { createMatch, createUsers, joinInOrder, waitFor } from './helpers.ts';
 
 const t = useTestContext();
 const sockets: WebSocket[] = [];
@@ -41,14 +41,7 @@ describe('live position updates over WebSocket (E5-F2)', () => {
   it('delivers changes made through another instance, over Redis pub/sub', async () => {
     const matchId = await createMatch(t.deps);
     const [a, b, c] = await createUsers(t.deps, 3);
-    for (const u of [a!, b!, c!]) {
-      const r = await t.request({
-        method: 'POST',
-        url: `/queue/${matchId}/join`,
-        token: await t.token(u),
-      });
-      expect(r.statusCode).toBe(201);
-    }
+    await joinInOrder(t, matchId, [a!, b!, c!]);
 
     // Instance A serves the sockets; instance B takes the leave; the worker admits.
     const appA = await t.newApp();
@@ -116,14 +109,7 @@ describe('live position updates over WebSocket (E5-F2)', () => {
     async () => {
       const matchId = await createMatch(t.deps);
       const users = await createUsers(t.deps, 104);
-      for (const u of users) {
-        const r = await t.request({
-          method: 'POST',
-          url: `/queue/${matchId}/join`,
-          token: await t.token(u),
-        });
-        expect(r.statusCode).toBe(201);
-      }
+      await joinInOrder(t, matchId, users);
       const app = await t.newApp();
       await app.listen({ port: 0, host: '127.0.0.1' });
       const base = `ws://127.0.0.1:${(app.server.address() as AddressInfo).port}/queue/${matchId}/ws`;
