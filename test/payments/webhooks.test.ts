@@ -9,6 +9,7 @@ import {
   deliver,
   MINUTE,
   useStripeTestContext,
+  orderStatusOf,
 } from '../sales/helpers.ts';
 
 const { t, stripe } = await useStripeTestContext();
@@ -89,12 +90,7 @@ describe('Stripe webhook: a duplicate delivered while the first is handled', () 
       (e) => e.action === 'payment_failed' && (e.subject as { id: string }).id === order.id,
     );
     expect(failed).toHaveLength(1);
-    const stored = await t.deps.db
-      .selectFrom('orders')
-      .select('status')
-      .where('id', '=', order.id)
-      .executeTakeFirstOrThrow();
-    expect(stored.status).toBe('PAYMENT_FAILED');
+    expect(await orderStatusOf(t, order.id)).toBe('PAYMENT_FAILED');
   });
 });
 

@@ -203,6 +203,16 @@ export async function checkoutToPayment(
   };
 }
 
+/** An order's status as stored. */
+export async function orderStatusOf(t: TestContext, orderId: string) {
+  const row = await t.deps.db
+    .selectFrom('orders')
+    .select('status')
+    .where('id', '=', orderId)
+    .executeTakeFirstOrThrow();
+  return row.status;
+}
+
 /** Delivers a Stripe event to the app, signed by the SDK's test helper. */
 export async function deliver(
   t: TestContext,

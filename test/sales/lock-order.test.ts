@@ -8,6 +8,7 @@ import {
   holdersFor,
   nameHolders,
   useStripeTestContext,
+  orderStatusOf,
 } from './helpers.ts';
 
 const { t } = await useStripeTestContext();
@@ -49,11 +50,6 @@ describe('checkout: cart and order locks', () => {
     } finally {
       await blocker.end();
     }
-    const row = await t.deps.db
-      .selectFrom('orders')
-      .select('status')
-      .where('id', '=', order.id)
-      .executeTakeFirstOrThrow();
-    expect(row.status).toBe('PAYMENT_PENDING');
+    expect(await orderStatusOf(t, order.id)).toBe('PAYMENT_PENDING');
   });
 });

@@ -22,6 +22,7 @@ import {
   MINUTE,
   nameHolders,
   useStripeTestContext,
+  orderStatusOf,
 } from './helpers.ts';
 
 const { t, stripe } = await useStripeTestContext();
@@ -318,12 +319,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     const { order, payment } = await checkoutToPayment(t, fan, sale, 2);
     const failed = await deliver(t, stripe, stripe.fail(payment.payment_intent_id));
     expect(failed.json().outcome).toBe('payment_failed');
-    const afterFail = await t.deps.db
-      .selectFrom('orders')
-      .select('status')
-      .where('id', '=', order.id)
-      .executeTakeFirstOrThrow();
-    expect(afterFail.status).toBe('PAYMENT_FAILED');
+    expect(await orderStatusOf(t, order.id)).toBe('PAYMENT_FAILED');
     const retry = await t.request({
       method: 'POST',
       url: '/checkout/pay',
@@ -369,12 +365,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     expect(
       stripe.refunds.filter((r) => r.payment_intent === payment.payment_intent_id),
     ).toHaveLength(1);
-    const refunded = await t.deps.db
-      .selectFrom('orders')
-      .select('status')
-      .where('id', '=', order.id)
-      .executeTakeFirstOrThrow();
-    expect(refunded.status).toBe('REFUNDED');
+    expect(await orderStatusOf(t, order.id)).toBe('REFUNDED');
 
     // the second fan's payment still completes normally
     expect(
@@ -632,11 +623,6 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
       type: 'charge.refunded',
     } as never);
     expect(other.json().outcome).toBe('ignored');
-    const paid = await t.deps.db
-      .selectFrom('orders')
-      .select('status')
-      .where('id', '=', first.order.id)
-      .executeTakeFirstOrThrow();
-    expect(paid.status).toBe('PAYMENT_PENDING');
+    expect(await orderStatusOf(t, first.order.id)).toBe('PAYMENT_PENDING');
   });
 });
