@@ -44,7 +44,10 @@ export interface RawLimit {
 
 /** Seats per second the database sustains for the claims alone. */
 export async function rawClaimLimit(deps: RawDeps, opts: RawOptions): Promise<RawLimit> {
-  const { seats, seconds } = await drive(deps, opts, 7, async () => 0);
+  // Held as a cart addition holds them (the cart's id as owner).
+  const { seats, seconds } = await drive(deps, opts, 7, 'CART', (_m, _o, _z, claimed) =>
+    Promise.resolve(claimed.length),
+  );
   const rate = round(seats / seconds);
   opts.log(
     `raw claim limit: ${seats} seats in ${round(seconds)} s with ${opts.concurrency} connections = ${rate} seats/s`,
@@ -59,11 +62,15 @@ export async function rawSaleLimit(deps: RawDeps, opts: RawOptions): Promise<Raw
     .values({ drupal_user_id: `bench-raw-${randomUUID()}`, email: `raw-${randomUUID()}@bench.hns` })
     .returning('id')
     .executeTakeFirstOrThrow();
-  let matchId = '';
-  const { seats, seconds } = await drive(deps, opts, 11, (match, orderId, zone, claimed) => {
-    matchId = match;
-    return sellHeldSeats(deps, { matchId: match, orderId, userId: buyer.id, zone, claimed });
-  });
+  // Held by the order from the start: the floor skips the cart.
+  const { seats, seconds, matchId } = await drive(
+    deps,
+    opts,
+    11,
+    'ORDER',
+    (match, orderId, zone, claimed) =>
+      sellHeldSeats(deps, { matchId: match, orderId, userId: buyer.id, zone, claimed }),
+  );
   await expectEverySeatSoldOnce(deps, matchId, seats);
   const rate = round(seats / seconds);
   opts.log(
@@ -75,20 +82,22 @@ export async function rawSaleLimit(deps: RawDeps, opts: RawOptions): Promise<Raw
 /**
  * Claims a fresh copy of the match to sell-out from `concurrency` connections (1–4 seats a
  * claim, an adjacent run, else separated seats, each claim its own transaction) and hands
- * every claim to `after` (the sale floor's order and sale). Returns the seats `after`
- * completed (all claimed seats when it is a no-op) and the wall time.
+ * every claim to `after` (the sale floor's order and sale), held as `holdKind` by a fresh
+ * owner id (the order's id for the floor). Returns the seats `after` counts as done, the
+ * wall time and the copy's match id.
  */
 async function drive(
   deps: RawDeps,
   opts: RawOptions,
   seed: number,
+  holdKind: 'CART' | 'ORDER',
   after: (
     matchId: string,
     orderId: string,
     zone: string,
     claimed: ClaimedSeat[],
   ) => Promise<number>,
-): Promise<{ seats: number; seconds: number }> {
+): Promise<{ seats: number; seconds: number; matchId: string }> {
   const twin = await setupSaleMatch(deps, opts.stadium, { ratePerMinute: 1, maxActiveBuyers: 1 });
   const random = seededRandom(seed);
   const exhausted = new Set<string>();
@@ -101,12 +110,12 @@ async function drive(
         const zone = open[Math.floor(random() * open.length)]!;
         const quantity = 1 + Math.floor(random() * 4);
         const now = new Date();
-        const orderId = randomUUID();
+        const ownerId = randomUUID();
         const target = {
           matchSectorId: zone,
           quantity,
-          holdKind: 'ORDER' as const,
-          holdOwnerId: orderId,
+          holdKind,
+          holdOwnerId: ownerId,
           heldUntil: new Date(now.getTime() + 20 * 60_000),
           now,
           actorId: null,
@@ -119,12 +128,14 @@ async function drive(
           return separated.claimed;
         });
         if (claimed.length === 0) continue;
-        const done = await after(twin.matchId, orderId, zone, claimed);
-        seats += done || claimed.length;
+        // Awaited first: \`seats += await …\` would read seats before the wait and lose the
+        // other connections' additions made meanwhile.
+        const done = await after(twin.matchId, ownerId, zone, claimed);
+        seats += done;
       }
     }),
   );
-  return { seats, seconds: (performance.now() - start) / 1000 };
+  return { seats, seconds: (performance.now() - start) / 1000, matchId: twin.matchId };
 }
 
 /** The floor did the real work: every seat it counted is SOLD with exactly one ticket. */
