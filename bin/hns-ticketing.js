@@ -1,5 +1,16 @@
 #!/usr/bin/env node
-// Node 24 runs the TypeScript sources directly (type stripping); no build step is needed.
-import { main } from '../src/main.ts';
+// The CLI's entry point (npm scripts and the README call it). It checks the Node version
+// first: an older Node would fail on the first .ts import with an error that does not say
+// "your Node is too old".
+import { nodeProblem } from './node-check.js';
 
+const problem = nodeProblem({
+  version: process.version,
+  typescript: process.features?.typescript ?? false,
+});
+if (problem) {
+  console.error(problem);
+  process.exit(2);
+}
+const { main } = await import('../src/main.ts');
 await main(process.argv.slice(2));

@@ -29,7 +29,10 @@ commands:
 type Command = (config: Config, logger: Logger, args: string[]) => Promise<void>;
 
 async function runServer(config: Config, logger: Logger, withWorker: boolean): Promise<void> {
-  const runtime = await createRuntime(config, logger, { supervise: withWorker });
+  const runtime = await createRuntime(config, logger, {
+    supervise: withWorker,
+    longRunning: true,
+  });
   const { deps } = runtime;
   let loops: WorkerLoop[] = [];
   if (withWorker) {
@@ -47,7 +50,7 @@ async function runServer(config: Config, logger: Logger, withWorker: boolean): P
 }
 
 async function runWorker(config: Config, logger: Logger): Promise<void> {
-  const runtime = await createRuntime(config, logger, { supervise: true });
+  const runtime = await createRuntime(config, logger, { supervise: true, longRunning: true });
   await runtime.deps.jobs.work(jobDefinitions(runtime.deps));
   const loops = startWorkerLoops(runtime.deps);
   logger.info('worker running');
@@ -109,6 +112,12 @@ function onShutdown(logger: Logger, config: Config, close: () => Promise<void>):
   };
   process.once('SIGTERM', () => handler('SIGTERM'));
   process.once('SIGINT', () => handler('SIGINT'));
+  // Whoever started us (npm, a shell, a supervisor) died without passing a signal on:
+  // stop too, rather than serve on as an orphan with our database still running.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) handler('parent exited');
+  }, 500).unref();
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -133,7 +142,9 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await command(config, logger, rest);
   } catch (err) {
-    logger.fatal({ err }, `${name} failed`);
+    // One readable line whatever the log level; the stack only at debug.
+    logger.debug({ err }, `${name} failed`);
+    console.error(`hns-ticketing ${name} failed: ${(err as Error)?.message ?? String(err)}`);
     process.exit(1);
   }
 }

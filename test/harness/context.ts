@@ -19,8 +19,9 @@ import {
   dropDatabase,
   randomSuffix,
 } from './databases.ts';
+import { DEFAULT_TEST_REDIS_URL } from './services.ts';
 
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? DEFAULT_TEST_REDIS_URL;
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 
 export interface TestContext {

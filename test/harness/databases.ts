@@ -1,22 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
+import { DEFAULT_TEST_DATABASE_URL } from './services.ts';
+
 /**
- * Test databases live on the machine's PostgreSQL (TEST_DATABASE_URL names its admin
- * database). A template is migrated once per test run; each test file clones it.
+ * Test databases live on the run's PostgreSQL (TEST_DATABASE_URL names its admin database;
+ * the global setup sets it, see services.ts). A template is migrated once per test run;
+ * each test file clones it.
  */
-export const ADMIN_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export function adminUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  return url && url !== 'embedded' ? url : DEFAULT_TEST_DATABASE_URL;
+}
 export const TEST_DB_PREFIX = 'hns_t_';
 
 export function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_URL);
+  const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   return url.toString();
 }
 
 export async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
+  const client = new pg.Client({ connectionString: adminUrl() });
   await client.connect();
   try {
     return await work(client);

@@ -13,6 +13,7 @@ import {
   randomSuffix,
   withAdmin,
 } from './databases.ts';
+import { startTestServices } from './services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -40,6 +41,10 @@ async function dropStaleDatabases(): Promise<void> {
 
 /** Once per `vitest run`: a migrated template database with the job queues installed. */
 export default async function setup(project: TestProject) {
+  const services = await startTestServices();
+  // The forked test workers start after this and inherit the environment.
+  process.env.TEST_DATABASE_URL = services.databaseUrl;
+  process.env.TEST_REDIS_URL = services.redisUrl;
   await dropStaleDatabases();
   const template = `${TEST_DB_PREFIX}${Date.now()}_${randomSuffix()}_tpl`;
   await createDatabase(template);
@@ -62,5 +67,6 @@ export default async function setup(project: TestProject) {
   project.provide('templateDatabase', template);
   return async () => {
     await dropDatabase(template);
+    await services.stop();
   };
 }

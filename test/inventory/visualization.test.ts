@@ -15,6 +15,7 @@ import { holdSeats, inventoryOf, setStatus, type InventoryRow } from '../factori
 import { createLockedMatch, type LockedMatch } from '../factories/matches.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
+import { findTool, tool } from '../harness/tools.ts';
 
 const t = useTestContext();
 
@@ -25,17 +26,9 @@ let s2: InventoryRow[];
 
 const get = (url: string, token = manager.token) => t.request({ method: 'GET', url, token });
 
-function which(name: string): string | null {
-  try {
-    return execFileSync('which', [name], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
 /** A real SVG renderer on this machine: headless Chromium, else librsvg's rsvg-convert. */
 function svgRenderer(): ((svgFile: string, pngFile: string) => void) | null {
-  const chromium = which('chromium') ?? which('chromium-browser');
+  const chromium = findTool('chromium', 'chromium-browser');
   if (chromium) {
     return (svgFile, pngFile) =>
       execFileSync(chromium, [
@@ -47,7 +40,7 @@ function svgRenderer(): ((svgFile: string, pngFile: string) => void) | null {
         `file://${svgFile}`,
       ]);
   }
-  const rsvg = which('rsvg-convert');
+  const rsvg = tool('rsvg-convert');
   if (rsvg) return (svgFile, pngFile) => execFileSync(rsvg, ['-o', pngFile, svgFile]);
   return null;
 }

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import { OAuth2Server } from 'oauth2-mock-server';
 import type { Config } from '../../config.ts';
 import type { Logger } from '../../platform/logging.ts';
 
@@ -59,6 +58,8 @@ export interface DevIssuer {
 
 export async function startDevOidcIssuer(config: Config, logger?: Logger): Promise<DevIssuer> {
   if (config.NODE_ENV === 'production') throw new DevSsoRefused('The local OIDC issuer');
+  // A development tool: loaded only here, so production installs without it (--omit=dev).
+  const { OAuth2Server } = await import('oauth2-mock-server');
   const server = new OAuth2Server();
   await server.issuer.keys.add(await devSigningKey(config));
   await server.start(config.DEV_OIDC_PORT, '127.0.0.1');
@@ -66,7 +67,7 @@ export async function startDevOidcIssuer(config: Config, logger?: Logger): Promi
   server.issuer.url = url;
   logger?.warn(
     { issuer: url },
-    'no Drupal configured: local development OIDC issuer running (get a token with `node src/main.ts dev-token <email>`)',
+    'no Drupal configured: local development OIDC issuer running (get a token with `node bin/hns-ticketing.js dev-token <email>`)',
   );
   return {
     url,

@@ -62,8 +62,10 @@ export async function resolveRedis(
       '--appendonly',
       'no',
     ],
-    { stdio: 'ignore' },
+    // Own process group: Ctrl-C must not stop Redis before the app has drained.
+    { stdio: 'ignore', detached: true },
   );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let i = 0; i < 50 && !(await answers(url)); i++)
     await new Promise((r) => setTimeout(r, 100));
   if (!(await answers(url)))
@@ -72,7 +74,9 @@ export async function resolveRedis(
   return {
     url,
     stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
+      await exited;
     },
   };
 }

@@ -25,17 +25,23 @@ export interface Runtime {
 export async function createRuntime(
   config: Config,
   logger: Logger,
-  options: { supervise: boolean; migrate?: boolean },
+  options: {
+    supervise: boolean;
+    migrate?: boolean;
+    /** A server or worker (not a one-off CLI command): it adopts an orphaned embedded PostgreSQL. */
+    longRunning?: boolean;
+  },
 ): Promise<Runtime> {
   const closers: Array<() => Promise<unknown>> = [];
   try {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
-      const embedded = await startEmbeddedPostgres(
-        config.DATA_DIR,
-        config.EMBEDDED_PG_PORT,
+      const embedded = await startEmbeddedPostgres({
+        dataDir: config.DATA_DIR,
+        port: config.EMBEDDED_PG_PORT,
         logger,
-      );
+        adoptOrphan: options.longRunning ?? false,
+      });
       closers.push(embedded.stop);
       databaseUrl = embedded.url;
     }

@@ -1,0 +1,129 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createLogger } from '../../src/platform/logging.ts';
+import { startEmbeddedPostgres } from '../../src/platform/runtime/embedded-postgres.ts';
+
+/**
+ * The PostgreSQL and Redis a test run uses, found or started once in the global setup and
+ * handed to the test files through TEST_DATABASE_URL / TEST_REDIS_URL (the forked workers
+ * inherit the environment):
+ * - PostgreSQL: TEST_DATABASE_URL; `embedded` forces a throwaway embedded PostgreSQL (the
+ *   package `npm start` uses); unset, the machine's on 127.0.0.1:5432, else the embedded one.
+ * - Redis: TEST_REDIS_URL; unset, 127.0.0.1:6379, else a private `redis-server` on a free
+ *   port when one is installed, else the run stops at once saying what to install.
+ */
+export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
+
+export interface TestServices {
+  databaseUrl: string;
+  redisUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestServices(env = process.env): Promise<TestServices> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    const databaseUrl = await testDatabase(env.TEST_DATABASE_URL, stops);
+    const redisUrl = await testRedis(env.TEST_REDIS_URL, stops);
+    return { databaseUrl, redisUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function testDatabase(configured: string | undefined, stops: Array<() => Promise<void>>) {
+  if (configured && configured !== 'embedded') return configured;
+  if (!configured && (await postgresAnswers(DEFAULT_TEST_DATABASE_URL)))
+    return DEFAULT_TEST_DATABASE_URL;
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hns-test-pg-'));
+  const server = await startEmbeddedPostgres({
+    dataDir,
+    port: await freePort(),
+    logger: createLogger('silent'),
+    reuseRunning: false,
+    ephemeral: true,
+  });
+  stops.push(async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return server.adminUrl;
+}
+
+async function testRedis(configured: string | undefined, stops: Array<() => Promise<void>>) {
+  if (configured) return configured;
+  if (await redisAnswers(DEFAULT_TEST_REDIS_URL)) return DEFAULT_TEST_REDIS_URL;
+  if (spawnSync('redis-server', ['--version']).status !== 0)
+    throw new Error(
+      `The tests need Redis: nothing answers at ${DEFAULT_TEST_REDIS_URL} and redis-server is not installed. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set TEST_REDIS_URL.`,
+    );
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore', detached: true },
+  );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  stops.push(async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100 && !(await redisAnswers(url)); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  if (!(await redisAnswers(url)))
+    throw new Error(`a private redis-server on ${port} did not answer`);
+  return url;
+}
+
+async function postgresAnswers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
