@@ -126,15 +126,6 @@ export async function insertAuditLog(
     .execute();
 }
 
-export async function listAuditLogs(db: Executor, blacklistId: string) {
-  return db
-    .selectFrom('blacklist_audit_logs')
-    .selectAll()
-    .where('blacklist_id', '=', blacklistId)
-    .orderBy('created_at')
-    .execute();
-}
-
 export async function insertViolations(
   db: Executor,
   rows: Array<{

@@ -143,7 +143,6 @@ export const eligibilityRules = z
       seen.add(tier.min_points);
     });
   });
-export type EligibilityRules = z.infer<typeof eligibilityRules>;
 
 const phaseFields = {
   phase_type: z.enum(PHASE_TYPES),
@@ -343,7 +342,6 @@ export const newAwayStadium = z
       seen.add(sector.code);
     });
   });
-export type NewAwayStadium = z.infer<typeof newAwayStadium>;
 
 export const configureStadiumBody = z
   .object({

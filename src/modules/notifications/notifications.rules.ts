@@ -7,7 +7,6 @@
 import type { FieldError } from '../../platform/errors.ts';
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-export const VARIABLE_NAME = /^[a-z_][a-z0-9_]*$/;
 
 export interface TemplateParts {
   subject: string;

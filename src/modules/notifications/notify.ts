@@ -19,7 +19,6 @@ export const EMAIL_QUEUE = 'notifications.email';
 export const PUSH_QUEUE = 'notifications.push';
 
 export type Locale = 'hr' | 'en';
-export const LOCALES: readonly Locale[] = ['hr', 'en'];
 
 export interface EmailRequest {
   /** Key of a row in email_templates, e.g. `order_confirmation`. */

@@ -27,7 +27,6 @@ export const keys = {
 
 /** Pub/sub channels are not prefixed by ioredis: the configured prefix is added here. */
 export const channelFor = (prefix: string, matchId: string) => `${prefix}queue-events:${matchId}`;
-export const channelPattern = (prefix: string) => `${prefix}queue-events:*`;
 
 export const SESSION_TTL_SECONDS = 30 * 60;
 

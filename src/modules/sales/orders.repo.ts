@@ -61,15 +61,6 @@ export async function updateOrder(
     .executeTakeFirstOrThrow();
 }
 
-export async function replaceOrderItems(
-  db: Executor,
-  orderId: string,
-  items: Insertable<OrderItems>[],
-): Promise<void> {
-  await db.deleteFrom('order_items').where('order_id', '=', orderId).execute();
-  if (items.length) await db.insertInto('order_items').values(items).execute();
-}
-
 export async function listOrderItems(db: Executor, orderId: string): Promise<OrderItemRow[]> {
   return db
     .selectFrom('order_items')

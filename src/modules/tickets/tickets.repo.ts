@@ -186,10 +186,6 @@ export async function findOwnedTicket(db: Executor, userId: string, ticketId: st
     .executeTakeFirst();
 }
 
-export async function listOrderTickets(db: Executor, orderId: string) {
-  return ticketQuery(db).where('t.order_id', '=', orderId).orderBy('t.created_at').execute();
-}
-
 /** Ticket ids per order, in issue order (the order list of GET /orders). */
 export async function listTicketIdsOfOrders(
   db: Executor,

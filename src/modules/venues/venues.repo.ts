@@ -436,22 +436,3 @@ export const snakeConfigOf = (row: SnakeConfigRow | undefined): SnakeConfig =>
         subsector_grouping_json: row.subsector_grouping_json as SubsectorGrouping | null,
       }
     : DEFAULT_SNAKE_CONFIG;
-
-/**
- * The snake configuration of each given sector (DEFAULT_SNAKE_CONFIG where none is
- * stored). For the inventory module when it computes snake_order at lock time.
- */
-export async function snakeConfigsForSectors(
-  db: Executor,
-  sectorIds: readonly string[],
-): Promise<Map<string, SnakeConfig>> {
-  const rows = sectorIds.length
-    ? await db
-        .selectFrom('sector_snake_configs')
-        .selectAll()
-        .where('sector_id', 'in', sectorIds)
-        .execute()
-    : [];
-  const stored = new Map(rows.map((r) => [r.sector_id, r]));
-  return new Map(sectorIds.map((id) => [id, snakeConfigOf(stored.get(id))]));
-}

@@ -35,7 +35,6 @@ export const stadiumOut = z.object({
   created_at: instant,
   updated_at: instant,
 });
-export type StadiumOut = z.infer<typeof stadiumOut>;
 
 export const listStadiumsQuery = z
   .object({

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.ts';
-import { hasAccess, type Access, type Role } from '../auth/roles.ts';
+import { hasAccess, type Access } from '../auth/roles.ts';
 import type { AccessClaims, TokenService } from '../auth/tokens.ts';
 
 declare module 'fastify' {
@@ -28,13 +28,6 @@ export interface RouteAccess {
 export function requireUser(request: FastifyRequest): AccessClaims {
   if (!request.user) throw new AppError('UNAUTHENTICATED');
   return request.user;
-}
-
-export function hasRole(request: FastifyRequest, role: Role): boolean {
-  return (
-    !!request.user &&
-    (request.user.roles.includes(role) || request.user.roles.includes('SUPER_ADMIN'))
-  );
 }
 
 /** Routes Fastify or plugins add on their own (docs UI, HEAD twins) that are public by nature. */
