@@ -110,8 +110,10 @@ function onShutdown(logger: Logger, config: Config, close: () => Promise<void>):
       },
     );
   };
-  process.once('SIGTERM', () => handler('SIGTERM'));
-  process.once('SIGINT', () => handler('SIGINT'));
+  // \`on\`, not \`once\`: Ctrl-C reaches us twice (from the terminal's process group and
+  // forwarded by npm), and a second signal with no listener would kill the process mid-drain.
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
   // Whoever started us (npm, a shell, a supervisor) died without passing a signal on:
   // stop too, rather than serve on as an orphan with our database still running.
   const parent = process.ppid;
