@@ -90,6 +90,7 @@ describe('README "Try a sale"', () => {
       DEV_OIDC_PORT: String(oidc),
       TMPDIR: dataDir,
     };
+    const started = Date.now();
     const child = spawn('npm', ['start'], {
       cwd: ROOT,
       detached: true, // its own process group, stopped as a terminal's Ctrl-C would
@@ -121,6 +122,8 @@ describe('README "Try a sale"', () => {
     }
     expect(ready, app.output()).toBe(true);
 
+    const readyAfter = Date.now() - started;
+    const walking = Date.now();
     const walk = spawn('bash', ['-eu', '-c', script], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -134,6 +137,7 @@ describe('README "Try a sale"', () => {
     const steps = collect(walk);
     const timer = setTimeout(() => walk.kill('SIGKILL'), 90_000);
     const code = await steps.exited;
+    const walked = Date.now() - walking;
     clearTimeout(timer);
     expect(code, `${steps.output()}\n--- npm start ---\n${app.output()}`).toBe(0);
     // What the README says the fan sees along the way.
@@ -193,6 +197,9 @@ describe('README "Try a sale"', () => {
     await app.exited;
     while (groupAlive(child.pid!) && Date.now() - stopping < 20_000) await sleep(100);
     expect(groupAlive(child.pid!), app.output()).toBe(false);
+    console.log(
+      `npm start ready after ${readyAfter} ms, README walkthrough ${walked} ms, stopped in ${Date.now() - stopping} ms`,
+    );
     expect(app.output()).toMatch(/"msg":"shutting down"/);
     expect(app.output(), 'error lines in the log').not.toMatch(/"level":(50|60)/);
     expect(
