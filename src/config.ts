@@ -28,7 +28,7 @@ const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
 const DEV_PII_KEYS = 'dev0:Z12AeURlYzLXJ8JVfzD6fYoPRCD/PovyCYFXgOjlf3Y=';
 const DEV_PII_BLIND_INDEX_KEY = 'UrbClhrJRkeJrlrnHVhMhQD8kpOT2D7rF0k+oh7uGMk=';
 // Development Stripe and ticket signing secrets (payments, tickets): refused in production.
-const DEV_STRIPE_API_KEY = 'sk_test_development';
+export const DEV_STRIPE_API_KEY = 'sk_test_development';
 const DEV_STRIPE_WEBHOOK_SECRET = 'whsec_development';
 const DEV_TICKET_SIGNING_KEYS = 'dev0:Z5DUCHddgywxFixEJw3ggRxZA1cS6lz9qSRG/ls52rg=';
 
@@ -179,6 +179,12 @@ export const configSchema = z
     STRIPE_API_KEY: z.string().min(1).default(DEV_STRIPE_API_KEY),
     STRIPE_WEBHOOK_SECRET: z.string().min(1).default(DEV_STRIPE_WEBHOOK_SECRET),
     STRIPE_API_BASE: z.url().default('https://api.stripe.com'),
+    // Outside production with no STRIPE_API_KEY, `npm start` runs a local Stripe-protocol
+    // server here (src/platform/adapters/stripe/dev-stripe.ts).
+    DEV_STRIPE_PORT: port.default(12111),
+    // The demo sale (matches/demo-sale.seed.ts): unset, seeded when the database has no
+    // match yet; true, whenever none is on sale; false, never. Refused in production.
+    DEMO_SALE: bool.optional(),
     // Tickets (tickets): Ed25519 seeds signing QR payloads, "id:<base64 32 bytes>,…"; the first
     // signs, all verify (rotation). Scanners hold only the public keys.
     TICKET_SIGNING_KEYS: z
@@ -201,6 +207,9 @@ export const configSchema = z
         path: ['JWT_SECRETS'],
         message: 'must be set to a real secret in production',
       });
+    }
+    if (cfg.DEMO_SALE) {
+      ctx.addIssue({ code: 'custom', path: ['DEMO_SALE'], message: 'is for development only' });
     }
     if (!cfg.DATABASE_URL) {
       ctx.addIssue({

@@ -2,9 +2,11 @@ import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { jobDefinitions, seeds, startWorkerLoops, type WorkerLoop } from './modules/index.ts';
 import { withDevSso } from './modules/identity/dev-sso.ts';
+import { seedArgs } from './modules/matches/demo-sale.seed.ts';
 import { runAdminCommand, runDevToken } from './modules/identity/identity.cli.ts';
 import { runAuditInvariants } from './modules/integrity/integrity.cli.ts';
 import { withDevMailCatcher } from './platform/adapters/smtp/dev-mail-catcher.ts';
+import { withDevStripe } from './platform/adapters/stripe/dev-stripe.ts';
 import { closeGracefully } from './platform/http/shutdown.ts';
 import { createLogger, type Logger } from './platform/logging.ts';
 import { createRuntime, type Runtime } from './platform/runtime/runtime.ts';
@@ -21,7 +23,7 @@ commands:
   serve     HTTP API only
   worker    background jobs only
   migrate   apply database migrations and create job queues
-  seed      load reference data (idempotent)
+  seed [--demo]   load reference data (idempotent); --demo: also a demo match on sale
   audit-invariants --match <id>   check a sale's invariants (exit 1 on violation)
   admin grant|revoke <email> <ROLE>   grant or revoke a local role (first SUPER_ADMIN)
   dev-token <email>   print a Drupal-like token of the local dev issuer (not in production)`;
@@ -73,11 +75,19 @@ const commands: Record<string, Command> = {
   // Outside production with no SMTP_URL, `start` also runs maildev (see README).
   // Outside production with no Drupal configured, `start` also runs a local OIDC issuer.
   start: async (config, logger) =>
-    runServer(await withDevSso(await withDevMailCatcher(config, logger), logger), logger, true),
+    runServer(
+      await withDevStripe(
+        await withDevSso(await withDevMailCatcher(config, logger), logger),
+        logger,
+      ),
+      logger,
+      true,
+    ),
   serve: (config, logger) => runServer(config, logger, false),
   worker: (config, logger) => runWorker(config, logger),
   migrate: (config, logger) => once(config, logger, async () => logger.info('migrations applied')),
-  seed: (config, logger) => once(config, logger, (rt) => runSeeds(seeds, rt.deps)),
+  seed: (config, logger, args) =>
+    once(seedArgs(config, args), logger, (rt) => runSeeds(seeds, rt.deps)),
   admin: (config, logger, args) =>
     once(config, logger, async (rt) => {
       process.exitCode = await runAdminCommand(rt.deps, args);

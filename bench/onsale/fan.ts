@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { generateOib } from '../../src/modules/identity/oib.ts';
 import type { DrupalOidcServer } from '../../test/harness/servers/oidc.ts';
-import type { StripeTestServer } from '../../test/harness/servers/stripe.ts';
+import type { StripeTestServer } from '../../src/platform/adapters/stripe/local-server.ts';
 import { requestJson, type JsonResponse } from '../lib/http-client.ts';
 import type { Counter, LatencyRecorder } from '../lib/stats.ts';
 

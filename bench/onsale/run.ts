@@ -27,7 +27,7 @@ import {
 import { startLocalLoki } from '../../test/harness/servers/loki.ts';
 import { startDrupalOidc } from '../../test/harness/servers/oidc.ts';
 import { startLocalSmtp } from '../../test/harness/servers/smtp.ts';
-import { startStripeServer } from '../../test/harness/servers/stripe.ts';
+import { startStripeServer } from '../../src/platform/adapters/stripe/local-server.ts';
 import {
   autovacuumIsOff,
   startAutovacuumStandIn,

@@ -6,6 +6,7 @@ import { auditJobs } from './audit/audit.jobs.ts';
 import { countPendingAuditEvents } from './audit/audit.repo.ts';
 import { startAuditShipper } from './audit/audit.shipper.ts';
 import { identityJobs } from './identity/identity.jobs.ts';
+import { demoSaleSeed } from './matches/demo-sale.seed.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
 import { startEmailDelivery } from './notifications/email.delivery.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
@@ -60,4 +61,5 @@ export function outboxBacklogs(db: Executor): Record<string, () => Promise<numbe
   };
 }
 
-export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed];
+// The demo sale needs the stadium templates first (development only, see its file).
+export const seeds: Seed[] = [emailTemplatesSeed, stadiumTemplatesSeed, demoSaleSeed];

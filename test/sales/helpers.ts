@@ -6,7 +6,10 @@ import { insertProfile, insertSavedProfile } from '../../src/modules/identity/pr
 import { getPiiCipher } from '../../src/platform/crypto.ts';
 import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
 import { useTestContext, type TestContext, type TestContextOptions } from '../harness/context.ts';
-import { startStripeServer, type StripeTestServer } from '../harness/servers/stripe.ts';
+import {
+  startStripeServer,
+  type StripeTestServer,
+} from '../../src/platform/adapters/stripe/local-server.ts';
 import { createLockedMatch, type LockedMatchOptions } from '../factories/matches.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 

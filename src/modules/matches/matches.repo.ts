@@ -74,6 +74,31 @@ export async function listMatches(
   return { rows, total: Number(count.total) };
 }
 
+/** Matches of one competition, deleted ones excluded (the demo sale finds its own by it). */
+export async function listMatchesOfCompetition(
+  db: Executor,
+  competition: string,
+): Promise<MatchRow[]> {
+  return db
+    .selectFrom('matches')
+    .selectAll()
+    .where('competition', '=', competition)
+    .where('status', '<>', 'DELETED')
+    .orderBy('created_at')
+    .execute();
+}
+
+/** Whether any match (deleted ones too) exists outside `competition`. */
+export async function hasMatchOutside(db: Executor, competition: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('matches')
+    .select('id')
+    .where('competition', '<>', competition)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function updateMatch(
   db: Executor,
   id: string,

@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startStripeServer,
-  type StripeTestServer,
-} from '../../../../test/harness/servers/stripe.ts';
+import { startStripeServer, type StripeTestServer } from './local-server.ts';
 import {
   createStripeGateway,
   isIntentStateError,

@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 /**
  * Stripe behind the small interface the payment flow needs (E8-F1), on the official SDK.
  * STRIPE_API_BASE points the SDK at another host (tests run a local server speaking the
- * REST API, test/harness/servers/stripe.ts); production leaves it at api.stripe.com.
+ * REST API, ./local-server.ts); production leaves it at api.stripe.com.
  */
 export interface PaymentIntentSummary {
   id: string;

@@ -4,11 +4,14 @@ import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
 
 /**
- * A local HTTP server speaking the part of Stripe's REST API the service uses, so tests run
- * the real `stripe` SDK end to end: form-encoded POST /v1/payment_intents and /v1/refunds,
- * GET /v1/payment_intents/:id, POST /v1/payment_intents/:id/cancel, bearer authentication, Stripe-style errors and
- * Idempotency-Key replay (same key → same response; same key, other parameters → 400).
- * Webhooks are signed with the SDK's own `webhooks.generateTestHeaderString`.
+ * A local HTTP server speaking the part of Stripe's REST API the service uses, so tests,
+ * benchmarks and `npm start` in development (dev-stripe.ts) run the real `stripe` SDK end to
+ * end: form-encoded POST /v1/payment_intents and /v1/refunds, GET /v1/payment_intents/:id,
+ * POST /v1/payment_intents/:id/cancel and /confirm, the secret key as bearer or basic
+ * authentication, Stripe-style errors and Idempotency-Key replay (same key → same response;
+ * same key, other parameters → 400). Webhooks are signed with the SDK's own
+ * `webhooks.generateTestHeaderString`; with `webhookUrl` a confirmation is delivered there as
+ * Stripe would (signed POST, retried until answered 2xx). State lives in memory only.
  */
 export interface FakePaymentIntent {
   id: string;
@@ -77,8 +80,39 @@ export interface StripeTestServer {
     payload: string;
     headers: Record<string, string>;
   };
+  /**
+   * POSTs the signed `event` to `webhookUrl`, retrying (as Stripe does) until it is answered
+   * 2xx or the attempts run out; resolves with the last HTTP status (0: never reached).
+   */
+  deliver(event: Stripe.Event): Promise<number>;
   close(): Promise<void>;
 }
+
+export interface StripeServerOptions {
+  apiKey?: string;
+  webhookSecret?: string;
+  /** Port to listen on (default 0: any free port). */
+  port?: number;
+  /** Where `deliver` and POST /v1/payment_intents/:id/confirm send events (none: no delivery). */
+  webhookUrl?: string;
+  /** Delivery attempts and the first retry delay, doubling each time (default 6, 500 ms). */
+  webhookAttempts?: number;
+  webhookRetryMs?: number;
+  /** Told about each delivery that was not answered 2xx. */
+  onDeliveryFailure?: (info: {
+    eventId: string;
+    attempt: number;
+    status: number;
+    error?: unknown;
+  }) => void;
+}
+
+/**
+ * Stripe's test PaymentMethods (https://docs.stripe.com/testing): these decline; any other
+ * (default `pm_card_visa`) succeeds.
+ */
+const DECLINING_PAYMENT_METHODS = ['pm_card_chargeDeclined', 'pm_card_visa_chargeDeclined'];
+const CONFIRMABLE = ['requires_payment_method', 'requires_confirmation'];
 
 const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
 
@@ -107,7 +141,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 export async function startStripeServer(
-  options: { apiKey?: string; webhookSecret?: string } = {},
+  options: StripeServerOptions = {},
 ): Promise<StripeTestServer> {
   const apiKey = options.apiKey ?? 'sk_test_local_server';
   const webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(16).toString('hex')}`;
@@ -118,6 +152,84 @@ export async function startStripeServer(
   const failures = new Map<string, number>();
   const hooks = new Map<string, () => Promise<void>>();
   const now = () => Math.floor(Date.now() / 1000);
+  const stripe = new Stripe(apiKey);
+
+  function event(type: string, paymentIntentId: string): Stripe.Event {
+    const pi = paymentIntents.get(paymentIntentId);
+    if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
+    return {
+      id: id('evt'),
+      object: 'event',
+      api_version: '2025-01-01',
+      created: now(),
+      type,
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object: structuredClone(pi) },
+    } as unknown as Stripe.Event;
+  }
+
+  function succeed(paymentIntentId: string): Stripe.Event {
+    const pi = paymentIntents.get(paymentIntentId);
+    if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
+    if (pi.status === 'canceled') throw new Error(`PaymentIntent ${paymentIntentId} is canceled`);
+    pi.status = 'succeeded';
+    pi.amount_received = pi.amount;
+    pi.latest_charge = id('ch');
+    pi.last_payment_error = null;
+    return event('payment_intent.succeeded', paymentIntentId);
+  }
+
+  function fail(paymentIntentId: string, message = 'Your card was declined.'): Stripe.Event {
+    const pi = paymentIntents.get(paymentIntentId);
+    if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
+    pi.status = 'requires_payment_method';
+    pi.last_payment_error = { code: 'card_declined', message };
+    return event('payment_intent.payment_failed', paymentIntentId);
+  }
+
+  function sign(evt: Stripe.Event, opts: { secret?: string; timestamp?: number } = {}) {
+    const payload = JSON.stringify(evt, null, 2);
+    const header = stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: opts.secret ?? webhookSecret,
+      ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
+    });
+    return {
+      payload,
+      headers: { 'stripe-signature': header, 'content-type': 'application/json' },
+    };
+  }
+
+  async function deliver(evt: Stripe.Event): Promise<number> {
+    const url = options.webhookUrl;
+    if (!url) throw new Error('startStripeServer: no webhookUrl to deliver to');
+    const attempts = options.webhookAttempts ?? 6;
+    let delay = options.webhookRetryMs ?? 500;
+    let status = 0;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      // Signed per attempt: the signature carries the delivery's timestamp.
+      const { payload, headers } = sign(evt);
+      let failure: unknown;
+      try {
+        const res = await fetch(url, { method: 'POST', headers, body: payload });
+        status = res.status;
+        await res.body?.cancel();
+        if (res.ok) return status;
+      } catch (err) {
+        failure = err;
+      }
+      options.onDeliveryFailure?.({ eventId: evt.id, attempt, status, error: failure });
+      if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, delay));
+      delay *= 2;
+    }
+    return status;
+  }
+  // Stripe takes the secret key as a bearer token or as the basic-auth user (`curl -u sk_…:`).
+  const basic = `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}`;
+  const authorized = (header: string | undefined) =>
+    header === `Bearer ${apiKey}` || header === basic;
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req') });
@@ -166,15 +278,25 @@ export async function startStripeServer(
             code: 'resource_missing',
           });
     }
-    const cancelMatch = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)\/cancel$/.exec(path);
-    if (method === 'POST' && cancelMatch) {
-      const pi = paymentIntents.get(cancelMatch[1]!);
-      if (!pi) {
-        return error(404, 'invalid_request_error', `No such payment_intent: '${cancelMatch[1]}'`, {
-          code: 'resource_missing',
-          param: 'intent',
-        });
-      }
+    // POST /v1/payment_intents/:id/<action>: the intent, or Stripe's 404 for it.
+    const actionMatch = /^\/v1\/payment_intents\/([A-Za-z0-9_]+)\/(cancel|confirm)$/.exec(path);
+    const target = actionMatch && method === 'POST' ? paymentIntents.get(actionMatch[1]!) : null;
+    if (actionMatch && method === 'POST' && !target) {
+      return error(404, 'invalid_request_error', `No such payment_intent: '${actionMatch[1]}'`, {
+        code: 'resource_missing',
+        param: 'intent',
+      });
+    }
+    // Stripe's answer to an action the intent's status does not allow.
+    const unexpectedState = (pi: FakePaymentIntent, detail = '') =>
+      error(
+        400,
+        'invalid_request_error',
+        `You cannot ${actionMatch![2]} this PaymentIntent because it has a status of ${pi.status}.${detail}`,
+        { code: 'payment_intent_unexpected_state', payment_intent: structuredClone(pi) },
+      );
+    if (target && actionMatch![2] === 'cancel') {
+      const pi = target;
       const reason = params.cancellation_reason as string | undefined;
       if (reason !== undefined && !CANCELLATION_REASONS.includes(reason)) {
         return error(400, 'invalid_request_error', `Invalid cancellation_reason: ${reason}`, {
@@ -182,18 +304,25 @@ export async function startStripeServer(
         });
       }
       if (!CANCELABLE.includes(pi.status)) {
-        return error(
-          400,
-          'invalid_request_error',
-          `You cannot cancel this PaymentIntent because it has a status of ${pi.status}. ` +
-            `Only a PaymentIntent with one of the following statuses may be canceled: ${CANCELABLE.join(', ')}.`,
-          { code: 'payment_intent_unexpected_state', payment_intent: structuredClone(pi) },
+        return unexpectedState(
+          pi,
+          ` Only a PaymentIntent with one of the following statuses may be canceled: ${CANCELABLE.join(', ')}.`,
         );
       }
       pi.status = 'canceled';
       pi.canceled_at = now();
       pi.cancellation_reason = reason ?? null;
       return { status: 200, body: pi };
+    }
+    if (target) {
+      // confirm
+      const pi = target;
+      if (!CONFIRMABLE.includes(pi.status)) return unexpectedState(pi);
+      const paymentMethod = String(params.payment_method ?? 'pm_card_visa');
+      const evt = DECLINING_PAYMENT_METHODS.includes(paymentMethod) ? fail(pi.id) : succeed(pi.id);
+      // Stripe answers the confirmation first and sends the webhook on its own.
+      void deliver(evt);
+      return { status: 200, body: structuredClone(pi) };
     }
     if (method === 'POST' && path === '/v1/refunds') {
       const pi = paymentIntents.get(String(params.payment_intent));
@@ -239,7 +368,7 @@ export async function startStripeServer(
       const method = req.method ?? 'GET';
       const key = req.headers['idempotency-key'] as string | undefined;
       requests.push({ method, path: url.pathname, idempotencyKey: key });
-      if (req.headers.authorization !== `Bearer ${apiKey}`) {
+      if (!authorized(req.headers.authorization)) {
         const e = error(401, 'invalid_request_error', 'Invalid API Key provided');
         return send(res, e.status, e.body);
       }
@@ -282,26 +411,14 @@ export async function startStripeServer(
       res.end(String(err));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
-  const stripe = new Stripe(apiKey);
-
-  const event = (type: string, paymentIntentId: string): Stripe.Event => {
-    const pi = paymentIntents.get(paymentIntentId);
-    if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
-    return {
-      id: id('evt'),
-      object: 'event',
-      api_version: '2025-01-01',
-      created: now(),
-      type,
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      data: { object: structuredClone(pi) },
-    } as unknown as Stripe.Event;
-  };
-
   return {
     url: `http://127.0.0.1:${port}`,
     apiKey,
@@ -315,36 +432,15 @@ export async function startStripeServer(
     beforeNext(path, hook) {
       hooks.set(path, hook);
     },
-    succeed(paymentIntentId) {
-      const pi = paymentIntents.get(paymentIntentId);
-      if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
-      if (pi.status === 'canceled') throw new Error(`PaymentIntent ${paymentIntentId} is canceled`);
-      pi.status = 'succeeded';
-      pi.amount_received = pi.amount;
-      pi.latest_charge = id('ch');
-      pi.last_payment_error = null;
-      return event('payment_intent.succeeded', paymentIntentId);
-    },
-    fail(paymentIntentId, message = 'Your card was declined.') {
-      const pi = paymentIntents.get(paymentIntentId);
-      if (!pi) throw new Error(`unknown PaymentIntent ${paymentIntentId}`);
-      pi.status = 'requires_payment_method';
-      pi.last_payment_error = { code: 'card_declined', message };
-      return event('payment_intent.payment_failed', paymentIntentId);
-    },
+    succeed,
+    fail,
     event,
-    sign(evt, opts = {}) {
-      const payload = JSON.stringify(evt, null, 2);
-      const header = stripe.webhooks.generateTestHeaderString({
-        payload,
-        secret: opts.secret ?? webhookSecret,
-        ...(opts.timestamp !== undefined ? { timestamp: opts.timestamp } : {}),
-      });
-      return {
-        payload,
-        headers: { 'stripe-signature': header, 'content-type': 'application/json' },
-      };
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    sign,
+    deliver,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
