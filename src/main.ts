@@ -45,9 +45,13 @@ async function runServer(config: Config, logger: Logger, withWorker: boolean): P
   const app = await buildApp(deps);
   await app.listen({ host: config.HOST, port: config.PORT, backlog: config.HTTP_LISTEN_BACKLOG });
   onShutdown(logger, config, async () => {
+    const took = stopwatch();
     await closeGracefully(app); // stops accepting, lets in-flight requests finish
+    const httpMs = took();
     await Promise.all(loops.map((l) => l.stop()));
+    const loopsMs = took();
     await runtime.close(); // stops the job worker gracefully, then the connections
+    logger.info({ httpMs, loopsMs, runtimeMs: took() }, 'stopped');
   });
 }
 
@@ -57,9 +61,23 @@ async function runWorker(config: Config, logger: Logger): Promise<void> {
   const loops = startWorkerLoops(runtime.deps);
   logger.info('worker running');
   onShutdown(logger, config, async () => {
+    const took = stopwatch();
     await Promise.all(loops.map((l) => l.stop()));
+    const loopsMs = took();
     await runtime.close();
+    logger.info({ loopsMs, runtimeMs: took() }, 'stopped');
   });
+}
+
+/** Milliseconds since the last call (or since it was made). */
+function stopwatch(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const ms = Math.round(now - last);
+    last = now;
+    return ms;
+  };
 }
 
 async function once(config: Config, logger: Logger, work: (runtime: Runtime) => Promise<void>) {

@@ -87,6 +87,10 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
   });
   boss.on('error', (err) => opts.logger.error({ err }, 'job queue error'));
   let started = false;
+  // Aborted when this process starts to stop: a long-running handler (the waiting room's
+  // tick loop) ends its loop at once instead of holding the graceful stop until pg-boss
+  // gives up on it after SHUTDOWN_TIMEOUT_MS.
+  const stopping = new AbortController();
 
   return {
     boss,
@@ -98,6 +102,7 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     async stop({ graceful = true, timeoutMs = 10_000 } = {}) {
       if (!started) return;
       started = false;
+      stopping.abort();
       await boss.stop({ graceful, timeout: timeoutMs, close: true });
     },
     async enqueue(trx, name, data, options = {}) {
@@ -137,7 +142,8 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
               : Promise.all(
                   jobs.map(async (job) => {
                     try {
-                      await def.handler(job.data, job as Job<never>);
+                      const signal = AbortSignal.any([job.signal, stopping.signal]);
+                      await def.handler(job.data, { ...job, signal } as Job<never>);
                       return { id: job.id, status: 'completed' as const };
                     } catch (err) {
                       opts.logger.warn({ err, queue: def.name, jobId: job.id }, 'job failed');
