@@ -15,7 +15,7 @@ export interface ServiceProcess {
   output(): string;
 }
 
-/** Starts `node src/main.ts <role>` with the env; resolves once it listens (serve) or runs (worker). */
+/** Starts `node bin/hns-ticketing.js <role>` with the env; resolves once it listens (serve) or runs (worker). */
 export async function startService(
   name: string,
   role: 'serve' | 'worker',
