@@ -3,10 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { createLogger } from '../../src/platform/logging.ts';
-import { startEmbeddedPostgres } from '../../src/platform/runtime/embedded-postgres.ts';
+import {
+  postgresAnswers,
+  startEmbeddedPostgres,
+} from '../../src/platform/runtime/embedded-postgres.ts';
+import { redisAnswers } from '../../src/platform/runtime/local-redis.ts';
 
 /**
  * The PostgreSQL and Redis a test run uses, found or started once in the global setup and
@@ -84,37 +86,6 @@ async function testRedis(configured: string | undefined, stops: Array<() => Prom
   if (!(await redisAnswers(url)))
     throw new Error(`a private redis-server on ${port} did not answer`);
   return url;
-}
-
-async function postgresAnswers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
 }
 
 export function freePort(): Promise<number> {

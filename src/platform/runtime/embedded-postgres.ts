@@ -325,7 +325,7 @@ async function launch(
         `the embedded PostgreSQL did not start (${exited ? `exited with ${exited.code ?? exited.signal}` : 'timed out'}): ${cause || 'no log'}; ${fix}`,
       );
     }
-    if (await accepts(port)) break;
+    if (await postgresAnswers({ ...clientConfig(port), connectionTimeoutMillis: 1_000 })) break;
     await sleep(100);
   }
   return {
@@ -339,8 +339,10 @@ async function launch(
   };
 }
 
-async function accepts(port: number): Promise<boolean> {
-  const client = new pg.Client({ ...clientConfig(port), connectionTimeoutMillis: 1_000 });
+/** Whether a PostgreSQL accepts a connection and a query there (a probe: 1-2 s at most). */
+export async function postgresAnswers(target: string | pg.ClientConfig): Promise<boolean> {
+  const config = typeof target === 'string' ? { connectionString: target } : target;
+  const client = new pg.Client({ connectionTimeoutMillis: 2_000, ...config });
   client.on('error', () => {});
   try {
     await client.connect();

@@ -6,7 +6,8 @@ import type { Logger } from '../logging.ts';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-async function answers(url: string): Promise<boolean> {
+/** Whether a Redis answers PING at `url` (no retries: a probe, not a connection). */
+export async function redisAnswers(url: string): Promise<boolean> {
   const probe = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
@@ -35,10 +36,10 @@ export async function resolveRedis(
 ): Promise<{ url: string; stop: () => Promise<void> }> {
   const noop = async () => {};
   if (configured) return { url: configured, stop: noop };
-  if (await answers(DEFAULT_REDIS_URL)) return { url: DEFAULT_REDIS_URL, stop: noop };
+  if (await redisAnswers(DEFAULT_REDIS_URL)) return { url: DEFAULT_REDIS_URL, stop: noop };
 
   const url = `redis://127.0.0.1:${fallbackPort}`;
-  if (await answers(url)) return { url, stop: noop };
+  if (await redisAnswers(url)) return { url, stop: noop };
   if (spawnSync('redis-server', ['--version']).status !== 0) {
     throw new Error(
       `No Redis answers at ${DEFAULT_REDIS_URL} and redis-server is not installed. ` +
@@ -66,9 +67,9 @@ export async function resolveRedis(
     { stdio: 'ignore', detached: true },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  for (let i = 0; i < 50 && !(await answers(url)); i++)
+  for (let i = 0; i < 50 && !(await redisAnswers(url)); i++)
     await new Promise((r) => setTimeout(r, 100));
-  if (!(await answers(url)))
+  if (!(await redisAnswers(url)))
     throw new Error(`started redis-server on port ${fallbackPort} but it does not answer`);
   logger.info({ url }, 'started a private redis-server');
   return {
