@@ -85,12 +85,18 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     schedule: opts.supervise,
     application_name: 'hns-jobs',
   });
-  boss.on('error', (err) => opts.logger.error({ err }, 'job queue error'));
   let started = false;
   // Aborted when this process starts to stop: a long-running handler (the waiting room's
   // tick loop) ends its loop at once instead of holding the graceful stop until pg-boss
   // gives up on it after SHUTDOWN_TIMEOUT_MS.
   const stopping = new AbortController();
+  // The error alone, not pg's client object it carries (hundreds of lines per error). Once
+  // we stop, a connection cut by the database going away is expected, not an error.
+  boss.on('error', (error: Error & { code?: string }) => {
+    const err = { type: error.name, message: error.message, code: error.code, stack: error.stack };
+    if (stopping.signal.aborted) opts.logger.debug({ err }, 'job queue error while stopping');
+    else opts.logger.error({ err }, 'job queue error');
+  });
 
   return {
     boss,

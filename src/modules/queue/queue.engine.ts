@@ -288,7 +288,9 @@ async function admit(
           },
         })),
       );
-      return users;
+      // In line order (RETURNING has none; PostgreSQL 18 returns them differently from 15).
+      const activated = new Set(users);
+      return candidates.filter((c) => activated.has(c));
     });
     await redisRemove(deps.redis, matchId, 'admit', expiresAt.getTime(), admitted);
     dropped = await dropStale(
