@@ -44,7 +44,13 @@ export async function startTestServices(env = process.env): Promise<TestServices
 }
 
 async function testDatabase(configured: string | undefined, stops: Array<() => Promise<void>>) {
-  if (configured && configured !== 'embedded') return configured;
+  if (configured && configured !== 'embedded') {
+    if (await postgresAnswers(configured)) return configured;
+    const shown = configured.replace(/\/\/[^@/]*@/, '//…@');
+    throw new Error(
+      `The tests' PostgreSQL does not answer at TEST_DATABASE_URL=${shown}: start it, unset TEST_DATABASE_URL (the machine's on 127.0.0.1:5432, else an embedded one), or set it to "embedded".`,
+    );
+  }
   if (!configured && (await postgresAnswers(DEFAULT_TEST_DATABASE_URL)))
     return DEFAULT_TEST_DATABASE_URL;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'hns-test-pg-'));
