@@ -5,11 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import { adminApi } from './api/admin.ts';
 import { internalApi } from './api/internal.ts';
 import { publicApi } from './api/public.ts';
@@ -20,6 +16,7 @@ import { outboxBacklogs } from './modules/index.ts';
 import { installAuth } from './platform/http/auth.ts';
 import { createMetrics } from './platform/http/metrics.ts';
 import { installProblemHandlers } from './platform/http/problem.ts';
+import { installValidation } from './platform/http/validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
@@ -41,7 +38,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: 'array' } },
   });
 
-  app.setValidatorCompiler(validatorCompiler);
+  installValidation(app);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
   // Before the auth hook: @fastify/websocket marks an upgrade request in its own onRequest
