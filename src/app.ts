@@ -12,6 +12,7 @@ import { publicApi } from './api/public.ts';
 import { webhooksApi } from './api/webhooks.ts';
 import type { AppDeps } from './deps.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { startSessionRevocations } from './modules/identity/revocations.ts';
 import { outboxBacklogs } from './modules/index.ts';
 import { installAuth } from './platform/http/auth.ts';
 import { createMetrics } from './platform/http/metrics.ts';
@@ -47,7 +48,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // response but keep the socket open; in this order every websocket route answers the
   // problem and then closes the connection.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  installAuth(app, deps.tokens);
+  const revocations = await startSessionRevocations(deps);
+  app.addHook('onClose', () => revocations.close());
+  installAuth(app, deps.tokens, revocations.isRevoked);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -41,11 +41,17 @@ export function hasRole(request: FastifyRequest, role: Role): boolean {
 const isFrameworkRoute = (url: string) => url.startsWith('/docs') || url === '*';
 
 /**
- * One hook enforces every route's declared access: 401 without a valid token, 403 without
- * one of the roles. It runs in onRequest, before the body is parsed or validated, so an
- * anonymous caller learns nothing about the request shape.
+ * One hook enforces every route's declared access: 401 without a valid token (signed, not
+ * expired, its session not revoked), 403 without one of the roles. It runs in onRequest,
+ * before the body is parsed or validated, so an anonymous caller learns nothing about the
+ * request shape.
  */
-export function installAuth(app: FastifyInstance, tokens: TokenService): void {
+export function installAuth(
+  app: FastifyInstance,
+  tokens: TokenService,
+  /** Was this session revoked? In memory (modules/identity/revocations.ts). */
+  isSessionRevoked: (sessionId: string) => boolean = () => false,
+): void {
   app.decorateRequest('user', null);
   const table: RouteAccess[] = [];
   app.decorate('accessTable', table);
@@ -66,7 +72,9 @@ export function installAuth(app: FastifyInstance, tokens: TokenService): void {
     const header = request.headers.authorization;
     const access = request.routeOptions.config?.access;
     if (header?.startsWith('Bearer ')) {
-      request.user = await tokens.verify(header.slice(7).trim());
+      const claims = await tokens.verify(header.slice(7).trim());
+      // A token of a revoked session (logout, suspension, reuse) is no token at all.
+      request.user = claims?.sessionId && isSessionRevoked(claims.sessionId) ? null : claims;
       if (!request.user && access && access !== 'public') throw new AppError('TOKEN_INVALID');
     }
     if (!access || access === 'public') return;
