@@ -16,7 +16,8 @@ import { startSessionRevocations } from './modules/identity/revocations.ts';
 import { outboxBacklogs } from './modules/index.ts';
 import { installAuth } from './platform/http/auth.ts';
 import { createMetrics } from './platform/http/metrics.ts';
-import { installProblemHandlers } from './platform/http/problem.ts';
+import { problemResponses } from './platform/http/problem-docs.ts';
+import { frameworkErrorHandler, installProblemHandlers } from './platform/http/problem.ts';
 import { installValidation } from './platform/http/validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
@@ -36,6 +37,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { coerceTypes: 'array' } },
   });
 
@@ -87,7 +89,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
-    transform: jsonSchemaTransform,
+    // Each operation also documents its problem responses: every code it may answer.
+    transform: (document) => {
+      const out = jsonSchemaTransform(document);
+      if (out.schema && !out.schema.hide) {
+        const schema = out.schema as { response?: Record<string, unknown> };
+        schema.response = { ...schema.response, ...problemResponses(document.route) };
+      }
+      return out;
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 
