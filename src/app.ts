@@ -23,7 +23,15 @@ import { installValidation } from './platform/http/validation.ts';
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
 /** The HTTP application: platform plugins first, then one encapsulated plugin per API surface. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** Follow session revocations (default). Off only to describe the routes (npm run openapi). */
+  revocations?: boolean;
+}
+
+export async function buildApp(
+  deps: AppDeps,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only narrows the generic.
@@ -50,9 +58,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // response but keep the socket open; in this order every websocket route answers the
   // problem and then closes the connection.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  const revocations = await startSessionRevocations(deps);
-  app.addHook('onClose', () => revocations.close());
-  installAuth(app, deps.tokens, revocations.isRevoked);
+  if (options.revocations ?? true) {
+    const revocations = await startSessionRevocations(deps);
+    app.addHook('onClose', () => revocations.close());
+    installAuth(app, deps.tokens, revocations.isRevoked);
+  } else {
+    installAuth(app, deps.tokens);
+  }
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
