@@ -150,32 +150,24 @@ export async function startLocalFcm(projectId = 'hns-test'): Promise<LocalFcm> {
             fcmError(503, 'UNAVAILABLE', 'UNAVAILABLE', 'The service is currently unavailable.'),
           );
         }
-        // FCM's answers, as the HTTP v1 API gives them.
-        if (fcm.malformed.has(body.message.token)) {
-          return json(
-            res,
+        // A token FCM refuses as INVALID_ARGUMENT, naming the field as the HTTP v1 API does.
+        const invalid = fcm.malformed.has(body.message.token)
+          ? {
+              field: 'message.token',
+              message: 'The registration token is not a valid FCM registration token',
+            }
+          : fcm.badPayload.has(body.message.token)
+            ? { field: 'message.data', message: 'Invalid value at message.data' }
+            : null;
+        if (invalid) {
+          const answer = fcmError(
             400,
-            fcmError(
-              400,
-              'INVALID_ARGUMENT',
-              'INVALID_ARGUMENT',
-              'The registration token is not a valid FCM registration token',
-              'message.token',
-            ),
+            'INVALID_ARGUMENT',
+            'INVALID_ARGUMENT',
+            invalid.message,
+            invalid.field,
           );
-        }
-        if (fcm.badPayload.has(body.message.token)) {
-          return json(
-            res,
-            400,
-            fcmError(
-              400,
-              'INVALID_ARGUMENT',
-              'INVALID_ARGUMENT',
-              'Invalid value at message.data',
-              'message.data',
-            ),
-          );
+          return json(res, 400, answer);
         }
         if (fcm.unregistered.has(body.message.token)) {
           return json(
