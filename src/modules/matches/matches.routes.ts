@@ -252,7 +252,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:matchId/stadium/unlock',
     {
-      config: { ...config, problems: ['NOT_FOUND'] },
+      config: { ...config, problems: ['NOT_FOUND', 'SALES_STARTED'] },
       schema: {
         tags,
         summary: 'Unlock the configuration for changes (409 SALES_STARTED once sales started)',
@@ -373,7 +373,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:matchId/sectors',
     {
-      config: { ...config, problems: ['NOT_FOUND'] },
+      config: { ...config, problems: ['CONFIG_LOCKED', 'NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Add a sector of the match venue to the configuration',
