@@ -61,7 +61,7 @@ export async function buildApp(
   if (options.revocations ?? true) {
     const revocations = await startSessionRevocations(deps);
     app.addHook('onClose', () => revocations.close());
-    installAuth(app, deps.tokens, revocations.isRevoked);
+    installAuth(app, deps.tokens, revocations);
   } else {
     installAuth(app, deps.tokens);
   }

@@ -1,11 +1,17 @@
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateOib } from '../../src/modules/identity/oib.ts';
-import { REVOCATION_SYNC_MS } from '../../src/modules/identity/revocations.ts';
+import {
+  REVOCATION_SYNC_MS,
+  SESSION_REVOKED_CLOSE_CODE,
+} from '../../src/modules/identity/revocations.ts';
 import { createUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
 import { startDrupalOidc, type DrupalClaims } from '../harness/servers/oidc.ts';
 import { waitFor } from '../harness/wait.ts';
+import { createMatch } from '../queue/helpers.ts';
 
 // Two API instances on one database and one Redis prefix: a revocation made through one
 // must reach the other within seconds, with no database read per request.
@@ -142,6 +148,38 @@ describe('revocation within seconds on every instance (issue 18)', () => {
       .where('user_id', '=', session.user.id)
       .execute();
     expect(await refusedSoon(b, session.access_token)).toBeLessThan(REVOCATION_SYNC_MS + 1_500);
+  });
+
+  it('an open waiting-room WebSocket of the session is closed when it is revoked elsewhere', async () => {
+    const matchId = await createMatch(t.deps);
+    const session = await loginAs(a, newDrupalUser());
+    const other = await loginAs(a, newDrupalUser());
+    await b.listen({ port: 0, host: '127.0.0.1' });
+    const url = `ws://127.0.0.1:${(b.server.address() as AddressInfo).port}/queue/${matchId}/ws`;
+    const open = (token: string) => {
+      const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+      const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+      const opened = new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      return { socket, closed, opened };
+    };
+    const mine = open(session.access_token);
+    const theirs = open(other.access_token);
+    await Promise.all([mine.opened, theirs.opened]);
+    // The upgrade is answered before the route's handler has run; let it register.
+    await new Promise((r) => setTimeout(r, 200));
+    await a.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      headers: { authorization: `Bearer ${session.access_token}` },
+    });
+    const started = Date.now();
+    expect(await mine.closed).toBe(SESSION_REVOKED_CLOSE_CODE);
+    expect(Date.now() - started).toBeLessThan(REVOCATION_SYNC_MS);
+    expect(theirs.socket.readyState).toBe(WebSocket.OPEN);
+    theirs.socket.terminate();
   });
 
   it('a new instance knows the sessions revoked before it started', async () => {

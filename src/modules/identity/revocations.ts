@@ -1,5 +1,6 @@
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
+import type { Closable, Revocations } from '../../platform/http/auth.ts';
 import { findProfileOwnerByOibIndex } from './profiles.repo.ts';
 import { listSessionsRevokedSince, revokeUserSessions } from './sessions.repo.ts';
 
@@ -53,9 +54,14 @@ export async function revokeSessionsOfOibOwner(
   return owner ? revokeUserSessions(trx, owner, 'user_blacklisted', deps.clock.now()) : [];
 }
 
-export interface SessionRevocations {
+/** WebSocket close code of a revoked session (4000-4999 are the application's). */
+export const SESSION_REVOKED_CLOSE_CODE = 4401;
+
+export interface SessionRevocations extends Revocations {
   /** Was this session revoked (within an access token's lifetime)? In memory only. */
   isRevoked(sessionId: string): boolean;
+  /** Closes the connection when the session is revoked (its upgrade was checked once). */
+  watch(sessionId: string, connection: Closable): void;
   /** Reads the newly revoked sessions from the database now. */
   sync(): Promise<void>;
   close(): Promise<void>;
@@ -64,7 +70,15 @@ export interface SessionRevocations {
 export async function startSessionRevocations(deps: Deps): Promise<SessionRevocations> {
   const lifetimeMs = (deps.config.ACCESS_TOKEN_TTL_SECONDS + 60) * 1000;
   const revoked = new Map<string, number>(); // session id → revoked at (ms)
+  const watched = new Map<string, Set<Closable>>();
   let since = deps.clock.now().getTime() - lifetimeMs;
+  const learn = (id: string, at: number) => {
+    if (!revoked.has(id)) {
+      for (const c of watched.get(id) ?? []) c.close(SESSION_REVOKED_CLOSE_CODE, 'session revoked');
+      watched.delete(id);
+    }
+    revoked.set(id, at);
+  };
 
   const prune = () => {
     const horizon = deps.clock.now().getTime() - lifetimeMs;
@@ -78,7 +92,7 @@ export async function startSessionRevocations(deps: Deps): Promise<SessionRevoca
         let latest = since;
         for (const r of rows) {
           const at = r.revoked_at.getTime();
-          revoked.set(r.id, at);
+          learn(r.id, at);
           if (at > latest) latest = at;
         }
         since = Math.max(since, latest - COMMIT_LAG_MS);
@@ -94,7 +108,7 @@ export async function startSessionRevocations(deps: Deps): Promise<SessionRevoca
   subscriber.on('error', () => {});
   subscriber.on('message', (_channel: string, message: string) => {
     const at = deps.clock.now().getTime();
-    for (const id of message.split(',')) if (id) revoked.set(id, at);
+    for (const id of message.split(',')) if (id) learn(id, at);
   });
   // A reconnect may have missed messages: read the database at once.
   subscriber.on('ready', () => void sync());
@@ -107,6 +121,17 @@ export async function startSessionRevocations(deps: Deps): Promise<SessionRevoca
 
   return {
     isRevoked: (sessionId) => revoked.has(sessionId),
+    watch(sessionId, connection) {
+      if (revoked.has(sessionId))
+        return connection.close(SESSION_REVOKED_CLOSE_CODE, 'session revoked');
+      let set = watched.get(sessionId);
+      if (!set) watched.set(sessionId, (set = new Set()));
+      set.add(connection);
+      connection.once('close', () => {
+        set.delete(connection);
+        if (set.size === 0 && watched.get(sessionId) === set) watched.delete(sessionId);
+      });
+    },
     sync,
     async close() {
       clearInterval(timer);

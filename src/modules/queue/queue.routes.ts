@@ -119,6 +119,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
       },
     },
     async (socket, request) => {
+      request.closeOnRevocation(socket);
       await hub.add(socket, requireUser(request).userId, request.params.match_id);
     },
   );

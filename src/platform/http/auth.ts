@@ -15,6 +15,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller, when a valid access token was presented. */
     user: AccessClaims | null;
+    /** Closes this request's WebSocket when the caller's session is revoked. */
+    closeOnRevocation(socket: Closable): void;
   }
 }
 
@@ -46,13 +48,27 @@ const isFrameworkRoute = (url: string) => url.startsWith('/docs') || url === '*'
  * before the body is parsed or validated, so an anonymous caller learns nothing about the
  * request shape.
  */
+/** What the auth hook needs of the revocation list (modules/identity/revocations.ts). */
+export interface Revocations {
+  /** Was this session revoked? In memory. */
+  isRevoked(sessionId: string): boolean;
+  watch(sessionId: string, connection: Closable): void;
+}
+export interface Closable {
+  close(code?: number, reason?: string): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+const noRevocations: Revocations = { isRevoked: () => false, watch: () => {} };
+
 export function installAuth(
   app: FastifyInstance,
   tokens: TokenService,
-  /** Was this session revoked? In memory (modules/identity/revocations.ts). */
-  isSessionRevoked: (sessionId: string) => boolean = () => false,
+  revocations: Revocations = noRevocations,
 ): void {
   app.decorateRequest('user', null);
+  app.decorateRequest('closeOnRevocation', function (this: FastifyRequest, socket: Closable) {
+    if (this.user?.sessionId) revocations.watch(this.user.sessionId, socket);
+  });
   const table: RouteAccess[] = [];
   app.decorate('accessTable', table);
 
@@ -74,7 +90,7 @@ export function installAuth(
     if (header?.startsWith('Bearer ')) {
       const claims = await tokens.verify(header.slice(7).trim());
       // A token of a revoked session (logout, suspension, reuse) is no token at all.
-      request.user = claims?.sessionId && isSessionRevoked(claims.sessionId) ? null : claims;
+      request.user = claims?.sessionId && revocations.isRevoked(claims.sessionId) ? null : claims;
       if (!request.user && access && access !== 'public') throw new AppError('TOKEN_INVALID');
     }
     if (!access || access === 'public') return;
