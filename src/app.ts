@@ -5,26 +5,33 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import { adminApi } from './api/admin.ts';
 import { internalApi } from './api/internal.ts';
 import { publicApi } from './api/public.ts';
 import { webhooksApi } from './api/webhooks.ts';
 import type { AppDeps } from './deps.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
+import { startSessionRevocations } from './modules/identity/revocations.ts';
 import { outboxBacklogs } from './modules/index.ts';
 import { installAuth } from './platform/http/auth.ts';
 import { createMetrics } from './platform/http/metrics.ts';
-import { installProblemHandlers } from './platform/http/problem.ts';
+import { problemResponses } from './platform/http/problem-docs.ts';
+import { frameworkErrorHandler, installProblemHandlers } from './platform/http/problem.ts';
+import { installValidation } from './platform/http/validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 
 /** The HTTP application: platform plugins first, then one encapsulated plugin per API surface. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** Follow session revocations (default). Off only to describe the routes (npm run openapi). */
+  revocations?: boolean;
+}
+
+export async function buildApp(
+  deps: AppDeps,
+  options: BuildOptions = {},
+): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only narrows the generic.
@@ -38,10 +45,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrorHandler,
     ajv: { customOptions: { coerceTypes: 'array' } },
   });
 
-  app.setValidatorCompiler(validatorCompiler);
+  installValidation(app);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
   // Before the auth hook: @fastify/websocket marks an upgrade request in its own onRequest
@@ -50,7 +58,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // response but keep the socket open; in this order every websocket route answers the
   // problem and then closes the connection.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  installAuth(app, deps.tokens);
+  if (options.revocations ?? true) {
+    const revocations = await startSessionRevocations(deps);
+    app.addHook('onClose', () => revocations.close());
+    installAuth(app, deps.tokens, revocations);
+  } else {
+    installAuth(app, deps.tokens);
+  }
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -87,7 +101,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       },
     },
-    transform: jsonSchemaTransform,
+    // Each operation also documents its problem responses: every code it may answer.
+    transform: (document) => {
+      const out = jsonSchemaTransform(document);
+      if (out.schema && !out.schema.hide) {
+        const schema = out.schema as { response?: Record<string, unknown> };
+        schema.response = { ...schema.response, ...problemResponses(document.route) };
+      }
+      return out;
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 

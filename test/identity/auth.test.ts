@@ -240,7 +240,7 @@ describe('refresh tokens and logout (E1-F2)', () => {
     }
   });
 
-  it('logout ends the session: its refresh token stops working', async () => {
+  it('logout ends the session: its refresh and access tokens stop working', async () => {
     const session = await loginAs(newDrupalUser());
     const other = await loginAs(newDrupalUser());
     const out = await t.request({
@@ -250,11 +250,15 @@ describe('refresh tokens and logout (E1-F2)', () => {
     });
     expect(out.statusCode).toBe(204);
     expect((await refresh(session.refresh_token)).json().code).toBe('REFRESH_TOKEN_INVALID');
+    // Its access token is refused too (test/identity/revocation.test.ts: on every instance).
+    const gone = await t.request({ method: 'GET', url: '/users/me', token: session.access_token });
+    expect(gone.statusCode).toBe(401);
     // Another user's session is untouched, even when its refresh token is named.
+    const mine = await loginAs(newDrupalUser());
     const sneaky = await t.request({
       method: 'POST',
       url: '/auth/logout',
-      token: session.access_token,
+      token: mine.access_token,
       payload: { refresh_token: other.refresh_token },
     });
     expect(sneaky.statusCode).toBe(204);

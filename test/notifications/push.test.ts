@@ -159,6 +159,35 @@ describe('sendPush through FCM HTTP v1', () => {
     }
   });
 
+  it('marks a token FCM refuses as INVALID_ARGUMENT inactive, as an unregistered one (E15-F2); a refused payload keeps the device', async () => {
+    const user = await createUser(t.deps);
+    await register(user.token, `bad-${user.id}`, `tok-malformed-${user.id}`);
+    await register(user.token, `ok-${user.id}`, `tok-payload-${user.id}`);
+    fcm.malformed.add(`tok-malformed-${user.id}`);
+    fcm.badPayload.add(`tok-payload-${user.id}`);
+    await push({ user_id: user.id, notification_type: 'match_update', title: 'x', body: 'y' });
+    await waitFor(
+      async () => {
+        const logs = await pushLogsOfUser(t.deps.db, user.id);
+        return logs.length === 2 && logs.every((l) => l.status === 'FAILED');
+      },
+      { what: 'both sends refused' },
+    );
+    const logs = await pushLogsOfUser(t.deps.db, user.id);
+    // Neither is retried: no retry fixes a bad token or a bad message.
+    expect(logs.map((l) => l.attempts)).toEqual([1, 1]);
+    expect(logs.every((l) => /INVALID_ARGUMENT/.test(l.error_message ?? ''))).toBe(true);
+    const tokens = await t.deps.db
+      .selectFrom('push_tokens')
+      .select(['fcm_token', 'is_active'])
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(Object.fromEntries(tokens.map((tk) => [tk.fcm_token, tk.is_active]))).toEqual({
+      [`tok-malformed-${user.id}`]: false,
+      [`tok-payload-${user.id}`]: true,
+    });
+  });
+
   it('marks tokens FCM reports as unregistered inactive, and retries transient failures', async () => {
     const user = await createUser(t.deps);
     await register(user.token, `old-${user.id}`, `tok-gone-${user.id}`);

@@ -39,7 +39,7 @@ export const blacklistAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/blacklist',
     {
-      config: { access: ['SUPPORT_SUPERVISOR'] },
+      config: { access: ['SUPPORT_SUPERVISOR'], problems: ['OIB_INVALID'] },
       schema: {
         summary: 'Add a person to the blacklist (E11-F1); a removed entry is restored',
         body: createEntryBody,
@@ -55,7 +55,7 @@ export const blacklistAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/blacklist/:id/remove',
     {
-      config: { access: ['SUPPORT_SUPERVISOR'] },
+      config: { access: ['SUPPORT_SUPERVISOR'], problems: ['NOT_FOUND'] },
       schema: {
         summary: 'Lift a ban: the entry becomes REMOVED, with reason and audit trail',
         params: z.object({ id: z.uuid() }),
@@ -72,7 +72,10 @@ export const blacklistInternalRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/blacklist/check',
     {
-      config: { access: ['SUPPORT_AGENT', 'SUPPORT_SUPERVISOR', 'PETROL_STAFF'] },
+      config: {
+        access: ['SUPPORT_AGENT', 'SUPPORT_SUPERVISOR', 'PETROL_STAFF'],
+        problems: ['OIB_INVALID'],
+      },
       schema: {
         summary: 'Is this OIB blacklisted? (E11-F3) With the MUP referral message when it is',
         querystring: checkQuery,

@@ -4,6 +4,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { isValidOib } from '../identity/oib.ts';
+import { announceRevokedSessions, revokeSessionsOfOibOwner } from '../identity/revocations.ts';
 import {
   findActiveByBlindIndexes,
   findEntry,
@@ -84,9 +85,12 @@ function assertOib(oib: string, field = 'body.oib'): void {
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === '23505';
 
-/** Adds a person, or restores a REMOVED entry of the same OIB (action RESTORE). */
+/**
+ * Adds a person, or restores a REMOVED entry of the same OIB (action RESTORE). The user
+ * whose default profile has this OIB is logged out everywhere within seconds.
+ */
 export async function createEntry(
-  deps: Deps,
+  deps: Deps & Pick<AppDeps, 'redis' | 'logger'>,
   actorId: string,
   input: NewEntry,
 ): Promise<EntryView> {
@@ -101,7 +105,7 @@ export async function createEntry(
     source: input.source ?? 'MANUAL',
   };
   try {
-    return await deps.db.transaction().execute(async (trx) => {
+    const { view, revoked } = await deps.db.transaction().execute(async (trx) => {
       const existing = await findEntryByBlindIndex(trx, blindIndex, { forUpdate: true });
       if (existing?.status === 'ACTIVE') {
         throw new AppError('BLACKLIST_ENTRY_EXISTS', undefined, { extra: { id: existing.id } });
@@ -125,8 +129,13 @@ export async function createEntry(
         subject: { type: 'blacklist', id: row.id },
         changes,
       });
-      return toEntryView(row);
+      return {
+        view: toEntryView(row),
+        revoked: await revokeSessionsOfOibOwner(deps, trx, blindIndex),
+      };
     });
+    await announceRevokedSessions(deps, revoked);
+    return view;
   } catch (err) {
     // Two admins adding the same OIB at once: the unique blind index decides.
     if (isUniqueViolation(err)) throw new AppError('BLACKLIST_ENTRY_EXISTS');

@@ -14,6 +14,7 @@ import {
   revokeUserSessions,
   rotateSessionToken,
 } from './sessions.repo.ts';
+import { announceRevokedSessions } from './revocations.ts';
 import { validateDrupalToken } from './sso.service.ts';
 import { syncDrupalUser } from './user-sync.service.ts';
 import { findUserById, listGrantedRoles, type UserRow } from './users.repo.ts';
@@ -108,10 +109,10 @@ export async function login(
         action: 'login_refused_suspended',
         actor: { type: 'user', id: user.id },
         subject: { type: 'user', id: user.id },
-        changes: { sessions_revoked: revoked },
+        changes: { sessions_revoked: revoked.length },
         context: { ...ctx },
       });
-      return { suspended: true as const };
+      return { suspended: true as const, revoked };
     }
     const roles = await rolesOf(trx, user);
     const session = await insertSession(trx, {
@@ -131,7 +132,10 @@ export async function login(
     return { suspended: false as const, user, roles, sessionId: session.id };
   });
 
-  if (outcome.suspended) throw new AppError('USER_SUSPENDED', 'This account is suspended');
+  if (outcome.suspended) {
+    await announceRevokedSessions(deps, outcome.revoked);
+    throw new AppError('USER_SUSPENDED', 'This account is suspended');
+  }
   const tokens = await issueTokens(
     deps,
     { userId: outcome.user.id, roles: outcome.roles, sessionId: outcome.sessionId },
@@ -166,21 +170,26 @@ export async function refresh(
           context: { ...ctx },
         });
       }
-      return { error: 'REFRESH_TOKEN_REUSED' as const };
+      return { error: 'REFRESH_TOKEN_REUSED' as const, revoked: [reusedIn] };
     }
     if (session.revoked_at || session.expires_at.getTime() <= now.getTime()) {
       return { error: 'REFRESH_TOKEN_INVALID' as const };
     }
     const user = await findUserById(trx, session.user_id);
     if (!user || user.status !== 'active') {
+      // Every session of the user ends, not only this one.
       await revokeSession(trx, session.id, 'user_suspended', now);
-      return { error: 'USER_SUSPENDED' as const };
+      const others = user ? await revokeUserSessions(trx, user.id, 'user_suspended', now) : [];
+      return { error: 'USER_SUSPENDED' as const, revoked: [session.id, ...others] };
     }
     await rotateSessionToken(trx, session, hashToken(next), now, refreshExpiry(deps));
     return { error: null, user, roles: await rolesOf(trx, user), sessionId: session.id };
   });
 
-  if (outcome.error) throw new AppError(outcome.error);
+  if (outcome.error) {
+    if ('revoked' in outcome) await announceRevokedSessions(deps, outcome.revoked ?? []);
+    throw new AppError(outcome.error);
+  }
   return issueTokens(
     deps,
     { userId: outcome.user.id, roles: outcome.roles, sessionId: outcome.sessionId },
@@ -190,7 +199,8 @@ export async function refresh(
 
 /**
  * POST /auth/logout: ends the caller's session (named in the access token) or the one of
- * the given refresh token. The access token itself expires on its own within 15 minutes.
+ * the given refresh token. Their access tokens stop working on every instance within
+ * seconds (revocations.ts).
  */
 export async function logout(
   deps: Deps,
@@ -199,8 +209,9 @@ export async function logout(
   ctx: RequestContext = {},
 ): Promise<void> {
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
+  const revoked = await deps.db.transaction().execute(async (trx) => {
     const ids = new Set<string>();
+    const ended: string[] = [];
     if (caller.sessionId) ids.add(caller.sessionId);
     if (input.refresh_token) {
       const session = await lockSessionByTokenHash(trx, hashToken(input.refresh_token));
@@ -208,6 +219,7 @@ export async function logout(
     }
     for (const id of ids) {
       if (await revokeSession(trx, id, 'logout', now, caller.userId)) {
+        ended.push(id);
         await recordAudit(deps, trx, {
           domain: 'auth',
           action: 'logout',
@@ -217,7 +229,9 @@ export async function logout(
         });
       }
     }
+    return ended;
   });
+  await announceRevokedSessions(deps, revoked);
 }
 
 /** GET /users/me: the caller with their current roles (from the database, not the token). */

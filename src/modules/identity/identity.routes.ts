@@ -23,12 +23,23 @@ const actorOf = (request: FastifyRequest): profiles.Actor => ({
 const authTags = ['auth'];
 const profileTags = ['profiles'];
 const authenticated = { access: 'authenticated' as const };
+/** What a profile write may be refused with (profiles.rules.ts, profiles.service.ts). */
+const PROFILE_RULES = [
+  'AGE_REQUIREMENT_NOT_MET',
+  'IDENTITY_DOCUMENT_REQUIRED',
+  'OIB_ALREADY_USED',
+  'OIB_INVALID',
+  'UNPROCESSABLE',
+] as const;
 
 export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/auth/login',
     {
-      config: { access: 'public' },
+      config: {
+        access: 'public',
+        problems: ['SSO_TOKEN_INVALID', 'SSO_UNAVAILABLE', 'USER_SUSPENDED'],
+      },
       schema: {
         tags: authTags,
         summary: 'Exchange a Drupal SSO token for ticketing API tokens',
@@ -45,7 +56,10 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/auth/refresh',
     {
-      config: { access: 'public' },
+      config: {
+        access: 'public',
+        problems: ['REFRESH_TOKEN_INVALID', 'REFRESH_TOKEN_REUSED', 'USER_SUSPENDED'],
+      },
       schema: {
         tags: authTags,
         summary: 'Rotate the refresh token and get a new access token',
@@ -93,7 +107,7 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/users/me/profile',
     {
-      config: authenticated,
+      config: { ...authenticated, problems: ['PROFILE_NOT_FOUND'] },
       schema: {
         tags: profileTags,
         summary: "The caller's default ticketing profile (404 PROFILE_NOT_FOUND before POST)",
@@ -106,7 +120,7 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/users/me/profile',
     {
-      config: authenticated,
+      config: { ...authenticated, problems: [...PROFILE_RULES, 'PROFILE_EXISTS'] },
       schema: {
         tags: profileTags,
         summary: 'Create the default ticketing profile (once; 409 PROFILE_EXISTS afterwards)',
@@ -127,7 +141,10 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/users/me/profile',
     {
-      config: authenticated,
+      config: {
+        ...authenticated,
+        problems: [...PROFILE_RULES, 'OIB_IMMUTABLE', 'PROFILE_NOT_FOUND'],
+      },
       schema: {
         tags: profileTags,
         summary: 'Change the default profile (404 PROFILE_NOT_FOUND: use POST first)',
@@ -157,7 +174,10 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/users/me/saved-profiles',
     {
-      config: authenticated,
+      config: {
+        ...authenticated,
+        problems: [...PROFILE_RULES, 'SAVED_PROFILE_LIMIT_REACHED'],
+      },
       schema: {
         tags: profileTags,
         summary: 'Save a profile to buy tickets for (at most 10)',
@@ -177,7 +197,7 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/users/me/saved-profiles/:id',
     {
-      config: authenticated,
+      config: { ...authenticated, problems: ['NOT_FOUND'] },
       schema: {
         tags: profileTags,
         summary: 'One saved profile of the caller',
@@ -192,7 +212,7 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/users/me/saved-profiles/:id',
     {
-      config: authenticated,
+      config: { ...authenticated, problems: [...PROFILE_RULES, 'NOT_FOUND'] },
       schema: {
         tags: profileTags,
         summary: 'Change a saved profile (send only the fields to change)',
@@ -208,7 +228,7 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
   app.delete(
     '/users/me/saved-profiles/:id',
     {
-      config: authenticated,
+      config: { ...authenticated, problems: ['NOT_FOUND'] },
       schema: {
         tags: profileTags,
         summary: 'Delete a saved profile',
@@ -229,7 +249,7 @@ export const identityAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/users/:id/roles',
     {
-      config: superAdmin,
+      config: { ...superAdmin, problems: ['NOT_FOUND'] },
       schema: {
         tags: ['users'],
         summary: "A user's roles: effective, granted locally and granted by Drupal",
@@ -243,7 +263,7 @@ export const identityAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/users/:id/roles',
     {
-      config: superAdmin,
+      config: { ...superAdmin, problems: ['CONFLICT', 'NOT_FOUND'] },
       schema: {
         tags: ['users'],
         summary: "Set a user's locally granted roles (FAN is implicit)",

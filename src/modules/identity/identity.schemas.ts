@@ -7,7 +7,14 @@ import { MAX_SAVED_PROFILES } from './profiles.rules.ts';
 // Auth (E1-F2) ------------------------------------------------------------------------------
 
 export const loginBody = z.object({
-  drupal_token: z.string().min(1).max(16_384).describe('The Drupal SSO access token'),
+  // A bearer token is visible ASCII (RFC 6750); anything else cannot go into a header, and
+  // one longer than 4 KiB is refused by Drupal's web server (it was answered 503).
+  drupal_token: z
+    .string()
+    .min(1)
+    .max(4_096)
+    .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters')
+    .describe('The Drupal SSO access token'),
   device_id: z
     .string()
     .trim()

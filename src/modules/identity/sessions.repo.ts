@@ -13,7 +13,7 @@ export interface SessionRow {
   revoked_reason: string | null;
 }
 
-export type RevokeReason = 'logout' | 'reuse_detected' | 'user_suspended';
+export type RevokeReason = 'logout' | 'reuse_detected' | 'user_suspended' | 'user_blacklisted';
 
 export async function insertSession(
   db: Executor,
@@ -89,20 +89,34 @@ export async function revokeSession(
   return Number(result.numUpdatedRows) > 0;
 }
 
-/** Revokes every live session of a user (suspension); returns how many. */
+/** Sessions revoked after `since` (the partial index on revoked_at): the revocation sync. */
+export async function listSessionsRevokedSince(
+  db: Executor,
+  since: Date,
+): Promise<Array<{ id: string; revoked_at: Date }>> {
+  return db
+    .selectFrom('sessions')
+    .select(['id', 'revoked_at'])
+    .where('revoked_at', '>', since)
+    .$narrowType<{ revoked_at: Date }>()
+    .execute();
+}
+
+/** Revokes every live session of a user (suspension, blacklisting); returns their ids. */
 export async function revokeUserSessions(
   db: Executor,
   userId: string,
   reason: RevokeReason,
   at: Date,
-): Promise<number> {
-  const result = await db
+): Promise<string[]> {
+  const rows = await db
     .updateTable('sessions')
     .set({ revoked_at: at, revoked_reason: reason })
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
 }
 
 /**

@@ -37,7 +37,7 @@ export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/seats/:id/status',
     {
-      config: { access: MANAGERS },
+      config: { access: MANAGERS, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Change one seat status (E3-F2)',
@@ -58,7 +58,7 @@ export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/seats/bulk-status',
     {
-      config: { access: MANAGERS },
+      config: { access: MANAGERS, problems: ['INVALID_SEAT_TRANSITION', 'NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Change the status of many seats in a background job (E3-F3)',
@@ -81,7 +81,7 @@ export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/seats/bulk-status/:operationId',
     {
-      config: { access: MANAGERS },
+      config: { access: MANAGERS, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Progress, counts and skipped seats of a bulk status change (E3-F3)',
@@ -114,7 +114,7 @@ export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:matchId/seats',
     {
-      config: { access: MANAGERS },
+      config: { access: MANAGERS, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Seat inventory of a match with status and map coordinates (E3-F5)',
@@ -129,7 +129,7 @@ export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:matchId/sectors/status-summary',
     {
-      config: { access: MANAGERS },
+      config: { access: MANAGERS, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Seat status counts per sector (E3-F5)',
@@ -148,7 +148,7 @@ export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:matchId/sectors/:sectorId/seat-map.svg',
     {
-      config: { access: MANAGERS },
+      config: { access: MANAGERS, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Picture of a match sector: seats at their map positions in status colours',

@@ -48,7 +48,7 @@ export const loyaltyAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/users/:id/loyalty',
     {
-      config: { access: LOYALTY_VIEWERS },
+      config: { access: LOYALTY_VIEWERS, problems: ['NOT_FOUND'] },
       schema: {
         tags: ['loyalty'],
         summary: "A user's points balance, LOYALTY phase standing and full history (E6-F1)",

@@ -58,7 +58,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:id',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'A match (also a soft-deleted one, with status DELETED)',
@@ -72,7 +72,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/matches/:id',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Update match details (and optionally its status)',
@@ -92,7 +92,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:id/status',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Change the match status: DRAFT → PUBLISHED → ACTIVE → CLOSED',
@@ -112,7 +112,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.delete(
     '/matches/:id',
     {
-      config,
+      config: { ...config, problems: ['INVALID_STATUS_TRANSITION', 'NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Soft-delete a DRAFT or CANCELLED match (status DELETED, deleted_at set)',
@@ -128,7 +128,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:id/sales-phases',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Sales phases of a match, by start',
@@ -142,7 +142,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:id/sales-phases',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Create a sales phase',
@@ -171,7 +171,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/matches/:id/sales-phases/:phase_id',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Update a sales phase (same rules as creation, on the merged phase)',
@@ -194,7 +194,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:matchId/stadium',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'The match stadium configuration: stadium, sectors, price categories',
@@ -208,7 +208,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:matchId/stadium',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Configure the match stadium from a template, a previous match or inline',
@@ -230,7 +230,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:matchId/stadium/validate',
     {
-      config,
+      config: { ...config, problems: ['CONFIG_LOCKED', 'NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Validate the configuration; when valid, lock it and create the seat inventory',
@@ -252,7 +252,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:matchId/stadium/unlock',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND', 'SALES_STARTED'] },
       schema: {
         tags,
         summary: 'Unlock the configuration for changes (409 SALES_STARTED once sales started)',
@@ -271,7 +271,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:matchId/price-categories',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Price categories of the match',
@@ -285,7 +285,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:matchId/price-categories',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Create a price category (name unique per match: 409 PRICE_CATEGORY_NAME_TAKEN)',
@@ -309,7 +309,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/matches/:matchId/price-categories/:categoryId',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Update a price category',
@@ -336,7 +336,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.delete(
     '/matches/:matchId/price-categories/:categoryId',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Delete a price category (409 PRICE_CATEGORY_IN_USE while a sector uses it)',
@@ -359,7 +359,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:matchId/sectors',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Sectors of the match configuration, by code',
@@ -373,7 +373,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:matchId/sectors',
     {
-      config,
+      config: { ...config, problems: ['CONFIG_LOCKED', 'NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Add a sector of the match venue to the configuration',
@@ -401,7 +401,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/matches/:matchId/sectors/bulk',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Update several match sectors in one transaction (all or nothing)',
@@ -418,7 +418,7 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/matches/:matchId/sectors/:sectorId',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Update a match sector: status, purpose, pricing, capacities',

@@ -39,7 +39,7 @@ export const notificationAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/email-templates/:id',
     {
-      config: { access: TEMPLATE_ADMINS },
+      config: { access: TEMPLATE_ADMINS, problems: ['NOT_FOUND'] },
       schema: {
         summary: 'An email template',
         params: emailTemplateParams,
@@ -52,7 +52,7 @@ export const notificationAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/email-templates/:id',
     {
-      config: { access: TEMPLATE_ADMINS },
+      config: { access: TEMPLATE_ADMINS, problems: ['NOT_FOUND'] },
       schema: {
         summary: 'Edit an email template; texts may use only its declared variables',
         params: emailTemplateParams,
@@ -100,7 +100,7 @@ export const notificationPublicRoutes: RouteRegistrar = (app, deps) => {
   app.delete(
     '/users/me/push-tokens/:device_id',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', problems: ['NOT_FOUND'] },
       schema: {
         summary: 'Stop push notifications to this device (e.g. on logout)',
         params: deviceParams,
@@ -119,7 +119,7 @@ export const notificationWebhookRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/mailgun',
     {
-      config: { access: 'public' },
+      config: { access: 'public', problems: ['WEBHOOK_SIGNATURE_INVALID'] },
       schema: {
         summary: 'Mailgun delivery events (delivered / permanent failure) for sent emails',
         body: mailgunWebhookBody,

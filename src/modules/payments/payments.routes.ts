@@ -18,7 +18,7 @@ export const paymentWebhookRoutes: RouteRegistrar = async (app, deps) => {
     scope.post(
       '/stripe',
       {
-        config: { access: 'public' },
+        config: { access: 'public', problems: ['WEBHOOK_SIGNATURE_INVALID'] },
         schema: {
           tags: ['webhooks'],
           summary: 'Stripe events (signature-verified): payment_intent.succeeded / payment_failed',

@@ -225,11 +225,40 @@ export async function upsertWaitingEntries(
           grace_period_expires_at: eb.ref('excluded.grace_period_expires_at'),
           is_connected: true,
           completed_at: null,
+          slot_released_at: null,
         }))
         .where('queue_entries.status', 'not in', ['ACTIVE', 'COMPLETED']),
     )
     .returning(['user_id', 'match_id'])
     .execute();
+}
+
+/**
+ * A fan whose queued purchase is complete joins again (they may still buy): the entry
+ * starts over at the end of the line, as a left or expired one does. Only a COMPLETED row
+ * changes; false when it is no longer COMPLETED.
+ */
+export async function reopenCompletedEntry(db: Executor, e: WaitingEntryInput): Promise<boolean> {
+  const row = await db
+    .updateTable('queue_entries')
+    .set({
+      position: e.position,
+      status: 'WAITING',
+      joined_at: e.joined_at,
+      window_started_at: null,
+      window_expires_at: null,
+      last_heartbeat: e.joined_at,
+      grace_period_expires_at: e.grace_period_expires_at,
+      is_connected: true,
+      completed_at: null,
+      slot_released_at: null,
+    })
+    .where('user_id', '=', e.user_id)
+    .where('match_id', '=', e.match_id)
+    .where('status', '=', 'COMPLETED')
+    .returning('id')
+    .executeTakeFirst();
+  return !!row;
 }
 
 export async function touchEntry(

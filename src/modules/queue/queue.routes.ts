@@ -28,7 +28,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/queue/:match_id/join',
     {
-      config: fans,
+      config: { ...fans, problems: ['MATCH_NOT_FOUND', 'QUEUE_NOT_OPEN'] },
       schema: {
         tags,
         summary: 'Join the waiting room of a match',
@@ -53,7 +53,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/queue/:match_id/status',
     {
-      config: fans,
+      config: { ...fans, problems: ['MATCH_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Your place in the waiting room',
@@ -71,7 +71,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/queue/:match_id/heartbeat',
     {
-      config: fans,
+      config: { ...fans, problems: ['MATCH_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Keep your place (it is kept for 30 minutes after the last heartbeat)',
@@ -86,7 +86,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/queue/:match_id/leave',
     {
-      config: fans,
+      config: { ...fans, problems: ['MATCH_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Leave the waiting room (or give up an open purchase window)',
@@ -119,6 +119,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
       },
     },
     async (socket, request) => {
+      request.closeOnRevocation(socket);
       await hub.add(socket, requireUser(request).userId, request.params.match_id);
     },
   );
@@ -130,7 +131,7 @@ export const queueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:id/queue',
     {
-      config: { access: MANAGERS },
+      config: { access: MANAGERS, problems: ['MATCH_NOT_FOUND'] },
       schema: {
         tags,
         summary: 'The waiting room of a match: counts, measured admission rate, settings',
@@ -144,7 +145,7 @@ export const queueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/matches/:id/queue',
     {
-      config: { access: MANAGERS },
+      config: { access: MANAGERS, problems: ['MATCH_NOT_FOUND'] },
       schema: {
         tags,
         summary:

@@ -3,6 +3,7 @@ import type { Database } from '../../platform/db/database.ts';
 import type { QueueStatus } from '../../platform/db/types.generated.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { remainingAllowance } from '../sales/allowance.ts';
 import { issueAdmissionProof } from './queue.admission.ts';
 import { writeWaitingEntry } from './queue.writer.ts';
 import * as repo from './queue.repo.ts';
@@ -186,7 +187,8 @@ const isForeignKeyViolation = (err: unknown) =>
 /**
  * POST /queue/{match_id}/join. Idempotent: a fan already in the line gets their place back
  * (and it counts as a heartbeat); a fan whose window expired or who left starts again at
- * the end; an admitted or completed fan gets that entry.
+ * the end, and so does a fan who completed a purchase and may still buy; an admitted fan,
+ * or a completed one at their limit, gets that entry.
  */
 export async function joinQueue(
   deps: QueueDeps,
@@ -214,15 +216,16 @@ export async function joinQueue(
     state.opensAt.getTime(),
   );
   if (joined.created) {
+    const input = {
+      user_id: userId,
+      match_id: matchId,
+      position: joined.seq,
+      joined_at: now,
+      grace_period_expires_at: new Date(now.getTime() + GRACE_PERIOD_MS),
+    };
     let waiting: boolean;
     try {
-      waiting = await writeWaitingEntry(deps.db, {
-        user_id: userId,
-        match_id: matchId,
-        position: joined.seq,
-        joined_at: now,
-        grace_period_expires_at: new Date(now.getTime() + GRACE_PERIOD_MS),
-      });
+      waiting = await writeWaitingEntry(deps.db, input);
     } catch (err) {
       await redisLeave(deps.redis, matchId, userId);
       if (isForeignKeyViolation(err)) {
@@ -231,10 +234,18 @@ export async function joinQueue(
       throw err;
     }
     if (!waiting) {
-      // Admitted or already bought: that entry stands; take the new place back out.
-      await redisLeave(deps.redis, matchId, userId);
       const entry = await repo.findEntry(deps.db, userId, matchId);
-      return { view: await entryView(deps, entry!, joined.size - 1), created: false };
+      // Bought already and may buy more (E5-F4's rejoin rule): a new start at the end of
+      // the line, the place just taken. Read only here, off the path of a first join.
+      const again =
+        entry?.status === 'COMPLETED' &&
+        (await remainingAllowance(deps, userId, matchId)) > 0 &&
+        (await repo.reopenCompletedEntry(deps.db, input));
+      if (!again) {
+        // Admitted, or bought all they may: that entry stands; take the new place back out.
+        await redisLeave(deps.redis, matchId, userId);
+        return { view: await entryView(deps, entry!, joined.size - 1), created: false };
+      }
     }
   }
   return {

@@ -25,7 +25,7 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/matches/:id/zones',
     {
-      config: { access: 'public' },
+      config: { access: 'public', problems: ['NOT_FOUND'] },
       schema: {
         tags: ['sales'],
         summary:
@@ -40,7 +40,18 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/cart/add',
     {
-      config: { access: 'authenticated' },
+      config: {
+        access: 'authenticated',
+        problems: [
+          'CONFLICT',
+          'LOYALTY_NOT_ELIGIBLE',
+          'MATCH_NOT_ON_SALE',
+          'NOT_FOUND',
+          'PURCHASE_LIMIT_EXCEEDED',
+          'QUEUE_ADMISSION_REQUIRED',
+          'SEATS_INSUFFICIENT',
+        ],
+      },
       schema: {
         tags: ['sales'],
         summary: 'Assign adjacent seats in a zone and hold them for 20 minutes (E4-F3, E4-F4)',
@@ -90,7 +101,19 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/checkout/ticket-holders',
     {
-      config: { access: 'authenticated' },
+      config: {
+        access: 'authenticated',
+        problems: [
+          'BLACKLISTED',
+          'CART_EXPIRED',
+          'HOLDERS_MISMATCH',
+          'HOLDER_LOCKED',
+          'NOT_FOUND',
+          'OIB_INVALID',
+          'ORDER_NOT_PAYABLE',
+          'PROFILE_NOT_FOUND',
+        ],
+      },
       schema: {
         tags: ['sales'],
         summary: 'Name one holder per seat; creates the PENDING order (E4-F5, E4-F6)',
@@ -117,7 +140,17 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/checkout/pay',
     {
-      config: { access: 'authenticated' },
+      config: {
+        access: 'authenticated',
+        problems: [
+          'CART_EXPIRED',
+          'HOLDERS_MISMATCH',
+          'IDEMPOTENCY_KEY_REUSED',
+          'NOT_FOUND',
+          'ORDER_NOT_PAYABLE',
+          'PAYMENT_PROVIDER_ERROR',
+        ],
+      },
       schema: {
         tags: ['sales'],
         summary: 'Start paying an order: Stripe PaymentIntent and its client secret (E4-F7)',
@@ -156,7 +189,7 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/orders/:id',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', problems: ['NOT_FOUND'] },
       schema: {
         tags: ['sales'],
         summary: "One of the caller's orders with its lines and payment state",

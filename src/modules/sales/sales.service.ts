@@ -4,6 +4,7 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { loyaltyStanding } from '../loyalty/loyalty.service.ts';
 import { tiersOf, type LoyaltyTier } from '../loyalty/loyalty.rules.ts';
+import { fanAllowance, fanLimit, loyaltyLimit, remainingAllowance } from './allowance.ts';
 import { priceOrder } from '../payments/fees.ts';
 import { requestIntentCancellations } from '../payments/payments.service.ts';
 import { getPurchaseWindow, releaseBuyerSlot } from '../queue/queue.admission.ts';
@@ -34,8 +35,6 @@ import {
   type SaleMatchRow,
 } from './sales.repo.ts';
 
-/** A fan may hold or own at most this many tickets of one match, across all phases. */
-export const MATCH_TICKET_LIMIT = 4;
 /** Cart lifetime (E4-F4): from the queue window start, or from cart creation. */
 export const CART_TTL_MS = 20 * 60_000;
 /** Attempts of a cart addition whose candidate seats were all taken concurrently. */
@@ -113,24 +112,17 @@ export async function getZones(
   const match = await saleMatch(deps, matchId, now);
   if (!match || !['PUBLISHED', 'ACTIVE'].includes(match.status)) throw notFound('Match');
   const loyaltyPhase = match.phase_type === 'LOYALTY';
-  const [zones, counts, feeRow, fanSeats, standing] = await Promise.all([
+  const [zones, counts, feeRow, allowance] = await Promise.all([
     listSaleZones(deps.db, matchId),
     countClaimableBySector(deps.db, matchId, now),
     feeConfiguration(deps, matchId, now),
-    userId ? countFanSeats(deps.db, userId, matchId, now) : Promise.resolve(0),
-    userId && loyaltyPhase
-      ? loyaltyStanding(deps, deps.db, userId, match.phase_rules)
-      : Promise.resolve(null),
+    userId ? fanAllowance(deps, userId, match, now) : Promise.resolve(null),
   ]);
   const rates = feeRatesOf(feeRow);
   const presale = isPresale(now, match.kick_off_time);
-  // In a LOYALTY phase a signed-in fan may buy what their tier allows (none without a tier).
-  const limit = standing
-    ? standing.tier
-      ? loyaltyLimit(match, standing.tier)
-      : 0
-    : fanLimit(match);
-  const fanRemaining = Math.max(0, limit - fanSeats);
+  const limit = allowance?.limit ?? fanLimit(match);
+  const fanRemaining = allowance?.remaining ?? limit;
+  const standing = allowance?.standing ?? null;
   return {
     match_id: match.id,
     on_sale: !!match.phase_id,
@@ -164,11 +156,14 @@ export async function getZones(
   };
 }
 
-const fanLimit = (match: SaleMatchRow) =>
-  Math.min(MATCH_TICKET_LIMIT, match.phase_ticket_limit ?? MATCH_TICKET_LIMIT);
-/** The per-match limit of a fan in a LOYALTY phase: their tier's, never above the others. */
-const loyaltyLimit = (match: SaleMatchRow, tier: LoyaltyTier) =>
-  Math.min(fanLimit(match), tier.ticket_limit);
+const limitExceeded = (limit: number, remaining: number, loyaltyTier: LoyaltyTier | null) =>
+  new AppError(
+    'PURCHASE_LIMIT_EXCEEDED',
+    `You may have at most ${limit} tickets for this match` +
+      (loyaltyTier ? ' in this loyalty phase' : '') +
+      `; ${remaining} remain`,
+    { extra: { limit, remaining, ...(loyaltyTier ? { loyalty_tier: loyaltyTier } : {}) } },
+  );
 
 // Cart (E4-F4) --------------------------------------------------------------------------
 
@@ -281,6 +276,14 @@ export async function addToCart(
   let queuedExpiry: Date | null = null;
   if (window.queued) {
     if (!window.admitted) {
+      // Bought through the waiting room already: at the limit, the limit is the answer;
+      // otherwise joining again is (the rejoin puts them at the end of the line).
+      if (
+        window.status === 'COMPLETED' &&
+        (await remainingAllowance(deps, userId, input.match_id)) === 0
+      ) {
+        throw limitExceeded(limit, 0, loyaltyTier);
+      }
       throw new AppError('QUEUE_ADMISSION_REQUIRED', undefined, {
         extra: { queue_status: window.status, position: window.position },
       });
@@ -296,19 +299,7 @@ export async function addToCart(
         await lockPurchaseLimit(trx, userId, input.match_id, now);
         const already = await countFanSeats(trx, userId, input.match_id, now);
         if (already + input.quantity > limit) {
-          throw new AppError(
-            'PURCHASE_LIMIT_EXCEEDED',
-            `You may have at most ${limit} tickets for this match` +
-              (loyaltyTier ? ' in this loyalty phase' : '') +
-              `; ${Math.max(0, limit - already)} remain`,
-            {
-              extra: {
-                limit,
-                remaining: Math.max(0, limit - already),
-                ...(loyaltyTier ? { loyalty_tier: loyaltyTier } : {}),
-              },
-            },
-          );
+          throw limitExceeded(limit, Math.max(0, limit - already), loyaltyTier);
         }
         const newCart = {
           user_id: userId,

@@ -50,7 +50,7 @@ export const ticketPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/tickets/:id',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', problems: ['NOT_FOUND'] },
       schema: {
         tags: ['tickets'],
         summary: "One of the caller's tickets with barcode and QR payload",
@@ -64,7 +64,7 @@ export const ticketPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/tickets/:id/qr',
     {
-      config: { access: 'authenticated' },
+      config: { access: 'authenticated', problems: ['NOT_FOUND'] },
       schema: {
         tags: ['tickets'],
         summary: "The QR code of one of the caller's tickets, as PNG or SVG",

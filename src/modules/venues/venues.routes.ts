@@ -55,7 +55,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/stadiums/:stadiumId',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'A stadium with its sectors',
@@ -70,7 +70,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/stadiums/:stadiumId/sectors',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: "The stadium's sectors, by code",
@@ -84,7 +84,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/stadiums/:stadiumId/sectors',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Add a sector (code unique per stadium: 409 SECTOR_CODE_TAKEN)',
@@ -103,7 +103,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/stadiums/:stadiumId/sectors/:sectorId',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'A sector with its seat map information',
@@ -117,7 +117,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/stadiums/:stadiumId/sectors/:sectorId',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Update a sector (name, code, capacity, type)',
@@ -139,7 +139,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.delete(
     '/stadiums/:stadiumId/sectors/:sectorId',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Delete a sector (409 SECTOR_IN_USE with a seat map or used by a match)',
@@ -162,7 +162,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/sectors/:sectorId/seat-map',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'The seat map JSON for the canvas editor',
@@ -176,7 +176,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/sectors/:sectorId/seat-map',
     {
-      config,
+      config: { ...config, problems: ['SEAT_MAP_INVALID'] },
       schema: {
         tags,
         summary: 'Create the seat map (422 SEAT_MAP_INVALID names each offending element)',
@@ -199,7 +199,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/sectors/:sectorId/seat-map',
     {
-      config,
+      config: { ...config, problems: ['SEAT_MAP_INVALID'] },
       schema: {
         tags,
         summary: 'Replace the seat map (back to DRAFT until seats are regenerated)',
@@ -220,7 +220,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.delete(
     '/sectors/:sectorId/seat-map',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Delete the seat map (409 SEATS_ALREADY_GENERATED once seats exist)',
@@ -237,7 +237,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/sectors/:sectorId/seats/generate',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Generate the seats from the seat map (preview, force_regenerate)',
@@ -266,7 +266,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/sectors/:sectorId/seats/classify',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Set the type of many seats: by seat ids or by a row range',
@@ -282,7 +282,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/seats/:seatId/type',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Set the type of one seat',
@@ -299,7 +299,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/sectors/:sectorId/snake-config',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'The snake ordering configuration (defaults when none is stored)',
@@ -313,7 +313,7 @@ export const venueAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/sectors/:sectorId/snake-config',
     {
-      config,
+      config: { ...config, problems: ['NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Set the snake ordering configuration',

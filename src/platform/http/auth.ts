@@ -15,6 +15,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller, when a valid access token was presented. */
     user: AccessClaims | null;
+    /** Closes this request's WebSocket when the caller's session is revoked. */
+    closeOnRevocation(socket: Closable): void;
   }
 }
 
@@ -34,12 +36,32 @@ export function requireUser(request: FastifyRequest): AccessClaims {
 const isFrameworkRoute = (url: string) => url.startsWith('/docs') || url === '*';
 
 /**
- * One hook enforces every route's declared access: 401 without a valid token, 403 without
- * one of the roles. It runs in onRequest, before the body is parsed or validated, so an
- * anonymous caller learns nothing about the request shape.
+ * One hook enforces every route's declared access: 401 without a valid token (signed, not
+ * expired, its session not revoked), 403 without one of the roles. It runs in onRequest,
+ * before the body is parsed or validated, so an anonymous caller learns nothing about the
+ * request shape.
  */
-export function installAuth(app: FastifyInstance, tokens: TokenService): void {
+/** What the auth hook needs of the revocation list (modules/identity/revocations.ts). */
+export interface Revocations {
+  /** Was this session revoked? In memory. */
+  isRevoked(sessionId: string): boolean;
+  watch(sessionId: string, connection: Closable): void;
+}
+export interface Closable {
+  close(code?: number, reason?: string): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+const noRevocations: Revocations = { isRevoked: () => false, watch: () => {} };
+
+export function installAuth(
+  app: FastifyInstance,
+  tokens: TokenService,
+  revocations: Revocations = noRevocations,
+): void {
   app.decorateRequest('user', null);
+  app.decorateRequest('closeOnRevocation', function (this: FastifyRequest, socket: Closable) {
+    if (this.user?.sessionId) revocations.watch(this.user.sessionId, socket);
+  });
   const table: RouteAccess[] = [];
   app.decorate('accessTable', table);
 
@@ -59,7 +81,9 @@ export function installAuth(app: FastifyInstance, tokens: TokenService): void {
     const header = request.headers.authorization;
     const access = request.routeOptions.config?.access;
     if (header?.startsWith('Bearer ')) {
-      request.user = await tokens.verify(header.slice(7).trim());
+      const claims = await tokens.verify(header.slice(7).trim());
+      // A token of a revoked session (logout, suspension, reuse) is no token at all.
+      request.user = claims?.sessionId && revocations.isRevoked(claims.sessionId) ? null : claims;
       if (!request.user && access && access !== 'public') throw new AppError('TOKEN_INVALID');
     }
     if (!access || access === 'public') return;

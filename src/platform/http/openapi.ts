@@ -37,7 +37,8 @@ export async function generateOpenApiDocument(): Promise<string> {
       ttlSeconds: 60,
     }),
   };
-  const app = await buildApp(deps);
+  // Describing the routes needs no database or Redis: nothing follows revocations here.
+  const app = await buildApp(deps, { revocations: false });
   await app.ready();
   const doc = app.swagger();
   await app.close();

@@ -75,6 +75,28 @@ function classifyFrameworkError(
 const isPoolExhausted = (error: Error) =>
   error.message === 'timeout exceeded when trying to connect';
 
+/**
+ * Fastify's `frameworkErrors`: a URL whose percent-escapes are not UTF-8 (`%ED%A0%80`, a
+ * lone surrogate) or whose path parameter is longer than the router takes is refused
+ * before routing; answered as any other invalid parameter instead of Fastify's own JSON.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const message =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path parameter is too long'
+      : 'the path is not valid percent-encoded UTF-8';
+  void sendProblem(
+    reply,
+    problemDocument(request, 'VALIDATION_FAILED', 'The URL is not valid', {
+      errors: [{ field: 'params', message }],
+    }),
+  );
+}
+
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {

@@ -26,6 +26,10 @@ export async function installRateLimit(
     ...options,
   });
   app.addHook('onClose', () => counters.close());
+  // For the OpenAPI document: these routes may answer 429 RATE_LIMITED.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, rateLimited: true };
+  });
   await app.register(rateLimit, {
     max: deps.config.RATE_LIMIT_MAX,
     timeWindow: deps.config.RATE_LIMIT_WINDOW_MS,

@@ -35,6 +35,10 @@ export interface LocalFcm {
   issuedTokens: Set<string>;
   /** Device tokens FCM no longer knows (answers 404 UNREGISTERED). */
   unregistered: Set<string>;
+  /** Strings that are not FCM registration tokens (400 INVALID_ARGUMENT on message.token). */
+  malformed: Set<string>;
+  /** Tokens whose messages FCM refuses as a bad payload (400 INVALID_ARGUMENT on message.data). */
+  badPayload: Set<string>;
   /** Answer the next `count` sends with 503 UNAVAILABLE. */
   failNext(count: number): void;
   close(): Promise<void>;
@@ -58,6 +62,8 @@ export async function startLocalFcm(projectId = 'hns-test'): Promise<LocalFcm> {
     tokenRequests: 0,
     issuedTokens: new Set(),
     unregistered: new Set(),
+    malformed: new Set(),
+    badPayload: new Set(),
     failNext(count) {
       failures = count;
     },
@@ -71,12 +77,28 @@ export async function startLocalFcm(projectId = 'hns-test'): Promise<LocalFcm> {
   const json = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   };
-  const fcmError = (status: number, grpc: string, errorCode: string, message: string) => ({
+  const fcmError = (
+    status: number,
+    grpc: string,
+    errorCode: string,
+    message: string,
+    invalidField?: string,
+  ) => ({
     error: {
       code: status,
       message,
       status: grpc,
-      details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode }],
+      details: [
+        { '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode },
+        ...(invalidField
+          ? [
+              {
+                '@type': 'type.googleapis.com/google.rpc.BadRequest',
+                fieldViolations: [{ field: invalidField, description: message }],
+              },
+            ]
+          : []),
+      ],
     },
   });
 
@@ -127,6 +149,25 @@ export async function startLocalFcm(projectId = 'hns-test'): Promise<LocalFcm> {
             503,
             fcmError(503, 'UNAVAILABLE', 'UNAVAILABLE', 'The service is currently unavailable.'),
           );
+        }
+        // A token FCM refuses as INVALID_ARGUMENT, naming the field as the HTTP v1 API does.
+        const invalid = fcm.malformed.has(body.message.token)
+          ? {
+              field: 'message.token',
+              message: 'The registration token is not a valid FCM registration token',
+            }
+          : fcm.badPayload.has(body.message.token)
+            ? { field: 'message.data', message: 'Invalid value at message.data' }
+            : null;
+        if (invalid) {
+          const answer = fcmError(
+            400,
+            'INVALID_ARGUMENT',
+            'INVALID_ARGUMENT',
+            invalid.message,
+            invalid.field,
+          );
+          return json(res, 400, answer);
         }
         if (fcm.unregistered.has(body.message.token)) {
           return json(

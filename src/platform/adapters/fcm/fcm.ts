@@ -33,16 +33,37 @@ export class FcmError extends Error {
   readonly status: number | undefined;
   /** FCM error code (`UNREGISTERED`, `INVALID_ARGUMENT`, `QUOTA_EXCEEDED`, …) or gRPC status. */
   readonly errorCode: string | undefined;
-  constructor(message: string, status?: number, errorCode?: string, options?: { cause?: unknown }) {
+  /** The request fields FCM named as invalid (`message.token`), from its BadRequest detail. */
+  readonly invalidFields: readonly string[];
+  constructor(
+    message: string,
+    status?: number,
+    errorCode?: string,
+    options?: { cause?: unknown; invalidFields?: readonly string[] },
+  ) {
     super(message, options);
     this.name = 'FcmError';
     this.status = status;
     this.errorCode = errorCode;
+    this.invalidFields = options?.invalidFields ?? [];
   }
-  /** The device token is gone for good: the app was uninstalled or the token rotated. */
+  /**
+   * The device token is no good, for good: the app was uninstalled or the token rotated
+   * (UNREGISTERED), or it is not an FCM registration token at all (INVALID_ARGUMENT naming
+   * the token). An INVALID_ARGUMENT about the message itself (a payload too large) says
+   * nothing about the device and keeps it.
+   */
   get tokenInvalid(): boolean {
+    if (
+      this.errorCode === 'UNREGISTERED' ||
+      this.errorCode === 'NOT_FOUND' ||
+      this.status === 404
+    ) {
+      return true;
+    }
     return (
-      this.errorCode === 'UNREGISTERED' || this.errorCode === 'NOT_FOUND' || this.status === 404
+      this.errorCode === 'INVALID_ARGUMENT' &&
+      (this.invalidFields.includes('message.token') || /registration token/i.test(this.message))
     );
   }
   /** Worth trying again later: unreachable, rate limited, or a server-side error. */
@@ -198,16 +219,24 @@ export function createFcmClient(options: FcmOptions): FcmClient {
           code?: number;
           message?: string;
           status?: string;
-          details?: Array<{ '@type'?: string; errorCode?: string }>;
+          details?: Array<{
+            '@type'?: string;
+            errorCode?: string;
+            fieldViolations?: Array<{ field?: string }>;
+          }>;
         };
       };
       if (response.ok && body.name) return body.name;
       if (response.status === 401) cached = null; // token revoked or expired early
       const fcmCode = body.error?.details?.find((d) => d.errorCode)?.errorCode;
+      const invalidFields = (body.error?.details ?? []).flatMap((d) =>
+        (d.fieldViolations ?? []).flatMap((v) => (v.field ? [v.field] : [])),
+      );
       throw new FcmError(
         `FCM answered ${response.status}: ${fcmCode ?? body.error?.status ?? ''} ${body.error?.message ?? ''}`.trim(),
         response.status,
         fcmCode ?? body.error?.status,
+        { invalidFields },
       );
     },
   };
