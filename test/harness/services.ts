@@ -28,14 +28,17 @@ export interface TestServices {
   stop(): Promise<void>;
 }
 
-export async function startTestServices(env = process.env): Promise<TestServices> {
+export async function startTestServices(
+  env: Record<string, string | undefined> = process.env,
+  defaults = { redisUrl: DEFAULT_TEST_REDIS_URL },
+): Promise<TestServices> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
     const databaseUrl = await testDatabase(env.TEST_DATABASE_URL, stops);
-    const redisUrl = await testRedis(env.TEST_REDIS_URL, stops);
+    const redisUrl = await testRedis(env.TEST_REDIS_URL, defaults.redisUrl, stops);
     return { databaseUrl, redisUrl, stop };
   } catch (err) {
     await stop();
@@ -68,12 +71,16 @@ async function testDatabase(configured: string | undefined, stops: Array<() => P
   return server.adminUrl;
 }
 
-async function testRedis(configured: string | undefined, stops: Array<() => Promise<void>>) {
+async function testRedis(
+  configured: string | undefined,
+  defaultUrl: string,
+  stops: Array<() => Promise<void>>,
+) {
   if (configured) return configured;
-  if (await redisAnswers(DEFAULT_TEST_REDIS_URL)) return DEFAULT_TEST_REDIS_URL;
+  if (await redisAnswers(defaultUrl)) return defaultUrl;
   if (spawnSync('redis-server', ['--version']).status !== 0)
     throw new Error(
-      `The tests need Redis: nothing answers at ${DEFAULT_TEST_REDIS_URL} and redis-server is not installed. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set TEST_REDIS_URL.`,
+      `The tests need Redis: nothing answers at ${defaultUrl} and redis-server is not installed. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set TEST_REDIS_URL.`,
     );
   const port = await freePort();
   const child = spawn(
