@@ -1,0 +1,163 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  nextState,
+  ORDER_MACHINE,
+  orderSources,
+  orderTarget,
+  TICKET_MACHINE,
+  type Actor,
+  type StateMachine,
+} from './order-state.ts';
+
+const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job'];
+
+/** The values of a PostgreSQL enum as the migrations create and extend it. */
+function enumValues(type: string): string[] {
+  const dir = join(import.meta.dirname, '../../../db/migrations');
+  const values: string[] = [];
+  for (const file of readdirSync(dir).sort()) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    const created = new RegExp(`CREATE TYPE ${type} AS ENUM \\(([^)]*)\\)`).exec(text);
+    if (created) values.push(...[...created[1]!.matchAll(/'([^']+)'/g)].map((m) => m[1]!));
+    for (const added of text.matchAll(
+      new RegExp(`ALTER TYPE ${type} ADD VALUE[^']*'([^']+)'`, 'g'),
+    )) {
+      values.push(added[1]!);
+    }
+  }
+  return values;
+}
+
+type AnyMachine = StateMachine<string, string, string>;
+
+/** The states reachable from the creations through the events (breadth first). */
+function reachable(machine: AnyMachine): Set<string> {
+  const seen = new Set(Object.values(machine.creations).map((c) => c.to));
+  const todo = [...seen];
+  while (todo.length > 0) {
+    const s = todo.pop()!;
+    for (const t of Object.values(machine.events)) {
+      if (t.from.includes(s) && !seen.has(t.to)) {
+        seen.add(t.to);
+        todo.push(t.to);
+      }
+    }
+  }
+  return seen;
+}
+
+/** A row's life: a creation, then any events caused by anyone (allowed or not). */
+function lives(machine: AnyMachine) {
+  const creations = Object.keys(machine.creations);
+  const events = Object.keys(machine.events);
+  return fc.record({
+    creation: fc.constantFrom(...creations),
+    steps:
+      events.length === 0
+        ? fc.constant([] as Array<{ event: string; by: Actor }>)
+        : fc.array(
+            fc.record({ event: fc.constantFrom(...events), by: fc.constantFrom(...ACTORS) }),
+            { maxLength: 30 },
+          ),
+  });
+}
+
+describe.each([
+  ['order', ORDER_MACHINE as AnyMachine, 'order_status'],
+  ['ticket', TICKET_MACHINE as AnyMachine, 'ticket_status'],
+])('the %s state machine', (_name, machine, pgEnum) => {
+  const states = Object.keys(machine.states);
+  const terminal = states.filter((s) => machine.states[s]!.terminal);
+
+  it(`declares exactly the statuses of ${pgEnum}`, () => {
+    expect(states.sort()).toEqual(enumValues(pgEnum).sort());
+  });
+
+  it('never reaches a state outside the machine, an unreachable one or one by a wrong actor', () => {
+    const canReach = reachable(machine);
+    fc.assert(
+      fc.property(lives(machine), ({ creation, steps }) => {
+        let state = machine.creations[creation]!.to;
+        expect(canReach.has(state)).toBe(true);
+        for (const { event, by } of steps) {
+          const next = nextState(machine, state, event, by);
+          const t = machine.events[event]!;
+          if (next === undefined) {
+            // refused: the wrong actor, or not from this state
+            expect(t.by !== by || !t.from.includes(state)).toBe(true);
+            continue;
+          }
+          expect(t.by).toBe(by);
+          expect(t.from).toContain(state);
+          expect(states).toContain(next);
+          expect(canReach.has(next)).toBe(true);
+          state = next;
+        }
+      }),
+    );
+  });
+
+  it('enters a terminal state only through the events listed for it, and never leaves it', () => {
+    fc.assert(
+      fc.property(lives(machine), ({ creation, steps }) => {
+        let state = machine.creations[creation]!.to;
+        for (const { event, by } of steps) {
+          const next = nextState(machine, state, event, by);
+          if (next === undefined) continue;
+          if (machine.states[state]!.terminal) expect(next).toBe(state);
+          if (machine.states[next]!.terminal && next !== state) {
+            expect(machine.events[event]!.to).toBe(next);
+          }
+          state = next;
+        }
+      }),
+    );
+    for (const s of terminal) {
+      for (const t of Object.values(machine.events)) expect(t.from).not.toContain(s);
+    }
+  });
+
+  it('has no event that can never happen', () => {
+    const canReach = reachable(machine);
+    for (const [event, t] of Object.entries(machine.events)) {
+      expect(
+        t.from.some((s) => canReach.has(s)),
+        event,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('the order machine', () => {
+  it('completes an order only on a payment success, and refunds it only after a refund', () => {
+    const into = (status: string) =>
+      Object.entries(ORDER_MACHINE.events)
+        .filter(([, t]) => t.to === status)
+        .map(([e, t]) => `${e} by ${t.by}`);
+    expect(into('COMPLETED')).toEqual(['PAYMENT_SUCCEEDED by stripe']);
+    expect(into('REFUNDED')).toEqual(['REFUNDED by refund-job']);
+    expect(
+      Object.keys(ORDER_MACHINE.states).filter(
+        (s) => ORDER_MACHINE.states[s as 'PENDING'].terminal,
+      ),
+    ).toEqual(['COMPLETED', 'REFUNDED']);
+  });
+
+  it('lets a failure after a success change nothing, and a late success settle a swept order', () => {
+    expect(nextState(ORDER_MACHINE, 'COMPLETED', 'PAYMENT_FAILED', 'stripe')).toBeUndefined();
+    expect(nextState(ORDER_MACHINE, 'PAYMENT_FAILED', 'PAYMENT_FAILED', 'stripe')).toBeUndefined();
+    expect(nextState(ORDER_MACHINE, 'CANCELLED', 'PAYMENT_SUCCEEDED', 'stripe')).toBe('COMPLETED');
+    expect(nextState(ORDER_MACHINE, 'CANCELLED', 'PAYMENT_STARTED', 'fan')).toBeUndefined();
+    expect(nextState(ORDER_MACHINE, 'PAYMENT_PENDING', 'PAYMENT_SUCCEEDED', 'fan')).toBeUndefined();
+  });
+
+  it('cancels only open orders on the fan or the sweeper, which are what the repos update', () => {
+    for (const e of ['CART_EXPIRED', 'CART_CLEARED', 'HOLD_EXPIRED'] as const) {
+      expect(orderSources(e)).toEqual(['PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED']);
+      expect(orderTarget(e)).toBe('CANCELLED');
+    }
+  });
+});

@@ -1,0 +1,233 @@
+import type { OrderStatus, TicketStatus } from '../../platform/db/types.generated.ts';
+
+/**
+ * The one owner of order and ticket state: the state machines as data. Every write of
+ * `orders.status` and `tickets.status` names an event of these machines; the repos take the
+ * target status and the WHERE status IN (...) of their statements from here, so the SQL
+ * and the machine cannot disagree. The single exception is the joint statement that
+ * completes the order with the fan's queue entry on the payment hot path
+ * (queue/queue.repo.ts completePurchase): settlement checks that transition here first,
+ * under the order's row lock.
+ *
+ * Pure: no I/O. Property-tested in order-state.test.ts.
+ */
+
+/** Who may cause an event. */
+export type Actor =
+  /** the buyer, through the public API */
+  | 'fan'
+  /** a Stripe payment event, handled by settlement (settlement.service.ts) */
+  | 'stripe'
+  /** the expired-hold sweeper (sales.jobs.ts) */
+  | 'sweeper'
+  /** the payments module's refund job, once Stripe refunded (payments.jobs.ts) */
+  | 'refund-job';
+
+export interface Transition<S extends string> {
+  readonly from: readonly S[];
+  readonly to: S;
+  readonly by: Actor;
+  /** Why the event exists (and the condition checked by the caller, if any). */
+  readonly why: string;
+}
+
+export interface Creation<S extends string> {
+  readonly to: S;
+  readonly by: Actor;
+  readonly why: string;
+}
+
+export interface StateMachine<S extends string, E extends string, C extends string> {
+  readonly name: string;
+  /** Every status of the database enum; `terminal`: no event leaves it. */
+  readonly states: Readonly<Record<S, { readonly terminal: boolean }>>;
+  /** Events that create a row, and the status it starts in. */
+  readonly creations: Readonly<Record<C, Creation<S>>>;
+  readonly events: Readonly<Record<E, Transition<S>>>;
+}
+
+function defineMachine<S extends string, E extends string, C extends string>(
+  machine: StateMachine<S, E, C>,
+): StateMachine<S, E, C> {
+  // A terminal state that an event leaves is a contradiction in the data: fail at load.
+  for (const [event, t] of Object.entries<Transition<S>>(machine.events)) {
+    for (const s of t.from) {
+      if (machine.states[s].terminal) {
+        throw new Error(`${machine.name}: ${event} leaves the terminal state ${s}`);
+      }
+    }
+  }
+  return machine;
+}
+
+/** Open orders: the fan may still pay them; they hold seats. */
+const OPEN = ['PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED'] as const;
+/** Orders a payment success may still settle (a late success on a swept order included). */
+const SETTLEABLE = [...OPEN, 'CANCELLED'] as const;
+
+export type OrderEvent =
+  | 'PAYMENT_STARTED'
+  | 'PAYMENT_FAILED'
+  | 'PAYMENT_SUCCEEDED'
+  | 'SEATS_LOST'
+  | 'AMOUNT_MISMATCH'
+  | 'CART_EXPIRED'
+  | 'CART_CLEARED'
+  | 'HOLD_EXPIRED'
+  | 'REFUNDED';
+
+/** The events that cancel an order; each is also the order's `cancellation_reason`. */
+export type OrderCancellation = Extract<
+  OrderEvent,
+  'SEATS_LOST' | 'AMOUNT_MISMATCH' | 'CART_EXPIRED' | 'CART_CLEARED' | 'HOLD_EXPIRED'
+>;
+
+export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAMED'>({
+  name: 'order',
+  states: {
+    PENDING: { terminal: false },
+    PAYMENT_PENDING: { terminal: false },
+    PAYMENT_FAILED: { terminal: false },
+    // Not terminal: a payment that succeeds after the hold was swept still completes the
+    // order if nobody took the seats (E4-F7), or gets it refunded.
+    CANCELLED: { terminal: false },
+    COMPLETED: { terminal: true },
+    REFUNDED: { terminal: true },
+  },
+  creations: {
+    HOLDERS_NAMED: {
+      to: 'PENDING',
+      by: 'fan',
+      why: 'POST /checkout/ticket-holders writes the priced order (E4-F5)',
+    },
+  },
+  events: {
+    PAYMENT_STARTED: {
+      from: OPEN,
+      to: 'PAYMENT_PENDING',
+      by: 'fan',
+      why: 'POST /checkout/pay; again after a failure while the hold lasts (E4-F7)',
+    },
+    PAYMENT_FAILED: {
+      from: ['PAYMENT_PENDING'],
+      to: 'PAYMENT_FAILED',
+      by: 'stripe',
+      why: 'payment_intent.payment_failed; retryable with the same intent',
+    },
+    PAYMENT_SUCCEEDED: {
+      from: SETTLEABLE,
+      to: 'COMPLETED',
+      by: 'stripe',
+      why: 'payment_intent.succeeded whose seats were sold and tickets issued, no refund requested',
+    },
+    SEATS_LOST: {
+      from: SETTLEABLE,
+      to: 'CANCELLED',
+      by: 'stripe',
+      why: 'payment_intent.succeeded after a seat went to someone else: refund requested',
+    },
+    AMOUNT_MISMATCH: {
+      from: SETTLEABLE,
+      to: 'CANCELLED',
+      by: 'stripe',
+      why: "payment_intent.succeeded for an amount that is not the order's: refund requested",
+    },
+    CART_EXPIRED: {
+      from: OPEN,
+      to: 'CANCELLED',
+      by: 'fan',
+      why: "the fan's next cart addition finds the cart expired",
+    },
+    CART_CLEARED: {
+      from: OPEN,
+      to: 'CANCELLED',
+      by: 'fan',
+      why: 'DELETE /cart, also during payment',
+    },
+    HOLD_EXPIRED: {
+      from: OPEN,
+      to: 'CANCELLED',
+      by: 'sweeper',
+      why: 'no live hold left on the order',
+    },
+    REFUNDED: {
+      from: ['CANCELLED'],
+      to: 'REFUNDED',
+      by: 'refund-job',
+      why: 'the refund of a success that could not be fulfilled went through at Stripe',
+    },
+  },
+});
+
+export type TicketEvent = never;
+
+/**
+ * Tickets: issued SOLD with their order's completion. The other statuses of the enum are
+ * declared by the schema for scanning, transfer, cancellation and refunds, which no code
+ * performs yet (issue 19 §2–4, issue 21): no event reaches them, so no ticket can be in
+ * them. Those features add their events here.
+ */
+export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>({
+  name: 'ticket',
+  states: {
+    SOLD: { terminal: false },
+    ATTENDED: { terminal: false },
+    TRANSFERRED: { terminal: false },
+    CANCELLED: { terminal: false },
+    CANCELLED_MATCH_CANCELLED: { terminal: false },
+    CANCELLED_BLACKLIST: { terminal: false },
+    REFUNDED: { terminal: false },
+  },
+  creations: {
+    ISSUED: {
+      to: 'SOLD',
+      by: 'stripe',
+      why: "the order's payment succeeded and its seats were sold (E4-F8)",
+    },
+  },
+  events: {},
+});
+
+// Reading the machines ------------------------------------------------------------------
+
+/** The state an event leads to from `from` when `by` causes it; undefined: not allowed. */
+export function nextState<S extends string, E extends string>(
+  machine: StateMachine<S, E, string>,
+  from: S,
+  event: E,
+  by: Actor,
+): S | undefined {
+  const t = machine.events[event];
+  return t.by === by && t.from.includes(from) ? t.to : undefined;
+}
+
+/** May this event move an order in this status? */
+export const orderAllows = (from: OrderStatus, event: OrderEvent): boolean =>
+  ORDER_MACHINE.events[event].from.includes(from);
+
+/** The statuses an order event may start from: the WHERE status IN (...) of its statement. */
+export const orderSources = (event: OrderEvent): readonly OrderStatus[] =>
+  ORDER_MACHINE.events[event].from;
+
+/** The status an order event writes. */
+export const orderTarget = (event: OrderEvent): OrderStatus => ORDER_MACHINE.events[event].to;
+
+/** The status a new order starts in. */
+export const NEW_ORDER_STATUS: OrderStatus = ORDER_MACHINE.creations.HOLDERS_NAMED.to;
+
+/** The status a new ticket starts in. */
+export const ISSUED_TICKET_STATUS: TicketStatus = TICKET_MACHINE.creations.ISSUED.to;
+
+/** Open orders (they may be paid and hold seats): the sources of the cancellations. */
+export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = OPEN;
+
+/**
+ * Checks an order transition the caller is about to write (under the order's row lock)
+ * where the statement cannot check it itself; a refusal is a bug, not bad input.
+ */
+export function assertOrderTransition(from: OrderStatus, event: OrderEvent): OrderStatus {
+  if (!orderAllows(from, event)) {
+    throw new Error(`order: ${event} is not allowed from ${from}`);
+  }
+  return orderTarget(event);
+}
