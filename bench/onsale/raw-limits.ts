@@ -8,7 +8,7 @@ import {
   claimSeparated,
   type ClaimedSeat,
 } from '../../src/modules/sales/claim.repo.ts';
-import { insertOrder, updateOrder } from '../../src/modules/sales/orders.repo.ts';
+import { insertOrder, transitionOrder } from '../../src/modules/sales/orders.repo.ts';
 import { sellAndIssueOrderTickets } from '../../src/modules/tickets/tickets.service.ts';
 import { round } from '../lib/stats.ts';
 import { seededRandom } from './random.ts';
@@ -196,7 +196,7 @@ async function sellHeldSeats(
     const now = new Date();
     const tickets = await sellAndIssueOrderTickets(deps, trx, order, items, now);
     if (!tickets) throw new Error(`raw sale floor: order ${order.id} lost its held seats`);
-    await updateOrder(trx, order.id, { status: 'COMPLETED', completed_at: now });
+    await transitionOrder(trx, order.id, 'PAYMENT_SUCCEEDED', { completed_at: now });
     return tickets.length;
   });
 }

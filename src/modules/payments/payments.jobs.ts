@@ -6,7 +6,7 @@ import {
 } from '../../platform/adapters/stripe/stripe.ts';
 import { defineJob } from '../../platform/jobs.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findOrder, updateOrder } from '../sales/orders.repo.ts';
+import { transitionOrder } from '../sales/orders.repo.ts';
 import { findPayment, markPaymentCancelled, updatePayment } from './payments.repo.ts';
 import { CANCEL_INTENT_QUEUE, type CancelIntentJob } from './payments.service.ts';
 import { REFUND_QUEUE, type RefundJob } from './webhooks.service.ts';
@@ -38,10 +38,8 @@ export const paymentJobs = (deps: AppDeps) => [
           stripe_refund_id: refund.id,
           refunded_at: deps.clock.now(),
         });
-        const order = await findOrder(trx, payment.order_id, { forUpdate: true });
-        if (order && order.status !== 'COMPLETED') {
-          await updateOrder(trx, order.id, { status: 'REFUNDED' });
-        }
+        // The order was cancelled when the refund was requested (never completed since).
+        await transitionOrder(trx, payment.order_id, 'REFUNDED');
         await recordAudit(deps, trx, {
           domain: 'payment',
           action: 'payment_refunded',

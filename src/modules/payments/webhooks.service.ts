@@ -11,7 +11,8 @@ import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { completeOrderPurchase } from '../queue/queue.admission.ts';
 import { releaseHolds } from '../sales/carts.repo.ts';
-import { listOrderItems, updateOrder, type OrderRow } from '../sales/orders.repo.ts';
+import { assertOrderTransition, orderAllows } from '../sales/order-state.ts';
+import { listOrderItems, transitionOrder, type OrderRow } from '../sales/orders.repo.ts';
 import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import {
   claimSucceededEventRecordingPayment,
@@ -131,7 +132,8 @@ async function onSucceeded(
   now: Date,
 ): Promise<WebhookOutcome> {
   // The payment was marked SUCCEEDED (created if needed) with the event's claim.
-  if (order.status === 'COMPLETED' || order.status === 'REFUNDED' || payment.refund_requested_at) {
+  // Settled already: completed, refunded, or a refund requested (its order CANCELLED).
+  if (!orderAllows(order.status, 'PAYMENT_SUCCEEDED') || payment.refund_requested_at) {
     return 'already_settled';
   }
 
@@ -147,7 +149,9 @@ async function onSucceeded(
   const customer = items[0]?.holder_full_name ?? order.buyer_email;
 
   if (tickets) {
-    // The order and the fan's queue entry in one statement.
+    // The order and the fan's queue entry in one statement (queue.repo.ts): the one order
+    // write outside the order repos, so the machine is asserted here under the order lock.
+    assertOrderTransition(order.status, 'PAYMENT_SUCCEEDED');
     await completeOrderPurchase(deps, trx, order);
     await sendEmail(deps, trx, {
       template_key: 'order_confirmation',
@@ -187,13 +191,9 @@ async function onSucceeded(
   // Paid, but the seats went to someone else after the hold ran out (or the amount is not
   // the order's): give the money back. The refund runs as a job enqueued right here, so it
   // cannot be lost; the fan hears about it in the same transaction.
-  const reason = amountOk ? 'SEATS_LOST' : 'AMOUNT_MISMATCH';
+  const reason = amountOk ? ('SEATS_LOST' as const) : ('AMOUNT_MISMATCH' as const);
   await releaseHolds(trx, order.id, now, { reason: `payment refunded: ${reason}`, by: null });
-  await updateOrder(trx, order.id, {
-    status: 'CANCELLED',
-    cancelled_at: now,
-    cancellation_reason: reason,
-  });
+  await transitionOrder(trx, order.id, reason, { cancelled_at: now, cancellation_reason: reason });
   await updatePayment(trx, payment.id, { refund_requested_at: now, refund_reason: reason });
   await deps.jobs.enqueue(trx, REFUND_QUEUE, {
     payment_id: payment.id,
@@ -260,8 +260,8 @@ async function onFailed(
     failure_reason: intent.last_payment_error?.message ?? 'payment failed',
   });
   // The order stays open (retryable with the same PaymentIntent) while its hold lasts.
-  if (order.status === 'PAYMENT_PENDING') {
-    await updateOrder(trx, order.id, { status: 'PAYMENT_FAILED' });
+  if (orderAllows(order.status, 'PAYMENT_FAILED')) {
+    await transitionOrder(trx, order.id, 'PAYMENT_FAILED');
   }
   await recordAudit(deps, trx, {
     domain: 'payment',

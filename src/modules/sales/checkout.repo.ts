@@ -1,8 +1,9 @@
 import { sql, type Insertable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
-import type { OrderItems, Orders } from '../../platform/db/types.generated.ts';
+import type { OrderItems } from '../../platform/db/types.generated.ts';
 import type { CartRow } from './carts.repo.ts';
-import type { OrderItemRow, OrderRow } from './orders.repo.ts';
+import { orderSources, orderTarget } from './order-state.ts';
+import type { OrderItemRow, OrderRow, OrderValues } from './orders.repo.ts';
 
 /**
  * SQL of checkout (POST /checkout/ticket-holders, POST /checkout/pay) where it saves round
@@ -71,14 +72,15 @@ export async function lockOrderForPayment(
 }
 
 /**
- * Puts an order into payment: updates it, creates its payment row unless it has one, and
- * returns the updated order with the earliest held_until of its seats (null: none), in one
- * statement.
+ * Puts an order into payment (the order machine's PAYMENT_STARTED, from its source
+ * statuses only): updates it, creates its payment row unless it has one, and returns the
+ * updated order with the earliest held_until of its seats (null: none), in one statement.
+ * Throws when the order is in no source status: the caller checked it under the row lock.
  */
 export async function markOrderPaymentPending(
   db: Executor,
   order: Pick<OrderRow, 'id' | 'total_amount' | 'currency'>,
-  values: Partial<Insertable<Orders>>,
+  values: OrderValues,
 ): Promise<OrderRow & { hold_until: Date | null }> {
   return db
     .with('payment', (qb) =>
@@ -88,8 +90,9 @@ export async function markOrderPaymentPending(
         .onConflict((oc) => oc.column('order_id').doNothing()),
     )
     .updateTable('orders')
-    .set(values)
+    .set({ ...values, status: orderTarget('PAYMENT_STARTED') })
     .where('id', '=', order.id)
+    .where('status', 'in', orderSources('PAYMENT_STARTED'))
     .returningAll('orders')
     .returning(
       sql<Date | null>`(SELECT min(held_until) FROM match_seat_inventory WHERE hold_owner_id = ${order.id})`.as(

@@ -23,6 +23,7 @@ import {
   markOrderPaymentPending,
   writeOrderItems,
 } from './checkout.repo.ts';
+import { orderAllows } from './order-state.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import { feeConfiguration, saleMatch } from './sale-facts.ts';
 import {
@@ -431,6 +432,11 @@ export async function startPayment(
     }
     if (!order || order.user_id !== userId) throw notFound('Order');
     const items = await listOrderItems(trx, order.id);
+    if (!orderAllows(order.status, 'PAYMENT_STARTED')) {
+      throw new AppError('ORDER_NOT_PAYABLE', `The order is ${order.status}`, {
+        extra: { status: order.status },
+      });
+    }
     if (order.status === 'PENDING') {
       if (!cart || cart.status !== 'ACTIVE') throw new AppError('CART_EXPIRED');
       const until = new Date(Math.max(cart.expires_at.getTime(), now.getTime() + PAYMENT_HOLD_MS));
@@ -451,18 +457,12 @@ export async function startPayment(
         });
       }
       if (moved !== items.length) throw new AppError('CART_EXPIRED');
-    } else if (order.status === 'PAYMENT_PENDING' || order.status === 'PAYMENT_FAILED') {
-      if ((await countLiveOrderHolds(trx, order.id, now)) !== items.length) {
-        throw new AppError('CART_EXPIRED', 'The seats of this order are no longer held');
-      }
-    } else {
-      throw new AppError('ORDER_NOT_PAYABLE', `The order is ${order.status}`, {
-        extra: { status: order.status },
-      });
+    } else if ((await countLiveOrderHolds(trx, order.id, now)) !== items.length) {
+      // PAYMENT_PENDING or PAYMENT_FAILED: paying again needs the seats still held.
+      throw new AppError('CART_EXPIRED', 'The seats of this order are no longer held');
     }
     // One statement: the order's status, its payment row and the hold's end.
     const { hold_until: heldUntil, ...updated } = await markOrderPaymentPending(trx, order, {
-      status: 'PAYMENT_PENDING',
       ...(idempotencyKey && !order.idempotency_key ? { idempotency_key: idempotencyKey } : {}),
     });
     await recordAudit(deps, trx, {

@@ -1,16 +1,26 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
-import type { OrderItems, Orders, OrderStatus } from '../../platform/db/types.generated.ts';
+import type { OrderItems, Orders } from '../../platform/db/types.generated.ts';
+import {
+  NEW_ORDER_STATUS,
+  OPEN_ORDER_STATUSES,
+  orderSources,
+  orderTarget,
+  type OrderEvent,
+} from './order-state.ts';
 
 /**
  * SQL of orders: order rows and their items, the fan's order views, and cancelling open
- * orders. Checkout's one-statement order writes are in checkout.repo.ts.
+ * orders. Checkout's one-statement order writes are in checkout.repo.ts. Every status these
+ * statements write, and the statuses they move it from, come from the order machine
+ * (order-state.ts); updateOrder cannot write a status.
  */
 
 export type OrderRow = Selectable<Orders>;
 export type OrderItemRow = Selectable<OrderItems>;
 
-export const OPEN_ORDER_STATUSES: OrderStatus[] = ['PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED'];
+/** Order columns other than the status, which only an event of the machine writes. */
+export type OrderValues = Omit<Partial<Insertable<Orders>>, 'status'>;
 
 export async function findOrder(
   db: Executor,
@@ -44,14 +54,21 @@ export async function findOrderByIdempotencyKey(db: Executor, userId: string, ke
     .executeTakeFirst();
 }
 
-export async function insertOrder(db: Executor, values: Insertable<Orders>): Promise<OrderRow> {
-  return db.insertInto('orders').values(values).returningAll().executeTakeFirstOrThrow();
+export async function insertOrder(
+  db: Executor,
+  values: Omit<Insertable<Orders>, 'status'>,
+): Promise<OrderRow> {
+  return db
+    .insertInto('orders')
+    .values({ ...values, status: NEW_ORDER_STATUS })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 export async function updateOrder(
   db: Executor,
   orderId: string,
-  values: Partial<Insertable<Orders>>,
+  values: OrderValues,
 ): Promise<OrderRow> {
   return db
     .updateTable('orders')
@@ -59,6 +76,26 @@ export async function updateOrder(
     .where('id', '=', orderId)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * Moves one order by an event of the machine (with other columns of the same change):
+ * only from the event's source statuses. Returns the updated order; undefined when the
+ * order is in no such status (nothing written).
+ */
+export async function transitionOrder(
+  db: Executor,
+  orderId: string,
+  event: OrderEvent,
+  values: OrderValues = {},
+): Promise<OrderRow | undefined> {
+  return db
+    .updateTable('orders')
+    .set({ ...values, status: orderTarget(event) })
+    .where('id', '=', orderId)
+    .where('status', 'in', orderSources(event))
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function listOrderItems(db: Executor, orderId: string): Promise<OrderItemRow[]> {
@@ -131,40 +168,40 @@ export async function findUserOrder(
   >;
 }
 
-/** Open orders on these carts become CANCELLED (the cart was emptied or expired). */
+/** Open orders on these carts are cancelled (the cart expired): the event is the reason. */
 export async function cancelOpenOrdersOfCarts(
   db: Executor,
   cartIds: string[],
-  reason: string,
+  reason: Extract<OrderEvent, 'CART_EXPIRED'>,
   now: Date,
 ): Promise<string[]> {
   if (cartIds.length === 0) return [];
   const rows = await db
     .updateTable('orders')
-    .set({ status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason })
+    .set({ status: orderTarget(reason), cancelled_at: now, cancellation_reason: reason })
     .where('cart_id', 'in', cartIds)
-    .where('status', 'in', OPEN_ORDER_STATUSES)
+    .where('status', 'in', orderSources(reason))
     .returning('id')
     .execute();
   return rows.map((r) => r.id);
 }
 
 /**
- * The fan's open orders (of one match, or all) become CANCELLED: DELETE /cart abandons the
+ * The fan's open orders (of one match, or all) are cancelled: DELETE /cart abandons the
  * order on the cart as well as one whose payment has started (its cart is CHECKED_OUT).
  */
 export async function cancelOpenOrdersOfUser(
   db: Executor,
   userId: string,
   matchId: string | undefined,
-  reason: string,
+  reason: Extract<OrderEvent, 'CART_CLEARED'>,
   now: Date,
 ): Promise<string[]> {
   let q = db
     .updateTable('orders')
-    .set({ status: 'CANCELLED', cancelled_at: now, cancellation_reason: reason })
+    .set({ status: orderTarget(reason), cancelled_at: now, cancellation_reason: reason })
     .where('user_id', '=', userId)
-    .where('status', 'in', OPEN_ORDER_STATUSES);
+    .where('status', 'in', orderSources(reason));
   if (matchId) q = q.where('match_id', '=', matchId);
   const rows = await q.returning('id').execute();
   return rows.map((r) => r.id);

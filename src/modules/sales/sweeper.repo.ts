@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
+import { orderSources, orderTarget } from './order-state.ts';
 
 /** SQL of the expired-hold sweep (sales.jobs.ts): seats, carts and orders whose hold ran out. */
 
@@ -13,6 +14,9 @@ export async function sweepExpiredHolds(
   now: Date,
   batch: number,
 ): Promise<{ seats: number; carts: number; orders: number; order_ids: string[] }> {
+  // The order machine's HOLD_EXPIRED, as literals: the statement's text stays constant.
+  const from = sql.join(orderSources('HOLD_EXPIRED').map((s) => sql.lit(s)));
+  const to = sql.lit(orderTarget('HOLD_EXPIRED'));
   const { rows } = await sql<{ seats: number; carts: number; orders: number; order_ids: string[] }>`
     WITH expired AS (
       SELECT id, hold_kind, hold_owner_id FROM match_seat_inventory
@@ -45,8 +49,8 @@ export async function sweepExpiredHolds(
     ),
     orders_cancelled AS (
       UPDATE orders o
-         SET status = 'CANCELLED', cancelled_at = ${now}, cancellation_reason = 'HOLD_EXPIRED'
-       WHERE o.status IN ('PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED')
+         SET status = ${to}, cancelled_at = ${now}, cancellation_reason = 'HOLD_EXPIRED'
+       WHERE o.status IN (${from})
          AND NOT EXISTS (
            SELECT 1 FROM match_seat_inventory i
             WHERE i.hold_owner_id IN (o.id, o.cart_id) AND i.status = 'RESERVED'

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../deps.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { notFound } from '../../platform/errors.ts';
+import { ISSUED_TICKET_STATUS } from '../sales/order-state.ts';
 import type { OrderItemRow, OrderRow } from '../sales/orders.repo.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
 import {
@@ -75,7 +76,7 @@ function newTicket(
       owner_user_id: order.user_id,
       barcode,
       qr_code_data: signer.qrPayload({ id, matchId: order.match_id, barcode }),
-      status: 'SOLD',
+      status: ISSUED_TICKET_STATUS,
       price_amount: item.unit_price,
       fee_amount: item.fee_amount,
     },
