@@ -16,6 +16,9 @@ import { startPushDelivery } from './notifications/push.delivery.ts';
 import { paymentJobs } from './payments/payments.jobs.ts';
 import { queueJobs } from './queue/queue.jobs.ts';
 import { salesJobs } from './sales/sales.jobs.ts';
+// Registers settlement's handlers of payment events (payments/payment-events.ts), which the
+// payment jobs of a worker need.
+import './sales/settlement.service.ts';
 import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
 
 /**

@@ -6,10 +6,14 @@ import {
 } from '../../platform/adapters/stripe/stripe.ts';
 import { defineJob } from '../../platform/jobs.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { transitionOrder } from '../sales/orders.repo.ts';
+import { paymentEventHandlers } from './payment-events.ts';
 import { findPayment, markPaymentCancelled, updatePayment } from './payments.repo.ts';
-import { CANCEL_INTENT_QUEUE, type CancelIntentJob } from './payments.service.ts';
-import { REFUND_QUEUE, type RefundJob } from './webhooks.service.ts';
+import {
+  CANCEL_INTENT_QUEUE,
+  REFUND_QUEUE,
+  type CancelIntentJob,
+  type RefundJob,
+} from './payments.service.ts';
 
 /**
  * Jobs of the payments module.
@@ -23,6 +27,7 @@ export const paymentJobs = (deps: AppDeps) => [
     name: REFUND_QUEUE,
     queue: { retryLimit: 20, retryDelay: 30, retryBackoff: true },
     handler: async (data) => {
+      const events = paymentEventHandlers();
       const payment = await findPayment(deps.db, data.payment_id);
       if (!payment || payment.refunded_at || !payment.stripe_payment_intent_id) return;
       const refund = await getPaymentsGateway(deps.config).refund({
@@ -38,8 +43,8 @@ export const paymentJobs = (deps: AppDeps) => [
           stripe_refund_id: refund.id,
           refunded_at: deps.clock.now(),
         });
-        // The order was cancelled when the refund was requested (never completed since).
-        await transitionOrder(trx, payment.order_id, 'REFUNDED');
+        // The order's side (it becomes REFUNDED) belongs to sales, in this transaction.
+        await events.refunded(trx, payment);
         await recordAudit(deps, trx, {
           domain: 'payment',
           action: 'payment_refunded',

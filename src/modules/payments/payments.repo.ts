@@ -1,7 +1,6 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
-import type { Payments } from '../../platform/db/types.generated.ts';
-import type { OrderRow } from '../sales/orders.repo.ts';
+import type { OrderStatus, Payments } from '../../platform/db/types.generated.ts';
 
 /** SQL on payments and stripe_webhook_events (E4-F7, E8-F1). */
 export type PaymentRow = Selectable<Payments>;
@@ -17,95 +16,44 @@ export async function ensurePayment(
     .execute();
 }
 
-/** An order as a payment event settles it, with what the fan is told about it. */
-export interface SettlementOrderRow extends OrderRow {
-  home_team: string;
-  away_team: string;
-  kick_off_time: Date;
-  buyer_email: string;
-}
-
-type WebhookEventClaim = { id: string; type: string; objectId: string | null; outcome: string };
+export type WebhookEventClaim = {
+  id: string;
+  type: string;
+  objectId: string | null;
+  outcome: string;
+};
 
 /**
- * The CTEs `claimed` and `locked` of a payment event's first statement: the event's claim
- * (as claimWebhookEvent) and, only when the claim inserted the event row, the lock of its
- * order (FOR UPDATE of the order row only) with the match and the buyer's email the
- * notifications need (both always exist: NOT NULL foreign keys of the order). A
- * concurrent delivery of the same event waits on the claim until the first one's
- * transaction ends and then, as a duplicate, neither locks nor reads the order.
+ * The claim of a webhook event, as a statement or a CTE of settlement's first statement
+ * (sales/settlement.repo.ts): RETURNING its id the first time, nothing for a duplicate,
+ * which (also when delivered concurrently) waits on the claim until the first one's
+ * transaction ends.
  */
-function claimedAndLockedCtes(event: WebhookEventClaim, orderId: string) {
-  return sql`
-    claimed AS (
+export function webhookClaimInsert(event: WebhookEventClaim) {
+  return sql<{ id: string }>`
       INSERT INTO stripe_webhook_events (id, type, object_id, outcome)
       VALUES (${event.id}, ${event.type}, ${event.objectId}, ${event.outcome})
       ON CONFLICT (id) DO NOTHING
-      RETURNING id
-    ),
-    locked AS MATERIALIZED (
-      SELECT o.*, m.home_team, m.away_team, m.kick_off_time, u.email AS buyer_email
-        FROM orders o
-        JOIN matches m ON m.id = o.match_id
-        JOIN users u ON u.id = o.user_id
-       WHERE o.id = ${orderId} AND EXISTS (SELECT 1 FROM claimed)
-         FOR UPDATE OF o
-    )`;
+      RETURNING id`;
 }
 
 /**
- * Claims a payment event and locks its order (claimedAndLockedCtes) in one statement.
- * Returns undefined for a duplicate, else the locked order (undefined when there is no
- * such order).
- */
-export async function claimWebhookEventLockingOrder(
-  db: Executor,
-  event: WebhookEventClaim,
-  orderId: string,
-): Promise<{ order: SettlementOrderRow | undefined } | undefined> {
-  const { rows } = await sql<SettlementOrderRow & { claimed_event_id: string }>`
-    WITH ${claimedAndLockedCtes(event, orderId)}
-    SELECT claimed.id AS claimed_event_id, locked.* FROM claimed LEFT JOIN locked ON true`.execute(
-    db,
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  const { claimed_event_id: _claimed, ...order } = row;
-  return { order: order.id === null ? undefined : order };
-}
-
-/**
- * A succeeded PaymentIntent's event, in one statement: claims the event and locks its
- * order (claimedAndLockedCtes) and records the success on the order's payment: creates the
+ * A succeeded PaymentIntent recorded on the payment of the order that the CTE `orders`
+ * selects (id, total_amount, currency; none: nothing written), for a CTE: creates the
  * payment if the order has none yet, otherwise locks and updates it (a first intent id,
- * charge id and completion time are kept). Returns undefined for a duplicate, else the
- * locked order and its payment as updated (both undefined when there is no such order).
+ * charge id and completion time are kept). RETURNING id, refund_requested_at.
  */
-export async function claimSucceededEventRecordingPayment(
-  db: Executor,
-  event: WebhookEventClaim,
-  orderId: string,
+export function succeededPaymentUpsert(
+  orders: string,
   success: { paymentIntentId: string; chargeId: string | null; now: Date },
-): Promise<
-  | { order: SettlementOrderRow; payment: Pick<PaymentRow, 'id' | 'refund_requested_at'> }
-  | { order: undefined; payment: undefined }
-  | undefined
-> {
-  const { rows } = await sql<
-    SettlementOrderRow & {
-      claimed_event_id: string;
-      paid_payment_id: string;
-      paid_refund_requested_at: Date | null;
-    }
-  >`
-    WITH ${claimedAndLockedCtes(event, orderId)},
-    paid AS (
+) {
+  return sql`
       INSERT INTO payments
              (order_id, amount, currency, status, stripe_payment_intent_id, stripe_charge_id,
               completed_at)
       SELECT id, total_amount, currency, 'SUCCEEDED', ${success.paymentIntentId},
              ${success.chargeId}, ${success.now}::timestamptz
-        FROM locked
+        FROM ${sql.table(orders)}
       ON CONFLICT (order_id) DO UPDATE
          SET status = 'SUCCEEDED',
              stripe_payment_intent_id =
@@ -114,21 +62,7 @@ export async function claimSucceededEventRecordingPayment(
              completed_at = coalesce(payments.completed_at, excluded.completed_at),
              failed_at = NULL,
              failure_reason = NULL
-      RETURNING id, refund_requested_at
-    )
-    SELECT claimed.id AS claimed_event_id, locked.*,
-           paid.id AS paid_payment_id, paid.refund_requested_at AS paid_refund_requested_at
-      FROM claimed LEFT JOIN locked ON true LEFT JOIN paid ON true`.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
-  const {
-    claimed_event_id: _claimed,
-    paid_payment_id: paymentId,
-    paid_refund_requested_at: refundRequestedAt,
-    ...order
-  } = row;
-  if (order.id === null) return { order: undefined, payment: undefined };
-  return { order, payment: { id: paymentId, refund_requested_at: refundRequestedAt } };
+      RETURNING id, refund_requested_at`;
 }
 
 export async function findPaymentByOrder(
@@ -191,8 +125,8 @@ export async function attachPaymentIntentUnlessCancelled(
   db: Executor,
   orderId: string,
   paymentIntentId: string,
-): Promise<{ status: OrderRow['status'] } | undefined> {
-  const { rows } = await sql<{ status: OrderRow['status'] }>`
+): Promise<{ status: OrderStatus } | undefined> {
+  const { rows } = await sql<{ status: OrderStatus }>`
     WITH o AS MATERIALIZED (
       SELECT id, status FROM orders WHERE id = ${orderId} FOR UPDATE
     ),
@@ -251,17 +185,9 @@ export async function updatePayment(
  * a duplicate delivery. Runs in the transaction of the event's effect, so an event whose
  * handling failed (rolled back) is handled again when Stripe redelivers it.
  */
-export async function claimWebhookEvent(
-  db: Executor,
-  event: { id: string; type: string; objectId: string | null; outcome: string },
-): Promise<boolean> {
-  const row = await db
-    .insertInto('stripe_webhook_events')
-    .values({ id: event.id, type: event.type, object_id: event.objectId, outcome: event.outcome })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return !!row;
+export async function claimWebhookEvent(db: Executor, event: WebhookEventClaim): Promise<boolean> {
+  const { rows } = await webhookClaimInsert(event).execute(db);
+  return rows.length > 0;
 }
 
 export async function setWebhookOutcome(db: Executor, id: string, outcome: string) {

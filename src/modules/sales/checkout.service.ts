@@ -48,7 +48,7 @@ import {
  * Checkout (E4-F5, E4-F6, E4-F7): naming the ticket holders turns a cart into a PENDING
  * order; paying hands the seats from the cart to the order for the payment window and
  * creates the Stripe PaymentIntent. The order completes only on Stripe's webhook
- * (payments/webhooks.service.ts).
+ * (settlement.service.ts).
  */
 
 /** How long the seats stay held once payment has started (at least). */

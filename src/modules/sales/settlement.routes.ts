@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { RouteRegistrar } from '../../api/surface.ts';
-import { handleStripeWebhook } from './webhooks.service.ts';
+import { handleStripeWebhook } from './settlement.service.ts';
 
 /**
  * POST /webhooks/stripe. The signature covers the exact bytes Stripe sent, so this route
  * lives in its own plugin context whose JSON parser keeps the raw body (a Buffer) instead
  * of parsing it; every other route keeps the normal parser.
  */
-export const paymentWebhookRoutes: RouteRegistrar = async (app, deps) => {
+export const settlementWebhookRoutes: RouteRegistrar = async (app, deps) => {
   await app.register(async (scope) => {
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser(

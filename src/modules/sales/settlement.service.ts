@@ -9,37 +9,46 @@ import type { Executor } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
-import { completeOrderPurchase } from '../queue/queue.admission.ts';
-import { releaseHolds } from '../sales/carts.repo.ts';
-import { assertOrderTransition, orderAllows } from '../sales/order-state.ts';
-import { listOrderItems, transitionOrder, type OrderRow } from '../sales/orders.repo.ts';
-import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
+import { registerPaymentEventHandlers } from '../payments/payment-events.ts';
 import {
-  claimSucceededEventRecordingPayment,
   claimWebhookEvent,
-  claimWebhookEventLockingOrder,
   ensurePayment,
   findPaymentByIntent,
   findPaymentByOrder,
   setWebhookOutcome,
   updatePayment,
   type PaymentRow,
+} from '../payments/payments.repo.ts';
+import { requestRefund } from '../payments/payments.service.ts';
+import { completeOrderPurchase } from '../queue/queue.admission.ts';
+import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
+import { releaseHolds } from './carts.repo.ts';
+import { assertOrderTransition, orderAllows } from './order-state.ts';
+import { listOrderItems, transitionOrder, type OrderRow } from './orders.repo.ts';
+import {
+  claimSucceededEventRecordingPayment,
+  claimWebhookEventLockingOrder,
   type SettlementOrderRow,
-} from './payments.repo.ts';
+} from './settlement.repo.ts';
 
 /**
- * Stripe webhooks (E4-F7, E8-F1). Each event is handled in ONE transaction that also
- * records its id (stripe_webhook_events): a duplicate delivery is a no-op, a failed handling
- * rolls back and is redone on redelivery. Events may come in any order: a failure after a
- * success changes nothing, a success after a failure completes the order, and a success
- * after the hold was lost sells the seats if nobody took them and otherwise refunds.
+ * Settlement: what a Stripe payment event does to an order (E4-F7, E8-F1). Sales owns it
+ * because it changes order and ticket state (order-state.ts); payments keeps the payment
+ * rows, the gateway and the jobs at Stripe. Each event is handled in ONE transaction that
+ * also records its id (stripe_webhook_events): a duplicate delivery is a no-op, a failed
+ * handling rolls back and is redone on redelivery. Events may come in any order: a failure
+ * after a success changes nothing, a success after a failure completes the order, and a
+ * success after the hold was lost sells the seats if nobody took them and otherwise
+ * refunds.
  */
-export const REFUND_QUEUE = 'payments.refund';
 
-export interface RefundJob {
-  payment_id: string;
-  reason: string;
-}
+// The order's side of a refund done by the payments module's job: the machine's REFUNDED
+// (from CANCELLED, the state the refund was requested in), in the job's transaction.
+registerPaymentEventHandlers({
+  refunded: async (trx, payment) => {
+    await transitionOrder(trx, payment.order_id, 'REFUNDED');
+  },
+});
 
 type Deps = Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>;
 
@@ -194,11 +203,7 @@ async function onSucceeded(
   const reason = amountOk ? ('SEATS_LOST' as const) : ('AMOUNT_MISMATCH' as const);
   await releaseHolds(trx, order.id, now, { reason: `payment refunded: ${reason}`, by: null });
   await transitionOrder(trx, order.id, reason, { cancelled_at: now, cancellation_reason: reason });
-  await updatePayment(trx, payment.id, { refund_requested_at: now, refund_reason: reason });
-  await deps.jobs.enqueue(trx, REFUND_QUEUE, {
-    payment_id: payment.id,
-    reason,
-  } satisfies RefundJob);
+  await requestRefund(deps, trx, payment, reason, now);
   await notifyRefund(deps, trx, order, order.buyer_email, customer, matchName, intent.amount);
   await recordAudit(deps, trx, {
     domain: 'payment',
