@@ -161,3 +161,26 @@ describe('the order machine', () => {
     }
   });
 });
+
+describe('the order machine in the module README', () => {
+  it('is the table of the README, event by event', () => {
+    const readme = readFileSync(join(import.meta.dirname, 'README.md'), 'utf8');
+    const rows = new Map<string, string>();
+    for (const m of readme.matchAll(
+      /^\s*\| ([A-Z_, ]+?)(?: \(creates\))? +\| ([^|]+)\| ([A-Z_]+) +\| ([a-z-]+) +\|$/gm,
+    )) {
+      for (const event of m[1]!.split(', ')) {
+        rows.set(event, `${m[2]!.trim()} → ${m[3]} by ${m[4]}`);
+      }
+    }
+    const machine = new Map<string, string>([
+      ...Object.entries(ORDER_MACHINE.creations).map(
+        ([e, c]) => [e, `— → ${c.to} by ${c.by}`] as [string, string],
+      ),
+      ...Object.entries(ORDER_MACHINE.events).map(
+        ([e, t]) => [e, `${t.from.join(', ')} → ${t.to} by ${t.by}`] as [string, string],
+      ),
+    ]);
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(machine));
+  });
+});
