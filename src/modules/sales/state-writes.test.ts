@@ -24,10 +24,10 @@ function sources(dir: string): string[] {
 /** Literal status writes to orders or tickets: where, and in which function. */
 function literalStatusWrites(): string[] {
   const found: string[] = [];
-  // An UPDATE of orders (SQL or Kysely) up to its WHERE, or an insert into tickets up to its
-  // values: a quoted status in there is a literal write.
+  // An UPDATE of orders or tickets (SQL or Kysely) up to its WHERE, or an insert into them
+  // up to its values: a quoted status in there is a literal write.
   const statement =
-    /(UPDATE orders\b[\s\S]*?WHERE|updateTable\('orders'\)[\s\S]*?\.where|insertInto\('tickets'\)[\s\S]*?\)|INSERT INTO tickets[\s\S]*?SELECT)/g;
+    /(UPDATE (?:orders|tickets)\b[\s\S]*?WHERE|updateTable\('(?:orders|tickets)'\)[\s\S]*?\.where|insertInto\('(?:orders|tickets)'\)[\s\S]*?\)|INSERT INTO (?:orders|tickets)\b[\s\S]*?(?:SELECT|VALUES))/g;
   for (const file of sources(root)) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(statement)) {
