@@ -15,6 +15,7 @@ import { healthRoutes } from './modules/health/health.routes.ts';
 import { startSessionRevocations } from './modules/identity/revocations.ts';
 import { outboxBacklogs } from './modules/index.ts';
 import { installAuth } from './platform/http/auth.ts';
+import { installDatabaseRetry } from './platform/http/db-retry.ts';
 import { createMetrics } from './platform/http/metrics.ts';
 import { problemResponses } from './platform/http/problem-docs.ts';
 import { frameworkErrorHandler, installProblemHandlers } from './platform/http/problem.ts';
@@ -65,6 +66,7 @@ export async function buildApp(
   } else {
     installAuth(app, deps.tokens);
   }
+  installDatabaseRetry(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

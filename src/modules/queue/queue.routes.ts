@@ -28,7 +28,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/queue/:match_id/join',
     {
-      config: { ...fans, problems: ['MATCH_NOT_FOUND', 'QUEUE_NOT_OPEN'] },
+      config: { ...fans, idempotent: true, problems: ['MATCH_NOT_FOUND', 'QUEUE_NOT_OPEN'] },
       schema: {
         tags,
         summary: 'Join the waiting room of a match',
@@ -71,7 +71,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/queue/:match_id/heartbeat',
     {
-      config: { ...fans, problems: ['MATCH_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND'] },
+      config: { ...fans, idempotent: true, problems: ['MATCH_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Keep your place (it is kept for 30 minutes after the last heartbeat)',
@@ -86,7 +86,7 @@ export const queuePublicRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/queue/:match_id/leave',
     {
-      config: { ...fans, problems: ['MATCH_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND'] },
+      config: { ...fans, idempotent: true, problems: ['MATCH_NOT_FOUND', 'QUEUE_ENTRY_NOT_FOUND'] },
       schema: {
         tags,
         summary: 'Leave the waiting room (or give up an open purchase window)',

@@ -84,7 +84,8 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
   app.delete(
     '/cart',
     {
-      config: { access: 'authenticated' },
+      // Emptying an empty cart changes nothing: safe to run again after a lost connection.
+      config: { access: 'authenticated', idempotent: true },
       schema: {
         tags: ['sales'],
         summary: 'Empty the cart (of one match, or all) and release its seats',
@@ -150,6 +151,8 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
           'ORDER_NOT_PAYABLE',
           'PAYMENT_PROVIDER_ERROR',
         ],
+        // With an Idempotency-Key a second run finds the first one's payment.
+        idempotent: (request) => typeof request.headers['idempotency-key'] === 'string',
       },
       schema: {
         tags: ['sales'],

@@ -51,6 +51,16 @@ function statementName(text: string): string | undefined {
 }
 
 class PreparingClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    // A connection the server ends (restart, failover, pg_terminate_backend: 57P01) emits
+    // 'error' on its client. The pool listens only while the client is idle; a client checked
+    // out between two statements of a transaction has no other listener, and an unheard
+    // 'error' event exits the process. The client is left unqueryable, its next statement
+    // rejects (answered 503 SERVICE_BUSY), and the pool discards it on release.
+    this.on('error', () => {});
+  }
+
   // pg's query() is heavily overloaded; only (text, values) calls are rewritten.
   override query(...args: unknown[]): never {
     const [text, values, callback] = args;
@@ -72,6 +82,42 @@ class PreparingClient extends pg.Client {
     }
     return (super.query as (...a: unknown[]) => never)(...args);
   }
+}
+
+/**
+ * The database could not be reached or ended the connection: PostgreSQL shutting down or
+ * restarting (57P01-57P03), connection exceptions (class 08), and the socket errors of
+ * node-postgres. Such a failure says nothing about the request: the caller may retry.
+ */
+const UNAVAILABLE_CODES = new Set([
+  '57P01', // admin_shutdown: terminating connection due to administrator command
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: the database system is starting up / shutting down
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
+const UNAVAILABLE_MESSAGES =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|Connection terminated unexpectedly)/;
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    // AggregateError: net.connect tried several addresses (IPv4 and IPv6 of localhost).
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.some((x) => isDatabaseUnavailable(x))) return true;
+    e = cause;
+  }
+  return false;
 }
 
 export function createDatabase(

@@ -16,6 +16,9 @@ export async function migrate(
   dir = MIGRATIONS_DIR,
 ): Promise<string[]> {
   const client = new pg.Client({ connectionString, application_name: 'hns-migrate' });
+  // A connection lost between statements fails the next one (the migration is rolled back);
+  // unheard, the 'error' event would exit the process instead.
+  client.on('error', () => {});
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);

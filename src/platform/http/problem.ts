@@ -3,6 +3,7 @@ import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
+import { isDatabaseUnavailable } from '../db/database.ts';
 import { AppError, problemCatalogue, type FieldError, type ProblemCode } from '../errors.ts';
 
 /**
@@ -97,9 +98,13 @@ export function frameworkErrorHandler(
   );
 }
 
+/** A restart or failover takes seconds: clients come back after this many. */
+const DATABASE_RETRY_AFTER_S = 2;
+
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
+      if (error.code === 'SERVICE_BUSY') reply.header('retry-after', '1');
       return sendProblem(reply, problemDocument(request, error.code, error.message, error));
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -123,6 +128,17 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return sendProblem(
         reply,
         problemDocument(request, 'SERVICE_BUSY', 'Too many requests in flight; retry in a second'),
+      );
+    }
+    if (isDatabaseUnavailable(error)) {
+      // PostgreSQL restarting or failing over. A transaction dies whole with its connection
+      // (rolled back, or committed whole when the cut came after COMMIT): nothing is
+      // half-written, and the client retries after Retry-After.
+      request.log.warn({ err: error }, 'database unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
+      return sendProblem(
+        reply,
+        problemDocument(request, 'SERVICE_BUSY', 'The database is not reachable; retry shortly'),
       );
     }
     const known = classifyFrameworkError(error);
