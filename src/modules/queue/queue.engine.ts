@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../deps.ts';
 import { sendPushes } from '../notifications/notify.ts';
+import { ensureLine } from './queue.recovery.ts';
 import * as repo from './queue.repo.ts';
 import {
   acquireLock,
@@ -90,6 +91,8 @@ async function round(
   const report = emptyReport(matchId, true);
   const info = await repo.findMatchSaleInfo(deps.db, matchId);
   if (!info) return report;
+  // Redis lost the line (restart without data, failover): rebuilt from PostgreSQL first.
+  await ensureLine(deps, matchId);
   const now = deps.clock.now();
   const settings = effectiveSettings(deps.config, info);
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Redis } from 'ioredis';
 import type { WebSocket } from 'ws';
 import type { AppDeps } from '../../deps.ts';
+import { ensureLine, onLoadedLine, restoreMissed } from './queue.recovery.ts';
 import * as repo from './queue.repo.ts';
 import { channelFor, ranksOf, redisTouch } from './queue.redis.ts';
 import { GRACE_PERIOD_MS } from './queue.rules.ts';
@@ -196,13 +197,15 @@ export class QueueLiveHub {
   /** A message from the fan (or the periodic tick) keeps the place: Redis heartbeat + send. */
   private async heartbeat(client: Client): Promise<void> {
     try {
-      await redisTouch(
-        this.deps.redis,
-        client.matchId,
-        client.userId,
-        this.deps.clock.now().getTime(),
-        GRACE_PERIOD_MS,
-        true,
+      await onLoadedLine(this.deps, client.matchId, () =>
+        redisTouch(
+          this.deps.redis,
+          client.matchId,
+          client.userId,
+          this.deps.clock.now().getTime(),
+          GRACE_PERIOD_MS,
+          true,
+        ),
       );
       await this.sendViews(client.matchId, [client], true);
     } catch (err) {
@@ -255,11 +258,22 @@ export class QueueLiveHub {
     const nowMs = performance.now();
     let heldBack = false;
     const userIds = clients.map((c) => c.userId);
-    const { ranks, size, rateMeasured } = await ranksOf(this.deps.redis, matchId, userIds);
-    const missing = userIds.filter((_, i) => ranks[i] === null);
-    const entries = new Map(
-      (await repo.findEntries(this.deps.db, matchId, missing)).map((e) => [e.user_id, e]),
-    );
+    let lined = await ranksOf(this.deps.redis, matchId, userIds);
+    if (lined.epochMs === null) {
+      // Redis lost the line: rebuilt from PostgreSQL, then every fan gets their place again.
+      await ensureLine(this.deps, matchId);
+      lined = await ranksOf(this.deps.redis, matchId, userIds);
+    }
+    const missing = userIds.filter((_, i) => lined.ranks[i] === null);
+    const rows = await repo.findEntries(this.deps.db, matchId, missing);
+    if (
+      lined.epochMs !== null &&
+      (await restoreMissed(this.deps, matchId, lined.epochMs, rows)).length > 0
+    ) {
+      lined = await ranksOf(this.deps.redis, matchId, userIds);
+    }
+    const { ranks, size, rateMeasured } = lined;
+    const entries = new Map(rows.map((e) => [e.user_id, e]));
     for (let i = 0; i < clients.length; i++) {
       const client = clients[i]!;
       const rank = ranks[i];

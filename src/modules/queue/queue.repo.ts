@@ -478,3 +478,44 @@ export async function matchesToTend(
     SELECT DISTINCT match_id FROM queue_entries WHERE status = 'ACTIVE'`.execute(db);
   return rows.rows.map((r) => r.match_id);
 }
+
+export interface LineSnapshot {
+  /** The WAITING fans in line order (their line numbers). */
+  waiting: { user_id: string; position: number; joined_at: Date }[];
+  /** The highest line number handed out (any status): new joins go after it. */
+  max_position: number;
+  /** The highest line number of a fan who joined before the opening (the shuffle's limit). */
+  preopen_position: number;
+  /** Entries that were admitted at some point. */
+  admitted: number;
+}
+
+/** What the Redis line of a match is rebuilt from when Redis lost it (queue.recovery.ts). */
+export async function lineSnapshot(
+  db: Executor,
+  matchId: string,
+  opensAt: Date | null,
+): Promise<LineSnapshot> {
+  const [waiting, totals] = await Promise.all([
+    db
+      .selectFrom('queue_entries')
+      .select(['user_id', sql<number>`position`.as('position'), 'joined_at'])
+      .where('match_id', '=', matchId)
+      .where('status', '=', 'WAITING')
+      .orderBy('position')
+      .orderBy('user_id')
+      .execute(),
+    db
+      .selectFrom('queue_entries')
+      .select([
+        sql<number>`coalesce(max(position), 0)`.as('max_position'),
+        sql<number>`coalesce(max(position) FILTER (WHERE joined_at < ${opensAt ?? new Date(0)}), 0)`.as(
+          'preopen_position',
+        ),
+        sql<number>`count(*) FILTER (WHERE window_started_at IS NOT NULL)`.as('admitted'),
+      ])
+      .where('match_id', '=', matchId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { waiting, ...totals };
+}

@@ -5,6 +5,7 @@ import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { remainingAllowance } from '../sales/allowance.ts';
 import { issueAdmissionProof } from './queue.admission.ts';
+import { onLoadedLine, restoreMissed } from './queue.recovery.ts';
 import { writeWaitingEntry } from './queue.writer.ts';
 import * as repo from './queue.repo.ts';
 import type { MatchSaleInfo, QueueEntryRow, QueueSettingsRow } from './queue.repo.ts';
@@ -207,13 +208,8 @@ export async function joinQueue(
   const state = saleState(info.status, info.phases, now, preQueueMs(deps.config));
   if (!state.open) throw new AppError('QUEUE_NOT_OPEN', state.reason);
 
-  const joined = await redisJoin(
-    deps.redis,
-    matchId,
-    userId,
-    now.getTime(),
-    GRACE_PERIOD_MS,
-    state.opensAt.getTime(),
+  const joined = await onLoadedLine(deps, matchId, () =>
+    redisJoin(deps.redis, matchId, userId, now.getTime(), GRACE_PERIOD_MS, state.opensAt.getTime()),
   );
   if (joined.created) {
     const input = {
@@ -262,14 +258,17 @@ async function touch(
 ): Promise<QueueView> {
   const info = await cachedSaleInfo(deps, matchId);
   const now = deps.clock.now();
-  const t: TouchResult = await redisTouch(
-    deps.redis,
-    matchId,
-    userId,
-    now.getTime(),
-    GRACE_PERIOD_MS,
-    heartbeat,
-  );
+  const redisTouchOnce = () =>
+    redisTouch(deps.redis, matchId, userId, now.getTime(), GRACE_PERIOD_MS, heartbeat);
+  let t: TouchResult = await onLoadedLine(deps, matchId, redisTouchOnce);
+  let entry: QueueEntryRow | undefined;
+  if (t.rank === null && !t.lost) {
+    // Not in the line: a join from before a rebuild whose row came after it goes back in.
+    entry = await repo.findEntry(deps.db, userId, matchId);
+    if (entry && (await restoreMissed(deps, matchId, t.epochMs, [entry])).length > 0) {
+      t = await onLoadedLine(deps, matchId, redisTouchOnce);
+    }
+  }
   if (t.rank !== null) {
     if (heartbeat) {
       await repo.touchEntry(
@@ -283,7 +282,7 @@ async function touch(
     }
     return waitingView(deps, info, matchId, t.rank, t.size, t.rateMeasured);
   }
-  let entry = await repo.findEntry(deps.db, userId, matchId);
+  entry ??= await repo.findEntry(deps.db, userId, matchId);
   if (!entry) throw new AppError('QUEUE_ENTRY_NOT_FOUND');
   if (entry.status === 'WAITING') {
     // The place is gone from the line (grace period over, or never confirmed): record it.
