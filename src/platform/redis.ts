@@ -42,3 +42,19 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     }),
   ]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Redis could not run the command: the connection is gone and the retries ran out, or the
+ * server is not serving yet (restarting and loading its data, a replica being promoted).
+ */
+export function isRedisUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const { name, message } = err as { name?: unknown; message?: unknown };
+  if (name === 'MaxRetriesPerRequestError') return true;
+  return (
+    typeof message === 'string' &&
+    /^(Connection is closed|Stream isn't writeable|LOADING|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)/.test(
+      message,
+    )
+  );
+}

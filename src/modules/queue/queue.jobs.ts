@@ -29,16 +29,22 @@ export const queueJobs = (deps: AppDeps) => [
       try {
         while (Date.now() < until && !job.signal.aborted) {
           const started = Date.now();
-          lease =
-            lease && (await extendLock(deps.redis, keys.ticker(), lease, leaseMs))
-              ? lease
-              : await acquireLock(deps.redis, keys.ticker(), leaseMs);
-          if (lease) await tendAll(deps);
+          try {
+            lease =
+              lease && (await extendLock(deps.redis, keys.ticker(), lease, leaseMs))
+                ? lease
+                : await acquireLock(deps.redis, keys.ticker(), leaseMs);
+            if (lease) await tendAll(deps);
+          } catch (err) {
+            // PostgreSQL or Redis away for a moment (restart, failover): keep ticking. Ending
+            // the job would stop admissions until the next minute's job starts.
+            deps.logger.warn({ err }, 'queue tick failed; retrying');
+          }
           const wait = Math.max(0, tickMs - (Date.now() - started));
           await sleep(wait, undefined, { signal: job.signal }).catch(() => undefined);
         }
       } finally {
-        if (lease) await releaseLock(deps.redis, keys.ticker(), lease);
+        if (lease) await releaseLock(deps.redis, keys.ticker(), lease).catch(() => undefined);
       }
     },
   }),

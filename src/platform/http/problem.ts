@@ -4,6 +4,7 @@ import {
   isResponseSerializationError,
 } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../db/database.ts';
+import { isRedisUnavailable } from '../redis.ts';
 import { AppError, problemCatalogue, type FieldError, type ProblemCode } from '../errors.ts';
 
 /**
@@ -130,15 +131,19 @@ export function installProblemHandlers(app: FastifyInstance): void {
         problemDocument(request, 'SERVICE_BUSY', 'Too many requests in flight; retry in a second'),
       );
     }
-    if (isDatabaseUnavailable(error)) {
-      // PostgreSQL restarting or failing over. A transaction dies whole with its connection
-      // (rolled back, or committed whole when the cut came after COMMIT): nothing is
-      // half-written, and the client retries after Retry-After.
-      request.log.warn({ err: error }, 'database unavailable');
+    if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) {
+      // PostgreSQL or Redis restarting or failing over. A transaction dies whole with its
+      // connection (rolled back, or committed whole when the cut came after COMMIT): nothing
+      // is half-written, and the client retries after Retry-After.
+      const which = isRedisUnavailable(error) ? 'Redis' : 'The database';
+      request.log.warn(
+        { err: error },
+        `${isRedisUnavailable(error) ? 'redis' : 'database'} unavailable`,
+      );
       reply.header('retry-after', String(DATABASE_RETRY_AFTER_S));
       return sendProblem(
         reply,
-        problemDocument(request, 'SERVICE_BUSY', 'The database is not reachable; retry shortly'),
+        problemDocument(request, 'SERVICE_BUSY', `${which} is not reachable; retry shortly`),
       );
     }
     const known = classifyFrameworkError(error);
