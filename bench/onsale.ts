@@ -1,4 +1,5 @@
 // npm run bench:onsale -- [--stadium Poljud] [--fans N] [--instances 2] [--workers 1]
+//   [--restart-db-at F] [--restart-redis-at F] [--name variant] (see bench/README.md)
 // A national-team on-sale replayed end to end; see bench/onsale/run.ts and bench/README.md.
 import { parseArgs } from 'node:util';
 import { writeOnsaleReport } from './onsale/report.ts';
@@ -13,6 +14,10 @@ const { values } = parseArgs({
     'time-limit': { type: 'string', default: '600' },
     'kill-at': { type: 'string', default: '0.3' },
     'drop-redis-at': { type: 'string', default: '0.5' },
+    'restart-db-at': { type: 'string', default: '0' },
+    'db-down-ms': { type: 'string', default: '3000' },
+    'restart-redis-at': { type: 'string', default: '0' },
+    name: { type: 'string' },
     'db-socket': { type: 'string' },
     'admit-rate': { type: 'string', default: '3000' },
     'max-active': { type: 'string', default: '400' },
@@ -41,6 +46,9 @@ const result = await runOnsale({
   workers: Number(values.workers),
   killAt: Number(values['kill-at']),
   dropRedisAt: Number(values['drop-redis-at']),
+  restartDbAt: Number(values['restart-db-at']),
+  dbDownMs: Number(values['db-down-ms']),
+  restartRedisAt: Number(values['restart-redis-at']),
   abandonRate: 0.1,
   webhookChaosRate: 0.05,
   admissionRatePerMinute: Number(values['admit-rate']),
@@ -50,7 +58,7 @@ const result = await runOnsale({
   dbSocketDir: values['db-socket'],
   log: (m) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`),
 });
-const files = await writeOnsaleReport(result);
+const files = await writeOnsaleReport(result, values.name);
 console.log(
   JSON.stringify(
     { ...result, timeline: `${result.timeline.length} points`, latency_ms: undefined },

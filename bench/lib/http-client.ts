@@ -8,6 +8,8 @@ import http from 'node:http';
 export interface JsonResponse<T = unknown> {
   status: number;
   body: T;
+  /** Retry-After in seconds, when the answer carried one. */
+  retryAfter?: number;
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 512 });
@@ -54,7 +56,12 @@ export function requestJson<T = unknown>(
           } catch {
             // not JSON: keep the text
           }
-          resolve({ status: res.statusCode ?? 0, body: body as T });
+          const retryAfter = Number(res.headers['retry-after']);
+          resolve({
+            status: res.statusCode ?? 0,
+            body: body as T,
+            ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfter } : {}),
+          });
         });
         res.on('error', reject);
       },

@@ -57,12 +57,16 @@ interface TicketsOut extends Problem {
   items?: Array<{ match_id?: string }>;
 }
 
+/** How long a fan keeps retrying answers of 503 with Retry-After before giving up. */
+const BUSY_RETRY_MS = 60_000;
 const pick = <T>(list: T[], random: () => number) => list[Math.floor(random() * list.length)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One HTTP call to a random live instance, as through a load balancer. Connection failures
- * (an instance just died) are retried on another instance; HTTP errors are returned.
+ * (an instance just died) are retried on another instance; a 503 with Retry-After (the
+ * database or Redis restarting) is retried after that long, jittered, for up to a minute,
+ * as the apps do; other HTTP errors are returned.
  */
 async function call<T = Problem>(
   world: FanWorld,
@@ -71,6 +75,7 @@ async function call<T = Problem>(
   path: string,
   options: Parameters<typeof requestJson>[3] & { retryNetwork?: boolean } = {},
 ): Promise<JsonResponse<T>> {
+  const busyUntil = Date.now() + BUSY_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
     const base = pick(world.instances(), world.random);
     const start = performance.now();
@@ -80,6 +85,10 @@ async function call<T = Problem>(
       if (res.status >= 400) {
         const code = (res.body as Problem | null)?.code ?? '';
         world.errors.add(`${endpoint} ${res.status} ${code}`.trim());
+      }
+      if (res.status === 503 && res.retryAfter !== undefined && Date.now() < busyUntil) {
+        await sleep(res.retryAfter * 1000 * (0.5 + world.random()));
+        continue;
       }
       return res;
     } catch (err) {

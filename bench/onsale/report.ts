@@ -4,9 +4,13 @@ import { lineChart } from '../lib/chart.ts';
 import { RESULTS_DIR, writeResult } from '../lib/results.ts';
 import type { OnsaleResult } from './run.ts';
 
-/** bench/results/onsale-<stadium>-<date>.{json,md,svg}. */
-export async function writeOnsaleReport(result: OnsaleResult): Promise<string[]> {
-  const slug = result.stadium.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+/** bench/results/onsale-<stadium>[-<variant>]-<date>.{json,md,svg}. */
+export async function writeOnsaleReport(result: OnsaleResult, variant?: string): Promise<string[]> {
+  const slug = [result.stadium, variant]
+    .filter(Boolean)
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-');
   const name = `onsale-${slug}`;
   const json = await writeResult(name, { ...result });
   const base = json.replace(/\.json$/, '');
@@ -57,6 +61,17 @@ ${result.seats} seats, ${result.fans} fans, ${result.instances} API instances, $
 | invariants | ${result.invariants_ok ? 'all hold' : 'VIOLATED'} |
 
 Faults injected: ${result.faults.join('; ') || 'none'}.
+${
+  result.fault_stalls.length
+    ? `
+| fault | at | stall (longest time with no seat sold in the 30 s after it) |
+| --- | --- | --- |
+${result.fault_stalls.map((f) => `| ${f.fault} | ${f.at_s} s | ${f.stall_s} s |`).join('\n')}
+| (longest gap before the first fault) | | ${result.baseline_gap_s === null ? 'n/a' : `${result.baseline_gap_s} s`} |
+`
+    : ''
+}
+Processes that exited by themselves: ${result.unexpected_exits.join(', ') || 'none'}. Answers 500: ${result.http_500}.
 
 Autovacuum: ${
     result.autovacuum_standin

@@ -5,12 +5,14 @@ import path from 'node:path';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import {
   auditMatchInvariants,
   type IntegrityReport,
 } from '../../src/modules/integrity/integrity.service.ts';
+import { QUEUE_TICK_JOB } from '../../src/modules/queue/queue.jobs.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import { createDatabase as openDatabase } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrator.ts';
@@ -33,6 +35,12 @@ import {
   startAutovacuumStandIn,
   type AutovacuumStandIn,
 } from '../lib/autovacuum.ts';
+import {
+  startPrivatePostgres,
+  startPrivateRedis,
+  type PrivatePostgres,
+  type PrivateRedis,
+} from '../lib/private-servers.ts';
 import { sampleMemory, startService, stopService, type ServiceProcess } from '../lib/processes.ts';
 import { Counter, LatencyRecorder, round } from '../lib/stats.ts';
 import { buyTickets, prepareFan, type Fan, type FanOutcome, type FanWorld } from './fan.ts';
@@ -49,6 +57,18 @@ export interface OnsaleOptions {
   killAt: number;
   /** Drop every Redis client connection once when this share of seats is sold (0 = never). */
   dropRedisAt: number;
+  /**
+   * Restart PostgreSQL (pg_ctl stop -m fast, down `dbDownMs`, start) when this share of seats
+   * is sold (0 = never). The run then uses a private PostgreSQL of its own.
+   */
+  restartDbAt?: number;
+  /** How long PostgreSQL stays down in that restart (default 3,000 ms). */
+  dbDownMs?: number;
+  /**
+   * Restart Redis without its data (SIGKILL, start empty) when this share of seats is sold
+   * (0 = never). The run then uses a private redis-server of its own.
+   */
+  restartRedisAt?: number;
   abandonRate: number;
   webhookChaosRate: number;
   admissionRatePerMinute: number;
@@ -97,6 +117,17 @@ export interface OnsaleResult {
   peak_memory_mb: Record<string, number>;
   faults: string[];
   /**
+   * Per restart: the longest time with no seat sold from the fault until 30 s after it
+   * (sales as the fans see them: tickets shown, polled once a second), and the longest such
+   * gap of the sale before the first fault, for comparison.
+   */
+  fault_stalls: Array<{ fault: string; at_s: number; stall_s: number }>;
+  baseline_gap_s: number | null;
+  /** Service processes that exited by themselves during the sale (the SIGKILLed one aside). */
+  unexpected_exits: string[];
+  /** Answers 500 during the sale (any endpoint). */
+  http_500: number;
+  /**
    * The server runs without autovacuum (this machine's CI setting): what the bench's
    * stand-in did (bench/lib/autovacuum.ts); null when the server's own autovacuum ran.
    */
@@ -135,17 +166,41 @@ async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<voi
 export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
   const log = opts.log;
   const dbName = `${TEST_DB_PREFIX}${Date.now()}_onsale`;
-  const dbUrl = databaseUrl(dbName);
-  const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redisPrefix = `onsale:${randomBytes(4).toString('hex')}:`;
   const services: ServiceProcess[] = [];
   const closers: Array<() => Promise<unknown>> = [];
   const faults: string[] = [];
+  const restartDbAt = opts.restartDbAt ?? 0;
+  const restartRedisAt = opts.restartRedisAt ?? 0;
 
   try {
-    log(`database ${dbName}`);
-    await createDatabase(dbName);
-    closers.push(() => dropDatabase(dbName));
+    // A fault that restarts a server gets servers of the run's own: the machine's are shared.
+    let privatePg: PrivatePostgres | null = null;
+    let dbUrl = databaseUrl(dbName);
+    let socketDir = opts.dbSocketDir;
+    if (restartDbAt > 0) {
+      privatePg = await startPrivatePostgres({ settings: { max_connections: 300 } });
+      closers.push(() => privatePg!.stop());
+      dbUrl = privatePg.url(dbName);
+      if (socketDir) socketDir = privatePg.dir;
+      const admin = new pg.Client({ connectionString: privatePg.url('postgres') });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${dbName}"`);
+      await admin.end();
+      log(`private PostgreSQL on port ${privatePg.port} (${privatePg.dir}), database ${dbName}`);
+    } else {
+      log(`database ${dbName}`);
+      await createDatabase(dbName);
+      closers.push(() => dropDatabase(dbName));
+    }
+    let privateRedis: PrivateRedis | null = null;
+    let redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    if (restartRedisAt > 0) {
+      privateRedis = await startPrivateRedis();
+      closers.push(() => privateRedis!.stop());
+      redisUrl = privateRedis.url;
+      log(`private redis-server at ${redisUrl}`);
+    }
+    const redisPrefix = `onsale:${randomBytes(4).toString('hex')}:`;
     await migrate(dbUrl);
 
     const [oidc, stripe, smtp, loki] = await Promise.all([
@@ -170,7 +225,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const env: Record<string, string> = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
-      DATABASE_URL: opts.dbSocketDir ? socketUrl(dbUrl, opts.dbSocketDir) : dbUrl,
+      DATABASE_URL: socketDir ? socketUrl(dbUrl, socketDir) : dbUrl,
       DATABASE_POOL_MAX: String(opts.poolMax ?? 20),
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: redisPrefix,
@@ -246,11 +301,16 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       maxActiveBuyers: opts.maxActiveBuyers,
     });
     log(`match ${sale.matchId}: ${sale.sellableSeats} seats in ${sale.zones.length} zones`);
+    // The admission loop is a per-minute cron job: start this minute's now rather than make
+    // the line wait up to a minute for the next one (a second loop just waits for the lease).
+    await jobs.enqueue(deps.db, QUEUE_TICK_JOB, {});
 
     const latency = new LatencyRecorder();
     const errors = new Counter();
     let sold = 0;
     let ordersCompleted = 0;
+    /** When each order's tickets reached the fan (s into the sale). */
+    const saleTimes: number[] = [];
     let stopped: 'sold_out' | 'time_limit' | null = null;
     const random = seededRandom(42);
     const down = new Set<string>();
@@ -268,6 +328,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       onTickets: (n) => {
         sold += n;
         ordersCompleted++;
+        saleTimes.push(elapsed());
       },
       stopped: () => stopped,
     };
@@ -291,6 +352,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     let selloutSeconds: number | null = null;
     let killed = false;
     let dropped = false;
+    let dbRestarted = false;
+    let redisRestarted = false;
+    const faultMarks: Array<{ fault: string; at: number }> = [];
     let lastLatencyCount = 0;
 
     // Once a second: the count scans the match's inventory (~16 ms in Poljud), and at 500 ms
@@ -333,6 +397,32 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
           services[services.indexOf(victim)] = restarted;
           down.delete('api-1');
           faults.push(`api-1 back at ${round(elapsed())} s`);
+        }
+        if (privatePg && !dbRestarted && share >= restartDbAt) {
+          dbRestarted = true;
+          const downMs = opts.dbDownMs ?? 3_000;
+          faultMarks.push({ fault: 'PostgreSQL restart', at: elapsed() });
+          faults.push(
+            `PostgreSQL stopped (fast) at ${round(elapsed())} s (${dbSold} seats sold), down ${downMs} ms`,
+          );
+          log(faults.at(-1)!);
+          // Not awaited: the monitor goes on counting (and failing) while it is down.
+          void privatePg.restart(downMs).then(
+            () => {
+              faults.push(`PostgreSQL back at ${round(elapsed())} s`);
+              log(faults.at(-1)!);
+            },
+            (err: Error) => log(`PostgreSQL restart failed: ${err.message}`),
+          );
+        }
+        if (privateRedis && !redisRestarted && share >= restartRedisAt) {
+          redisRestarted = true;
+          faultMarks.push({ fault: 'Redis restart without data', at: elapsed() });
+          await privateRedis.restartEmpty();
+          faults.push(
+            `Redis restarted empty at ${round(faultMarks.at(-1)!.at)} s (${dbSold} seats sold), back at ${round(elapsed())} s`,
+          );
+          log(faults.at(-1)!);
         }
         if (opts.dropRedisAt > 0 && !dropped && share >= opts.dropRedisAt) {
           dropped = true;
@@ -379,6 +469,23 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     clearTimeout(deadline);
     clearInterval(monitor);
     const saleSeconds = elapsed();
+    const unexpectedExits = services
+      .filter((s) => s.child.exitCode !== null || s.child.signalCode !== null)
+      .map((s) => `${s.name} exited (${s.child.exitCode ?? s.child.signalCode})`);
+    for (const e of unexpectedExits) log(e);
+    // Sold out: the sale's end is its last sale, not the fans' winding down after it.
+    const saleEnd =
+      selloutSeconds !== null && saleTimes.length > 0 ? Math.max(...saleTimes) : saleSeconds;
+    const stalls = faultMarks.map((m) => ({
+      fault: m.fault,
+      at_s: round(m.at),
+      stall_s: round(longestGap(saleTimes, m.at, Math.min(m.at + 30, saleEnd))),
+    }));
+    const firstFault = Math.min(saleSeconds, ...faultMarks.map((m) => m.at));
+    const baselineGap =
+      saleTimes.length > 1 && saleTimes[0]! < firstFault
+        ? round(longestGap(saleTimes, saleTimes[0]!, firstFault))
+        : null;
     const joins = latency.summary()['POST /queue/:id/join'];
     const joinSpan = joins ? Math.max(0.001, (performance.now() - joinStart) / 1000) : 1;
     log(
@@ -438,6 +545,12 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       outcomes: outcomes.counts,
       peak_memory_mb: peak,
       faults,
+      fault_stalls: stalls,
+      baseline_gap_s: baselineGap,
+      unexpected_exits: unexpectedExits,
+      http_500: Object.entries(errors.counts)
+        .filter(([k]) => / 500\b/.test(k))
+        .reduce((n, [, v]) => n + v, 0),
       autovacuum_standin: autovacuum?.stats() ?? null,
       violations: Object.fromEntries(audit.invariants.map((i) => [i.name, i.violations])),
       invariants_ok: audit.ok,
@@ -451,6 +564,22 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       );
     for (const close of closers.reverse()) await close().catch(() => {});
   }
+}
+
+/**
+ * The longest time in [from, to] with no sale: the gaps between consecutive sale times,
+ * `from` counting as a sale (a fault's stall starts at the fault) and `to` closing the last.
+ */
+export function longestGap(times: readonly number[], from: number, to: number): number {
+  let previous = from;
+  let longest = 0;
+  for (const t of [...times].sort((a, b) => a - b)) {
+    if (t <= from) continue;
+    if (t > to) break;
+    longest = Math.max(longest, t - previous);
+    previous = t;
+  }
+  return Math.max(longest, to - previous);
 }
 
 /** The same database reached over the server's Unix socket in `dir`. */
