@@ -11,7 +11,7 @@ describe('on-sale through a PostgreSQL restart and a Redis restart without data 
   it('keeps selling after both, no process exits, no 500, breaks no invariant', async () => {
     const result = await runOnsale({
       stadium: { rows: 6, seatsPerRow: 20, sectors: 1 },
-      fans: 70,
+      fans: 90,
       instances: 2,
       workers: 1,
       killAt: 0,

@@ -108,6 +108,12 @@ export class QueueLiveHub {
     // A subscriber connection cannot run commands: a dedicated duplicate.
     this.subscriber = deps.redis.duplicate();
     this.subscriber.on('error', () => {});
+    // Back after a lost connection (Redis restarted or failed over): changes published
+    // meanwhile never arrived, and a line rebuilt from PostgreSQL announces itself only
+    // once. Every room is recomputed, so no fan misses their turn.
+    this.subscriber.on('ready', () => {
+      for (const matchId of this.rooms.keys()) this.schedule(matchId);
+    });
     this.subscriber.on('message', (channel: string) => {
       const matchId = channel.slice(channel.lastIndexOf(':') + 1);
       this.schedule(matchId);
