@@ -151,13 +151,12 @@ export async function startPrivatePostgres(
     });
   const data = path.join(dir, 'data');
   await run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  // Durable as a production server is (fsync, synchronous commit): a restart then costs
+  // what it costs there (the shutdown checkpoint).
   const settings: Record<string, string | number> = {
     listen_addresses: '127.0.0.1',
     port,
     unix_socket_directories: dir,
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
     max_connections: 200,
     ...options.settings,
   };
