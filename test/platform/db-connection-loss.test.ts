@@ -155,6 +155,22 @@ describe('the database going away (issue 17)', () => {
     expect(rows[0]!.n).toBe(0);
   });
 
+  it('a database whose Unix socket is gone (server stopped) answers 503 SERVICE_BUSY, not 500', async () => {
+    const database = createDatabase(
+      'postgres://postgres@localhost:5432/none?host=/nonexistent-hns-socket-dir',
+      1,
+    );
+    const app = await buildApp({ ...t.deps, db: database.db, pool: database.pool });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/matches' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().code).toBe('SERVICE_BUSY');
+    } finally {
+      await app.close();
+      await database.close();
+    }
+  });
+
   it('a database that is gone: 503 SERVICE_BUSY and readiness 503, both back by themselves when it returns', async () => {
     const target = new URL(t.databaseUrl);
     const proxy = relay({ host: target.hostname, port: Number(target.port || 5432) });

@@ -109,8 +109,15 @@ const UNAVAILABLE_MESSAGES =
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
+    const { code, message, cause, syscall } = e as {
+      code?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      syscall?: unknown;
+    };
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    // Over the Unix socket, a stopped server is a missing socket file.
+    if (code === 'ENOENT' && syscall === 'connect') return true;
     if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
     // AggregateError: net.connect tried several addresses (IPv4 and IPv6 of localhost).
     const errors = (e as { errors?: unknown }).errors;
