@@ -73,7 +73,7 @@ async function call<T = Problem>(
   endpoint: string,
   method: string,
   path: string,
-  options: Parameters<typeof requestJson>[3] & { retryNetwork?: boolean } = {},
+  options: Parameters<typeof requestJson>[3] & { retryNetwork?: boolean; retryBusy?: boolean } = {},
 ): Promise<JsonResponse<T>> {
   const busyUntil = Date.now() + BUSY_RETRY_MS;
   for (let attempt = 1; ; attempt++) {
@@ -86,7 +86,12 @@ async function call<T = Problem>(
         const code = (res.body as Problem | null)?.code ?? '';
         world.errors.add(`${endpoint} ${res.status} ${code}`.trim());
       }
-      if (res.status === 503 && res.retryAfter !== undefined && Date.now() < busyUntil) {
+      if (
+        res.status === 503 &&
+        res.retryAfter !== undefined &&
+        options.retryBusy !== false &&
+        Date.now() < busyUntil
+      ) {
         await sleep(res.retryAfter * 1000 * (0.5 + world.random()));
         continue;
       }
@@ -210,6 +215,7 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
 
   const quantity = 1 + Math.floor(world.random() * 4);
   let cart: JsonResponse<CartOut> | undefined;
+  const busyUntil = Date.now() + BUSY_RETRY_MS;
   for (let attempt = 0; attempt < 6 && !world.stopped(); attempt++) {
     const zone = pick(zones, world.random);
     try {
@@ -217,6 +223,7 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
         token,
         body: { match_id: world.matchId, match_sector_id: zone, quantity },
         retryNetwork: false,
+        retryBusy: false,
       });
     } catch {
       // No answer (timeout, instance gone): the seats may be held all the same. The app
@@ -226,6 +233,18 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
       continue;
     }
     if (cart.status === 200) break;
+    if (cart.status === 503) {
+      // The addition may have committed before the database went away (its answer is read
+      // after the commit): look at the cart before asking for more seats.
+      await sleep((cart.retryAfter ?? 1) * 1000 * (0.5 + world.random()));
+      const held = await currentCart(world, token);
+      if (held) {
+        cart = held;
+        break;
+      }
+      if (Date.now() < busyUntil) attempt--; // a busy answer is not a sold-out zone
+      continue;
+    }
     const code = cart.body?.code;
     if (code === 'PURCHASE_LIMIT_EXCEEDED') return 'limit';
     if (code !== 'SEATS_INSUFFICIENT' && cart.status < 500) return 'gave_up';
