@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import pg from 'pg';
+import { postgresAnswers } from '../../src/platform/runtime/embedded-postgres.ts';
+import { redisAnswers } from '../../src/platform/runtime/local-redis.ts';
 
 /**
  * A PostgreSQL and a Redis of a run's own, on their own ports and data directories, so a
@@ -53,20 +53,7 @@ export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
       ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: 'ignore' },
     );
-    await until(
-      async () => {
-        const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-        probe.on('error', () => {});
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } finally {
-          probe.disconnect();
-        }
-      },
-      10_000,
-      'redis-server',
-    );
+    await until(() => redisAnswers(url), 10_000, 'redis-server');
   };
   const kill = async () => {
     const c = child;
@@ -175,21 +162,7 @@ export async function startPrivatePostgres(
       '-w',
       'start',
     ]);
-    await until(
-      async () => {
-        const c = new pg.Client({ connectionString: url('postgres') });
-        c.on('error', () => {});
-        try {
-          await c.connect();
-          await c.query('SELECT 1');
-          return true;
-        } finally {
-          await c.end().catch(() => undefined);
-        }
-      },
-      15_000,
-      'private PostgreSQL',
-    );
+    await until(() => postgresAnswers(url('postgres')), 15_000, 'private PostgreSQL');
   };
   const stop = () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
   await start();
