@@ -36,7 +36,7 @@ const newHolder = (to: Fan, name = 'Petra Perić') => ({
   nationality: 'HR',
 });
 
-const transfer = (fan: Fan, ticketId: string, payload: unknown) =>
+const transfer = (fan: Fan, ticketId: string, payload: Record<string, unknown>) =>
   t.request({ method: 'POST', url: `/tickets/${ticketId}/transfer`, token: fan.token, payload });
 
 const logsOf = (ticketId: string) =>
