@@ -3,7 +3,7 @@ import { zagrebDate } from '../../platform/clock.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findBlacklisted, logViolations, MUP_MESSAGE } from '../blacklist/blacklist.service.ts';
+import { findBlacklisted, refuseBlacklisted } from '../blacklist/blacklist.service.ts';
 import { isValidOib } from '../identity/oib.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { ageOn, type RequestContext } from '../sales/checkout.service.ts';
@@ -83,17 +83,12 @@ export async function transferTicket(
   // attempt is logged in its own transaction so the log survives the refusal.
   const hits = await findBlacklisted(deps, deps.db, [input.oib]);
   if (hits.length) {
-    await deps.db.transaction().execute((trx) =>
-      logViolations(deps, trx, hits, 'TRANSFER_ATTEMPT', {
-        userId,
-        matchId: seen.match_id,
-        ip: ctx.ip,
-        userAgent: ctx.userAgent,
-        sessionId: ctx.sessionId,
-      }),
-    );
-    throw new AppError('BLACKLISTED', MUP_MESSAGE.en, {
-      extra: { message_hr: MUP_MESSAGE.hr, message_en: MUP_MESSAGE.en },
+    await refuseBlacklisted(deps, hits, 'TRANSFER_ATTEMPT', {
+      userId,
+      matchId: seen.match_id,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
+      sessionId: ctx.sessionId,
     });
   }
 
