@@ -81,6 +81,14 @@ export const problemCatalogue = {
     title: 'The Idempotency-Key was used for a different request',
   },
   PAYMENT_PROVIDER_ERROR: { status: 502, title: 'The payment provider did not answer' },
+  TRANSFER_NOT_ALLOWED: { status: 403, title: 'This ticket may not be transferred' },
+  TRANSFER_CLOSED: { status: 409, title: 'Transfers for this match have closed' },
+  TICKET_NOT_TRANSFERABLE: { status: 409, title: 'The ticket cannot be transferred in its state' },
+  TRANSFER_RECIPIENT_UNKNOWN: {
+    status: 422,
+    title: 'The new holder needs an account with this email',
+  },
+  HOLDER_HAS_TICKET: { status: 409, title: 'The new holder already holds a ticket for the match' },
   WEBHOOK_SIGNATURE_INVALID: { status: 400, title: 'The webhook signature is not valid' },
   // waiting room (E5)
   MATCH_NOT_FOUND: { status: 404, title: 'The match was not found' },

@@ -261,3 +261,21 @@ export async function logViolations(
     });
   }
 }
+
+/**
+ * Refuses a purchase or transfer naming blacklisted OIBs (E4-F6, E9-F5): logs the attempt
+ * in its own transaction, so the log survives the refusal, and throws 403 BLACKLISTED with
+ * the MUP message (and `extra`, e.g. the holders' positions).
+ */
+export async function refuseBlacklisted(
+  deps: Pick<AppDeps, 'db' | 'config' | 'clock' | 'jobs'>,
+  hits: BlacklistHit[],
+  action: 'PURCHASE_ATTEMPT' | 'TRANSFER_ATTEMPT',
+  ctx: AttemptContext,
+  extra: Record<string, unknown> = {},
+): Promise<never> {
+  await deps.db.transaction().execute((trx) => logViolations(deps, trx, hits, action, ctx));
+  throw new AppError('BLACKLISTED', MUP_MESSAGE.en, {
+    extra: { message_hr: MUP_MESSAGE.hr, message_en: MUP_MESSAGE.en, ...extra },
+  });
+}

@@ -4,7 +4,7 @@ import { zagrebDate } from '../../platform/clock.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import { AppError, notFound, type FieldError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findBlacklisted, logViolations, MUP_MESSAGE } from '../blacklist/blacklist.service.ts';
+import { findBlacklisted, refuseBlacklisted } from '../blacklist/blacklist.service.ts';
 import { isValidOib } from '../identity/oib.ts';
 import {
   getDefaultProfileForCheckout,
@@ -283,24 +283,23 @@ export async function submitTicketHolders(
     holders.map((h) => h.oib).filter((o): o is string => !!o),
   );
   if (hits.length) {
-    await deps.db.transaction().execute((trx) =>
-      logViolations(deps, trx, hits, 'PURCHASE_ATTEMPT', {
+    await refuseBlacklisted(
+      deps,
+      hits,
+      'PURCHASE_ATTEMPT',
+      {
         userId,
         matchId: cart.match_id,
         ip: ctx.ip,
         userAgent: ctx.userAgent,
         sessionId: ctx.sessionId,
-      }),
-    );
-    throw new AppError('BLACKLISTED', MUP_MESSAGE.en, {
-      extra: {
-        message_hr: MUP_MESSAGE.hr,
-        message_en: MUP_MESSAGE.en,
+      },
+      {
         holder_positions: holders.flatMap((h, i) =>
           h.oib && hits.some((x) => x.oib === h.oib) ? [i + 1] : [],
         ),
       },
-    });
+    );
   }
 
   // Reference facts (memoised, sale-facts.ts) are read before the transaction: a read on

@@ -159,13 +159,14 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
   },
 });
 
-export type TicketEvent = never;
+export type TicketEvent = 'HOLDER_TRANSFERRED';
 
 /**
- * Tickets: issued SOLD with their order's completion. The other statuses of the enum are
- * declared by the schema for scanning, transfer, cancellation and refunds, which no code
- * performs yet (issue 19 §2–4, issue 21): no event reaches them, so no ticket can be in
- * them. Those features add their events here.
+ * Tickets: issued SOLD with their order's completion. A holder transfer (E9-F5) keeps the
+ * ticket row and its seat, so it stays SOLD (new holder, barcode and QR on the same row);
+ * TRANSFERRED is not entered. The other statuses of the enum are declared by the schema
+ * for scanning, cancellation and refunds, which no code performs yet (issue 19 §2–3,
+ * issue 21): no event reaches them, so no ticket can be in them.
  */
 export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>({
   name: 'ticket',
@@ -185,7 +186,14 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>
       why: "the order's payment succeeded and its seats were sold (E4-F8)",
     },
   },
-  events: {},
+  events: {
+    HOLDER_TRANSFERRED: {
+      from: ['SOLD'],
+      to: 'SOLD',
+      by: 'fan',
+      why: 'POST /tickets/{id}/transfer by its owner, allowed and before the deadline (E9-F5)',
+    },
+  },
 });
 
 // Reading the machines ------------------------------------------------------------------
@@ -217,6 +225,13 @@ export const NEW_ORDER_STATUS: OrderStatus = ORDER_MACHINE.creations.HOLDERS_NAM
 
 /** The status a new ticket starts in. */
 export const ISSUED_TICKET_STATUS: TicketStatus = TICKET_MACHINE.creations.ISSUED.to;
+
+/** The statuses a ticket event may start from: the WHERE status IN (...) of its statement. */
+export const ticketSources = (event: TicketEvent): readonly TicketStatus[] =>
+  TICKET_MACHINE.events[event].from;
+
+/** The status a ticket event writes. */
+export const ticketTarget = (event: TicketEvent): TicketStatus => TICKET_MACHINE.events[event].to;
 
 /** Open orders (they may be paid and hold seats): the sources of the cancellations. */
 export const OPEN_ORDER_STATUSES: readonly OrderStatus[] = OPEN;

@@ -106,6 +106,8 @@ export type TicketStatus = "ATTENDED" | "CANCELLED" | "CANCELLED_BLACKLIST" | "C
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export type TransferType = "SELF_SERVICE" | "SUPPORT";
+
 export type TraversalDir = "BOTTOM_TO_TOP" | "TOP_TO_BOTTOM";
 
 export type UserStatus = "active" | "inactive" | "suspended";
@@ -690,6 +692,20 @@ export interface Tickets {
   transfer_allowed: Generated<boolean>;
 }
 
+export interface TransferLogs {
+  from_holder_name: string;
+  from_holder_oib_encrypted: string | null;
+  id: Generated<string>;
+  initiated_by: string | null;
+  reason: string | null;
+  ticket_id: string;
+  to_holder_email: string;
+  to_holder_name: string;
+  to_holder_oib_encrypted: string | null;
+  transfer_type: TransferType;
+  transferred_at: Generated<Timestamp>;
+}
+
 export interface UserRoles {
   granted_at: Generated<Timestamp>;
   granted_by: string | null;
@@ -761,6 +777,7 @@ export interface DB {
   stripe_webhook_events: StripeWebhookEvents;
   ticket_holders: TicketHolders;
   tickets: Tickets;
+  transfer_logs: TransferLogs;
   user_roles: UserRoles;
   users: Users;
   violation_logs: ViolationLogs;
