@@ -9,7 +9,14 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
-import * as matches from '../src/modules/matches/matches.service.ts';
+import { bulkUpdateMatchSectors } from '../src/modules/matches/match-sectors.service.ts';
+import { createMatch } from '../src/modules/matches/matches.service.ts';
+import { createPriceCategory } from '../src/modules/matches/price-categories.service.ts';
+import {
+  configureStadium,
+  unlockConfiguration,
+  validateAndLock,
+} from '../src/modules/matches/stadium-config.service.ts';
 import type { Database } from '../src/platform/db/database.ts';
 import { writeResult } from './lib/results.ts';
 import { openBenchWorld } from './lib/world.ts';
@@ -138,30 +145,30 @@ if (import.meta.main) {
     const loadBefore = os.loadavg()[0];
     const runs = [];
     for (let i = 0; i < RUNS; i++) {
-      const match = await matches.createMatch(deps, actor, {
+      const match = await createMatch(deps, actor, {
         home_team: 'HNK Hajduk Split',
         away_team: `Opponent ${i + 1}`,
         competition: 'Benchmark',
         kick_off_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
         match_type: 'HOME',
       });
-      const category = await matches.createPriceCategory(deps, actor, match.id, {
+      const category = await createPriceCategory(deps, actor, match.id, {
         name: 'Standard',
         price: 2500,
         currency: 'EUR',
       });
-      const config = await matches.configureStadium(deps, actor, match.id, {
+      const config = await configureStadium(deps, actor, match.id, {
         stadium_template_id: stadiumId,
       });
-      await matches.bulkUpdateMatchSectors(deps, actor, match.id, {
+      await bulkUpdateMatchSectors(deps, actor, match.id, {
         sectors: config.sectors.map((s) => ({ id: s.id, price_category_id: category.id })),
       });
-      const lock = await measured(db, name, () => matches.validateAndLock(deps, actor, match.id));
+      const lock = await measured(db, name, () => validateAndLock(deps, actor, match.id));
       if (!lock.result.valid) {
         throw new Error(`configuration invalid: ${JSON.stringify(lock.result.issues)}`);
       }
-      await matches.unlockConfiguration(deps, actor, match.id);
-      const relock = await measured(db, name, () => matches.validateAndLock(deps, actor, match.id));
+      await unlockConfiguration(deps, actor, match.id);
+      const relock = await measured(db, name, () => validateAndLock(deps, actor, match.id));
       runs.push({
         seats: lock.result.inventory_seats,
         sectors: config.sectors.length,

@@ -1,15 +1,14 @@
 import { sql } from 'kysely';
 import { STADIUMS } from '../../db/seeds/stadiums.ts';
 import type { AppDeps } from '../../src/deps.ts';
+import { bulkUpdateMatchSectors } from '../../src/modules/matches/match-sectors.service.ts';
+import { changeMatchStatus, createMatch } from '../../src/modules/matches/matches.service.ts';
+import { createSalesPhase } from '../../src/modules/matches/phases.service.ts';
+import { createPriceCategory } from '../../src/modules/matches/price-categories.service.ts';
 import {
-  bulkUpdateMatchSectors,
-  changeMatchStatus,
   configureStadium,
-  createMatch,
-  createPriceCategory,
-  createSalesPhase,
   validateAndLock,
-} from '../../src/modules/matches/matches.service.ts';
+} from '../../src/modules/matches/stadium-config.service.ts';
 import { updateQueueSettings } from '../../src/modules/queue/queue.service.ts';
 import { writeStadiumTemplate } from '../../src/modules/venues/venues.seed.ts';
 

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AppDeps } from '../../src/deps.ts';
+import { bulkUpdateMatchSectors } from '../../src/modules/matches/match-sectors.service.ts';
+import { changeMatchStatus, createMatch } from '../../src/modules/matches/matches.service.ts';
+import { createPriceCategory } from '../../src/modules/matches/price-categories.service.ts';
 import {
-  bulkUpdateMatchSectors,
-  changeMatchStatus,
   configureStadium,
-  createMatch,
-  createPriceCategory,
   validateAndLock,
-} from '../../src/modules/matches/matches.service.ts';
+} from '../../src/modules/matches/stadium-config.service.ts';
 
 export interface LockedMatchOptions {
   /** Seats in every row (default 10). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { unlockConfiguration } from '../../src/modules/matches/matches.service.ts';
+import { unlockConfiguration } from '../../src/modules/matches/stadium-config.service.ts';
 import { claimSeats } from '../factories/inventory.ts';
 import { createLockedMatch } from '../factories/matches.ts';
 import { createUser, type TestUser } from '../factories/users.ts';

@@ -2,17 +2,12 @@ import { sql } from 'kysely';
 import type { Seed, SeedDeps } from '../../platform/seeds.ts';
 import { findStadiumByName } from '../venues/venues.repo.ts';
 import * as repo from './matches.repo.ts';
-import {
-  bulkUpdateMatchSectors,
-  changeMatchStatus,
-  configureStadium,
-  createMatch,
-  createPriceCategory,
-  createSalesPhase,
-  deleteMatch,
-  validateAndLock,
-  type Actor,
-} from './matches.service.ts';
+import type { Actor } from './match-changes.ts';
+import { bulkUpdateMatchSectors } from './match-sectors.service.ts';
+import { changeMatchStatus, createMatch, deleteMatch } from './matches.service.ts';
+import { createSalesPhase } from './phases.service.ts';
+import { createPriceCategory } from './price-categories.service.ts';
+import { configureStadium, validateAndLock } from './stadium-config.service.ts';
 
 /**
  * Development only: one upcoming national-team match on sale at a seeded stadium, so a
