@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -8,7 +8,7 @@ import {
   postgresAnswers,
   startEmbeddedPostgres,
 } from '../../src/platform/runtime/embedded-postgres.ts';
-import { redisAnswers } from '../../src/platform/runtime/local-redis.ts';
+import { redisAnswers, startPrivateRedis } from '../../src/platform/runtime/local-redis.ts';
 
 /**
  * The PostgreSQL and Redis a test run uses, found or started once in the global setup and
@@ -82,23 +82,13 @@ async function testRedis(
     throw new Error(
       `The tests need Redis: nothing answers at ${defaultUrl} and redis-server is not installed. Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set TEST_REDIS_URL.`,
     );
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore', detached: true },
-  );
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'hns-test-redis-'));
+  const redis = await startPrivateRedis(await freePort(), dir, createLogger('silent'));
   stops.push(async () => {
-    child.kill('SIGTERM');
-    await exited;
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
   });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100 && !(await redisAnswers(url)); i++)
-    await new Promise((r) => setTimeout(r, 50));
-  if (!(await redisAnswers(url)))
-    throw new Error(`a private redis-server on ${port} did not answer`);
-  return url;
+  return redis.url;
 }
 
 export function freePort(): Promise<number> {

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
-import { chmod, chown, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -221,10 +221,9 @@ async function binaries(
     await cp(native, partial, { recursive: true, verbatimSymlinks: true });
     await writeFile(path.join(partial, '.complete'), '');
     await chmod(partial, 0o755);
+    // A rename, not a second copy: the cache appears whole or not at all.
     await rm(cache, { recursive: true, force: true });
-    await cp(partial, cache, { recursive: true, verbatimSymlinks: true });
-    await rm(partial, { recursive: true, force: true });
-    await chmod(cache, 0o755);
+    await rename(partial, cache);
   }
   return at(cache);
 }

@@ -47,13 +47,26 @@ export async function resolveRedis(
         'or set REDIS_URL to a running Redis.',
     );
   }
-  const dir = path.resolve(dataDir, 'redis');
+  return startPrivateRedis(fallbackPort, path.resolve(dataDir, 'redis'), logger);
+}
+
+/**
+ * A `redis-server` of our own on `port` (no persistence, files in `dir`), in its own
+ * process group so Ctrl-C does not stop it before the app has drained; `stop` waits for
+ * it to exit.
+ */
+export async function startPrivateRedis(
+  port: number,
+  dir: string,
+  logger: Logger,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const url = `redis://127.0.0.1:${port}`;
   await mkdir(dir, { recursive: true });
   const child = spawn(
     'redis-server',
     [
       '--port',
-      String(fallbackPort),
+      String(port),
       '--bind',
       '127.0.0.1',
       '--dir',
@@ -63,21 +76,20 @@ export async function resolveRedis(
       '--appendonly',
       'no',
     ],
-    // Own process group: Ctrl-C must not stop Redis before the app has drained.
     { stdio: 'ignore', detached: true },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await exited;
+  };
   for (let i = 0; i < 50 && !(await redisAnswers(url)); i++)
     await new Promise((r) => setTimeout(r, 100));
-  if (!(await redisAnswers(url)))
-    throw new Error(`started redis-server on port ${fallbackPort} but it does not answer`);
+  if (!(await redisAnswers(url))) {
+    await stop();
+    throw new Error(`started redis-server on port ${port} but it does not answer`);
+  }
   logger.info({ url }, 'started a private redis-server');
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return { url, stop };
 }
