@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { blacklistOib } from '../factories/blacklist.ts';
 import { tool } from '../harness/tools.ts';
 import { paymentJobs } from '../../src/modules/payments/payments.jobs.ts';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
@@ -425,16 +426,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
     const fan = await createFan(t.deps);
     const banned = manualHolder('Zabranjeni Navijač');
-    const supervisor = await (
-      await import('../factories/users.ts')
-    ).createUser(t.deps, { roles: ['SUPPORT_SUPERVISOR'] });
-    const entry = await t.request({
-      method: 'POST',
-      url: '/admin/blacklist',
-      token: supervisor.token,
-      payload: { oib: banned.oib, first_name: 'Zabranjeni', last_name: 'Navijač' },
-    });
-    expect(entry.statusCode).toBe(201);
+    const blacklistId = await blacklistOib(t, banned.oib);
     const add = await addToCart(t, fan, sale, 2);
     const res = await t.request({
       method: 'POST',
@@ -455,7 +447,7 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatchObject({
       user_id: fan.id,
-      blacklist_id: entry.json().id,
+      blacklist_id: blacklistId,
       user_agent: 'HNS-App/1.0 (test)',
       action_type: 'PURCHASE_ATTEMPT',
     });

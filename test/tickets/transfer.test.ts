@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { getPiiCipher } from '../../src/platform/crypto.ts';
 import { getTicketSigner } from '../../src/modules/tickets/ticket-codes.ts';
-import { createUser } from '../factories/users.ts';
+import { blacklistOib } from '../factories/blacklist.ts';
 import {
   checkoutToPayment,
   createFan,
@@ -179,14 +179,7 @@ describe('ticket transfer (E9-F5)', () => {
   it('refuses a blacklisted new holder with the MUP message and logs the attempt', async () => {
     const { sale, fan, ticket } = await boughtTicket();
     const banned = await createFan(t.deps);
-    const supervisor = await createUser(t.deps, { roles: ['SUPPORT_SUPERVISOR'] });
-    const entry = await t.request({
-      method: 'POST',
-      url: '/admin/blacklist',
-      token: supervisor.token,
-      payload: { oib: banned.oib, first_name: 'Zabranjeni', last_name: 'Navijač' },
-    });
-    expect(entry.statusCode).toBe(201);
+    await blacklistOib(t, banned.oib);
     const res = await transfer(fan, ticket.id, newHolder(banned));
     expect(res.statusCode).toBe(403);
     expect(res.json()).toMatchObject({ code: 'BLACKLISTED' });
