@@ -66,6 +66,8 @@ export type MatchType = "AWAY" | "HOME";
 
 export type Numeric = ColumnType<string, number | string, number | string>;
 
+export type OrderRefundStatus = "FULL" | "NONE" | "PARTIAL";
+
 export type OrderStatus = "CANCELLED" | "COMPLETED" | "PAYMENT_FAILED" | "PAYMENT_PENDING" | "PENDING" | "REFUNDED";
 
 export type PaymentStatus = "CANCELLED" | "FAILED" | "PENDING" | "PROCESSING" | "SUCCEEDED";
@@ -329,6 +331,8 @@ export interface Orders {
   match_id: string;
   order_number: Generated<string>;
   queue_entry_id: string | null;
+  refund_status: Generated<OrderRefundStatus>;
+  refunded_amount: Generated<number>;
   sales_phase_id: string | null;
   status: Generated<OrderStatus>;
   ticket_amount: number;
