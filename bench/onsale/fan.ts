@@ -215,36 +215,25 @@ export async function buyTickets(world: FanWorld, fan: Fan, zones: string[]): Pr
 
   const quantity = 1 + Math.floor(world.random() * 4);
   let cart: JsonResponse<CartOut> | undefined;
-  const busyUntil = Date.now() + BUSY_RETRY_MS;
   for (let attempt = 0; attempt < 6 && !world.stopped(); attempt++) {
     const zone = pick(zones, world.random);
+    // With its Idempotency-Key the addition is safe to send again after no answer (a
+    // timeout, an instance gone) or a 503 (the database went away, maybe after the
+    // commit): the retry gets the seats already held instead of a second set.
+    const key = `bench-${fan.index}-${attempt}-${Math.floor(world.random() * 1e9)}`;
     try {
       cart = await call<CartOut>(world, 'POST /cart/add', 'POST', '/cart/add', {
         token,
+        headers: { 'idempotency-key': key },
         body: { match_id: world.matchId, match_sector_id: zone, quantity },
-        retryNetwork: false,
-        retryBusy: false,
       });
     } catch {
-      // No answer (timeout, instance gone): the seats may be held all the same. The app
-      // looks at the cart before trying again, rather than asking for more seats.
+      // No answer eight times over: the app looks at the cart before giving up.
       cart = await currentCart(world, token);
       if (cart) break;
       continue;
     }
     if (cart.status === 200) break;
-    if (cart.status === 503) {
-      // The addition may have committed before the database went away (its answer is read
-      // after the commit): look at the cart before asking for more seats.
-      await sleep((cart.retryAfter ?? 1) * 1000 * (0.5 + world.random()));
-      const held = await currentCart(world, token);
-      if (held) {
-        cart = held;
-        break;
-      }
-      if (Date.now() < busyUntil) attempt--; // a busy answer is not a sold-out zone
-      continue;
-    }
     const code = cart.body?.code;
     if (code === 'PURCHASE_LIMIT_EXCEEDED') return 'limit';
     if (code !== 'SEATS_INSUFFICIENT' && cart.status < 500) return 'gave_up';

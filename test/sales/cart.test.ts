@@ -69,3 +69,76 @@ describe('the cart of a fan and match', () => {
     expect(await heldBy(carts[0]!.id)).toHaveLength(4);
   });
 });
+
+describe('a cart addition sent again with its Idempotency-Key', () => {
+  const keyedAdd = (
+    fan: { token: string },
+    sale: { matchId: string; zoneId: string },
+    key: string,
+    quantity: number,
+  ) =>
+    t.request({
+      method: 'POST',
+      url: '/cart/add',
+      token: fan.token,
+      headers: { 'idempotency-key': key },
+      payload: { match_id: sale.matchId, match_sector_id: sale.zoneId, quantity },
+    });
+
+  it('answers the seats it holds already (a lost answer after the commit), not a second set', async () => {
+    const sale = await createSale(t.deps, { rows: 2, seatsPerRow: 10 });
+    const fan = await createFan(t.deps);
+    const first = await keyedAdd(fan, sale, 'add-0001-abcdef', 2);
+    expect(first.statusCode).toBe(200);
+    // The app did not see the answer (the connection was cut after the commit) and sends
+    // the same request again; so does the API's own retry of a cut keyed addition.
+    const again = await keyedAdd(fan, sale, 'add-0001-abcdef', 2);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().added).toEqual(first.json().added);
+    expect(again.json().cart.id).toBe(first.json().cart.id);
+    expect(await heldBy(first.json().cart.id)).toHaveLength(2);
+    // Near the limit the retry is still the same addition, not a fifth and sixth seat.
+    const more = await keyedAdd(fan, sale, 'add-0002-abcdef', 2);
+    expect(more.statusCode).toBe(200);
+    const retried = await keyedAdd(fan, sale, 'add-0002-abcdef', 2);
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json().added).toEqual(more.json().added);
+    expect(await heldBy(first.json().cart.id)).toHaveLength(4);
+  });
+
+  it('sent from five devices at once with one key holds one set of seats', async () => {
+    const sale = await createSale(t.deps, { rows: 2, seatsPerRow: 10 });
+    const fan = await createFan(t.deps);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => keyedAdd(fan, sale, 'add-0006-abcdef', 2)),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect(new Set(answers.map((a) => JSON.stringify(a.json().added))).size).toBe(1);
+    expect(await heldBy(answers[0]!.json().cart.id)).toHaveLength(2);
+  });
+
+  it('a new key adds seats; the same key with another quantity is 422 IDEMPOTENCY_KEY_REUSED', async () => {
+    const sale = await createSale(t.deps, { rows: 2, seatsPerRow: 10 });
+    const fan = await createFan(t.deps);
+    const first = await keyedAdd(fan, sale, 'add-0003-abcdef', 1);
+    const reused = await keyedAdd(fan, sale, 'add-0003-abcdef', 2);
+    expect(reused.statusCode).toBe(422);
+    expect(reused.json().code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const other = await keyedAdd(fan, sale, 'add-0004-abcdef', 1);
+    expect(other.statusCode).toBe(200);
+    expect(other.json().added).not.toEqual(first.json().added);
+    expect(await heldBy(first.json().cart.id)).toHaveLength(2);
+  });
+
+  it('after the cart expired, the key no longer answers the released seats', async () => {
+    const sale = await createSale(t.deps, { rows: 2, seatsPerRow: 10 });
+    const fan = await createFan(t.deps);
+    const first = await keyedAdd(fan, sale, 'add-0005-abcdef', 2);
+    t.clock.advance(20 * MINUTE + 1_000);
+    fan.token = await t.deps.tokens.sign({ userId: fan.id, roles: ['FAN'] });
+    const later = await keyedAdd(fan, sale, 'add-0005-abcdef', 2);
+    expect(later.statusCode).toBe(200);
+    expect(later.json().cart.id).not.toBe(first.json().cart.id);
+    expect(await heldBy(later.json().cart.id)).toHaveLength(2);
+  });
+});

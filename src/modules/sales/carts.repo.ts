@@ -95,6 +95,19 @@ export async function lockOrOpenActiveCart(
   return rows[0]!;
 }
 
+/** Keeps the cart's latest keyed addition, so a retry with its key finds it. */
+export async function recordKeyedAddition(
+  db: Executor,
+  cartId: string,
+  addition: { key: string; asked: string; added: string[]; warnings: string[] },
+): Promise<void> {
+  await db
+    .updateTable('carts')
+    .set({ last_addition: JSON.stringify(addition) })
+    .where('id', '=', cartId)
+    .execute();
+}
+
 export async function findCart(
   db: Executor,
   cartId: string,

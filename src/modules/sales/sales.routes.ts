@@ -44,6 +44,7 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
         access: 'authenticated',
         problems: [
           'CONFLICT',
+          'IDEMPOTENCY_KEY_REUSED',
           'LOYALTY_NOT_ELIGIBLE',
           'MATCH_NOT_ON_SALE',
           'NOT_FOUND',
@@ -51,6 +52,8 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
           'QUEUE_ADMISSION_REQUIRED',
           'SEATS_INSUFFICIENT',
         ],
+        // With an Idempotency-Key a second run finds the first one's seats on the cart.
+        idempotent: (request) => typeof request.headers['idempotency-key'] === 'string',
       },
       schema: {
         tags: ['sales'],
@@ -60,12 +63,23 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
           "a LOYALTY phase the fan's tier limit), 403 LOYALTY_NOT_ELIGIBLE in a LOYALTY phase " +
           'when the 5-year points balance reaches no tier, 403 QUEUE_ADMISSION_REQUIRED for a ' +
           'queued sale before the fan is admitted. ' +
-          '`warnings` says when the seats could not be adjacent.',
+          '`warnings` says when the seats could not be adjacent. ' +
+          'Honours `Idempotency-Key`: sent again with the same key (after an answer that was ' +
+          'lost, or a 503), the addition answers the seats it already holds instead of adding ' +
+          'more; the same key with another zone or quantity is 422 IDEMPOTENCY_KEY_REUSED. ' +
+          "Only the cart's latest keyed addition is remembered.",
+        headers: s.idempotencyHeaders,
         body: s.addToCartBody,
         response: { 200: s.addToCartResponse },
       },
     },
-    async (request) => addToCart(deps, requireUser(request).userId, request.body),
+    async (request) =>
+      addToCart(
+        deps,
+        requireUser(request).userId,
+        request.body,
+        request.headers['idempotency-key'] ?? null,
+      ),
   );
 
   app.get(
@@ -160,7 +174,7 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
         description:
           'Honours `Idempotency-Key`. The order completes when Stripe confirms the payment ' +
           '(webhook); the seats stay held for the payment window.',
-        headers: s.payHeaders,
+        headers: s.idempotencyHeaders,
         body: s.payBody,
         response: { 200: s.payResponse },
       },

@@ -242,7 +242,8 @@ export const orderDetailResponse = orderSummary.extend({
 export const orderIdParams = z.object({ id: z.uuid() });
 
 export const payBody = z.object({ order_id: z.uuid() });
-export const payHeaders = z.object({
+/** Cart additions and payments: a retry with the same key repeats nothing. */
+export const idempotencyHeaders = z.object({
   'idempotency-key': z.string().min(8).max(255).optional(),
 });
 export const payResponse = z.object({

@@ -19,6 +19,7 @@ import {
   listCartsForRelease,
   listHeldSeats,
   lockPurchaseLimit,
+  recordKeyedAddition,
   releaseHolds,
   setCartStatus,
   type CartRow,
@@ -231,6 +232,30 @@ export interface AddToCartInput {
   quantity: number;
 }
 
+/** What a cart addition made with an Idempotency-Key keeps on its cart (carts.last_addition). */
+interface KeyedAddition {
+  key: string;
+  asked: string;
+  added: string[];
+  warnings: string[];
+}
+
+const askedOf = (input: AddToCartInput) =>
+  `${input.match_id}/${input.match_sector_id}/${input.quantity}`;
+
+/** The earlier run of this keyed addition, when it committed on this live cart. */
+function earlierAddition(
+  cart: CartRow,
+  key: string | null,
+  input: AddToCartInput,
+  now: Date,
+): KeyedAddition | null {
+  const last = cart.last_addition as KeyedAddition | null;
+  if (!key || !last || last.key !== key || cart.expires_at <= now) return null;
+  if (last.asked !== askedOf(input)) throw new AppError('IDEMPOTENCY_KEY_REUSED');
+  return last;
+}
+
 /**
  * POST /cart/add: assigns `quantity` seats of a zone with the snake algorithm and holds
  * them for the fan's cart. One transaction per attempt: lock the fan's (fan, match) row,
@@ -242,6 +267,7 @@ export async function addToCart(
   deps: Deps,
   userId: string,
   input: AddToCartInput,
+  idempotencyKey: string | null = null,
 ): Promise<{ cart: CartView; added: string[]; warnings: string[] }> {
   const now = deps.clock.now();
   const match = await saleMatch(deps, input.match_id, now);
@@ -297,16 +323,20 @@ export async function addToCart(
     try {
       const claim = await deps.db.transaction().execute(async (trx) => {
         await lockPurchaseLimit(trx, userId, input.match_id, now);
-        const already = await countFanSeats(trx, userId, input.match_id, now);
-        if (already + input.quantity > limit) {
-          throw limitExceeded(limit, Math.max(0, limit - already), loyaltyTier);
-        }
         const newCart = {
           user_id: userId,
           match_id: input.match_id,
           expires_at: queuedExpiry ?? new Date(now.getTime() + CART_TTL_MS),
         };
         let cart = await lockOrOpenActiveCart(trx, newCart);
+        // A retry of an addition whose answer was lost (the connection cut after the
+        // commit) gets the seats it holds already, before the limit would count them twice.
+        const earlier = earlierAddition(cart, idempotencyKey, input, now);
+        if (earlier) return { cart, added: earlier.added, warnings: earlier.warnings };
+        const already = await countFanSeats(trx, userId, input.match_id, now);
+        if (already + input.quantity > limit) {
+          throw limitExceeded(limit, Math.max(0, limit - already), loyaltyTier);
+        }
         if (cart.expires_at <= now) {
           // An expired cart's seats are free for everybody already; close it and start anew.
           const audit = { reason: 'cart expired, replaced by a new cart', by: userId };
@@ -358,7 +388,17 @@ export async function addToCart(
             held_until: iso(cart.expires_at),
           },
         });
-        return { cart, added: result.claimed.map((s) => s.id), warnings };
+        const added = result.claimed.map((s) => s.id);
+        if (idempotencyKey) {
+          const keyed: KeyedAddition = {
+            key: idempotencyKey,
+            asked: askedOf(input),
+            added,
+            warnings,
+          };
+          await recordKeyedAddition(trx, cart.id, keyed);
+        }
+        return { cart, added, warnings };
       });
       // The claim's row locks end with the commit above; the view is read afterwards so
       // other buyers never wait behind it.

@@ -154,6 +154,7 @@ export interface Carts {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
   id: Generated<string>;
+  last_addition: Json | null;
   match_id: string;
   status: Generated<CartStatus>;
   updated_at: Generated<Timestamp>;
