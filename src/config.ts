@@ -72,6 +72,9 @@ export const configSchema = z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
     DATA_DIR: z.string().min(1).default('./.data'),
+    // Where generated and uploaded files live (report exports, away-match PDFs): a local
+    // directory, on a volume every API and worker process mounts. Default DATA_DIR/files.
+    FILE_STORE_DIR: z.string().min(1).optional(),
 
     DATABASE_URL: z.url().optional(),
     DATABASE_POOL_MAX: positiveInt.default(20),
