@@ -142,6 +142,7 @@ const ticketColumns = [
   't.price_amount',
   't.fee_amount',
   't.transfer_allowed',
+  't.owner_user_id',
   't.created_at',
   'm.home_team',
   'm.away_team',
@@ -184,6 +185,37 @@ export async function findOwnedTicket(db: Executor, userId: string, ticketId: st
     .where('t.owner_user_id', '=', userId)
     .where('t.id', '=', ticketId)
     .executeTakeFirst();
+}
+
+/** An order's tickets, whoever owns them now (order details, E9-F7), in seat order. */
+export async function listTicketsOfOrder(db: Executor, orderId: string) {
+  return ticketQuery(db)
+    .where('t.order_id', '=', orderId)
+    .orderBy('ms.code')
+    .orderBy('s.row_identifier')
+    .orderBy('s.seat_number')
+    .execute();
+}
+
+/**
+ * Whether the user owns one of the order's tickets (received by transfer, say) or is named
+ * as the holder of one (by the email of their account).
+ */
+export async function hasTicketOfOrder(
+  db: Executor,
+  orderId: string,
+  userId: string,
+): Promise<boolean> {
+  const { rows } = await sql<{ found: boolean }>`
+    SELECT EXISTS (
+      SELECT 1
+        FROM tickets t
+        LEFT JOIN ticket_holders h ON h.ticket_id = t.id
+       WHERE t.order_id = ${orderId}
+         AND (t.owner_user_id = ${userId}
+              OR lower(h.email) = (SELECT lower(email) FROM users WHERE id = ${userId}))
+    ) AS found`.execute(db);
+  return rows[0]!.found;
 }
 
 /** Ticket ids per order, in issue order (the order list of GET /orders). */
