@@ -1,7 +1,9 @@
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { runQrReadyNotices } from '../../src/modules/tickets/tickets.jobs.ts';
 import { freshToken } from '../factories/users.ts';
+import { pushJobs } from '../queue/helpers.ts';
 import {
   checkoutToPayment,
   createFan,
@@ -23,12 +25,18 @@ const jsQR = jsQRModule as unknown as typeof import('jsqr').default;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** A fan with one paid ticket of a match kicking off in 30 days. */
-async function boughtTicket() {
-  const kickOff = new Date(t.clock.now().getTime() + 30 * DAY);
-  const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6, kickOff });
+/** A fan with paid tickets (one unless told) of a match kicking off in 30 days (or given). */
+async function boughtTicket(
+  options: {
+    kickOff?: Date;
+    sale?: Awaited<ReturnType<typeof createSale>>;
+    quantity?: number;
+  } = {},
+) {
+  const kickOff = options.kickOff ?? new Date(t.clock.now().getTime() + 30 * DAY);
+  const sale = options.sale ?? (await createSale(t.deps, { rows: 2, seatsPerRow: 10, kickOff }));
   const fan = await createFan(t.deps);
-  const { order, payment } = await checkoutToPayment(t, fan, sale, 1);
+  const { order, payment } = await checkoutToPayment(t, fan, sale, options.quantity ?? 1);
   expect((await deliver(t, stripe, stripe.succeed(payment.payment_intent_id))).statusCode).toBe(
     200,
   );
@@ -165,5 +173,82 @@ describe('tiered ticket visibility (E9-F2)', () => {
       expect((await getQr(other, ticket.id)).json().code).toBe('NOT_FOUND');
     });
     expect((await getQr(other, ticket.id)).json().code).toBe('NOT_FOUND');
+  });
+
+  it('tells each owner once, by push, when the QR opens; later buyers and kicked-off matches are only marked', async () => {
+    // before the other tests' matches (30 days), and within the sale phase (10 days)
+    const kickOff = new Date(t.clock.now().getTime() + 9 * DAY);
+    const qrAt = new Date(kickOff.getTime() - 5 * HOUR);
+    const first = await boughtTicket({ kickOff, quantity: 2 });
+    const sale = first.sale;
+    const others = [];
+    for (let i = 0; i < 6; i++) others.push(await boughtTicket({ sale }));
+    // one of the first buyer's tickets moves to a friend: the friend is told for it
+    const friend = await createFan(t.deps);
+    const [moved] = await t.deps.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('order_id', '=', first.order.id)
+      .orderBy('id')
+      .execute();
+    const transfer = await t.request({
+      method: 'POST',
+      url: `/tickets/${moved!.id}/transfer`,
+      token: first.fan.token,
+      payload: {
+        full_name: 'Petra Perić',
+        oib: friend.oib,
+        email: friend.email,
+        date_of_birth: '1992-02-02',
+        nationality: 'HR',
+      },
+    });
+    expect(transfer.statusCode).toBe(200);
+    // a later match is not due
+    const later = await boughtTicket({ kickOff: new Date(kickOff.getTime() + 7 * DAY) });
+    const pushes = () => pushJobs(t.deps, 'ticket_qr_ready', sale.matchId);
+
+    // 1 ms before the QR opens: nothing is due
+    await withClockAt(t, new Date(qrAt.getTime() - 1), async () => {
+      expect(await runQrReadyNotices(t.deps)).toEqual({ tickets: 0, pushes: 0 });
+    });
+    expect(await pushes()).toEqual([]);
+
+    // at the instant, four runs at once (workers racing): every owner told exactly once
+    await withClockAt(t, qrAt, async () => {
+      const runs = await Promise.all([1, 2, 3, 4].map(() => runQrReadyNotices(t.deps)));
+      expect(runs.reduce((n, r) => n + r.tickets, 0)).toBe(8);
+      expect(runs.reduce((n, r) => n + r.pushes, 0)).toBe(8);
+      expect(await runQrReadyNotices(t.deps)).toEqual({ tickets: 0, pushes: 0 });
+    });
+    const told = await pushes();
+    const owners = [first.fan, friend, ...others.map((x) => x.fan)].map((f) => f.id);
+    expect(told.map((p) => p.user_id).sort()).toEqual(owners.sort());
+    expect(told.find((p) => p.user_id === first.fan.id)).toMatchObject({
+      title: 'Your QR code is ready',
+      body: expect.stringMatching(/, kick-off \d{2}:\d{2}: show it at the gate$/),
+      data: { match_id: sale.matchId, deeplink: `hns://matches/${sale.matchId}/tickets` },
+    });
+    expect(await pushJobs(t.deps, 'ticket_qr_ready', later.sale.matchId)).toEqual([]);
+
+    // bought after the QR opened (its purchase said so), or a match that kicked off unseen:
+    // marked, nobody pushed
+    await withClockAt(t, new Date(qrAt.getTime() + HOUR), async () => {
+      const late = await boughtTicket({ sale });
+      expect(await runQrReadyNotices(t.deps)).toEqual({ tickets: 1, pushes: 0 });
+      expect(await pushJobs(t.deps, 'ticket_qr_ready', sale.matchId)).toHaveLength(8);
+      expect(late.ticket.id).toBeTruthy();
+    });
+    await withClockAt(t, new Date(later.kickOff.getTime() + HOUR), async () => {
+      expect(await runQrReadyNotices(t.deps)).toEqual({ tickets: 1, pushes: 0 });
+    });
+    expect(await pushJobs(t.deps, 'ticket_qr_ready', later.sale.matchId)).toEqual([]);
+    const pending = await t.deps.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('qr_ready_notified_at', 'is', null)
+      .where('match_id', 'in', [sale.matchId, later.sale.matchId])
+      .execute();
+    expect(pending).toEqual([]);
   });
 });

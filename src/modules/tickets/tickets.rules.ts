@@ -20,7 +20,8 @@ export type VisibilityTier = (typeof VISIBILITY_TIERS)[number];
  * Statuses whose barcode and QR open the gate. A cancelled, refunded or transferred-away
  * ticket never shows its code, whatever the time.
  */
-const CODE_STATUSES: ReadonlySet<TicketStatus> = new Set<TicketStatus>(['SOLD', 'ATTENDED']);
+export const CODE_TICKET_STATUSES: readonly TicketStatus[] = ['SOLD', 'ATTENDED'];
+const CODE_STATUSES: ReadonlySet<TicketStatus> = new Set(CODE_TICKET_STATUSES);
 
 export interface TicketVisibility {
   tier: VisibilityTier;
@@ -47,11 +48,7 @@ export function visibilityTier(kickOff: Date, now: Date): VisibilityTier {
   return 'ORDER_INFO';
 }
 
-export function ticketVisibility(
-  kickOff: Date,
-  now: Date,
-  status: TicketStatus,
-): TicketVisibility {
+export function ticketVisibility(kickOff: Date, now: Date, status: TicketStatus): TicketVisibility {
   const tier = visibilityTier(kickOff, now);
   return {
     tier,

@@ -58,4 +58,3 @@ export const ticketSchema = z.object({
     .nullable(),
   created_at: z.string(),
 });
-

@@ -36,7 +36,7 @@ export async function sellAndIssueOrderTickets(
   const draw = (pending: typeof issued): NewTicket[] =>
     pending.map((x) => {
       x.barcode = generateBarcode();
-      return newTicket(signer, order, x.item, x.id, x.barcode);
+      return newTicket(signer, order, x.item, x.id, x.barcode, now);
     });
   const sold = await sellSeatsIssuingTickets(trx, {
     orderId: order.id,
@@ -69,10 +69,13 @@ function newTicket(
   item: OrderItemRow,
   id: string,
   barcode: string,
+  now: Date,
 ): NewTicket {
   return {
     ticket: {
       id,
+      // the issue instant by the app's clock: the QR notice compares it with the QR opening
+      created_at: now,
       order_id: order.id,
       match_id: order.match_id,
       match_seat_inventory_id: item.match_seat_inventory_id,
@@ -238,9 +241,13 @@ export async function renderTicketQr(
   const ticket = await ownedTicket(deps, userId, ticketId);
   const shown = ticketVisibility(ticket.kick_off_time, deps.clock.now(), ticket.status);
   if (shown.tier !== 'FULL') {
-    throw new AppError('QR_NOT_YET_AVAILABLE', 'The QR code is shown from 5 hours before kick-off', {
-      extra: { opens_at: shown.qr_opens_at.toISOString() },
-    });
+    throw new AppError(
+      'QR_NOT_YET_AVAILABLE',
+      'The QR code is shown from 5 hours before kick-off',
+      {
+        extra: { opens_at: shown.qr_opens_at.toISOString() },
+      },
+    );
   }
   if (!shown.codes) throw new AppError('TICKET_NOT_VALID', `The ticket is ${ticket.status}`);
   const options = { errorCorrectionLevel: 'M' as const, margin: 4 };
