@@ -20,7 +20,7 @@ import {
 const { t, stripe } = await useStripeTestContext();
 
 // jsqr is a CommonJS bundle: Node hands its module.exports (the function) to a default import.
-const jsQR = jsQRModule as unknown as typeof import('jsqr').default;
+const jsQR = jsQRModule as unknown as (typeof jsQRModule)['default'];
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
