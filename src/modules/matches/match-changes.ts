@@ -70,6 +70,46 @@ export async function logChange(
 export const transaction = <T>(deps: MatchesDeps, work: (trx: Tx) => Promise<T>) =>
   deps.db.transaction().execute(work);
 
+/** One CONFIGURE entry of the change log (`logChange` with the change type filled in). */
+export type ConfigureEntry = Omit<Change, 'change_type' | 'notification_preference'>;
+
+/** What a configuration write answers, and the change-log entries it made (none: no change). */
+export interface Configured<T> {
+  result: T;
+  changes: ConfigureEntry[];
+}
+
+export const configured = <T>(result: T, ...changes: ConfigureEntry[]): Configured<T> => ({
+  result,
+  changes,
+});
+
+/**
+ * The shape of every configuration change (phases, prices, sectors, stadium): one
+ * transaction that loads and locks the editable match, writes, logs each entry as
+ * CONFIGURE, and maps the write's database errors to problems.
+ */
+export async function configureChange<T>(
+  deps: MatchesDeps,
+  actor: Actor,
+  matchId: string,
+  write: (trx: Tx, match: matchesRepo.MatchRow) => Promise<Configured<T>>,
+  writeError: (err: unknown) => unknown = (err) => err,
+): Promise<T> {
+  try {
+    return await transaction(deps, async (trx) => {
+      const match = await loadEditableMatch(trx, matchId);
+      const { result, changes } = await write(trx, match);
+      for (const change of changes) {
+        await logChange(deps, trx, matchId, actor, { change_type: 'CONFIGURE', ...change });
+      }
+      return result;
+    });
+  } catch (err) {
+    throw writeError(err);
+  }
+}
+
 export async function loadMatch(
   trx: Executor,
   id: string,

@@ -6,7 +6,7 @@
  */
 import type { Seed } from '../../platform/seeds.ts';
 import type { Locale } from './notify.ts';
-import { upsertSeedTemplate } from './notifications.repo.ts';
+import { upsertSeedTemplate } from './email.repo.ts';
 
 interface LocalizedTemplate {
   name: string;

@@ -1,6 +1,7 @@
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { insertEmailLog, insertPushes } from './notifications.repo.ts';
+import { insertEmailLog } from './email.repo.ts';
+import { insertPushes } from './push.repo.ts';
 
 /**
  * What other modules call to tell a person something. Each writes the notification's log
