@@ -35,14 +35,17 @@ export interface Change {
   notification_preference?: 'notify' | 'silent';
 }
 
-/** The match change log row and the audit event, both in the caller's transaction. */
+/**
+ * The match change log row and the audit event, both in the caller's transaction.
+ * Returns the log row's id (an update notice names the rows it announces).
+ */
 export async function logChange(
   deps: MatchesDeps,
   trx: Executor,
   matchId: string,
   actor: Actor,
   change: Change,
-): Promise<void> {
+): Promise<string> {
   const changes = {
     entity: change.entity,
     entity_id: change.entity_id,
@@ -50,7 +53,7 @@ export async function logChange(
     before: change.before,
     after: change.after,
   };
-  await matchesRepo.insertMatchAuditLog(trx, {
+  const id = await matchesRepo.insertMatchAuditLog(trx, {
     match_id: matchId,
     changed_by: actor.userId,
     change_type: change.change_type,
@@ -65,6 +68,7 @@ export async function logChange(
     changes: { match_id: matchId, change_type: change.change_type, ...changes },
     context: actor.context,
   });
+  return id;
 }
 
 export const transaction = <T>(deps: MatchesDeps, work: (trx: Tx) => Promise<T>) =>

@@ -289,6 +289,26 @@ export interface MatchSectors {
   total_capacity: number;
 }
 
+export interface MatchUpdateNoticeRecipients {
+  full_name: string | null;
+  nationality: string | null;
+  notice_id: string;
+  notified_at: Timestamp | null;
+  recipient_key: string;
+  user_id: string | null;
+}
+
+export interface MatchUpdateNotices {
+  audit_log_ids: string[];
+  changes_json: Json;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  match_id: string;
+  recipients: Generated<number>;
+  status: Generated<string>;
+}
+
 export interface OrderItems {
   created_at: Generated<Timestamp>;
   fee_amount: number;
@@ -753,6 +773,8 @@ export interface DB {
   match_audit_logs: MatchAuditLogs;
   match_seat_inventory: MatchSeatInventory;
   match_sectors: MatchSectors;
+  match_update_notice_recipients: MatchUpdateNoticeRecipients;
+  match_update_notices: MatchUpdateNotices;
   matches: Matches;
   order_items: OrderItems;
   orders: Orders;
