@@ -19,6 +19,7 @@ import { seatMapAdminRoutes } from '../modules/venues/seat-maps.routes.ts';
 import { sectorAdminRoutes } from '../modules/venues/sectors.routes.ts';
 import { snakeConfigAdminRoutes } from '../modules/venues/snake-configs.routes.ts';
 import { stadiumAdminRoutes } from '../modules/venues/stadiums.routes.ts';
+import { sectorTransferAdminRoutes } from '../modules/tickets/sector-transfer.routes.ts';
 import { surface } from './surface.ts';
 
 export const adminApi = (deps: AppDeps) =>
@@ -43,4 +44,5 @@ export const adminApi = (deps: AppDeps) =>
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,
+    sectorTransferAdminRoutes,
   ]);

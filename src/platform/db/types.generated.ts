@@ -88,7 +88,7 @@ export type QuotaStatus = "ACTIVE" | "CANCELLED" | "FULLY_CLAIMED" | "PAST_DEADL
 
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
 
-export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD";
+export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD" | "TRANSFER_IN" | "TRANSFER_OUT";
 
 export type SeatMapStatus = "DRAFT" | "GENERATED";
 
@@ -555,6 +555,7 @@ export interface SeatAuditLogs {
   match_seat_inventory_id: string;
   order_id: string | null;
   reason: string;
+  sector_transfer_id: string | null;
   ticket_id: string | null;
   to_status: SeatStatus;
 }
@@ -636,6 +637,18 @@ export interface SectorSnakeConfigs {
   traversal_direction: Generated<TraversalDir>;
   updated_at: Generated<Timestamp>;
   within_row_strategy: Generated<RowStrategy>;
+}
+
+export interface SectorTransfers {
+  created_at: Generated<Timestamp>;
+  from_match_sector_id: string | null;
+  id: Generated<string>;
+  match_id: string;
+  orders_split: Generated<number>;
+  performed_by: string | null;
+  reason: string;
+  tickets_moved: number;
+  to_match_sector_id: string;
 }
 
 export interface SessionRotatedTokens {
@@ -796,6 +809,7 @@ export interface DB {
   seats: Seats;
   sector_seat_maps: SectorSeatMaps;
   sector_snake_configs: SectorSnakeConfigs;
+  sector_transfers: SectorTransfers;
   sectors: Sectors;
   session_rotated_tokens: SessionRotatedTokens;
   sessions: Sessions;
