@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
 import type { FreeSeat } from '../sales/seat-runs.ts';
+import type { SeatStatus } from './seat-status.ts';
 
 /**
  * SQL of the seat side of a sector-to-sector transfer (E3-F6): the destination's free
@@ -38,14 +39,24 @@ export interface SeatMove {
   order_id: string;
 }
 
+type TransferTrail = { transferId: string; reason: string; actorId: string | null; now: Date };
+
 /**
- * The locked destination seats become SOLD for their tickets (holds cleared), each with a
- * TRANSFER_IN trail row. Only seats still claimable change; returns how many did.
+ * One seat move of a transfer as one statement: the seats of `moves` that pass `where`
+ * get `set`, and each one changed a seat_audit_logs row `from` → `to` with `action`, the
+ * ticket, its order and the transfer. Returns how many seats changed.
  */
-export async function occupySeats(
+async function moveWithTrail(
   db: Executor,
   moves: readonly SeatMove[],
-  t: { transferId: string; reason: string; actorId: string | null; now: Date },
+  t: TransferTrail,
+  step: {
+    set: RawBuilder<unknown>;
+    where: RawBuilder<unknown>;
+    from: SeatStatus;
+    to: SeatStatus;
+    action: 'TRANSFER_IN' | 'TRANSFER_OUT';
+  },
 ): Promise<number> {
   const { rows } = await sql<{ n: number }>`
     WITH m AS (
@@ -54,59 +65,50 @@ export async function occupySeats(
                            ${sql.val(moves.map((x) => x.order_id))}::uuid[])
                AS m(inventory_id, ticket_id, order_id)
     ),
-    taken AS (
+    moved AS (
       UPDATE match_seat_inventory i
-         SET status = 'SOLD', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
-             last_modified_at = ${t.now}, last_modified_by = ${t.actorId},
+         SET ${step.set}, last_modified_at = ${t.now}, last_modified_by = ${t.actorId},
              version = i.version + 1
         FROM m
-       WHERE i.id = m.inventory_id AND ${claimable('i', t.now)}
+       WHERE i.id = m.inventory_id AND ${step.where}
       RETURNING i.id, m.ticket_id, m.order_id
     ),
     logged AS (
       INSERT INTO seat_audit_logs (match_seat_inventory_id, from_status, to_status, reason,
                                    changed_by, ticket_id, order_id, action, sector_transfer_id,
                                    created_at)
-      SELECT id, 'AVAILABLE', 'SOLD', ${t.reason}, ${t.actorId}, ticket_id, order_id,
-             'TRANSFER_IN', ${t.transferId}, ${t.now}
-        FROM taken
+      SELECT id, ${step.from}::seat_status, ${step.to}::seat_status, ${t.reason}, ${t.actorId},
+             ticket_id, order_id,
+             ${step.action}::seat_audit_action, ${t.transferId}, ${t.now}
+        FROM moved
     )
-    SELECT count(*)::int AS n FROM taken`.execute(db);
+    SELECT count(*)::int AS n FROM moved`.execute(db);
   return rows[0]!.n;
 }
 
 /**
- * The seats the moved tickets left become BLOCKED (nobody may buy a seat taken out of use),
- * each with a TRANSFER_OUT trail row. Only SOLD seats change; returns how many did.
+ * The locked destination seats become SOLD for their tickets (holds cleared), each with a
+ * TRANSFER_IN trail row. Only seats still claimable change.
  */
-export async function blockVacatedSeats(
-  db: Executor,
-  moves: readonly SeatMove[],
-  t: { transferId: string; reason: string; actorId: string | null; now: Date },
-): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    WITH m AS (
-      SELECT * FROM unnest(${sql.val(moves.map((x) => x.inventory_id))}::uuid[],
-                           ${sql.val(moves.map((x) => x.ticket_id))}::uuid[],
-                           ${sql.val(moves.map((x) => x.order_id))}::uuid[])
-               AS m(inventory_id, ticket_id, order_id)
-    ),
-    blocked AS (
-      UPDATE match_seat_inventory i
-         SET status = 'BLOCKED', last_modified_at = ${t.now}, last_modified_by = ${t.actorId},
-             version = i.version + 1
-        FROM m
-       WHERE i.id = m.inventory_id AND i.status = 'SOLD'
-      RETURNING i.id, m.ticket_id, m.order_id
-    ),
-    logged AS (
-      INSERT INTO seat_audit_logs (match_seat_inventory_id, from_status, to_status, reason,
-                                   changed_by, ticket_id, order_id, action, sector_transfer_id,
-                                   created_at)
-      SELECT id, 'SOLD', 'BLOCKED', ${t.reason}, ${t.actorId}, ticket_id, order_id,
-             'TRANSFER_OUT', ${t.transferId}, ${t.now}
-        FROM blocked
-    )
-    SELECT count(*)::int AS n FROM blocked`.execute(db);
-  return rows[0]!.n;
-}
+export const occupySeats = (db: Executor, moves: readonly SeatMove[], t: TransferTrail) =>
+  moveWithTrail(db, moves, t, {
+    set: sql`status = 'SOLD', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL`,
+    where: claimable('i', t.now),
+    // A claimable seat is AVAILABLE in effect (an expired hold counts as available).
+    from: 'AVAILABLE',
+    to: 'SOLD',
+    action: 'TRANSFER_IN',
+  });
+
+/**
+ * The seats the moved tickets left become BLOCKED (nobody may buy a seat taken out of use),
+ * each with a TRANSFER_OUT trail row. Only SOLD seats change.
+ */
+export const blockVacatedSeats = (db: Executor, moves: readonly SeatMove[], t: TransferTrail) =>
+  moveWithTrail(db, moves, t, {
+    set: sql`status = 'BLOCKED'`,
+    where: sql`i.status = 'SOLD'`,
+    from: 'SOLD',
+    to: 'BLOCKED',
+    action: 'TRANSFER_OUT',
+  });

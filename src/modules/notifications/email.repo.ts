@@ -140,38 +140,15 @@ export async function insertEmailLog(
 /**
  * Many emails into the outbox with one statement whatever their number (a match update
  * tells thousands of fans): QUEUED, due at `now`. The rows travel as one JSON parameter,
- * so no number of them hits the bind parameter limit.
+ * so no number of them hits the bind parameter limit. A row may name its id: the move of
+ * email jobs queued before the log was written with the job, whose job id is the row id,
+ * so a job delivered twice (or one the previous release already attempted) finds its row
+ * instead of making a new one.
  */
 export async function insertEmailLogs(
   db: Executor,
   rows: ReadonlyArray<{
-    template_key: string;
-    locale: string;
-    recipient_email: string;
-    variables_json: Record<string, unknown>;
-  }>,
-  now: Date,
-): Promise<void> {
-  if (rows.length === 0) return;
-  await sql`
-    INSERT INTO email_logs (template_key, locale, recipient_email, variables_json, status,
-                            next_attempt_at)
-    SELECT template_key, locale, recipient_email, variables_json, 'QUEUED', ${now}
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(
-             template_key text, locale text, recipient_email text, variables_json jsonb)`.execute(
-    db,
-  );
-}
-
-/**
- * Creates, due at `now`, the rows of email jobs queued before the log was written with the
- * job, with one statement. The job id is the row id, so a job delivered twice (or one the
- * previous release already attempted) finds its row instead of making a new one.
- */
-export async function insertLegacyEmailLogs(
-  db: Executor,
-  rows: ReadonlyArray<{
-    id: string;
+    id?: string;
     template_key: string;
     locale: string;
     recipient_email: string;
@@ -183,7 +160,8 @@ export async function insertLegacyEmailLogs(
   await sql`
     INSERT INTO email_logs (id, template_key, locale, recipient_email, variables_json, status,
                             next_attempt_at)
-    SELECT id, template_key, locale, recipient_email, variables_json, 'QUEUED', ${now}
+    SELECT COALESCE(id, gen_random_uuid()), template_key, locale, recipient_email,
+           variables_json, 'QUEUED', ${now}
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(
              id uuid, template_key text, locale text, recipient_email text, variables_json jsonb)
     ON CONFLICT (id) DO NOTHING`.execute(db);
