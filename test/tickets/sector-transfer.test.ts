@@ -396,6 +396,7 @@ describe('POST /admin/tickets/sector-transfer (E3-F6)', () => {
     expect([200, 409]).toContain(moved!.statusCode);
     for (const c of carts) expect([200, 201, 409]).toContain(c.statusCode);
     const held = carts.filter((c) => c.statusCode < 300).length;
+    console.info(`sector transfer race: transfer ${moved!.statusCode}, ${held} of 20 carts held`);
 
     const dest = await inventoryOf(t.deps.db, m.zoneIds[1]!);
     const tickets = await ticketsOf(t.deps.db, m.matchId);
