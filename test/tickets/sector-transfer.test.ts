@@ -118,6 +118,7 @@ async function seatInvariants(matchId: string) {
         'sold_seat_without_ticket',
         'ticket_on_unsold_seat',
         'seat_held_twice',
+        'moved_ticket_off_its_trail',
       ].includes(i.name),
     )
     .map((i) => [i.name, i.violations]);
@@ -348,8 +349,28 @@ describe('POST /admin/tickets/sector-transfer (E3-F6)', () => {
       ['seat_with_two_valid_tickets', 0],
       ['sold_seat_without_ticket', 0],
       ['ticket_on_unsold_seat', 0],
+      ['moved_ticket_off_its_trail', 0],
       ['seat_held_twice', 0],
     ]);
+
+    // The invariant notices a moved ticket put on a seat no transfer gave it.
+    const stray = after[0]!;
+    const spare = [...dest.values()].find((s) => s.status === 'AVAILABLE')!;
+    await t.deps.db
+      .updateTable('tickets')
+      .set({ match_seat_inventory_id: spare.id })
+      .where('id', '=', stray.id)
+      .execute();
+    const report = await auditMatchInvariants(t.deps, sale.matchId);
+    expect(report.invariants.find((i) => i.name === 'moved_ticket_off_its_trail')).toMatchObject({
+      violations: 1,
+      sample: [stray.id],
+    });
+    await t.deps.db
+      .updateTable('tickets')
+      .set({ match_seat_inventory_id: stray.match_seat_inventory_id })
+      .where('id', '=', stray.id)
+      .execute();
   });
 
   it('moves only the tickets on the given seats', async () => {
@@ -420,6 +441,7 @@ describe('POST /admin/tickets/sector-transfer (E3-F6)', () => {
       ['seat_with_two_valid_tickets', 0],
       ['sold_seat_without_ticket', 0],
       ['ticket_on_unsold_seat', 0],
+      ['moved_ticket_off_its_trail', 0],
       ['seat_held_twice', 0],
     ]);
   });
