@@ -2,7 +2,11 @@
 import type { AppDeps } from '../deps.ts';
 import { identityAdminRoutes } from '../modules/identity/identity.routes.ts';
 import { blacklistAdminRoutes } from '../modules/blacklist/blacklist.routes.ts';
-import { inventoryAdminRoutes } from '../modules/inventory/inventory.routes.ts';
+import { bulkStatusAdminRoutes } from '../modules/inventory/bulk-status.routes.ts';
+import {
+  inventoryAdminRoutes,
+  seatStatusAdminRoutes,
+} from '../modules/inventory/inventory.routes.ts';
 import { loyaltyAdminRoutes } from '../modules/loyalty/loyalty.routes.ts';
 import { matchSectorAdminRoutes } from '../modules/matches/match-sectors.routes.ts';
 import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
@@ -11,13 +15,21 @@ import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.ro
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
-import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
+import { seatMapAdminRoutes } from '../modules/venues/seat-maps.routes.ts';
+import { sectorAdminRoutes } from '../modules/venues/sectors.routes.ts';
+import { snakeConfigAdminRoutes } from '../modules/venues/snake-configs.routes.ts';
+import { stadiumAdminRoutes } from '../modules/venues/stadiums.routes.ts';
+import { sectorTransferAdminRoutes } from '../modules/tickets/sector-transfer.routes.ts';
 import { surface } from './surface.ts';
 
 export const adminApi = (deps: AppDeps) =>
   surface(deps, 'admin', [
     identityAdminRoutes,
-    venueAdminRoutes,
+    // venues: one registrar per sub-domain, in this order (the OpenAPI paths' order)
+    stadiumAdminRoutes,
+    sectorAdminRoutes,
+    seatMapAdminRoutes,
+    snakeConfigAdminRoutes,
     notificationAdminRoutes,
     blacklistAdminRoutes,
     // matches: one registrar per sub-domain, in this order (it is the OpenAPI paths' order)
@@ -26,7 +38,11 @@ export const adminApi = (deps: AppDeps) =>
     stadiumConfigAdminRoutes,
     priceCategoryAdminRoutes,
     matchSectorAdminRoutes,
+    // inventory: single status, bulk status, then search and visualization (OpenAPI order)
+    seatStatusAdminRoutes,
+    bulkStatusAdminRoutes,
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,
+    sectorTransferAdminRoutes,
   ]);

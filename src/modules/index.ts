@@ -7,6 +7,7 @@ import { countPendingAuditEvents } from './audit/audit.repo.ts';
 import { startAuditShipper } from './audit/audit.shipper.ts';
 import { identityJobs } from './identity/identity.jobs.ts';
 import { demoSaleSeed } from './matches/demo-sale.seed.ts';
+import { matchJobs } from './matches/matches.jobs.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
 import { startEmailDelivery } from './notifications/email.delivery.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
@@ -33,6 +34,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...auditJobs(deps),
     ...identityJobs(deps),
     ...notificationJobs(deps),
+    ...matchJobs(deps),
     ...inventoryJobs(deps),
     ...queueJobs(deps),
     ...salesJobs(deps),

@@ -97,6 +97,15 @@ export const problemCatalogue = {
   MATCH_NOT_FOUND: { status: 404, title: 'The match was not found' },
   QUEUE_NOT_OPEN: { status: 409, title: 'The waiting room of this match is not open' },
   QUEUE_ENTRY_NOT_FOUND: { status: 404, title: 'You are not in the waiting room of this match' },
+  // sector-to-sector transfer (E3-F6)
+  SECTOR_TRANSFER_NO_ROOM: {
+    status: 409,
+    title: 'The destination sector has too few free seats for the tickets to move',
+  },
+  SECTOR_TRANSFER_NOTHING_TO_MOVE: {
+    status: 409,
+    title: 'No valid ticket sits on the source seats',
+  },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalogue;

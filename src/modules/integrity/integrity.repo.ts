@@ -39,6 +39,18 @@ export const INVARIANTS: InvariantQuery[] = [
       WHERE t.match_id = ${m} AND ${VALID_TICKET} AND i.status <> 'SOLD'`,
   },
   {
+    name: 'moved_ticket_off_its_trail',
+    description: 'a ticket moved by a sector transfer sits on a seat a transfer gave it',
+    // Only tickets some transfer moved (the partial index on sector_transfer_id); their
+    // current seat must be one a TRANSFER_IN row gave them, whatever the order of moves.
+    query: (m) => sql`
+      SELECT l.ticket_id::text AS id FROM seat_audit_logs l
+      JOIN tickets t ON t.id = l.ticket_id AND t.match_id = ${m} AND ${VALID_TICKET}
+      WHERE l.sector_transfer_id IS NOT NULL AND l.action = 'TRANSFER_IN'
+      GROUP BY l.ticket_id, t.match_seat_inventory_id
+      HAVING NOT bool_or(l.match_seat_inventory_id = t.match_seat_inventory_id)`,
+  },
+  {
     name: 'seat_held_twice',
     description: 'a held seat has exactly one holder, and a cart hold belongs to an active cart',
     query: (m, now) => sql`

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../../deps.ts';
 import { defineJob } from '../../platform/jobs.ts';
-import { BULK_STATUS_QUEUE, failBulkOperation, runBulkOperation } from './inventory.service.ts';
+import { BULK_STATUS_QUEUE, failBulkOperation, runBulkOperation } from './bulk-status.service.ts';
 
 const RETRY_LIMIT = 5;
 

@@ -3,9 +3,6 @@ import type { RouteRegistrar } from '../../api/surface.ts';
 import type { Role } from '../../platform/auth/roles.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import {
-  bulkOperationOut,
-  bulkOperationParams,
-  bulkStatusBody,
   changeStatusBody,
   changeStatusOut,
   matchParams,
@@ -19,21 +16,22 @@ import {
 } from './inventory.schemas.ts';
 import * as service from './inventory.service.ts';
 
-const MANAGERS: readonly Role[] = ['MATCH_MANAGER'];
+export const MANAGERS: readonly Role[] = ['MATCH_MANAGER'];
 const SEARCHERS: readonly Role[] = ['MATCH_MANAGER', 'SUPPORT_AGENT'];
-const tags = ['inventory'];
+export const tags = ['inventory'];
 
-/** Seat inventory routes of the admin surface (E3-F2 – E3-F5). */
-export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
-  const actorOf = (request: Parameters<typeof requireUser>[0]): service.Actor => ({
-    userId: requireUser(request).userId,
-    context: {
-      request_id: request.id,
-      ip: request.ip,
-      user_agent: request.headers['user-agent'],
-    },
-  });
+/** The acting staff user and request context, for the audit events of every inventory route. */
+export const actorOf = (request: Parameters<typeof requireUser>[0]): service.Actor => ({
+  userId: requireUser(request).userId,
+  context: {
+    request_id: request.id,
+    ip: request.ip,
+    user_agent: request.headers['user-agent'],
+  },
+});
 
+/** Single seat status change (E3-F2), admin surface. */
+export const seatStatusAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/seats/:id/status',
     {
@@ -54,44 +52,10 @@ export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
     async (request) =>
       service.changeSeatStatus(deps, request.params.id, request.body, actorOf(request)),
   );
+};
 
-  app.post(
-    '/seats/bulk-status',
-    {
-      config: { access: MANAGERS, problems: ['INVALID_SEAT_TRANSITION', 'NOT_FOUND'] },
-      schema: {
-        tags,
-        summary: 'Change the status of many seats in a background job (E3-F3)',
-        description:
-          'Select by seat_ids, by sector_id, or by a row range (sector_id + from_row + to_row), ' +
-          'optionally only seats whose current status is in status_filter. Answers 202 with the ' +
-          'operation; GET /admin/seats/bulk-status/{operationId} shows its progress. Seats in a ' +
-          'live hold are never changed: they are skipped and listed.',
-        body: bulkStatusBody,
-        response: { 202: bulkOperationOut },
-      },
-    },
-    async (request, reply) => {
-      const op = await service.startBulkStatus(deps, request.body, actorOf(request));
-      reply.header('location', `/admin/seats/bulk-status/${op.operation_id}`);
-      return reply.status(202).send(op);
-    },
-  );
-
-  app.get(
-    '/seats/bulk-status/:operationId',
-    {
-      config: { access: MANAGERS, problems: ['NOT_FOUND'] },
-      schema: {
-        tags,
-        summary: 'Progress, counts and skipped seats of a bulk status change (E3-F3)',
-        params: bulkOperationParams,
-        response: { 200: bulkOperationOut },
-      },
-    },
-    async (request) => service.getBulkOperation(deps, request.params.operationId),
-  );
-
+/** Search (E3-F4) and visualization (E3-F5), admin surface. */
+export const inventoryAdminRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/seats/search',
     {

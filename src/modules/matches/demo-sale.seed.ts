@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Seed, SeedDeps } from '../../platform/seeds.ts';
-import { findStadiumByName } from '../venues/venues.repo.ts';
+import { findStadiumByName } from '../venues/stadiums.repo.ts';
 import * as repo from './matches.repo.ts';
 import type { Actor } from './match-changes.ts';
 import { bulkUpdateMatchSectors } from './match-sectors.service.ts';

@@ -35,14 +35,17 @@ export interface Change {
   notification_preference?: 'notify' | 'silent';
 }
 
-/** The match change log row and the audit event, both in the caller's transaction. */
+/**
+ * The match change log row and the audit event, both in the caller's transaction.
+ * Returns the log row's id (an update notice names the rows it announces).
+ */
 export async function logChange(
   deps: MatchesDeps,
   trx: Executor,
   matchId: string,
   actor: Actor,
   change: Change,
-): Promise<void> {
+): Promise<string> {
   const changes = {
     entity: change.entity,
     entity_id: change.entity_id,
@@ -50,7 +53,7 @@ export async function logChange(
     before: change.before,
     after: change.after,
   };
-  await matchesRepo.insertMatchAuditLog(trx, {
+  const id = await matchesRepo.insertMatchAuditLog(trx, {
     match_id: matchId,
     changed_by: actor.userId,
     change_type: change.change_type,
@@ -65,10 +68,51 @@ export async function logChange(
     changes: { match_id: matchId, change_type: change.change_type, ...changes },
     context: actor.context,
   });
+  return id;
 }
 
 export const transaction = <T>(deps: MatchesDeps, work: (trx: Tx) => Promise<T>) =>
   deps.db.transaction().execute(work);
+
+/** One CONFIGURE entry of the change log (`logChange` with the change type filled in). */
+export type ConfigureEntry = Omit<Change, 'change_type' | 'notification_preference'>;
+
+/** What a configuration write answers, and the change-log entries it made (none: no change). */
+export interface Configured<T> {
+  result: T;
+  changes: ConfigureEntry[];
+}
+
+export const configured = <T>(result: T, ...changes: ConfigureEntry[]): Configured<T> => ({
+  result,
+  changes,
+});
+
+/**
+ * The shape of every configuration change (phases, prices, sectors, stadium): one
+ * transaction that loads and locks the editable match, writes, logs each entry as
+ * CONFIGURE, and maps the write's database errors to problems.
+ */
+export async function configureChange<T>(
+  deps: MatchesDeps,
+  actor: Actor,
+  matchId: string,
+  write: (trx: Tx, match: matchesRepo.MatchRow) => Promise<Configured<T>>,
+  writeError: (err: unknown) => unknown = (err) => err,
+): Promise<T> {
+  try {
+    return await transaction(deps, async (trx) => {
+      const match = await loadEditableMatch(trx, matchId);
+      const { result, changes } = await write(trx, match);
+      for (const change of changes) {
+        await logChange(deps, trx, matchId, actor, { change_type: 'CONFIGURE', ...change });
+      }
+      return result;
+    });
+  } catch (err) {
+    throw writeError(err);
+  }
+}
 
 export async function loadMatch(
   trx: Executor,

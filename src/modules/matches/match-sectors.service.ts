@@ -9,14 +9,15 @@ import type {
   MatchSectorOut,
 } from './match-sectors.schemas.ts';
 import {
+  configureChange,
+  configured,
   iso,
   assertNotLocked,
-  loadEditableMatch,
   loadMatch,
-  logChange,
   pgCode,
-  transaction,
   validation,
+  type ConfigureEntry,
+  type Configured,
   type Actor,
   type MatchesDeps,
 } from './match-changes.ts';
@@ -105,9 +106,11 @@ export async function addMatchSector(
   matchId: string,
   body: AddMatchSectorBody,
 ): Promise<MatchSectorOut> {
-  try {
-    return await transaction(deps, async (trx) => {
-      const match = await loadEditableMatch(trx, matchId);
+  return configureChange(
+    deps,
+    actor,
+    matchId,
+    async (trx, match) => {
       assertNotLocked(match);
       if (!match.venue_id) {
         throw new AppError(
@@ -143,22 +146,19 @@ export async function addMatchSector(
       if (problems.length) throw validation(problems);
       const [created] = await sectorsRepo.insertMatchSectors(trx, [values]);
       const out = toSectorOut(created!);
-      await logChange(deps, trx, matchId, actor, {
-        change_type: 'CONFIGURE',
+      return configured(out, {
         entity: 'match_sector',
         entity_id: out.id,
         action: 'match_sector_added',
         before: null,
         after: out,
       });
-      return out;
-    });
-  } catch (err) {
-    if (pgCode(err) === '23505') {
-      throw new AppError('CONFLICT', 'The sector is already part of this match configuration');
-    }
-    throw err;
-  }
+    },
+    (err) =>
+      pgCode(err) === '23505'
+        ? new AppError('CONFLICT', 'The sector is already part of this match configuration')
+        : err,
+  );
 }
 
 function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
@@ -172,11 +172,10 @@ function stripUndefined<T extends Record<string, unknown>>(o: T): Partial<T> {
 async function applySectorChanges(
   deps: MatchesDeps,
   trx: Tx,
-  actor: Actor,
   match: matchesRepo.MatchRow,
   changes: (MatchSectorChange & { id: string })[],
   fieldPrefix: (i: number) => string,
-): Promise<MatchSectorOut[]> {
+): Promise<Configured<MatchSectorOut[]>> {
   const ids = changes.map((c) => c.id);
   const rows = new Map(
     (await sectorsRepo.findMatchSectors(trx, match.id, ids, { lock: true })).map((r) => [r.id, r]),
@@ -214,6 +213,7 @@ async function applySectorChanges(
   });
   if (problems.length) throw validation(problems);
   const out: MatchSectorOut[] = [];
+  const logged: ConfigureEntry[] = [];
   for (const plan of plans) {
     await assertPriceCategoryOfMatch(
       trx,
@@ -231,8 +231,7 @@ async function applySectorChanges(
     const updated = await sectorsRepo.updateMatchSector(trx, plan.before.id, values);
     const sectorOut = toSectorOut(updated);
     const beforeOut = toSectorOut(plan.before);
-    await logChange(deps, trx, match.id, actor, {
-      change_type: 'CONFIGURE',
+    logged.push({
       entity: 'match_sector',
       entity_id: updated.id,
       action: 'match_sector_updated',
@@ -243,7 +242,7 @@ async function applySectorChanges(
     });
     out.push(sectorOut);
   }
-  return out;
+  return configured(out, ...logged);
 }
 
 export async function updateMatchSector(
@@ -253,18 +252,10 @@ export async function updateMatchSector(
   sectorId: string,
   body: MatchSectorChange,
 ): Promise<MatchSectorOut> {
-  return transaction(deps, async (trx) => {
-    const match = await loadEditableMatch(trx, matchId);
-    const [out] = await applySectorChanges(
-      deps,
-      trx,
-      actor,
-      match,
-      [{ ...body, id: sectorId }],
-      () => 'body',
-    );
-    return out!;
-  });
+  const [out] = await configureChange(deps, actor, matchId, (trx, match) =>
+    applySectorChanges(deps, trx, match, [{ ...body, id: sectorId }], () => 'body'),
+  );
+  return out!;
 }
 
 export async function bulkUpdateMatchSectors(
@@ -273,8 +264,7 @@ export async function bulkUpdateMatchSectors(
   matchId: string,
   body: { sectors: (MatchSectorChange & { id: string })[] },
 ): Promise<MatchSectorOut[]> {
-  return transaction(deps, async (trx) => {
-    const match = await loadEditableMatch(trx, matchId);
-    return applySectorChanges(deps, trx, actor, match, body.sectors, (i) => `body.sectors.${i}`);
-  });
+  return configureChange(deps, actor, matchId, (trx, match) =>
+    applySectorChanges(deps, trx, match, body.sectors, (i) => `body.sectors.${i}`),
+  );
 }

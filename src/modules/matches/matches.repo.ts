@@ -107,7 +107,7 @@ export async function insertMatchAuditLog(
     changes: Record<string, unknown>;
     notification_preference?: 'notify' | 'silent' | null;
   },
-): Promise<void> {
+): Promise<string> {
   const values: Insertable<MatchAuditLogs> = {
     match_id: entry.match_id,
     changed_by: entry.changed_by,
@@ -115,5 +115,10 @@ export async function insertMatchAuditLog(
     changes_json: JSON.stringify(entry.changes),
     notification_preference: entry.notification_preference ?? null,
   };
-  await db.insertInto('match_audit_logs').values(values).execute();
+  const { id } = await db
+    .insertInto('match_audit_logs')
+    .values(values)
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return id;
 }

@@ -71,13 +71,25 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.put(
     '/matches/:id',
     {
-      config: { ...config, problems: ['NOT_FOUND'] },
+      config: {
+        ...config,
+        problems: [
+          'CONFIG_NOT_LOCKED',
+          'CONFLICT',
+          'INVALID_STATUS_TRANSITION',
+          'MATCH_NOT_EDITABLE',
+          'NOT_FOUND',
+        ],
+      },
       schema: {
         tags,
         summary: 'Update match details (and optionally its status)',
         description:
           'Only the given fields change. A changed kick_off_time is logged as RESCHEDULE. ' +
-          '`notification_preference` (notify|silent) is stored with the change log entry. ' +
+          'Every change is logged (match_audit_logs, before/after) and audited. With ' +
+          '`notification_preference: notify` a change of kick-off, venue or status is announced ' +
+          'to every holder of a valid ticket and its buyer (email hr/en and push, once per ' +
+          'person) by a background job: the request answers at once. ' +
           'A `status` runs through the status machine: 400 INVALID_STATUS_TRANSITION when it ' +
           'forbids the move. CLOSED, CANCELLED and DELETED matches answer 409 MATCH_NOT_EDITABLE.',
         params: s.matchIdParams,
@@ -91,14 +103,18 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
   app.post(
     '/matches/:id/status',
     {
-      config: { ...config, problems: ['NOT_FOUND'] },
+      config: {
+        ...config,
+        problems: ['CONFIG_NOT_LOCKED', 'INVALID_STATUS_TRANSITION', 'NOT_FOUND'],
+      },
       schema: {
         tags,
         summary: 'Change the match status: DRAFT → PUBLISHED → ACTIVE → CLOSED',
         description:
           'Any other move answers 400 INVALID_STATUS_TRANSITION. ACTIVE (sales open) needs a ' +
           'locked stadium configuration (409 CONFIG_NOT_LOCKED). Cancellation has its own ' +
-          'workflow (E2-F7) and deletion is DELETE /admin/matches/{id}.',
+          'workflow (E2-F7) and deletion is DELETE /admin/matches/{id}. ' +
+          '`notification_preference: notify` announces the change to ticket holders as PUT does.',
         params: s.matchIdParams,
         body: s.statusChangeBody,
         response: { 200: s.matchOut },

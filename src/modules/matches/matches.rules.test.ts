@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../platform/errors.ts';
 import {
@@ -7,9 +8,13 @@ import {
   canTransition,
   changeTypeForStatus,
   changeTypeForUpdate,
+  formatKickoff,
   initialSeatStatus,
   isEditable,
+  localeOfNationality,
   MATCH_STATUSES,
+  noticeChanges,
+  noticeSummary,
   phaseProblems,
   validateConfiguration,
   type MatchStatus,
@@ -200,5 +205,65 @@ describe('sales phase rules', () => {
         },
       }).map((p) => p.field),
     ).toEqual(['body.eligibility_rules_json.loyalty_tiers.1.ticket_limit']);
+  });
+});
+
+describe('update notices (E2-F6)', () => {
+  const base = {
+    kick_off_time: new Date('2027-03-14T19:45:00Z'),
+    venue_name: 'Poljud',
+    status: 'PUBLISHED' as const,
+  };
+
+  it('announces kick-off, venue and status changes only', () => {
+    expect(noticeChanges(base, { ...base }, false)).toBeNull();
+    expect(
+      noticeChanges(base, { ...base, kick_off_time: new Date('2027-03-15T19:45:00Z') }, false),
+    ).toEqual({
+      kick_off_time: { before: '2027-03-14T19:45:00.000Z', after: '2027-03-15T19:45:00.000Z' },
+    });
+    expect(noticeChanges(base, { ...base, venue_name: 'Maksimir' }, true)).toEqual({
+      venue: { before: 'Poljud', after: 'Maksimir' },
+    });
+    expect(noticeChanges(base, { ...base, status: 'ACTIVE' }, false)).toEqual({
+      status: { before: 'PUBLISHED', after: 'ACTIVE' },
+    });
+  });
+
+  it('writes Croatian to Croatians and to unknown nationalities, English to the rest', () => {
+    fc.assert(
+      fc.property(fc.option(fc.string({ minLength: 0, maxLength: 3 })), (nationality) => {
+        const expected = !nationality || nationality.trim().toUpperCase() === 'HR' ? 'hr' : 'en';
+        expect(localeOfNationality(nationality)).toBe(expected);
+      }),
+    );
+    expect(localeOfNationality('hr')).toBe('hr');
+    expect(localeOfNationality('DE')).toBe('en');
+  });
+
+  it('summarises every change in the fan’s language, one clause per change', () => {
+    const statuses = ['DRAFT', 'PUBLISHED', 'ACTIVE', 'CLOSED', 'CANCELLED', 'DELETED'] as const;
+    fc.assert(
+      fc.property(
+        fc.constantFrom('hr' as const, 'en' as const),
+        fc.date({ min: new Date('2026-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }),
+        fc.boolean(),
+        fc.option(fc.constantFrom(...statuses), { nil: undefined }),
+        (locale, at, venue, status) => {
+          const changes = {
+            kick_off_time: { before: base.kick_off_time.toISOString(), after: at.toISOString() },
+            ...(venue ? { venue: { before: 'Poljud', after: null } } : {}),
+            ...(status ? { status: { before: 'PUBLISHED' as const, after: status } } : {}),
+          };
+          const summary = noticeSummary(locale, changes);
+          expect(summary.split('; ')).toHaveLength(1 + (venue ? 1 : 0) + (status ? 1 : 0));
+          expect(summary).toContain(formatKickoff(locale, at));
+          expect(summary.endsWith('.')).toBe(true);
+        },
+      ),
+    );
+    expect(noticeSummary('en', { status: { before: 'PUBLISHED', after: 'ACTIVE' } })).toBe(
+      'the match is now on sale (was: published).',
+    );
   });
 });

@@ -304,3 +304,110 @@ export function normaliseEligibility(rules: PhaseFacts['eligibility_rules_json']
       }
     : rules;
 }
+
+// Update notices (E2-F6) -------------------------------------------------------------------
+
+export type NoticeLocale = 'hr' | 'en';
+
+/** What an update notice announces: each field with its value before and after. */
+export interface NoticeChanges {
+  kick_off_time?: { before: string; after: string };
+  venue?: { before: string | null; after: string | null };
+  status?: { before: MatchStatus; after: MatchStatus };
+}
+
+/**
+ * The changes a ticket holder is told about: kick-off, venue and status. Other details
+ * (team spelling, competition) are logged but announce nothing.
+ */
+export function noticeChanges(
+  before: { kick_off_time: Date; venue_name: string | null; status: MatchStatus },
+  after: { kick_off_time: Date; venue_name: string | null; status: MatchStatus },
+  venueChanged: boolean,
+): NoticeChanges | null {
+  const changes: NoticeChanges = {};
+  if (before.kick_off_time.getTime() !== after.kick_off_time.getTime()) {
+    changes.kick_off_time = {
+      before: before.kick_off_time.toISOString(),
+      after: after.kick_off_time.toISOString(),
+    };
+  }
+  if (venueChanged) changes.venue = { before: before.venue_name, after: after.venue_name };
+  if (before.status !== after.status) {
+    changes.status = { before: before.status, after: after.status };
+  }
+  return Object.keys(changes).length ? changes : null;
+}
+
+/**
+ * The language a fan is written to in: no language preference is stored, so Croatian for
+ * Croatian nationals and for anyone whose nationality is unknown, English for the rest.
+ */
+export const localeOfNationality = (nationality: string | null | undefined): NoticeLocale =>
+  !nationality || nationality.trim().toUpperCase() === 'HR' ? 'hr' : 'en';
+
+const KICKOFF_FORMAT: Record<NoticeLocale, Intl.DateTimeFormat> = {
+  hr: new Intl.DateTimeFormat('hr-HR', {
+    timeZone: 'Europe/Zagreb',
+    dateStyle: 'long',
+    timeStyle: 'short',
+  }),
+  en: new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/Zagreb',
+    dateStyle: 'long',
+    timeStyle: 'short',
+  }),
+};
+
+export const formatKickoff = (locale: NoticeLocale, at: Date | string) =>
+  KICKOFF_FORMAT[locale].format(new Date(at));
+
+const STATUS_WORDS: Record<NoticeLocale, Record<MatchStatus, string>> = {
+  hr: {
+    DRAFT: 'u pripremi',
+    PUBLISHED: 'objavljena',
+    ACTIVE: 'u prodaji',
+    CLOSED: 'završena',
+    CANCELLED: 'otkazana',
+    DELETED: 'uklonjena',
+  },
+  en: {
+    DRAFT: 'in preparation',
+    PUBLISHED: 'published',
+    ACTIVE: 'on sale',
+    CLOSED: 'closed',
+    CANCELLED: 'cancelled',
+    DELETED: 'removed',
+  },
+};
+
+/** One sentence per change, in the fan's language: the email's `change_summary` and the push body. */
+export function noticeSummary(locale: NoticeLocale, changes: NoticeChanges): string {
+  const parts: string[] = [];
+  const none = locale === 'hr' ? 'nije određen' : 'not set';
+  if (changes.kick_off_time) {
+    const { before, after } = changes.kick_off_time;
+    parts.push(
+      locale === 'hr'
+        ? `početak je pomaknut s ${formatKickoff('hr', before)} na ${formatKickoff('hr', after)}`
+        : `kick-off moved from ${formatKickoff('en', before)} to ${formatKickoff('en', after)}`,
+    );
+  }
+  if (changes.venue) {
+    const { before, after } = changes.venue;
+    parts.push(
+      locale === 'hr'
+        ? `stadion je promijenjen (${before ?? none} → ${after ?? none})`
+        : `the stadium changed (${before ?? none} → ${after ?? none})`,
+    );
+  }
+  if (changes.status) {
+    const words = STATUS_WORDS[locale];
+    parts.push(
+      locale === 'hr'
+        ? `utakmica je sada ${words[changes.status.after]} (prije: ${words[changes.status.before]})`
+        : `the match is now ${words[changes.status.after]} (was: ${words[changes.status.before]})`,
+    );
+  }
+  return `${parts.join('; ')}.`;
+}

@@ -12,7 +12,7 @@ export const text = (max: number) => z.string().trim().min(1).max(max);
 const notificationPreference = z
   .enum(['notify', 'silent'])
   .describe(
-    'E2-F6: whether ticket holders are told about this change (recorded in the change log; sending is done by the notifications module)',
+    'E2-F6: `notify` tells every holder of a valid ticket and its buyer (email in Croatian or English, and a push) about a change of kick-off, venue or status, once per person, from a background job; `silent` (or absent) tells nobody. Every change is logged with before/after either way.',
   );
 
 export const MATCH_TYPES = ['HOME', 'AWAY'] as const;

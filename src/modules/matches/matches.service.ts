@@ -23,6 +23,7 @@ import {
 import * as sectorsRepo from './match-sectors.repo.ts';
 import * as matchesRepo from './matches.repo.ts';
 import * as stadiumRepo from './stadium-config.repo.ts';
+import { queueUpdateNotice } from './update-notices.service.ts';
 
 /**
  * Match CRUD and status use cases (E2-F1). Each exported function is one transaction; every
@@ -122,7 +123,7 @@ async function applyStatusChange(
   match: matchesRepo.MatchRow,
   to: StatusChangeTarget,
   notification_preference?: 'notify' | 'silent',
-): Promise<matchesRepo.MatchRow> {
+): Promise<{ match: matchesRepo.MatchRow; logId: string }> {
   assertTransition(match.status, to);
   // Sales open on ACTIVE: without a locked configuration there is no inventory to sell.
   if (to === 'ACTIVE' && match.stadium_config_status !== 'LOCKED') {
@@ -136,7 +137,7 @@ async function applyStatusChange(
     status: to,
     ...(to === 'CLOSED' ? { closed_at: now, closed_by: actor.userId } : {}),
   });
-  await logChange(deps, trx, match.id, actor, {
+  const logId = await logChange(deps, trx, match.id, actor, {
     change_type: changeTypeForStatus(to),
     entity: 'match',
     entity_id: match.id,
@@ -145,7 +146,20 @@ async function applyStatusChange(
     after: { status: to },
     notification_preference,
   });
-  return updated;
+  return { match: updated, logId };
+}
+
+/** E2-F6: with `notify`, the change's update notice (when it is one fans are told about). */
+async function announce(
+  deps: MatchesDeps,
+  trx: Tx,
+  preference: 'notify' | 'silent' | undefined,
+  before: matchesRepo.MatchRow,
+  after: matchesRepo.MatchRow,
+  auditLogIds: string[],
+) {
+  if (preference !== 'notify' || auditLogIds.length === 0) return;
+  await queueUpdateNotice(deps, trx, { before, after, auditLogIds });
 }
 
 export async function changeMatchStatus(
@@ -156,7 +170,7 @@ export async function changeMatchStatus(
 ): Promise<MatchOut> {
   return transaction(deps, async (trx) => {
     const match = await loadMatch(trx, id, true);
-    const updated = await applyStatusChange(
+    const { match: updated, logId } = await applyStatusChange(
       deps,
       trx,
       actor,
@@ -164,6 +178,7 @@ export async function changeMatchStatus(
       body.status,
       body.notification_preference,
     );
+    await announce(deps, trx, body.notification_preference, match, updated, [logId]);
     return toMatchOut(updated);
   });
 }
@@ -175,7 +190,9 @@ export async function updateMatch(
   body: UpdateMatchBody,
 ): Promise<MatchOut> {
   return transaction(deps, async (trx) => {
-    let match = await loadMatch(trx, id, true);
+    const original = await loadMatch(trx, id, true);
+    let match = original;
+    const logIds: string[] = [];
     if (body.status !== undefined && body.status !== match.status) {
       // An invalid transition is answered 400 before anything else is looked at.
       assertTransition(match.status, body.status);
@@ -207,7 +224,7 @@ export async function updateMatch(
       const after = toMatchOut(match);
       const pick = (o: MatchOut) =>
         Object.fromEntries(fields.map((f) => [f, o[f as keyof MatchOut]]));
-      await logChange(deps, trx, id, actor, {
+      const logId = await logChange(deps, trx, id, actor, {
         change_type: changeTypeForUpdate(fields),
         entity: 'match',
         entity_id: id,
@@ -216,10 +233,22 @@ export async function updateMatch(
         after: pick(after),
         notification_preference,
       });
+      logIds.push(logId);
     }
     if (status !== undefined && status !== match.status) {
-      match = await applyStatusChange(deps, trx, actor, match, status, notification_preference);
+      const changed = await applyStatusChange(
+        deps,
+        trx,
+        actor,
+        match,
+        status,
+        notification_preference,
+      );
+      match = changed.match;
+      logIds.push(changed.logId);
     }
+    // One notice for the whole request, however many log rows it wrote.
+    await announce(deps, trx, notification_preference, original, match, logIds);
     return toMatchOut(match);
   });
 }

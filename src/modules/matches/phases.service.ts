@@ -2,13 +2,12 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { normaliseEligibility, phaseProblems } from './matches.rules.ts';
 import type { CreatePhaseBody, PhaseOut, UpdatePhaseBody } from './phases.schemas.ts';
 import {
+  configureChange,
+  configured,
   iso,
-  loadEditableMatch,
   loadMatch,
-  logChange,
   pgCode,
   pgConstraint,
-  transaction,
   validation,
   type Actor,
   type MatchesDeps,
@@ -70,27 +69,26 @@ export async function createSalesPhase(
     is_active: body.is_active,
   };
   checkPhase(values);
-  try {
-    return await transaction(deps, async (trx) => {
-      await loadEditableMatch(trx, matchId);
+  return configureChange(
+    deps,
+    actor,
+    matchId,
+    async (trx) => {
       const phase = await phasesRepo.insertSalesPhase(trx, {
         ...values,
         eligibility_rules_json: JSON.stringify(values.eligibility_rules_json),
       });
       const out = toPhaseOut(phase);
-      await logChange(deps, trx, matchId, actor, {
-        change_type: 'CONFIGURE',
+      return configured(out, {
         entity: 'sales_phase',
         entity_id: phase.id,
         action: 'sales_phase_created',
         before: null,
         after: out,
       });
-      return out;
-    });
-  } catch (err) {
-    throw phaseWriteError(err);
-  }
+    },
+    phaseWriteError,
+  );
 }
 
 export async function updateSalesPhase(
@@ -100,9 +98,11 @@ export async function updateSalesPhase(
   phaseId: string,
   body: UpdatePhaseBody,
 ): Promise<PhaseOut> {
-  try {
-    return await transaction(deps, async (trx) => {
-      await loadEditableMatch(trx, matchId);
+  return configureChange(
+    deps,
+    actor,
+    matchId,
+    async (trx) => {
       const phase = await phasesRepo.findSalesPhase(trx, matchId, phaseId);
       if (!phase) throw notFound('Sales phase');
       const merged = {
@@ -123,17 +123,14 @@ export async function updateSalesPhase(
         eligibility_rules_json: JSON.stringify(merged.eligibility_rules_json),
       });
       const out = toPhaseOut(updated);
-      await logChange(deps, trx, matchId, actor, {
-        change_type: 'CONFIGURE',
+      return configured(out, {
         entity: 'sales_phase',
         entity_id: phaseId,
         action: 'sales_phase_updated',
         before: toPhaseOut(phase),
         after: out,
       });
-      return out;
-    });
-  } catch (err) {
-    throw phaseWriteError(err);
-  }
+    },
+    phaseWriteError,
+  );
 }

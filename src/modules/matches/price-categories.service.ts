@@ -1,16 +1,16 @@
+import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type {
   CreatePriceCategoryBody,
   UpdatePriceCategoryBody,
 } from './price-categories.schemas.ts';
 import {
+  configureChange,
+  configured,
   iso,
-  loadEditableMatch,
   loadMatch,
-  logChange,
   pgCode,
   pgConstraint,
-  transaction,
   type Actor,
   type MatchesDeps,
 } from './match-changes.ts';
@@ -57,9 +57,11 @@ export async function createPriceCategory(
   matchId: string,
   body: CreatePriceCategoryBody,
 ) {
-  try {
-    return await transaction(deps, async (trx) => {
-      await loadEditableMatch(trx, matchId);
+  return configureChange(
+    deps,
+    actor,
+    matchId,
+    async (trx) => {
       const [category] = await pricesRepo.insertPriceCategories(trx, [
         {
           match_id: matchId,
@@ -70,19 +72,16 @@ export async function createPriceCategory(
         },
       ]);
       const out = toPriceCategoryOut(category!);
-      await logChange(deps, trx, matchId, actor, {
-        change_type: 'CONFIGURE',
+      return configured(out, {
         entity: 'price_category',
         entity_id: out.id,
         action: 'price_category_created',
         before: null,
         after: out,
       });
-      return out;
-    });
-  } catch (err) {
-    throw priceCategoryWriteError(err);
-  }
+    },
+    priceCategoryWriteError,
+  );
 }
 
 export async function updatePriceCategory(
@@ -92,11 +91,12 @@ export async function updatePriceCategory(
   categoryId: string,
   body: UpdatePriceCategoryBody,
 ) {
-  try {
-    return await transaction(deps, async (trx) => {
-      await loadEditableMatch(trx, matchId);
-      const category = await pricesRepo.findPriceCategory(trx, matchId, categoryId);
-      if (!category) throw notFound('Price category');
+  return configureChange(
+    deps,
+    actor,
+    matchId,
+    async (trx) => {
+      const category = await findCategory(trx, matchId, categoryId);
       if (body.price !== undefined && body.price !== category.price) {
         // A new price reaches every sector priced with the category: the same rule as
         // repricing the sectors themselves.
@@ -110,19 +110,16 @@ export async function updatePriceCategory(
       }
       const updated = await pricesRepo.updatePriceCategory(trx, categoryId, body);
       const out = toPriceCategoryOut(updated);
-      await logChange(deps, trx, matchId, actor, {
-        change_type: 'CONFIGURE',
+      return configured(out, {
         entity: 'price_category',
         entity_id: categoryId,
         action: 'price_category_updated',
         before: toPriceCategoryOut(category),
         after: out,
       });
-      return out;
-    });
-  } catch (err) {
-    throw priceCategoryWriteError(err);
-  }
+    },
+    priceCategoryWriteError,
+  );
 }
 
 export async function deletePriceCategory(
@@ -131,25 +128,30 @@ export async function deletePriceCategory(
   matchId: string,
   categoryId: string,
 ): Promise<void> {
-  try {
-    await transaction(deps, async (trx) => {
-      await loadEditableMatch(trx, matchId);
-      const category = await pricesRepo.findPriceCategory(trx, matchId, categoryId);
-      if (!category) throw notFound('Price category');
+  await configureChange(
+    deps,
+    actor,
+    matchId,
+    async (trx) => {
+      const category = await findCategory(trx, matchId, categoryId);
       if (await pricesRepo.priceCategoryInUse(trx, categoryId)) {
         throw new AppError('PRICE_CATEGORY_IN_USE', 'A sector of the match uses this category');
       }
       await pricesRepo.deletePriceCategory(trx, categoryId);
-      await logChange(deps, trx, matchId, actor, {
-        change_type: 'CONFIGURE',
+      return configured(undefined, {
         entity: 'price_category',
         entity_id: categoryId,
         action: 'price_category_deleted',
         before: toPriceCategoryOut(category),
         after: null,
       });
-    });
-  } catch (err) {
-    throw priceCategoryWriteError(err);
-  }
+    },
+    priceCategoryWriteError,
+  );
+}
+
+async function findCategory(trx: Executor, matchId: string, categoryId: string) {
+  const category = await pricesRepo.findPriceCategory(trx, matchId, categoryId);
+  if (!category) throw notFound('Price category');
+  return category;
 }

@@ -17,13 +17,12 @@ import {
 } from './matches.rules.ts';
 import type { ConfigureStadiumBody } from './stadium-config.schemas.ts';
 import {
+  configureChange,
+  configured,
   isoOrNull,
   assertNotLocked,
-  loadEditableMatch,
   loadMatch,
-  logChange,
   pgCode,
-  transaction,
   validation,
   type Actor,
   type MatchesDeps,
@@ -87,129 +86,130 @@ export async function configureStadium(
   matchId: string,
   body: ConfigureStadiumBody,
 ) {
-  return transaction(deps, async (trx) => {
-    const match = await loadEditableMatch(trx, matchId);
-    assertNotLocked(match);
-    const previous = await sectorsRepo.listMatchSectors(trx, matchId);
-    // Replacing the sectors drops their inventory rows: never once a seat is committed.
-    await lockUncommittedInventory(
-      trx,
-      { matchId },
-      deps.clock.now(),
-      assertNoCommittedSeats('Seats of this match are reserved, sold or allocated'),
-    );
-    await sectorsRepo.deleteMatchSectors(trx, matchId);
-
-    let stadium: stadiumRepo.StadiumRow;
-    let sectors: Insertable<MatchSectors>[];
-    let source: Record<string, unknown>;
-    if (body.stadium_template_id) {
-      const found = await stadiumRepo.findStadium(trx, body.stadium_template_id);
-      if (!found) throw notFound('Stadium template');
-      stadium = found;
-      const template = await stadiumRepo.listTemplateSectors(trx, stadium.id);
-      sectors = template.map((s) => sectorFromTemplate(matchId, stadium.is_numbered, s));
-      source = { stadium_template_id: stadium.id };
-    } else if (body.import_from_match_id) {
-      if (body.import_from_match_id === matchId) {
-        throw validation([
-          { field: 'body.import_from_match_id', message: 'must be another match' },
-        ]);
-      }
-      const from = await loadMatch(trx, body.import_from_match_id);
-      const fromSectors = await sectorsRepo.listMatchSectors(trx, from.id);
-      if (!from.venue_id || fromSectors.length === 0) {
-        throw validation([
-          {
-            field: 'body.import_from_match_id',
-            message: 'that match has no stadium configuration',
-          },
-        ]);
-      }
-      stadium = (await stadiumRepo.findStadium(trx, from.venue_id))!;
-      const categoryIds = await copyPriceCategories(trx, from.id, matchId);
-      sectors = fromSectors.map((s) => ({
-        match_id: matchId,
-        sector_id: s.sector_id,
-        name: s.name,
-        code: s.code,
-        total_capacity: s.total_capacity,
-        technical_seats: s.technical_seats,
-        sellable_capacity: s.sellable_capacity,
-        price_category_id: s.price_category_id ? categoryIds.get(s.price_category_id) : null,
-        status: s.status,
-        purpose: s.purpose,
-        is_numbered: s.is_numbered,
-        has_seat_map: s.has_seat_map,
-      }));
-      source = { import_from_match_id: from.id };
-    } else {
-      const spec = body.create_new!;
-      stadium = await stadiumRepo.insertStadium(trx, {
-        name: spec.name,
-        city: spec.city,
-        country: spec.country,
-        address: spec.address ?? null,
-        type: 'AWAY',
-        is_numbered: spec.is_numbered,
-        base_capacity: spec.sectors.reduce((sum, s) => sum + s.capacity, 0),
-      });
-      const created = await stadiumRepo.insertSectors(
+  return configureChange(
+    deps,
+    actor,
+    matchId,
+    async (trx, match) => {
+      assertNotLocked(match);
+      const previous = await sectorsRepo.listMatchSectors(trx, matchId);
+      // Replacing the sectors drops their inventory rows: never once a seat is committed.
+      await lockUncommittedInventory(
         trx,
-        spec.sectors.map((s) => ({
-          stadium_id: stadium.id,
+        { matchId },
+        deps.clock.now(),
+        assertNoCommittedSeats('Seats of this match are reserved, sold or allocated'),
+      );
+      await sectorsRepo.deleteMatchSectors(trx, matchId);
+
+      let stadium: stadiumRepo.StadiumRow;
+      let sectors: Insertable<MatchSectors>[];
+      let source: Record<string, unknown>;
+      if (body.stadium_template_id) {
+        const found = await stadiumRepo.findStadium(trx, body.stadium_template_id);
+        if (!found) throw notFound('Stadium template');
+        stadium = found;
+        const template = await stadiumRepo.listTemplateSectors(trx, stadium.id);
+        sectors = template.map((s) => sectorFromTemplate(matchId, stadium.is_numbered, s));
+        source = { stadium_template_id: stadium.id };
+      } else if (body.import_from_match_id) {
+        if (body.import_from_match_id === matchId) {
+          throw validation([
+            { field: 'body.import_from_match_id', message: 'must be another match' },
+          ]);
+        }
+        const from = await loadMatch(trx, body.import_from_match_id);
+        const fromSectors = await sectorsRepo.listMatchSectors(trx, from.id);
+        if (!from.venue_id || fromSectors.length === 0) {
+          throw validation([
+            {
+              field: 'body.import_from_match_id',
+              message: 'that match has no stadium configuration',
+            },
+          ]);
+        }
+        stadium = (await stadiumRepo.findStadium(trx, from.venue_id))!;
+        const categoryIds = await copyPriceCategories(trx, from.id, matchId);
+        sectors = fromSectors.map((s) => ({
+          match_id: matchId,
+          sector_id: s.sector_id,
           name: s.name,
           code: s.code,
-          capacity: s.capacity,
-          sector_type: s.sector_type,
-        })),
-      );
-      sectors = created.map((s) =>
-        sectorFromTemplate(matchId, stadium.is_numbered, {
-          ...s,
-          generated_seats: 0,
-          technical_generated_seats: 0,
-        }),
-      );
-      await recordAudit(deps, trx, {
-        domain: 'stadium',
-        action: 'stadium_created',
-        actor: actor.userId ? { type: 'user', id: actor.userId } : { type: 'system' },
-        subject: { type: 'stadium', id: stadium.id },
-        changes: { after: { ...spec, id: stadium.id, type: 'AWAY' }, match_id: matchId },
-        context: actor.context,
-      });
-      source = { create_new: { stadium_id: stadium.id } };
-    }
+          total_capacity: s.total_capacity,
+          technical_seats: s.technical_seats,
+          sellable_capacity: s.sellable_capacity,
+          price_category_id: s.price_category_id ? categoryIds.get(s.price_category_id) : null,
+          status: s.status,
+          purpose: s.purpose,
+          is_numbered: s.is_numbered,
+          has_seat_map: s.has_seat_map,
+        }));
+        source = { import_from_match_id: from.id };
+      } else {
+        const spec = body.create_new!;
+        stadium = await stadiumRepo.insertStadium(trx, {
+          name: spec.name,
+          city: spec.city,
+          country: spec.country,
+          address: spec.address ?? null,
+          type: 'AWAY',
+          is_numbered: spec.is_numbered,
+          base_capacity: spec.sectors.reduce((sum, s) => sum + s.capacity, 0),
+        });
+        const created = await stadiumRepo.insertSectors(
+          trx,
+          spec.sectors.map((s) => ({
+            stadium_id: stadium.id,
+            name: s.name,
+            code: s.code,
+            capacity: s.capacity,
+            sector_type: s.sector_type,
+          })),
+        );
+        sectors = created.map((s) =>
+          sectorFromTemplate(matchId, stadium.is_numbered, {
+            ...s,
+            generated_seats: 0,
+            technical_generated_seats: 0,
+          }),
+        );
+        await recordAudit(deps, trx, {
+          domain: 'stadium',
+          action: 'stadium_created',
+          actor: actor.userId ? { type: 'user', id: actor.userId } : { type: 'system' },
+          subject: { type: 'stadium', id: stadium.id },
+          changes: { after: { ...spec, id: stadium.id, type: 'AWAY' }, match_id: matchId },
+          context: actor.context,
+        });
+        source = { create_new: { stadium_id: stadium.id } };
+      }
 
-    await sectorsRepo.insertMatchSectors(trx, sectors);
-    const updated = await matchesRepo.updateMatch(trx, matchId, {
-      venue_id: stadium.id,
-      is_numbered: stadium.is_numbered,
-      stadium_config_status: 'DRAFT',
-    });
-    const config = await stadiumConfig(trx, updated);
-    await logChange(deps, trx, matchId, actor, {
-      change_type: 'CONFIGURE',
-      entity: 'stadium_config',
-      entity_id: matchId,
-      action: 'match_stadium_configured',
-      before: {
-        venue_id: match.venue_id,
-        sectors: previous.map((s) => s.code),
-      },
-      after: { ...source, venue_id: stadium.id, sectors: config.sectors.map((s) => s.code) },
-    });
-    return config;
-  }).catch((err: unknown) => {
-    // Orders or tickets of other modules still point at the old inventory rows.
-    if (pgCode(err) === '23503') {
-      throw new AppError('SALES_STARTED', 'Seats of this configuration are referenced by sales', {
-        cause: err,
+      await sectorsRepo.insertMatchSectors(trx, sectors);
+      const updated = await matchesRepo.updateMatch(trx, matchId, {
+        venue_id: stadium.id,
+        is_numbered: stadium.is_numbered,
+        stadium_config_status: 'DRAFT',
       });
-    }
-    throw err;
-  });
+      const config = await stadiumConfig(trx, updated);
+      return configured(config, {
+        entity: 'stadium_config',
+        entity_id: matchId,
+        action: 'match_stadium_configured',
+        before: {
+          venue_id: match.venue_id,
+          sectors: previous.map((s) => s.code),
+        },
+        after: { ...source, venue_id: stadium.id, sectors: config.sectors.map((s) => s.code) },
+      });
+    },
+    // Orders or tickets of other modules still point at the old inventory rows.
+    (err) =>
+      pgCode(err) === '23503'
+        ? new AppError('SALES_STARTED', 'Seats of this configuration are referenced by sales', {
+            cause: err,
+          })
+        : err,
+  );
 }
 
 /**
@@ -308,47 +308,46 @@ export async function validateAndLock(
   actor: Actor,
   matchId: string,
 ): Promise<ValidationResult> {
-  return transaction(deps, async (trx) => {
-    const match = await loadEditableMatch(trx, matchId);
+  return configureChange(deps, actor, matchId, async (trx, match) => {
     assertNotLocked(match);
     const issues = validateConfiguration(await sectorsRepo.sectorFacts(trx, matchId));
     if (issues.length) {
-      return {
+      return configured<ValidationResult>({
         valid: false,
         issues,
         stadium_config_status: match.stadium_config_status,
         inventory_seats: await stadiumRepo.countInventory(trx, matchId),
-      };
+      });
     }
     await matchesRepo.updateMatch(trx, matchId, { stadium_config_status: 'VALIDATED' });
-    await logChange(deps, trx, matchId, actor, {
-      change_type: 'CONFIGURE',
-      entity: 'stadium_config',
-      entity_id: matchId,
-      action: 'match_config_validated',
-      before: { stadium_config_status: match.stadium_config_status },
-      after: { stadium_config_status: 'VALIDATED' },
-    });
     const seats = await buildInventory(trx, matchId);
     const lockedAt = deps.clock.now();
     await matchesRepo.updateMatch(trx, matchId, {
       stadium_config_status: 'LOCKED',
       config_locked_at: lockedAt,
     });
-    await logChange(deps, trx, matchId, actor, {
-      change_type: 'CONFIGURE',
-      entity: 'stadium_config',
-      entity_id: matchId,
-      action: 'match_config_locked',
-      before: { stadium_config_status: 'VALIDATED' },
-      after: { stadium_config_status: 'LOCKED', inventory_seats: seats },
-    });
-    return {
-      valid: true,
-      issues: [],
-      stadium_config_status: 'LOCKED',
-      inventory_seats: await stadiumRepo.countInventory(trx, matchId),
-    };
+    return configured<ValidationResult>(
+      {
+        valid: true,
+        issues: [],
+        stadium_config_status: 'LOCKED',
+        inventory_seats: await stadiumRepo.countInventory(trx, matchId),
+      },
+      {
+        entity: 'stadium_config',
+        entity_id: matchId,
+        action: 'match_config_validated',
+        before: { stadium_config_status: match.stadium_config_status },
+        after: { stadium_config_status: 'VALIDATED' },
+      },
+      {
+        entity: 'stadium_config',
+        entity_id: matchId,
+        action: 'match_config_locked',
+        before: { stadium_config_status: 'VALIDATED' },
+        after: { stadium_config_status: 'LOCKED', inventory_seats: seats },
+      },
+    );
   });
 }
 
@@ -358,8 +357,7 @@ export async function validateAndLock(
  * sold or allocated. The inventory rows stay; the next lock refreshes them in place.
  */
 export async function unlockConfiguration(deps: MatchesDeps, actor: Actor, matchId: string) {
-  return transaction(deps, async (trx) => {
-    const match = await loadEditableMatch(trx, matchId);
+  return configureChange(deps, actor, matchId, async (trx, match) => {
     if (match.stadium_config_status !== 'LOCKED') {
       throw new AppError('CONFIG_NOT_LOCKED', 'The stadium configuration is not locked');
     }
@@ -371,14 +369,12 @@ export async function unlockConfiguration(deps: MatchesDeps, actor: Actor, match
     }
     await lockUncommittedInventory(trx, { matchId }, now, assertNoCommittedSeats(started));
     const updated = await matchesRepo.updateMatch(trx, matchId, { stadium_config_status: 'DRAFT' });
-    await logChange(deps, trx, matchId, actor, {
-      change_type: 'CONFIGURE',
+    return configured(await stadiumConfig(trx, updated), {
       entity: 'stadium_config',
       entity_id: matchId,
       action: 'match_config_unlocked',
       before: { stadium_config_status: 'LOCKED' },
       after: { stadium_config_status: 'DRAFT' },
     });
-    return stadiumConfig(trx, updated);
   });
 }

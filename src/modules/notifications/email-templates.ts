@@ -6,7 +6,7 @@
  */
 import type { Seed } from '../../platform/seeds.ts';
 import type { Locale } from './notify.ts';
-import { upsertSeedTemplate } from './notifications.repo.ts';
+import { upsertSeedTemplate } from './email.repo.ts';
 
 interface LocalizedTemplate {
   name: string;
@@ -433,6 +433,42 @@ ${button('{{tickets_url}}', 'My tickets')}`,
 Dear {{recipient_name}},
 {{sender_name}} transferred {{ticket_count}} tickets for {{match_name}} to you. They are now in your account.
 
+My tickets: {{tickets_url}}`,
+    },
+  },
+  {
+    key: 'ticket_seat_changed',
+    variables: ['customer_name', 'match_name', 'seat_changes', 'ticket_count', 'tickets_url'],
+    hr: {
+      name: 'Promjena sjedala',
+      subject: 'Nova sjedala za {{match_name}}',
+      html: `<h1>Vaša su sjedala promijenjena</h1>
+<p>Poštovani/a {{customer_name}},</p>
+<p>Zbog promjene na stadionu premjestili smo {{ticket_count}} ulaznica za utakmicu <strong>{{match_name}}</strong> u drugi sektor: {{seat_changes}}</p>
+<p>Svaka premještena ulaznica ima novi barkod i QR kod; stari više ne vrijede. Preuzmite ulaznice ponovno.</p>
+${button('{{tickets_url}}', 'Moje ulaznice')}`,
+      text: `Vaša su sjedala promijenjena
+
+Poštovani/a {{customer_name}},
+zbog promjene na stadionu premjestili smo {{ticket_count}} ulaznica za utakmicu {{match_name}} u drugi sektor: {{seat_changes}}
+
+Svaka premještena ulaznica ima novi barkod i QR kod; stari više ne vrijede. Preuzmite ulaznice ponovno.
+Moje ulaznice: {{tickets_url}}`,
+    },
+    en: {
+      name: 'Seats changed',
+      subject: 'New seats for {{match_name}}',
+      html: `<h1>Your seats have changed</h1>
+<p>Dear {{customer_name}},</p>
+<p>Because of a change at the stadium we moved {{ticket_count}} tickets for <strong>{{match_name}}</strong> to another sector: {{seat_changes}}</p>
+<p>Every moved ticket has a new barcode and QR code; the old ones are no longer valid. Please download your tickets again.</p>
+${button('{{tickets_url}}', 'My tickets')}`,
+      text: `Your seats have changed
+
+Dear {{customer_name}},
+because of a change at the stadium we moved {{ticket_count}} tickets for {{match_name}} to another sector: {{seat_changes}}
+
+Every moved ticket has a new barcode and QR code; the old ones are no longer valid. Please download your tickets again.
 My tickets: {{tickets_url}}`,
     },
   },

@@ -7,7 +7,7 @@ import {
   type BatchLoopOptions,
 } from '../../platform/batch-loop.ts';
 import { renderTemplate, TemplateRenderError } from './notifications.rules.ts';
-import * as repo from './notifications.repo.ts';
+import * as repo from './email.repo.ts';
 
 /**
  * The email delivery loop: renders due email_logs rows from their templates and sends them

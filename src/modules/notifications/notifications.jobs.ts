@@ -17,7 +17,7 @@ export const notificationJobs = (deps: AppDeps) => {
   const moveEmails = async (jobs: Job<EmailJob>[]) => {
     const now = deps.clock.now();
     // Jobs queued before logs were written with them get their row now, with the job's id.
-    await repo.insertLegacyEmailLogs(
+    await repo.insertEmailLogs(
       deps.db,
       jobs
         .filter((job) => !job.data.email_log_id)

@@ -1,6 +1,7 @@
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { insertEmailLog, insertPushes } from './notifications.repo.ts';
+import { insertEmailLog, insertEmailLogs } from './email.repo.ts';
+import { insertPushes } from './push.repo.ts';
 
 /**
  * What other modules call to tell a person something. Each writes the notification's log
@@ -62,6 +63,24 @@ export async function sendEmail(
       recipient_email: request.to,
       variables_json: request.variables,
     },
+    deps.clock.now(),
+  );
+}
+
+/** Queues many emails with one statement: their email_logs rows, due now, in `trx`. */
+export async function sendEmails(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  requests: readonly EmailRequest[],
+): Promise<void> {
+  await insertEmailLogs(
+    trx,
+    requests.map((r) => ({
+      template_key: r.template_key,
+      locale: r.locale ?? 'hr',
+      recipient_email: r.to,
+      variables_json: r.variables,
+    })),
     deps.clock.now(),
   );
 }

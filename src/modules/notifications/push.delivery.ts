@@ -11,7 +11,7 @@ import {
   type BatchLoop,
   type BatchLoopOptions,
 } from '../../platform/batch-loop.ts';
-import * as repo from './notifications.repo.ts';
+import * as repo from './push.repo.ts';
 
 /**
  * The push delivery loop: sends due push_logs rows (one per device) over FCM. Delivery

@@ -226,6 +226,9 @@ export const NEW_ORDER_STATUS: OrderStatus = ORDER_MACHINE.creations.HOLDERS_NAM
 /** The status a new ticket starts in. */
 export const ISSUED_TICKET_STATUS: TicketStatus = TICKET_MACHINE.creations.ISSUED.to;
 
+/** Tickets that admit their holder: the ones a match change concerns (E2-F6). */
+export const VALID_TICKET_STATUSES: readonly TicketStatus[] = ['SOLD', 'ATTENDED'];
+
 /** The statuses a ticket event may start from: the WHERE status IN (...) of its statement. */
 export const ticketSources = (event: TicketEvent): readonly TicketStatus[] =>
   TICKET_MACHINE.events[event].from;

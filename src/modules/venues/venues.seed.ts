@@ -8,7 +8,10 @@ import {
 import type { Database, Executor } from '../../platform/db/database.ts';
 import type { Seed } from '../../platform/seeds.ts';
 import { generateSeats } from './seat-map.ts';
-import * as repo from './venues.repo.ts';
+import * as seatMapsRepo from './seat-maps.repo.ts';
+import * as sectorsRepo from './sectors.repo.ts';
+import * as snakeRepo from './snake-configs.repo.ts';
+import * as stadiumsRepo from './stadiums.repo.ts';
 
 /**
  * Writes one stadium template with its sectors, seat maps (status GENERATED), seats and
@@ -17,7 +20,7 @@ import * as repo from './venues.repo.ts';
  * runs every one of them through the API's validator.
  */
 export async function writeStadiumTemplate(db: Executor, def: StadiumDefinition) {
-  const stadium = await repo.insertStadium(db, {
+  const stadium = await stadiumsRepo.insertStadium(db, {
     name: def.name,
     city: def.city,
     country: 'Croatia',
@@ -30,7 +33,7 @@ export async function writeStadiumTemplate(db: Executor, def: StadiumDefinition)
     const map = sectorSeatMap(sectorDef);
     return { def: sectorDef, map, seats: generateSeats(map) };
   });
-  const sectors = await repo.insertSectors(
+  const sectors = await sectorsRepo.insertSectors(
     db,
     plans.map((p) => ({
       stadium_id: stadium.id,
@@ -44,7 +47,7 @@ export async function writeStadiumTemplate(db: Executor, def: StadiumDefinition)
   );
   const idByCode = new Map(sectors.map((s) => [s.code, s.id]));
   const withIds = plans.map((p) => ({ ...p, sector_id: idByCode.get(p.def.code)! }));
-  await repo.insertSeatMaps(
+  await seatMapsRepo.insertSeatMaps(
     db,
     withIds.map((p) => ({
       sector_id: p.sector_id,
@@ -53,15 +56,15 @@ export async function writeStadiumTemplate(db: Executor, def: StadiumDefinition)
       configuration_status: 'GENERATED' as const,
     })),
   );
-  await repo.insertSeatsBulk(
+  await seatMapsRepo.insertSeatsBulk(
     db,
     withIds.flatMap((p) => p.seats.map((seat) => ({ ...seat, sector_id: p.sector_id }))),
   );
-  await repo.insertSnakeConfigs(
+  await snakeRepo.insertSnakeConfigs(
     db,
     withIds.map((p) => ({ sector_id: p.sector_id, config: sectorSnakeConfig(p.def, p.map) })),
   );
-  await repo.syncBaseCapacity(db, stadium.id);
+  await stadiumsRepo.syncBaseCapacity(db, stadium.id);
   return stadium;
 }
 
@@ -73,7 +76,7 @@ export async function writeStadiumTemplate(db: Executor, def: StadiumDefinition)
 export async function seedStadium(db: Database, def: StadiumDefinition): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(hashtext('venues.stadium-templates'))`.execute(trx);
-    if (await repo.findStadiumByName(trx, def.name)) return false;
+    if (await stadiumsRepo.findStadiumByName(trx, def.name)) return false;
     await writeStadiumTemplate(trx, def);
     return true;
   });

@@ -88,7 +88,7 @@ export type QuotaStatus = "ACTIVE" | "CANCELLED" | "FULLY_CLAIMED" | "PAST_DEADL
 
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
 
-export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD";
+export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD" | "TRANSFER_IN" | "TRANSFER_OUT";
 
 export type SeatMapStatus = "DRAFT" | "GENERATED";
 
@@ -288,6 +288,26 @@ export interface MatchSectors {
   status: Generated<MatchSectorStatus>;
   technical_seats: Generated<number>;
   total_capacity: number;
+}
+
+export interface MatchUpdateNoticeRecipients {
+  full_name: string | null;
+  nationality: string | null;
+  notice_id: string;
+  notified_at: Timestamp | null;
+  recipient_key: string;
+  user_id: string | null;
+}
+
+export interface MatchUpdateNotices {
+  audit_log_ids: string[];
+  changes_json: Json;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  match_id: string;
+  recipients: Generated<number>;
+  status: Generated<string>;
 }
 
 export interface OrderItems {
@@ -536,6 +556,7 @@ export interface SeatAuditLogs {
   match_seat_inventory_id: string;
   order_id: string | null;
   reason: string;
+  sector_transfer_id: string | null;
   ticket_id: string | null;
   to_status: SeatStatus;
 }
@@ -617,6 +638,18 @@ export interface SectorSnakeConfigs {
   traversal_direction: Generated<TraversalDir>;
   updated_at: Generated<Timestamp>;
   within_row_strategy: Generated<RowStrategy>;
+}
+
+export interface SectorTransfers {
+  created_at: Generated<Timestamp>;
+  from_match_sector_id: string | null;
+  id: Generated<string>;
+  match_id: string;
+  orders_split: Generated<number>;
+  performed_by: string | null;
+  reason: string;
+  tickets_moved: number;
+  to_match_sector_id: string;
 }
 
 export interface SessionRotatedTokens {
@@ -755,6 +788,8 @@ export interface DB {
   match_audit_logs: MatchAuditLogs;
   match_seat_inventory: MatchSeatInventory;
   match_sectors: MatchSectors;
+  match_update_notice_recipients: MatchUpdateNoticeRecipients;
+  match_update_notices: MatchUpdateNotices;
   matches: Matches;
   order_items: OrderItems;
   orders: Orders;
@@ -776,6 +811,7 @@ export interface DB {
   seats: Seats;
   sector_seat_maps: SectorSeatMaps;
   sector_snake_configs: SectorSnakeConfigs;
+  sector_transfers: SectorTransfers;
   sectors: Sectors;
   session_rotated_tokens: SessionRotatedTokens;
   sessions: Sessions;
