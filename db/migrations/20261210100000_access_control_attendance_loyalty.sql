@@ -13,7 +13,8 @@ CREATE TABLE extra_barcodes (
   barcode             text NOT NULL CHECK (barcode ~ '^[0-9]{18}$'),
   is_used             boolean NOT NULL DEFAULT false,
   used_at             timestamptz,
-  assigned_ticket_id  uuid REFERENCES tickets (id) ON DELETE SET NULL,
+  -- deferred: a code is taken in the statement before its ticket is inserted
+  assigned_ticket_id  uuid REFERENCES tickets (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
   created_at          timestamptz NOT NULL DEFAULT now(),
   CONSTRAINT extra_barcodes_barcode_key UNIQUE (barcode),
   CONSTRAINT extra_barcodes_used_check CHECK (is_used = (used_at IS NOT NULL)),
@@ -21,6 +22,8 @@ CREATE TABLE extra_barcodes (
 );
 -- The next free code of a match: the oldest unused one (FOR UPDATE SKIP LOCKED).
 CREATE INDEX extra_barcodes_unused_idx ON extra_barcodes (match_id, created_at, id) WHERE NOT is_used;
+-- The export lists a match's unused codes in barcode order (keyset pages).
+CREATE INDEX extra_barcodes_match_unused_barcode_idx ON extra_barcodes (match_id, barcode) WHERE NOT is_used;
 CREATE INDEX extra_barcodes_match_id_idx ON extra_barcodes (match_id);
 CREATE INDEX extra_barcodes_assigned_ticket_id_idx ON extra_barcodes (assigned_ticket_id)
   WHERE assigned_ticket_id IS NOT NULL;
@@ -42,11 +45,18 @@ CREATE INDEX barcode_export_logs_match_idx ON barcode_export_logs (match_id, exp
 CREATE TABLE access_control_fallbacks (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   match_id    uuid NOT NULL REFERENCES matches (id) ON DELETE CASCADE,
-  ticket_id   uuid REFERENCES tickets (id) ON DELETE SET NULL,
+  ticket_id   uuid REFERENCES tickets (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
   barcode     text NOT NULL,
-  created_at  timestamptz NOT NULL DEFAULT now()
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  -- the next export, which hands the barcode to the gates and ends the warning
+  resolved_by_export_id  uuid REFERENCES barcode_export_logs (id) ON DELETE SET NULL
 );
-CREATE INDEX access_control_fallbacks_match_idx ON access_control_fallbacks (match_id, created_at);
+CREATE INDEX access_control_fallbacks_open_idx ON access_control_fallbacks (match_id, created_at)
+  WHERE resolved_by_export_id IS NULL;
+
+-- The export pages a match's tickets in barcode order, and the closure matches scanned
+-- barcodes within the match: both are range/point lookups of (match_id, barcode).
+CREATE INDEX tickets_match_barcode_idx ON tickets (match_id, barcode) INCLUDE (status);
 
 -- E2-F9, E13-F2: the scanned list of a closed match. One per match (a match closes once).
 CREATE TABLE attendance_imports (

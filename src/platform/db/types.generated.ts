@@ -125,6 +125,7 @@ export interface AccessControlFallbacks {
   created_at: Generated<Timestamp>;
   id: Generated<string>;
   match_id: string;
+  resolved_by_export_id: string | null;
   ticket_id: string | null;
 }
 
