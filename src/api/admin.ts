@@ -1,5 +1,6 @@
 /** Staff tools: match managers, support, finance. Mounted under /admin. */
 import type { AppDeps } from '../deps.ts';
+import { accessControlAdminRoutes } from '../modules/access-control/access-control.routes.ts';
 import { identityAdminRoutes } from '../modules/identity/identity.routes.ts';
 import { blacklistAdminRoutes } from '../modules/blacklist/blacklist.routes.ts';
 import { inventoryAdminRoutes } from '../modules/inventory/inventory.routes.ts';
@@ -26,6 +27,7 @@ export const adminApi = (deps: AppDeps) =>
     stadiumConfigAdminRoutes,
     priceCategoryAdminRoutes,
     matchSectorAdminRoutes,
+    accessControlAdminRoutes,
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,

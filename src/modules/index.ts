@@ -8,6 +8,7 @@ import { startAuditShipper } from './audit/audit.shipper.ts';
 import { identityJobs } from './identity/identity.jobs.ts';
 import { demoSaleSeed } from './matches/demo-sale.seed.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
+import { loyaltyJobs } from './loyalty/loyalty.jobs.ts';
 import { startEmailDelivery } from './notifications/email.delivery.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
@@ -36,6 +37,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...queueJobs(deps),
     ...salesJobs(deps),
     ...paymentJobs(deps),
+    ...loyaltyJobs(deps),
   ];
 }
 

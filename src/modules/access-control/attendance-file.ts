@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { AppError, type FieldError } from '../../platform/errors.ts';
+import { unstorableTextPaths } from '../../platform/http/validation.ts';
 import {
   BARCODE_HEADERS,
   normalizeHeader,
@@ -119,6 +120,13 @@ export async function readAttendanceFile(
   const errors: FieldError[] = [];
   const scans: ScanRow[] = [];
   for (const { row, cells } of data) {
+    // Text the database cannot store (NUL, lone surrogates) is refused like in any body.
+    if (unstorableTextPaths([cells[barcodeAt], cells[timeAt]]).length > 0) {
+      if (errors.length < 50) {
+        errors.push({ field: `file.row.${row}`, message: 'contains NUL or unpaired surrogates' });
+      }
+      continue;
+    }
     const scannedAt = parseScanTime(cells[timeAt] ?? null);
     if (scannedAt === undefined) {
       if (errors.length < 50) {
