@@ -5,6 +5,7 @@ import { identityAdminRoutes } from '../modules/identity/identity.routes.ts';
 import { blacklistAdminRoutes } from '../modules/blacklist/blacklist.routes.ts';
 import { inventoryAdminRoutes } from '../modules/inventory/inventory.routes.ts';
 import { loyaltyAdminRoutes } from '../modules/loyalty/loyalty.routes.ts';
+import { loyaltyPointsAdminRoutes } from '../modules/loyalty/points-admin.routes.ts';
 import { matchSectorAdminRoutes } from '../modules/matches/match-sectors.routes.ts';
 import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
 import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
@@ -31,4 +32,5 @@ export const adminApi = (deps: AppDeps) =>
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,
+    loyaltyPointsAdminRoutes,
   ]);
