@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AppDeps } from '../../src/deps.ts';
 import { bulkUpdateMatchSectors } from '../../src/modules/matches/match-sectors.service.ts';
-import { changeMatchStatus, closeMatchRecord, createMatch } from '../../src/modules/matches/matches.service.ts';
+import {
+  changeMatchStatus,
+  closeMatchRecord,
+  createMatch,
+} from '../../src/modules/matches/matches.service.ts';
 import { createPriceCategory } from '../../src/modules/matches/price-categories.service.ts';
 import {
   configureStadium,

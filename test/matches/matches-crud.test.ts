@@ -194,9 +194,7 @@ describe('E2-F1 status machine over HTTP', () => {
     const active = await call('GET', `/admin/matches/${matchId}`);
     expect(active.json()).toMatchObject({ status: 'ACTIVE', closed_at: null });
     const logs = await auditRows(matchId);
-    expect(logs.map((l) => l.change_type)).toEqual(
-      expect.arrayContaining(['PUBLISH', 'ACTIVATE']),
-    );
+    expect(logs.map((l) => l.change_type)).toEqual(expect.arrayContaining(['PUBLISH', 'ACTIVATE']));
     expect(logs.map((l) => l.change_type)).not.toContain('CLOSE');
   });
 
