@@ -444,7 +444,7 @@ describe('closure with attendance (E2-F9, E13-F2)', () => {
     }
   });
 
-  it('is for match managers: 401 anonymous, 403 for a fan or finance', async () => {
+  it('is for match managers: 401 anonymous, 403 for a fan or finance; bad queries 400', async () => {
     const { matchId } = await activeMatch(1);
     const anonymous = await t.request({
       method: 'POST',
@@ -458,12 +458,49 @@ describe('closure with attendance (E2-F9, E13-F2)', () => {
     expect((await close(matchId, { json: { reason: 'x y z' } }, finance.token)).statusCode).toBe(
       403,
     );
+    await expectUntouched(matchId); // the refused attempts wrote nothing
+    const token = (await admin()).token;
+    for (const q of ['?page=0', '?limit=1001', '?x=1']) {
+      const bad = await t.request({
+        method: 'GET',
+        url: `/admin/matches/${matchId}/attendance${q}`,
+        token,
+      });
+      expect(bad.statusCode, q).toBe(400);
+    }
+    const unknown = await t.request({
+      method: 'GET',
+      url: '/admin/matches/00000000-0000-4000-8000-000000000000/attendance',
+      token,
+    });
+    expect(unknown.statusCode).toBe(404);
+    const open = await t.request({
+      method: 'GET',
+      url: `/admin/matches/${matchId}/attendance`,
+      token,
+    });
+    expect(open.json()).toMatchObject({
+      status: 'ACTIVE',
+      attendance: null,
+      unmatched: [],
+      total: 0,
+    });
+    expect((await close(matchId, { json: { reason: 'x y z' } }, undefined)).statusCode).toBe(200);
+    const closedWithout = await t.request({
+      method: 'GET',
+      url: `/admin/matches/${matchId}/attendance`,
+      token,
+    });
+    expect(closedWithout.json()).toMatchObject({
+      status: 'CLOSED',
+      attendance_mode: 'WITHOUT_DATA',
+      attendance: null,
+    });
     const view = await t.request({
       method: 'GET',
       url: `/admin/matches/${matchId}/attendance`,
       token: fan.token,
     });
     expect(view.statusCode).toBe(403);
-    await expectUntouched(matchId);
   });
 });

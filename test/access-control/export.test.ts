@@ -238,6 +238,12 @@ describe('turnstile export (E2-F8, E13-F1)', () => {
     expect((await t.request({ method: 'GET', url: status, token: fan.token })).statusCode).toBe(
       403,
     );
+    const token = (await admin()).token;
+    const unknown =
+      '/admin/matches/00000000-0000-4000-8000-000000000000/access-control-export/status';
+    expect((await t.request({ method: 'GET', url: unknown, token })).statusCode).toBe(404);
+    const badId = '/admin/matches/nope/access-control-export/status';
+    expect((await t.request({ method: 'GET', url: badId, token })).statusCode).toBe(400);
     const root = await createUser(t.deps, { roles: ['SUPER_ADMIN'] });
     expect((await t.request({ method: 'GET', url, token: root.token })).statusCode).toBe(200);
   });
