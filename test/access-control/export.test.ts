@@ -13,6 +13,7 @@ import { createLockedMatch } from '../factories/matches.ts';
 import { issueTickets } from '../factories/tickets.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { tool } from '../harness/tools.ts';
+import { waitFor } from '../harness/wait.ts';
 import {
   checkoutToPayment,
   createFan,
@@ -246,6 +247,35 @@ describe('turnstile export (E2-F8, E13-F1)', () => {
     expect((await t.request({ method: 'GET', url: badId, token })).statusCode).toBe(400);
     const root = await createUser(t.deps, { roles: ['SUPER_ADMIN'] });
     expect((await t.request({ method: 'GET', url, token: root.token })).statusCode).toBe(200);
+  });
+});
+
+describe('the streamed export (E2-F8)', () => {
+  it('ends its snapshot transaction when the client goes away mid-file', async () => {
+    const { matchId } = await soldMatch(30);
+    const app = await t.newApp();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const abort = new AbortController();
+    const res = await fetch(
+      `http://127.0.0.1:${port}/admin/matches/${matchId}/access-control-export?extra_codes=20000`,
+      { headers: { authorization: `Bearer ${(await admin()).token}` }, signal: abort.signal },
+    );
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    expect((await reader.read()).done).toBe(false); // the first bytes arrive while it streams
+    abort.abort();
+    // no connection of this database is left inside the export's transaction
+    const inTransaction = async () => {
+      const { rows } = await sql<{ n: number }>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()
+           AND state IN ('idle in transaction', 'active')`.execute(t.deps.db);
+      return rows[0]!.n;
+    };
+    await waitFor(async () => (await inTransaction()) === 0, { timeoutMs: 15_000 });
+    // and the app still answers exports
+    expect((await exportOf(matchId, '?extra_codes=0')).statusCode).toBe(200);
   });
 });
 

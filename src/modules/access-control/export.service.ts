@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { AppDeps } from '../../deps.ts';
@@ -108,10 +107,29 @@ export async function exportAccessControl(
 
   const stream = new PassThrough();
   writeWorkbook(deps, matchId, stream).catch((err: unknown) => {
-    deps.logger.error({ err, match_id: matchId }, 'turnstile export failed while streaming');
+    deps.logger.warn({ err, match_id: matchId }, 'turnstile export ended before its last row');
     stream.destroy(err as Error);
   });
   return { ...prepared, stream };
+}
+
+/**
+ * Waits until the reader took what was written; throws when it went away (the response
+ * closed), which ends the export's snapshot transaction instead of leaving it waiting.
+ */
+async function drained(out: PassThrough): Promise<void> {
+  if (out.writableNeedDrain && !out.destroyed) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('close', done);
+        resolve();
+      };
+      out.on('drain', done);
+      out.on('close', done);
+    });
+  }
+  if (out.destroyed) throw new Error('the client closed the export before its end');
 }
 
 /** Writes the one-column workbook into `out`, page by page, waiting for the reader. */
@@ -133,7 +151,7 @@ async function writeWorkbook(deps: Pick<AppDeps, 'db'>, matchId: string, out: Pa
         for (let after = ''; ;) {
           const barcodes = await page(trx, matchId, after, PAGE);
           for (const barcode of barcodes) sheet.addRow([barcode]).commit();
-          if (out.writableNeedDrain) await once(out, 'drain');
+          await drained(out);
           if (barcodes.length < PAGE) break;
           after = barcodes.at(-1)!;
         }
