@@ -251,7 +251,9 @@ describe('turnstile export (E2-F8, E13-F1)', () => {
 });
 
 describe('the streamed export (E2-F8)', () => {
-  it('ends its snapshot transaction when the client goes away mid-file', async () => {
+  // This file (≈330 KB) fits in the socket buffers, so it does not reach the wait for a
+  // slow reader (drained() in export.service.ts); it checks the client leaving early.
+  it('leaves no transaction open when the client goes away after the first bytes', async () => {
     const { matchId } = await soldMatch(30);
     const app = await t.newApp();
     await app.listen({ port: 0, host: '127.0.0.1' });
