@@ -7,6 +7,13 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(3000);
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.JWT_SECRETS.length).toBe(1);
+    // match day (E2-F8, E2-F9): about 1,000 extra codes per export, uploads up to 10 MB
+    expect(config.ACCESS_CONTROL_EXTRA_CODES).toBe(1000);
+    expect(config.ATTENDANCE_FILE_MAX_BYTES).toBe(10_485_760);
+    expect(loadConfig({ ACCESS_CONTROL_EXTRA_CODES: '1500' }).ACCESS_CONTROL_EXTRA_CODES).toBe(
+      1500,
+    );
+    expect(() => loadConfig({ ACCESS_CONTROL_EXTRA_CODES: '-1' })).toThrow(ConfigError);
   });
 
   it('names every bad variable and what is wrong with it', () => {

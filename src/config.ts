@@ -87,6 +87,12 @@ export const configSchema = z
 
     CORS_ORIGINS: csv.default([]),
     BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+    // Match day (access-control module): the extra codes an export reserves beyond the
+    // tickets for late changes (E2-F8, about 1,000), and the limits of a closure's
+    // attendance upload (E2-F9; a Poljud match scans ~34,000 rows, ~1 MB as CSV).
+    ACCESS_CONTROL_EXTRA_CODES: z.coerce.number().int().min(0).max(20_000).default(1_000),
+    ATTENDANCE_FILE_MAX_BYTES: positiveInt.default(10_485_760),
+    ATTENDANCE_FILE_MAX_ROWS: positiveInt.default(100_000),
     RATE_LIMIT_MAX: positiveInt.default(300),
     RATE_LIMIT_WINDOW_MS: positiveInt.default(60_000),
     // How often an instance writes the rate-limit increments it counted in memory (requests

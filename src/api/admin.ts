@@ -1,5 +1,6 @@
 /** Staff tools: match managers, support, finance. Mounted under /admin. */
 import type { AppDeps } from '../deps.ts';
+import { accessControlAdminRoutes } from '../modules/access-control/access-control.routes.ts';
 import { identityAdminRoutes } from '../modules/identity/identity.routes.ts';
 import { blacklistAdminRoutes } from '../modules/blacklist/blacklist.routes.ts';
 import { bulkStatusAdminRoutes } from '../modules/inventory/bulk-status.routes.ts';
@@ -8,6 +9,7 @@ import {
   seatStatusAdminRoutes,
 } from '../modules/inventory/inventory.routes.ts';
 import { loyaltyAdminRoutes } from '../modules/loyalty/loyalty.routes.ts';
+import { loyaltyPointsAdminRoutes } from '../modules/loyalty/points-admin.routes.ts';
 import { matchSectorAdminRoutes } from '../modules/matches/match-sectors.routes.ts';
 import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
 import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
@@ -38,11 +40,13 @@ export const adminApi = (deps: AppDeps) =>
     stadiumConfigAdminRoutes,
     priceCategoryAdminRoutes,
     matchSectorAdminRoutes,
+    accessControlAdminRoutes,
     // inventory: single status, bulk status, then search and visualization (OpenAPI order)
     seatStatusAdminRoutes,
     bulkStatusAdminRoutes,
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,
+    loyaltyPointsAdminRoutes,
     sectorTransferAdminRoutes,
   ]);

@@ -9,6 +9,7 @@ import { identityJobs } from './identity/identity.jobs.ts';
 import { demoSaleSeed } from './matches/demo-sale.seed.ts';
 import { matchJobs } from './matches/matches.jobs.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
+import { loyaltyJobs } from './loyalty/loyalty.jobs.ts';
 import { startEmailDelivery } from './notifications/email.delivery.ts';
 import { emailTemplatesSeed } from './notifications/email-templates.ts';
 import { notificationJobs } from './notifications/notifications.jobs.ts';
@@ -40,6 +41,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...salesJobs(deps),
     ...paymentJobs(deps),
     ...ticketJobs(deps),
+    ...loyaltyJobs(deps),
   ];
 }
 

@@ -93,6 +93,14 @@ export const problemCatalogue = {
   TICKET_NOT_VALID: { status: 409, title: 'The ticket no longer admits anyone' },
   ORDER_BUYER_ONLY: { status: 403, title: 'Only the buyer can see the order' },
   WEBHOOK_SIGNATURE_INVALID: { status: 400, title: 'The webhook signature is not valid' },
+  // access control, closure and loyalty (E2-F8, E2-F9, E13, E6)
+  MATCH_NOT_EXPORTABLE: {
+    status: 409,
+    title: 'The match has no turnstile export in its status',
+  },
+  MATCH_ALREADY_CLOSED: { status: 409, title: 'The match is already closed' },
+  ATTENDANCE_FILE_INVALID: { status: 422, title: 'The attendance file cannot be read' },
+  LOYALTY_IMPORT_INVALID: { status: 422, title: 'The loyalty points file has invalid lines' },
   // waiting room (E5)
   MATCH_NOT_FOUND: { status: 404, title: 'The match was not found' },
   QUEUE_NOT_OPEN: { status: 409, title: 'The waiting room of this match is not open' },

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AppDeps } from '../../src/deps.ts';
 import { bulkUpdateMatchSectors } from '../../src/modules/matches/match-sectors.service.ts';
-import { changeMatchStatus, createMatch } from '../../src/modules/matches/matches.service.ts';
+import {
+  changeMatchStatus,
+  closeMatchRecord,
+  createMatch,
+} from '../../src/modules/matches/matches.service.ts';
 import { createPriceCategory } from '../../src/modules/matches/price-categories.service.ts';
 import {
   configureStadium,
@@ -125,7 +129,17 @@ export async function createLockedMatch(
   const path = ['PUBLISHED', 'ACTIVE', 'CLOSED'] as const;
   const target = options.status ?? 'DRAFT';
   for (const status of path.slice(0, path.indexOf(target as (typeof path)[number]) + 1)) {
-    await changeMatchStatus(deps, actor, match.id, { status });
+    if (status === 'CLOSED') {
+      // A closure without attendance data and no tickets (the closure proper: access-control).
+      await deps.db.transaction().execute((trx) =>
+        closeMatchRecord(deps, trx, actor, match.id, {
+          attendance_mode: 'WITHOUT_DATA',
+          reason: 'test factory',
+        }),
+      );
+    } else {
+      await changeMatchStatus(deps, actor, match.id, { status });
+    }
   }
 
   const bySector = new Map(config.sectors.map((s) => [s.sector_id, s.id]));

@@ -175,29 +175,37 @@ describe('E2-F1 GET/PUT /admin/matches/{id}', () => {
 });
 
 describe('E2-F1 status machine over HTTP', () => {
-  it('moves DRAFT → PUBLISHED → ACTIVE → CLOSED, each change logged', async () => {
+  it('moves DRAFT → PUBLISHED → ACTIVE, each change logged; CLOSED only through /close', async () => {
     const { matchId } = await createLockedMatch(t.deps);
-    for (const status of ['PUBLISHED', 'ACTIVE', 'CLOSED']) {
+    for (const status of ['PUBLISHED', 'ACTIVE']) {
       const res = await call('POST', `/admin/matches/${matchId}/status`, { status });
       expect(res.statusCode).toBe(200);
       expect(res.json().status).toBe(status);
     }
-    const closed = await call('GET', `/admin/matches/${matchId}`);
-    expect(closed.json().closed_at).not.toBeNull();
+    // The generic status change no longer closes a match (E2-F9: POST …/close does).
+    for (const [method, url] of [
+      ['POST', `/admin/matches/${matchId}/status`],
+      ['PUT', `/admin/matches/${matchId}`],
+    ] as const) {
+      const refused = await call(method, url, { status: 'CLOSED' });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().code).toBe('VALIDATION_FAILED');
+    }
+    const active = await call('GET', `/admin/matches/${matchId}`);
+    expect(active.json()).toMatchObject({ status: 'ACTIVE', closed_at: null });
     const logs = await auditRows(matchId);
-    expect(logs.map((l) => l.change_type)).toEqual(
-      expect.arrayContaining(['PUBLISH', 'ACTIVATE', 'CLOSE']),
-    );
+    expect(logs.map((l) => l.change_type)).toEqual(expect.arrayContaining(['PUBLISH', 'ACTIVATE']));
+    expect(logs.map((l) => l.change_type)).not.toContain('CLOSE');
   });
 
   it('returns 400 INVALID_STATUS_TRANSITION for a skipped or backward step, via POST and PUT', async () => {
     const m = await create();
-    const skip = await call('POST', `/admin/matches/${m.id}/status`, { status: 'CLOSED' });
+    const skip = await call('POST', `/admin/matches/${m.id}/status`, { status: 'ACTIVE' });
     expect(skip.statusCode).toBe(400);
     expect(skip.json()).toMatchObject({
       code: 'INVALID_STATUS_TRANSITION',
       from: 'DRAFT',
-      to: 'CLOSED',
+      to: 'ACTIVE',
     });
     const viaPut = await call('PUT', `/admin/matches/${m.id}`, { status: 'ACTIVE' });
     expect(viaPut.statusCode).toBe(400);

@@ -17,7 +17,7 @@ import {
 import { announceRevokedSessions } from './revocations.ts';
 import { validateDrupalToken } from './sso.service.ts';
 import { syncDrupalUser } from './user-sync.service.ts';
-import { findUserById, listGrantedRoles, type UserRow } from './users.repo.ts';
+import { findUserById, listGrantedRoles, setUserLocale, type UserRow } from './users.repo.ts';
 
 /**
  * Our own tokens (E1-F2): a Drupal token is exchanged for a 15-minute access JWT and a
@@ -239,4 +239,10 @@ export async function currentUser(deps: Pick<AppDeps, 'db'>, userId: string): Pr
   const user = await findUserById(deps.db, userId);
   if (!user) throw notFound('User');
   return toCurrentUser(user, await rolesOf(deps.db, user));
+}
+
+/** PUT /users/me/locale: the language pushes and emails to the caller use (E6-F3 pushes). */
+export async function setMyLocale(deps: Pick<AppDeps, 'db'>, userId: string, locale: 'hr' | 'en') {
+  await setUserLocale(deps.db, userId, locale);
+  return { locale };
 }

@@ -103,6 +103,20 @@ export const identityPublicRoutes: RouteRegistrar = (app, deps) => {
     async (request) => auth.currentUser(deps, requireUser(request).userId),
   );
 
+  app.put(
+    '/users/me/locale',
+    {
+      config: authenticated,
+      schema: {
+        tags: authTags,
+        summary: "The caller's language for pushes and emails (hr, en; the app sets it)",
+        body: z.object({ locale: z.enum(['hr', 'en']) }).strict(),
+        response: { 200: z.object({ locale: z.enum(['hr', 'en']) }) },
+      },
+    },
+    async (request) => auth.setMyLocale(deps, requireUser(request).userId, request.body.locale),
+  );
+
   // Default profile (E1-F3) ---------------------------------------------------------------
   app.get(
     '/users/me/profile',

@@ -132,3 +132,8 @@ export async function revokeRoles(
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The user's language for pushes and emails (users.locale). */
+export async function setUserLocale(db: Executor, userId: string, locale: 'hr' | 'en') {
+  await db.updateTable('users').set({ locale }).where('id', '=', userId).execute();
+}

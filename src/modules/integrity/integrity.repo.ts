@@ -110,6 +110,47 @@ export const INVARIANTS: InvariantQuery[] = [
           SELECT 1 FROM orders o WHERE o.user_id = q.user_id AND o.match_id = q.match_id
             AND o.status IN ('COMPLETED', 'REFUNDED'))`,
   },
+  {
+    name: 'attended_ticket_of_open_match',
+    description: 'a ticket is ATTENDED only once its match is CLOSED (E2-F9)',
+    query: (m) => sql`
+      SELECT t.id::text AS id FROM tickets t JOIN matches mt ON mt.id = t.match_id
+      WHERE t.match_id = ${m} AND t.status = 'ATTENDED' AND mt.status <> 'CLOSED'`,
+  },
+  {
+    name: 'barcode_repeated_in_match',
+    description:
+      "no barcode is two codes of the match (tickets and extra codes; an extra code is its ticket's)",
+    query: (m) => sql`
+      SELECT x.barcode AS id FROM (
+        SELECT t.barcode, t.id AS owner FROM tickets t WHERE t.match_id = ${m}
+        UNION ALL
+        SELECT e.barcode, coalesce(e.assigned_ticket_id, e.id) FROM extra_barcodes e
+         WHERE e.match_id = ${m}
+      ) x GROUP BY x.barcode HAVING count(DISTINCT x.owner) > 1`,
+  },
+  {
+    name: 'loyalty_points_not_attendance',
+    description:
+      "a closed match's points are 1 per fan holding an ATTENDED ticket by OIB (after the grace, E6-F3)",
+    query: (m, now, grace) => sql`
+      WITH closed AS (
+        SELECT id FROM matches WHERE id = ${m} AND status = 'CLOSED'
+           AND closed_at < ${now}::timestamptz - make_interval(secs => ${grace})
+      ),
+      expected AS (
+        SELECT DISTINCT p.user_id FROM closed
+          JOIN tickets t ON t.match_id = closed.id AND t.status = 'ATTENDED'
+          JOIN ticket_holders h ON h.ticket_id = t.id
+          JOIN profiles p ON p.oib_blind_index = h.oib_blind_index
+      ),
+      awarded AS (
+        SELECT lp.user_id, lp.points FROM closed JOIN loyalty_points lp ON lp.match_id = closed.id
+      )
+      SELECT coalesce(e.user_id, a.user_id)::text AS id
+        FROM expected e FULL JOIN awarded a ON a.user_id = e.user_id
+       WHERE e.user_id IS NULL OR a.user_id IS NULL OR a.points <> 1`,
+  },
 ];
 
 export async function findViolations(

@@ -18,12 +18,15 @@ export async function sumPointsSince(db: Executor, userId: string, since: Date):
 }
 
 export interface LoyaltyHistoryRow {
-  match_id: string;
-  home_team: string;
-  away_team: string;
-  competition: string;
-  kick_off_time: Date;
-  match_type: 'HOME' | 'AWAY';
+  /** null for historic points imported by OIB (source IMPORT, named by `reference`) */
+  match_id: string | null;
+  home_team: string | null;
+  away_team: string | null;
+  competition: string | null;
+  kick_off_time: Date | null;
+  match_type: 'HOME' | 'AWAY' | null;
+  source: 'MATCH' | 'IMPORT';
+  reference: string | null;
   points: number;
   earned_at: Date;
 }
@@ -36,7 +39,7 @@ export async function listPointsHistory(
 ): Promise<{ rows: LoyaltyHistoryRow[]; total: number }> {
   let q = db
     .selectFrom('loyalty_points as lp')
-    .innerJoin('matches as m', 'm.id', 'lp.match_id')
+    .leftJoin('matches as m', 'm.id', 'lp.match_id')
     .select([
       'lp.match_id',
       'm.home_team',
@@ -44,12 +47,14 @@ export async function listPointsHistory(
       'm.competition',
       'm.kick_off_time',
       'm.match_type',
+      'lp.source',
+      'lp.reference',
       'lp.points',
       'lp.earned_at',
     ])
     .where('lp.user_id', '=', userId)
     .orderBy('lp.earned_at', 'desc')
-    .orderBy('lp.match_id');
+    .orderBy('lp.id');
   if (page) q = q.limit(page.limit).offset((page.page - 1) * page.limit);
   const [rows, count] = await Promise.all([
     q.execute(),

@@ -53,3 +53,29 @@ export function tiersOf(rules: unknown): LoyaltyTier[] {
       (t as LoyaltyTier).ticket_limit > 0,
   );
 }
+
+/** How many fans hold each balance (E6-F2 planning): `fans` fans have `points` points. */
+export interface PointsLevel {
+  points: number;
+  fans: number;
+}
+
+/**
+ * The fans each tier of a phase would admit, from the distribution of balances: a fan
+ * counts for the tier with the highest `min_points` their balance reaches, so every fan
+ * is counted in at most one tier and `below` holds those reaching none.
+ */
+export function fansPerTier(
+  tiers: readonly LoyaltyTier[],
+  levels: readonly PointsLevel[],
+): { tiers: Array<LoyaltyTier & { fans: number }>; below: number } {
+  const sorted = [...tiers].sort((a, b) => a.min_points - b.min_points);
+  const counts = new Map(sorted.map((t) => [t, 0]));
+  let below = 0;
+  for (const level of levels) {
+    const { tier } = tierFor(sorted, level.points);
+    if (tier) counts.set(tier, counts.get(tier)! + level.fans);
+    else below += level.fans;
+  }
+  return { tiers: sorted.map((t) => ({ ...t, fans: counts.get(t)! })), below };
+}

@@ -13,11 +13,12 @@ export const pageQuery = z.object({
 export const userIdParams = z.object({ id: z.uuid() });
 
 const historyItem = z.object({
-  match_id: z.uuid(),
-  match_name: z.string(),
-  competition: z.string(),
-  match_type: z.enum(['HOME', 'AWAY']),
-  kick_off_time: z.string(),
+  match_id: z.uuid().nullable().describe('null for historic points imported by OIB'),
+  match_name: z.string().describe("the match, or an imported entry's reference"),
+  competition: z.string().nullable(),
+  match_type: z.enum(['HOME', 'AWAY']).nullable(),
+  kick_off_time: z.string().nullable(),
+  source: z.enum(['MATCH', 'IMPORT']),
   points: z.number().int(),
   earned_at: z.string(),
   expires_at: z.string().describe('when these points leave the 5-year window'),

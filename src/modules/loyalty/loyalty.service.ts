@@ -46,10 +46,12 @@ export async function loyaltyStanding(
 
 const historyItem = (r: LoyaltyHistoryRow, windowStart: Date) => ({
   match_id: r.match_id,
-  match_name: `${r.home_team} – ${r.away_team}`,
+  // historic points imported by OIB are named by their import reference
+  match_name: r.home_team ? `${r.home_team} – ${r.away_team}` : (r.reference ?? ''),
   competition: r.competition,
   match_type: r.match_type,
-  kick_off_time: r.kick_off_time.toISOString(),
+  kick_off_time: r.kick_off_time ? r.kick_off_time.toISOString() : null,
+  source: r.source,
   points: r.points,
   earned_at: r.earned_at.toISOString(),
   expires_at: loyaltyExpiry(r.earned_at).toISOString(),

@@ -109,11 +109,12 @@ export const matchAdminRoutes: RouteRegistrar = (app, deps) => {
       },
       schema: {
         tags,
-        summary: 'Change the match status: DRAFT → PUBLISHED → ACTIVE → CLOSED',
+        summary: 'Change the match status: DRAFT → PUBLISHED → ACTIVE',
         description:
           'Any other move answers 400 INVALID_STATUS_TRANSITION. ACTIVE (sales open) needs a ' +
-          'locked stadium configuration (409 CONFIG_NOT_LOCKED). Cancellation has its own ' +
-          'workflow (E2-F7) and deletion is DELETE /admin/matches/{id}. ' +
+          'locked stadium configuration (409 CONFIG_NOT_LOCKED). Closing is ' +
+          'POST /admin/matches/{id}/close (with the attendance, E2-F9), cancellation has its ' +
+          'own workflow (E2-F7) and deletion is DELETE /admin/matches/{id}. ' +
           '`notification_preference: notify` announces the change to ticket holders as PUT does.',
         params: s.matchIdParams,
         body: s.statusChangeBody,

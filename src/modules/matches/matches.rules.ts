@@ -46,9 +46,11 @@ export function assertTransition(from: MatchStatus, to: MatchStatus): void {
 
 /**
  * Targets of the generic status change (POST /admin/matches/{id}/status and PUT `status`).
- * CANCELLED has its own workflow (E2-F7) and DELETED its own endpoint (DELETE).
+ * CANCELLED has its own workflow (E2-F7), DELETED its own endpoint (DELETE) and CLOSED the
+ * closure with attendance (POST /admin/matches/{id}/close, E2-F9), which marks the tickets
+ * ATTENDED and awards the loyalty points in the same transaction.
  */
-export const STATUS_CHANGE_TARGETS = ['PUBLISHED', 'ACTIVE', 'CLOSED'] as const;
+export const STATUS_CHANGE_TARGETS = ['PUBLISHED', 'ACTIVE'] as const;
 export type StatusChangeTarget = (typeof STATUS_CHANGE_TARGETS)[number];
 
 /** The dedicated cancellation rule for the E2-F7 workflow. */

@@ -132,11 +132,7 @@ async function applyStatusChange(
       'Validate and lock the stadium configuration before activating the match',
     );
   }
-  const now = deps.clock.now();
-  const updated = await matchesRepo.updateMatch(trx, match.id, {
-    status: to,
-    ...(to === 'CLOSED' ? { closed_at: now, closed_by: actor.userId } : {}),
-  });
+  const updated = await matchesRepo.updateMatch(trx, match.id, { status: to });
   const logId = await logChange(deps, trx, match.id, actor, {
     change_type: changeTypeForStatus(to),
     entity: 'match',
@@ -274,4 +270,48 @@ export async function deleteMatch(deps: MatchesDeps, actor: Actor, id: string): 
     });
     return toMatchOut(updated);
   });
+}
+
+/**
+ * The match side of the closure with attendance (E2-F9), in the caller's transaction (the
+ * access-control module's closure, which marks the tickets ATTENDED in the same one): locks
+ * the match, refuses a match already closed (409 MATCH_ALREADY_CLOSED) or one the status
+ * machine does not let close (400 INVALID_STATUS_TRANSITION: only an ACTIVE match closes),
+ * then writes CLOSED with who, when, the attendance mode and the reason, and logs CLOSE.
+ */
+export async function closeMatchRecord(
+  deps: MatchesDeps,
+  trx: Tx,
+  actor: Actor,
+  id: string,
+  closure: { attendance_mode: 'WITH_DATA' | 'WITHOUT_DATA'; reason: string | null },
+): Promise<matchesRepo.MatchRow> {
+  const match = await loadMatch(trx, id, true);
+  if (match.status === 'CLOSED') {
+    throw new AppError('MATCH_ALREADY_CLOSED', undefined, {
+      extra: { closed_at: isoOrNull(match.closed_at) },
+    });
+  }
+  assertTransition(match.status, 'CLOSED');
+  const updated = await matchesRepo.updateMatch(trx, id, {
+    status: 'CLOSED',
+    closed_at: deps.clock.now(),
+    closed_by: actor.userId,
+    attendance_mode: closure.attendance_mode,
+    closure_reason: closure.reason,
+  });
+  await logChange(deps, trx, id, actor, {
+    change_type: changeTypeForStatus('CLOSED'),
+    entity: 'match',
+    entity_id: id,
+    action: 'match_closed',
+    before: { status: match.status },
+    after: {
+      status: 'CLOSED',
+      closed_at: isoOrNull(updated.closed_at),
+      attendance_mode: closure.attendance_mode,
+      closure_reason: closure.reason,
+    },
+  });
+  return updated;
 }

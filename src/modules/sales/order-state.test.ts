@@ -12,7 +12,7 @@ import {
   type StateMachine,
 } from './order-state.ts';
 
-const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job'];
+const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job', 'admin'];
 
 /** The values of a PostgreSQL enum as the migrations create and extend it. */
 function enumValues(type: string): string[] {
@@ -159,6 +159,53 @@ describe('the order machine', () => {
       expect(orderSources(e)).toEqual(['PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED']);
       expect(orderTarget(e)).toBe('CANCELLED');
     }
+  });
+});
+
+describe('the ticket machine: attendance (E2-F9, E13-F2)', () => {
+  const events = Object.keys(TICKET_MACHINE.events) as Array<keyof typeof TICKET_MACHINE.events>;
+
+  it('makes a ticket ATTENDED only from SOLD, only by staff closing the match', () => {
+    const into = Object.entries(TICKET_MACHINE.events)
+      .filter(([, t]) => t.to === 'ATTENDED')
+      .map(([e, t]) => `${e}: ${t.from.join(',')} by ${t.by}`);
+    expect(into).toEqual(['SCANNED_AT_GATE: SOLD by admin', 'ATTENDANCE_ASSUMED: SOLD by admin']);
+  });
+
+  it('never lets an ATTENDED ticket change again, whatever happens after', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ event: fc.constantFrom(...events), by: fc.constantFrom(...ACTORS) }), {
+          maxLength: 20,
+        }),
+        fc.constantFrom('SCANNED_AT_GATE', 'ATTENDANCE_ASSUMED' as const),
+        (before, attend) => {
+          let state: string = TICKET_MACHINE.creations.ISSUED.to;
+          for (const { event, by } of before)
+            state = nextState(TICKET_MACHINE, state as 'SOLD', event, by) ?? state;
+          // a valid ticket (SOLD) is attended by the closure; nothing else starts it
+          const attended = nextState(TICKET_MACHINE, state as 'SOLD', attend, 'admin');
+          expect(attended).toBe(state === 'SOLD' ? 'ATTENDED' : undefined);
+          if (!attended) return;
+          for (const event of events) {
+            for (const by of ACTORS)
+              expect(nextState(TICKET_MACHINE, attended, event, by)).toBeUndefined();
+          }
+        },
+      ),
+    );
+  });
+
+  it('refuses attendance caused by anyone but staff', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ACTORS.filter((a) => a !== 'admin')),
+        fc.constantFrom('SCANNED_AT_GATE', 'ATTENDANCE_ASSUMED' as const),
+        (by, event) => {
+          expect(nextState(TICKET_MACHINE, 'SOLD', event, by)).toBeUndefined();
+        },
+      ),
+    );
   });
 });
 

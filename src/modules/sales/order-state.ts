@@ -21,7 +21,9 @@ export type Actor =
   /** the expired-hold sweeper (sales.jobs.ts) */
   | 'sweeper'
   /** the payments module's refund job, once Stripe refunded (payments.jobs.ts) */
-  | 'refund-job';
+  | 'refund-job'
+  /** staff on the admin API (MATCH_MANAGER), e.g. closing a match (access-control) */
+  | 'admin';
 
 export interface Transition<S extends string> {
   readonly from: readonly S[];
@@ -159,20 +161,22 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
   },
 });
 
-export type TicketEvent = 'HOLDER_TRANSFERRED';
+export type TicketEvent = 'HOLDER_TRANSFERRED' | 'SCANNED_AT_GATE' | 'ATTENDANCE_ASSUMED';
 
 /**
  * Tickets: issued SOLD with their order's completion. A holder transfer (E9-F5) keeps the
  * ticket row and its seat, so it stays SOLD (new holder, barcode and QR on the same row);
- * TRANSFERRED is not entered. The other statuses of the enum are declared by the schema
- * for scanning, cancellation and refunds, which no code performs yet (issue 19 §2–3,
- * issue 21): no event reaches them, so no ticket can be in them.
+ * TRANSFERRED is not entered. Closing a match (E2-F9, E13-F2) makes its scanned tickets
+ * ATTENDED, or every valid one when the gates sent no data. The other statuses of the enum
+ * are declared by the schema for cancellation and refunds, which no code performs yet
+ * (issue 19 §2–3): no event reaches them, so no ticket can be in them.
  */
 export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>({
   name: 'ticket',
   states: {
     SOLD: { terminal: false },
-    ATTENDED: { terminal: false },
+    // Terminal: attendance is history (loyalty points are earned on it).
+    ATTENDED: { terminal: true },
     TRANSFERRED: { terminal: false },
     CANCELLED: { terminal: false },
     CANCELLED_MATCH_CANCELLED: { terminal: false },
@@ -192,6 +196,18 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>
       to: 'SOLD',
       by: 'fan',
       why: 'POST /tickets/{id}/transfer by its owner, allowed and before the deadline (E9-F5)',
+    },
+    SCANNED_AT_GATE: {
+      from: ['SOLD'],
+      to: 'ATTENDED',
+      by: 'admin',
+      why: "POST /admin/matches/{id}/close with the gates' scans: the ticket's barcode was scanned (E2-F9, E13-F2)",
+    },
+    ATTENDANCE_ASSUMED: {
+      from: ['SOLD'],
+      to: 'ATTENDED',
+      by: 'admin',
+      why: 'POST /admin/matches/{id}/close without attendance data, with a reason: every valid ticket (E2-F9)',
     },
   },
 });

@@ -14,6 +14,7 @@ import type { FreeSeat } from '../sales/seat-runs.ts';
 import * as repo from './sector-transfer.repo.ts';
 import { planSectorTransfer } from './sector-transfer.rules.ts';
 import type { SectorTransferBody, SectorTransferOut } from './sector-transfer.schemas.ts';
+import { barcodesForNewTickets } from '../access-control/extra-codes.service.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
 
 /**
@@ -179,8 +180,17 @@ async function reissue(
   moves: { ticket: repo.TicketToMove; to: FreeSeat }[],
 ) {
   const signer = getTicketSigner(deps.config);
+  // After the turnstile export a moved ticket takes one of the match's extra codes, so the
+  // gates already know it (access-control).
+  const barcodes = await barcodesForNewTickets(
+    deps,
+    trx,
+    matchId,
+    moves.map((m) => m.ticket.id),
+    generateBarcode,
+  );
   const rows = moves.map((m) => {
-    const barcode = generateBarcode();
+    const barcode = barcodes.get(m.ticket.id)!;
     return {
       ticketId: m.ticket.id,
       inventoryId: m.to.id,

@@ -22,8 +22,8 @@ export interface NewTicket {
 /**
  * The CTEs issuing tickets of sold seats, after a CTE `sold (id, own_hold, from_status)`
  * that the statement defines first: the tickets of the sold seats (one multi-row INSERT;
- * a ticket whose barcode is taken, by another ticket or a sibling of the same batch, is
- * skipped), then, over the tickets actually inserted, their holders and the seat trail of
+ * a ticket whose barcode is taken, by another ticket, a sibling of the same batch or
+ * another ticket's extra code, is skipped), then, over the tickets actually inserted, their holders and the seat trail of
  * the sale (action SOLD, with ticket and order). A holder and a trail row exist for every
  * ticket inserted and for no other. The statement's result can read `t`, the inserted
  * tickets.
@@ -42,6 +42,9 @@ function issueTicketsOfSoldSeats(input: { tickets: NewTicket[]; userId: string; 
              x.barcode, x.qr_code_data, x.status, x.price_amount, x.fee_amount, x.created_at
         FROM jsonb_populate_recordset(NULL::tickets, ${tickets}::jsonb) AS x
         JOIN sold ON sold.id = x.match_seat_inventory_id
+             -- an extra code reserved for the gates is no one else's barcode (E2-F8)
+       WHERE NOT EXISTS (SELECT 1 FROM extra_barcodes e
+                          WHERE e.barcode = x.barcode AND e.assigned_ticket_id IS DISTINCT FROM x.id)
           ON CONFLICT (barcode) DO NOTHING
       RETURNING id, order_id, match_seat_inventory_id
     ),

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../deps.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import { barcodesForNewTickets, releaseBarcodes } from '../access-control/extra-codes.service.ts';
 import { ISSUED_TICKET_STATUS } from '../sales/order-state.ts';
 import type { OrderItemRow, OrderRow } from '../sales/orders.repo.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
@@ -25,7 +26,7 @@ import {
  * writes all its tickets, their holders and the seat trail in the same statement.
  */
 export async function sellAndIssueOrderTickets(
-  deps: Pick<AppDeps, 'config'>,
+  deps: Pick<AppDeps, 'config' | 'clock'>,
   trx: Executor,
   order: OrderRow,
   items: OrderItemRow[],
@@ -38,14 +39,31 @@ export async function sellAndIssueOrderTickets(
       x.barcode = generateBarcode();
       return newTicket(signer, order, x.item, x.id, x.barcode, now);
     });
+  // A sale after the turnstile export takes the match's extra codes (access-control).
+  const first = await barcodesForNewTickets(
+    deps,
+    trx,
+    order.match_id,
+    issued.map((x) => x.id),
+    generateBarcode,
+  );
   const sold = await sellSeatsIssuingTickets(trx, {
     orderId: order.id,
     userId: order.user_id,
     now,
-    tickets: draw(issued),
+    tickets: issued.map((x) => {
+      x.barcode = first.get(x.id)!;
+      return newTicket(signer, order, x.item, x.id, x.barcode, now);
+    }),
   });
   // All or nothing: a seat that went to someone else leaves the order unsold (and no ticket).
-  if (sold.length !== items.length) return undefined;
+  if (sold.length !== items.length) {
+    await releaseBarcodes(
+      trx,
+      issued.map((x) => x.id),
+    );
+    return undefined;
+  }
   // A barcode collision (1 in ~10^17 per pair) only costs another draw, and another
   // statement, for the tickets concerned.
   const inserted = new Set(sold.map((s) => s.ticket_id));

@@ -2,6 +2,7 @@ import type { AppDeps } from '../../deps.ts';
 import { zagrebDate } from '../../platform/clock.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import { barcodesForNewTickets } from '../access-control/extra-codes.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { findBlacklisted, refuseBlacklisted } from '../blacklist/blacklist.service.ts';
 import { isValidOib } from '../identity/oib.ts';
@@ -118,7 +119,10 @@ export async function transferTicket(
       throw new AppError('HOLDER_HAS_TICKET');
     }
 
-    const barcode = generateBarcode();
+    // After the turnstile export the new barcode is one of the match's extra codes.
+    const barcode = (
+      await barcodesForNewTickets(deps, trx, ticket.match_id, [ticket.id], generateBarcode)
+    ).get(ticket.id)!;
     const qrCodeData = signer.qrPayload({ id: ticket.id, matchId: ticket.match_id, barcode });
     if (!(await moveTicket(trx, { ticketId, ownerUserId: recipientId, barcode, qrCodeData }))) {
       throw new AppError('TICKET_NOT_TRANSFERABLE');

@@ -56,6 +56,8 @@ export type JsonPrimitive = boolean | number | string | null;
 
 export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
+export type LoyaltySource = "IMPORT" | "MATCH";
+
 export type MatchChangeType = "ACTIVATE" | "CANCEL" | "CLOSE" | "CONFIGURE" | "CREATE" | "DELETE" | "PUBLISH" | "RESCHEDULE" | "UPDATE";
 
 export type MatchSectorStatus = "ACTIVE" | "CLOSED" | "MAINTENANCE";
@@ -112,14 +114,56 @@ export type TransferType = "SELF_SERVICE" | "SUPPORT";
 
 export type TraversalDir = "BOTTOM_TO_TOP" | "TOP_TO_BOTTOM";
 
+export type UnmatchedReason = "ALREADY_CANCELLED" | "INVALID_FORMAT" | "NOT_FOUND";
+
 export type UserStatus = "active" | "inactive" | "suspended";
 
 export type ViolationAction = "PURCHASE_ATTEMPT" | "TRANSFER_ATTEMPT";
+
+export interface AccessControlFallbacks {
+  barcode: string;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  match_id: string;
+  resolved_by_export_id: string | null;
+  ticket_id: string | null;
+}
+
+export interface AttendanceImports {
+  attended_tickets: number;
+  file_name: string;
+  id: Generated<string>;
+  imported_at: Generated<Timestamp>;
+  imported_by: string | null;
+  match_id: string;
+  matched_count: number;
+  total_scanned: number;
+  unmatched_count: number;
+}
+
+export interface AttendanceUnmatched {
+  barcode: string;
+  id: Generated<string>;
+  import_id: string;
+  reason: UnmatchedReason;
+  row_number: number;
+  scan_timestamp: Timestamp | null;
+}
 
 export interface AuditOutbox {
   created_at: Generated<Timestamp>;
   event: Json;
   id: Generated<number>;
+}
+
+export interface BarcodeExportLogs {
+  exported_at: Generated<Timestamp>;
+  exported_by: string | null;
+  extra_barcodes: number;
+  file_name: string;
+  id: Generated<string>;
+  match_id: string;
+  total_barcodes: number;
 }
 
 export interface Blacklist {
@@ -197,6 +241,16 @@ export interface EmailTemplates {
   variables: Generated<string[]>;
 }
 
+export interface ExtraBarcodes {
+  assigned_ticket_id: string | null;
+  barcode: string;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  is_used: Generated<boolean>;
+  match_id: string;
+  used_at: Timestamp | null;
+}
+
 export interface FeeConfigurations {
   away_fee_vat_percent: Generated<Numeric>;
   away_ticket_vat_percent: Generated<Numeric>;
@@ -215,8 +269,10 @@ export interface LoyaltyPoints {
   created_at: Generated<Timestamp>;
   earned_at: Generated<Timestamp>;
   id: Generated<string>;
-  match_id: string;
+  match_id: string | null;
   points: Generated<number>;
+  reference: string | null;
+  source: Generated<LoyaltySource>;
   user_id: string;
 }
 
@@ -757,6 +813,7 @@ export interface Users {
   drupal_user_id: string;
   email: string;
   id: Generated<string>;
+  locale: Generated<string>;
   sso_roles: Generated<ArrayType<AppRole>>;
   status: Generated<UserStatus>;
   updated_at: Generated<Timestamp>;
@@ -777,12 +834,17 @@ export interface ViolationLogs {
 }
 
 export interface DB {
+  access_control_fallbacks: AccessControlFallbacks;
+  attendance_imports: AttendanceImports;
+  attendance_unmatched: AttendanceUnmatched;
   audit_outbox: AuditOutbox;
+  barcode_export_logs: BarcodeExportLogs;
   blacklist: Blacklist;
   blacklist_audit_logs: BlacklistAuditLogs;
   carts: Carts;
   email_logs: EmailLogs;
   email_templates: EmailTemplates;
+  extra_barcodes: ExtraBarcodes;
   fee_configurations: FeeConfigurations;
   loyalty_points: LoyaltyPoints;
   match_audit_logs: MatchAuditLogs;
