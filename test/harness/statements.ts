@@ -1,8 +1,14 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 
+const counting = new AsyncLocalStorage<string[]>();
+
 /**
- * The SQL statements (begin/commit included) node-postgres sends while `fn` runs, in this
- * process: for tests that pin the round trips of a hot path.
+ * The SQL statements (begin/commit included) node-postgres sends on behalf of `fn`: for
+ * tests that pin the round trips of a hot path. Only statements sent from `fn`'s own
+ * asynchronous context count, so the process's background loops (the revocation sync,
+ * pg-boss, the outbox loops) that happen to run meanwhile are not counted: on a loaded
+ * machine they made the count flaky.
  */
 export async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
   const sql: string[] = [];
@@ -10,11 +16,11 @@ export async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T
   const real = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const q = args[0] as string | { text: string };
-    sql.push((typeof q === 'string' ? q : q.text).trim());
+    counting.getStore()?.push((typeof q === 'string' ? q : q.text).trim());
     return real.apply(this, args);
   };
   try {
-    return { result: await fn(), sql };
+    return { result: await counting.run(sql, fn), sql };
   } finally {
     proto.query = real;
   }
