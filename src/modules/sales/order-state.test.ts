@@ -12,7 +12,7 @@ import {
   type StateMachine,
 } from './order-state.ts';
 
-const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job'];
+const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job', 'admin'];
 
 /** The values of a PostgreSQL enum as the migrations create and extend it. */
 function enumValues(type: string): string[] {
