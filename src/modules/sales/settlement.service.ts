@@ -107,7 +107,10 @@ export async function handleStripeWebhook(
       }
       const outcomes: RefundEventOutcome[] = [];
       for (const refund of refunds) outcomes.push(await applyStripeRefund(deps, trx, refund));
-      result = outcomes.find((o) => o !== 'refund_unknown') ?? 'refund_unknown';
+      // A charge.refunded without its refunds listed carries nothing to apply.
+      result =
+        outcomes.find((o) => o !== 'refund_unknown') ??
+        (outcomes.length ? 'refund_unknown' : 'ignored');
     } else if (!intent || !orderId) {
       if (!(await claimWebhookEvent(trx, claim))) return 'duplicate' as const;
       result = intent ? 'unknown_payment' : 'ignored';
