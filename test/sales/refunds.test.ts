@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
 import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
@@ -434,5 +435,48 @@ describe('bad refund requests answer a stable code and write nothing', () => {
     }
     expect(await refundRowCounts(t)).toEqual(before);
     expect(await ticketStatuses(t, paid.ticketIds)).toEqual(['SOLD', 'SOLD']);
+  });
+});
+
+describe('audit-invariants on refunds', () => {
+  it('names refunds above the payment, returned tickets without a refund and free seats under valid tickets', async () => {
+    const paid = await paidOrder(t, stripe, 3);
+    const [a, b, c] = paid.ticketIds as [string, string, string];
+    await expectInvariants(paid.sale.matchId);
+    const db = t.deps.db;
+    // a ticket cancelled with no refund and no reason
+    await sql`UPDATE tickets SET status = 'CANCELLED' WHERE id = ${a}`.execute(db);
+    // a valid ticket whose seat says AVAILABLE
+    await sql`UPDATE match_seat_inventory SET status = 'AVAILABLE'
+               WHERE id = (SELECT match_seat_inventory_id FROM tickets WHERE id = ${b})`.execute(
+      db,
+    );
+    // refunds adding up to more than was paid, the same ticket in two of them
+    const payment = await db
+      .selectFrom('payments')
+      .select('id')
+      .where('order_id', '=', paid.orderId)
+      .executeTakeFirstOrThrow();
+    for (const amount of [paid.totalAmount, 100]) {
+      const { rows } = await sql<{ id: string }>`
+        INSERT INTO refunds (order_id, payment_id, refund_amount, source, reason, status)
+        VALUES (${paid.orderId}, ${payment.id}, ${amount}, 'SUPPORT', 'tampered', 'PROCESSING')
+        RETURNING id`.execute(db);
+      await sql`INSERT INTO refund_tickets (refund_id, ticket_id, ticket_amount, fee_amount, refunded_fee, released_at)
+                VALUES (${rows[0]!.id}, ${c}, 2500, 150, false, ${amount === 100 ? t.clock.now() : null})`.execute(
+        db,
+      );
+    }
+    const report = await auditMatchInvariants(t.deps, paid.sale.matchId);
+    const count = (name: string) => report.invariants.find((i) => i.name === name)?.violations;
+    expect(count('refunds_exceed_payment')).toBe(1);
+    expect(count('returned_ticket_without_refund')).toBe(1);
+    expect(count('available_seat_with_valid_ticket')).toBe(1);
+    expect(count('refunded_ticket_in_two_refunds')).toBe(1);
+    // held by the table itself (CHECK and UNIQUE), so the auditor finds none
+    expect(count('completed_refund_without_stripe_refund')).toBe(0);
+    await expect(
+      sql`UPDATE refunds SET status = 'COMPLETED' WHERE order_id = ${paid.orderId}`.execute(db),
+    ).rejects.toThrow(/refunds_completed_has_stripe_id/);
   });
 });
