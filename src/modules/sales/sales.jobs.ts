@@ -33,7 +33,11 @@ export const salesJobs = (deps: AppDeps) => [
    */
   defineJob<StripeRefundJob>({
     name: STRIPE_REFUND_QUEUE,
-    queue: { retryLimit: 20, retryDelay: 30, retryBackoff: true },
+    // A worker that dies mid-call leaves its jobs active: they run again after 60 s (the
+    // SDK gives up on Stripe after 3 × 20 s), with the same key. 16 at once per worker.
+    queue: { retryLimit: 20, retryDelay: 30, retryBackoff: true, expireInSeconds: 60 },
+    batchSize: 16,
+    pollingIntervalSeconds: 0.5,
     handler: async (data) => {
       await runRefundJob(deps, data);
     },
