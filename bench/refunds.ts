@@ -43,13 +43,21 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const loadAtStart = os.loadavg().map((l) => round(l, 2));
 
 const apiPort = await freePort();
+// Deliveries the API did not answer 2xx, by status (0: no answer), and events given up.
+const deliveryFailures: Record<string, number> = {};
+let deliveriesGivenUp = 0;
+const ATTEMPTS = 8;
 const stripe = await startStripeServer({
   webhookUrl: `http://127.0.0.1:${apiPort}/webhooks/stripe`,
   refundSettleMs: 20,
   webhookDuplicateRate: 0.1,
   webhookReorder: true,
-  webhookAttempts: 8,
+  webhookAttempts: ATTEMPTS,
   webhookRetryMs: 250,
+  onDeliveryFailure: ({ attempt, status }) => {
+    deliveryFailures[status] = (deliveryFailures[status] ?? 0) + 1;
+    if (attempt === ATTEMPTS) deliveriesGivenUp++;
+  },
 });
 const smtp = await startLocalSmtp({ parse: false });
 const loki = await startLocalLoki();
@@ -226,7 +234,7 @@ try {
       services.push(worker);
     }
     if (completed >= N - refused) break;
-    if (performance.now() - lastProgress > 180_000) throw new Error('no progress for 180 s');
+    if (performance.now() - lastProgress > 240_000) throw new Error('no progress for 240 s');
     await sleep(250);
   }
   const jobSeconds = (performance.now() - jobStart) / 1000;
@@ -316,6 +324,8 @@ try {
       seconds: round(eventSeconds, 2),
       events_per_second: round(events / eventSeconds, 1),
       deliveries_include: '10 % duplicated, each refund’s two events in random order',
+      failed_deliveries_by_status: deliveryFailures,
+      events_given_up_after_retries: deliveriesGivenUp,
     },
     refunds_per_second_vs_webhook_events_per_second: round(
       N / jobSeconds / (events / eventSeconds),
