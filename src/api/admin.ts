@@ -15,6 +15,7 @@ import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
 import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
 import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.routes.ts';
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
+import { refundAdminRoutes } from '../modules/sales/refunds.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { seatMapAdminRoutes } from '../modules/venues/seat-maps.routes.ts';
@@ -49,4 +50,5 @@ export const adminApi = (deps: AppDeps) =>
     loyaltyAdminRoutes,
     loyaltyPointsAdminRoutes,
     sectorTransferAdminRoutes,
+    refundAdminRoutes,
   ]);

@@ -209,6 +209,22 @@ describe('the ticket machine: attendance (E2-F9, E13-F2)', () => {
   });
 });
 
+describe('the ticket machine', () => {
+  it('refunds (staff) and cancels (the buyer) only a SOLD ticket, for good', () => {
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'TICKET_REFUNDED', 'admin')).toBe('REFUNDED');
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'CANCELLED_BY_BUYER', 'fan')).toBe('CANCELLED');
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'TICKET_REFUNDED', 'fan')).toBeUndefined();
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'CANCELLED_BY_BUYER', 'admin')).toBeUndefined();
+    for (const s of ['ATTENDED', 'REFUNDED', 'CANCELLED'] as const) {
+      expect(nextState(TICKET_MACHINE, s, 'TICKET_REFUNDED', 'admin')).toBeUndefined();
+      expect(nextState(TICKET_MACHINE, s, 'CANCELLED_BY_BUYER', 'fan')).toBeUndefined();
+      expect(nextState(TICKET_MACHINE, s, 'HOLDER_TRANSFERRED', 'fan')).toBeUndefined();
+    }
+    expect(TICKET_MACHINE.states.REFUNDED.terminal).toBe(true);
+    expect(TICKET_MACHINE.states.CANCELLED.terminal).toBe(true);
+  });
+});
+
 describe('the order and ticket machines in the module README', () => {
   it('are the tables of the README, event by event', () => {
     const readme = readFileSync(join(import.meta.dirname, 'README.md'), 'utf8');

@@ -22,7 +22,7 @@ export type Actor =
   | 'sweeper'
   /** the payments module's refund job, once Stripe refunded (payments.jobs.ts) */
   | 'refund-job'
-  /** staff on the admin API (MATCH_MANAGER), e.g. closing a match (access-control) */
+  /** staff on the admin API: closing a match (access-control), a refund requested or approved (refunds.service.ts) */
   | 'admin';
 
 export interface Transition<S extends string> {
@@ -161,15 +161,22 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
   },
 });
 
-export type TicketEvent = 'HOLDER_TRANSFERRED' | 'SCANNED_AT_GATE' | 'ATTENDANCE_ASSUMED';
+export type TicketEvent =
+  | 'HOLDER_TRANSFERRED'
+  | 'SCANNED_AT_GATE'
+  | 'ATTENDANCE_ASSUMED'
+  | 'TICKET_REFUNDED'
+  | 'CANCELLED_BY_BUYER';
 
 /**
  * Tickets: issued SOLD with their order's completion. A holder transfer (E9-F5) keeps the
  * ticket row and its seat, so it stays SOLD (new holder, barcode and QR on the same row);
  * TRANSFERRED is not entered. Closing a match (E2-F9, E13-F2) makes its scanned tickets
- * ATTENDED, or every valid one when the gates sent no data. The other statuses of the enum
- * are declared by the schema for cancellation and refunds, which no code performs yet
- * (issue 19 §2–3): no event reaches them, so no ticket can be in them.
+ * ATTENDED, or every valid one when the gates sent no data. A staff refund (E8-F3) makes a
+ * SOLD ticket REFUNDED, the buyer's own cancellation (E9-F8) CANCELLED; both give the seat
+ * back and are final (the money follows through the refund's job, retried by an admin when
+ * Stripe fails it). The other statuses of the enum are declared by the schema for match and
+ * blacklist cancellations, which no code performs yet (issues 20, 24): no event reaches them.
  */
 export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>({
   name: 'ticket',
@@ -178,10 +185,10 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>
     // Terminal: attendance is history (loyalty points are earned on it).
     ATTENDED: { terminal: true },
     TRANSFERRED: { terminal: false },
-    CANCELLED: { terminal: false },
+    CANCELLED: { terminal: true },
     CANCELLED_MATCH_CANCELLED: { terminal: false },
     CANCELLED_BLACKLIST: { terminal: false },
-    REFUNDED: { terminal: false },
+    REFUNDED: { terminal: true },
   },
   creations: {
     ISSUED: {
@@ -208,6 +215,18 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>
       to: 'ATTENDED',
       by: 'admin',
       why: 'POST /admin/matches/{id}/close without attendance data, with a reason: every valid ticket (E2-F9)',
+    },
+    TICKET_REFUNDED: {
+      from: ['SOLD'],
+      to: 'REFUNDED',
+      by: 'admin',
+      why: 'POST /admin/orders/{id}/refund under the threshold, or its approval (E8-F3)',
+    },
+    CANCELLED_BY_BUYER: {
+      from: ['SOLD'],
+      to: 'CANCELLED',
+      by: 'fan',
+      why: 'POST /orders/{id}/cancel-tickets by the buyer, 48 h or more before kick-off (E9-F8)',
     },
   },
 });
