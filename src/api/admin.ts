@@ -10,6 +10,7 @@ import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
 import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.routes.ts';
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
+import { quotaAdminRoutes } from '../modules/quotas/quotas.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
 import { surface } from './surface.ts';
@@ -29,4 +30,5 @@ export const adminApi = (deps: AppDeps) =>
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,
+    quotaAdminRoutes,
   ]);

@@ -19,6 +19,8 @@ import { salesJobs } from './sales/sales.jobs.ts';
 // Registers settlement's handlers of payment events (payments/payment-events.ts), which the
 // payment jobs of a worker need.
 import './sales/settlement.service.ts';
+// Registers the QUOTA_HOLDER role source with identity (quota holders log in like fans).
+import './quotas/quota-access.ts';
 import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
 
 /**

@@ -239,6 +239,38 @@ Claim tickets: {{accept_url}}`,
     },
   },
   {
+    key: 'quota_cancelled',
+    variables: ['recipient_name', 'match_name', 'kickoff', 'returned_count', 'portal_url'],
+    hr: {
+      name: 'Kvota otkazana',
+      subject: 'Vaša kvota ulaznica za {{match_name}} je otkazana',
+      html: `<h1>Kvota je otkazana</h1>
+<p>Poštovani/a {{recipient_name}},</p>
+<p>Hrvatski nogometni savez otkazao je vašu kvotu za utakmicu <strong>{{match_name}}</strong> ({{kickoff}}). Neiskorištena mjesta ({{returned_count}}) vraćena su u prodaju; već izdane ulaznice vrijede i dalje.</p>
+${button('{{portal_url}}', 'Otvori portal')}`,
+      text: `Kvota je otkazana
+
+Poštovani/a {{recipient_name}},
+Hrvatski nogometni savez otkazao je vašu kvotu za utakmicu {{match_name}} ({{kickoff}}). Neiskorištena mjesta ({{returned_count}}) vraćena su u prodaju; već izdane ulaznice vrijede i dalje.
+
+Portal: {{portal_url}}`,
+    },
+    en: {
+      name: 'Quota cancelled',
+      subject: 'Your ticket quota for {{match_name}} has been cancelled',
+      html: `<h1>Your quota has been cancelled</h1>
+<p>Dear {{recipient_name}},</p>
+<p>The Croatian Football Federation has cancelled your quota for <strong>{{match_name}}</strong> ({{kickoff}}). The unused seats ({{returned_count}}) have returned to general sale; tickets already issued remain valid.</p>
+${button('{{portal_url}}', 'Open the portal')}`,
+      text: `Your quota has been cancelled
+
+Dear {{recipient_name}},
+the Croatian Football Federation has cancelled your quota for {{match_name}} ({{kickoff}}). The unused seats ({{returned_count}}) have returned to general sale; tickets already issued remain valid.
+
+Portal: {{portal_url}}`,
+    },
+  },
+  {
     key: 'queue_turn',
     variables: ['customer_name', 'match_name', 'purchase_url', 'window_minutes'],
     hr: {
