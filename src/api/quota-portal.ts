@@ -1,4 +1,5 @@
 import type { AppDeps } from '../deps.ts';
+import { quotaClaimRoutes } from '../modules/quotas/claims.routes.ts';
 import { quotaPortalViewRoutes } from '../modules/quotas/portal.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
@@ -9,4 +10,4 @@ import { surface } from './surface.ts';
  * QUOTA_HOLDER tokens; rate limited like the public surface.
  */
 export const quotaPortalApi = (deps: AppDeps) =>
-  surface(deps, 'quota-portal', [quotaPortalViewRoutes], (app) => installRateLimit(app, deps));
+  surface(deps, 'quota-portal', [quotaPortalViewRoutes, quotaClaimRoutes], (app) => installRateLimit(app, deps));

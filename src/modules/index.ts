@@ -15,12 +15,13 @@ import { countPendingDeliveries } from './notifications/notifications.repo.ts';
 import { startPushDelivery } from './notifications/push.delivery.ts';
 import { paymentJobs } from './payments/payments.jobs.ts';
 import { queueJobs } from './queue/queue.jobs.ts';
+// Also registers the QUOTA_HOLDER role source (identity) and the quota claims' order
+// completion handler (sales), which workers' settlement needs.
+import { quotaJobs } from './quotas/quotas.jobs.ts';
 import { salesJobs } from './sales/sales.jobs.ts';
 // Registers settlement's handlers of payment events (payments/payment-events.ts), which the
 // payment jobs of a worker need.
 import './sales/settlement.service.ts';
-// Registers the QUOTA_HOLDER role source with identity (quota holders log in like fans).
-import './quotas/quota-access.ts';
 import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
 
 /**
@@ -38,6 +39,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...queueJobs(deps),
     ...salesJobs(deps),
     ...paymentJobs(deps),
+    ...quotaJobs(deps),
   ];
 }
 

@@ -218,6 +218,7 @@ export interface QuotaSeatDetail {
   col_index: number;
   snake_order: number;
   status: string;
+  price_category_id: string | null;
   price: number | null;
 }
 
@@ -230,7 +231,7 @@ export async function seatDetails(
   const { rows } = await sql<QuotaSeatDetail>`
     SELECT i.id AS inventory_id, i.match_sector_id, ms.code AS sector_code, s.row_identifier,
            s.seat_number, i.row_index, i.col_index, i.snake_order, i.status::text AS status,
-           pc.price
+           ms.price_category_id, pc.price
       FROM match_seat_inventory i
       JOIN seats s ON s.id = i.seat_id
       JOIN match_sectors ms ON ms.id = i.match_sector_id
@@ -238,4 +239,35 @@ export async function seatDetails(
      WHERE i.id = ANY (${inventoryIds}::uuid[])
      ORDER BY ms.code, i.snake_order`.execute(db);
   return rows;
+}
+
+/**
+ * A quota claim's hold passes from the claim cart to its order when payment starts (the
+ * sale sells seats held by the order): same status and held_until, new owner, trail
+ * HOLD_TRANSFERRED. Returns the number of seats moved.
+ */
+export async function transferQuotaHold(
+  db: Executor,
+  input: { fromOwnerId: string; toOwnerId: string; by: string | null; now: Date },
+): Promise<number> {
+  const { now } = input;
+  const { rows } = await sql<{ n: number }>`
+    WITH moved AS (
+      UPDATE match_seat_inventory m
+         SET hold_owner_id = ${input.toOwnerId}, last_modified_at = ${now},
+             last_modified_by = ${input.by}, version = m.version + 1
+       WHERE m.hold_owner_id = ${input.fromOwnerId} AND m.status = 'RESERVED'
+         AND m.hold_kind = 'QUOTA'
+      RETURNING m.id
+    ),
+    trail AS (
+      INSERT INTO seat_audit_logs
+             (match_seat_inventory_id, from_status, to_status, reason, changed_by, action,
+              hold_kind, hold_owner_id, order_id, created_at)
+      SELECT mv.id, 'RESERVED', 'RESERVED', 'quota claim payment started', ${input.by}::uuid,
+             'HOLD_TRANSFERRED', 'QUOTA', ${input.toOwnerId}::uuid, ${input.toOwnerId}::uuid, ${now}
+        FROM moved mv
+    )
+    SELECT count(*)::int AS n FROM moved`.execute(db);
+  return rows[0]!.n;
 }

@@ -12,6 +12,7 @@ export type QuotaRow = Selectable<Quotas>;
 
 export interface QuotaMatch {
   id: string;
+  match_type: 'HOME' | 'AWAY';
   home_team: string;
   away_team: string;
   kick_off_time: Date;
@@ -29,7 +30,15 @@ export async function lockMatchForQuota(
 ): Promise<QuotaMatch | undefined> {
   return db
     .selectFrom('matches')
-    .select(['id', 'home_team', 'away_team', 'kick_off_time', 'status', 'stadium_config_status'])
+    .select([
+      'id',
+      'match_type',
+      'home_team',
+      'away_team',
+      'kick_off_time',
+      'status',
+      'stadium_config_status',
+    ])
     .where('id', '=', matchId)
     .forShare()
     .executeTakeFirst();
@@ -41,7 +50,15 @@ export async function findMatchOfQuota(
 ): Promise<QuotaMatch | undefined> {
   return db
     .selectFrom('matches')
-    .select(['id', 'home_team', 'away_team', 'kick_off_time', 'status', 'stadium_config_status'])
+    .select([
+      'id',
+      'match_type',
+      'home_team',
+      'away_team',
+      'kick_off_time',
+      'status',
+      'stadium_config_status',
+    ])
     .where('id', '=', matchId)
     .executeTakeFirst();
 }

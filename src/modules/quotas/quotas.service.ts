@@ -9,7 +9,7 @@ import {
   seatDetails,
 } from '../inventory/quota-seats.repo.ts';
 import { sendEmail } from '../notifications/notify.ts';
-import { abandonClaimCartsOfQuota } from './claims.repo.ts';
+import { closeClaimsOfQuota } from './claims.service.ts';
 import {
   cancelQuotaSeatsIn,
   findQuota,
@@ -238,7 +238,9 @@ export async function cancelQuota(
     }
     const allUnused = option === 'all_unused';
     if (allUnused) {
-      await abandonClaimCartsOfQuota(trx, quota.id, now);
+      // Claims in progress give their seats back to the quota first (orders abandoned,
+      // PaymentIntents cancelled), so every unsold seat is then ALLOCATED or DELEGATED.
+      await closeClaimsOfQuota(deps, trx, quota.id, now);
       await cancelSubquotasOfQuota(trx, quota.id, now);
     }
     const inventoryIds = await cancelQuotaSeatsIn(

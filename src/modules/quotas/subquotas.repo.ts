@@ -37,3 +37,13 @@ export async function listSubquotasOfRecipient(db: Executor, email: string) {
     .orderBy('sq.created_at')
     .execute();
 }
+
+export async function findSubquota(
+  db: Executor,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+) {
+  let q = db.selectFrom('subquotas').selectAll().where('id', '=', id);
+  if (options.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
