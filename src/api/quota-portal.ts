@@ -1,6 +1,7 @@
 import type { AppDeps } from '../deps.ts';
 import { quotaClaimRoutes } from '../modules/quotas/claims.routes.ts';
 import { quotaPortalViewRoutes } from '../modules/quotas/portal.routes.ts';
+import { quotaSubquotaRoutes } from '../modules/quotas/subquotas.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
 
@@ -10,4 +11,9 @@ import { surface } from './surface.ts';
  * QUOTA_HOLDER tokens; rate limited like the public surface.
  */
 export const quotaPortalApi = (deps: AppDeps) =>
-  surface(deps, 'quota-portal', [quotaPortalViewRoutes, quotaClaimRoutes], (app) => installRateLimit(app, deps));
+  surface(
+    deps,
+    'quota-portal',
+    [quotaPortalViewRoutes, quotaClaimRoutes, quotaSubquotaRoutes],
+    (app) => installRateLimit(app, deps),
+  );

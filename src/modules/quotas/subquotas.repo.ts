@@ -47,3 +47,79 @@ export async function findSubquota(
   if (options.forUpdate) q = q.forUpdate();
   return q.executeTakeFirst();
 }
+
+export async function insertSubquota(
+  db: Executor,
+  values: {
+    parent_quota_id: string;
+    recipient_email: string;
+    recipient_name: string | null;
+    internal_note: string | null;
+    quantity: number;
+    expires_at: Date | null;
+    created_at: Date;
+  },
+) {
+  return db.insertInto('subquotas').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+/**
+ * Puts quota seats into a sub-quota: one subquota_seats row each (UNIQUE on quota_seat_id:
+ * a concurrent sub-quota over the same seat waits for this one and then fails on the
+ * constraint), and the quota seats ALLOCATED → DELEGATED, only from ALLOCATED and no
+ * sub-quota (checked on the row). Returns the number of quota seats delegated.
+ */
+export async function delegateQuotaSeats(
+  db: Executor,
+  subquotaId: string,
+  quotaSeatIds: readonly string[],
+  now: Date,
+): Promise<number> {
+  await db
+    .insertInto('subquota_seats')
+    .values(
+      quotaSeatIds.map((id) => ({ subquota_id: subquotaId, quota_seat_id: id, created_at: now })),
+    )
+    .execute();
+  const rows = await db
+    .updateTable('quota_seats')
+    .set({ status: 'DELEGATED', subquota_id: subquotaId })
+    .where('id', 'in', [...quotaSeatIds])
+    .where('status', '=', 'ALLOCATED')
+    .where('subquota_id', 'is', null)
+    .returning('id')
+    .execute();
+  return rows.length;
+}
+
+/** The sub-quotas of a parent quota, oldest first. */
+export async function listSubquotasOfQuota(db: Executor, quotaId: string) {
+  return db
+    .selectFrom('subquotas')
+    .selectAll()
+    .where('parent_quota_id', '=', quotaId)
+    .orderBy('created_at')
+    .execute();
+}
+
+/**
+ * Retracts a sub-quota: its seats back to the parent's free balance (DELEGATED →
+ * ALLOCATED, out of the sub-quota), its subquota_seats rows deleted (so the seats can be
+ * passed on again), the sub-quota RETRACTED. Returns the number of seats returned.
+ */
+export async function retractSubquotaSeats(db: Executor, subquotaId: string, now: Date) {
+  const rows = await db
+    .updateTable('quota_seats')
+    .set({ status: 'ALLOCATED', subquota_id: null })
+    .where('subquota_id', '=', subquotaId)
+    .where('status', '=', 'DELEGATED')
+    .returning('id')
+    .execute();
+  await db.deleteFrom('subquota_seats').where('subquota_id', '=', subquotaId).execute();
+  await db
+    .updateTable('subquotas')
+    .set({ status: 'RETRACTED', retracted_at: now })
+    .where('id', '=', subquotaId)
+    .execute();
+  return rows.length;
+}
