@@ -457,7 +457,10 @@ export async function payClaim(
 // with their tickets, the claim COMPLETED, in the completing transaction.
 onOrderCompleted(async (trx, order, tickets, now) => {
   const cart = await findClaimCartOfOrder(trx, order.id);
-  if (!cart) return;
+  // A late success of an abandoned claim (quota cancelled meanwhile) sold seats that were
+  // back on public sale: the tickets stand (the shop's late-success rule), the quota keeps
+  // its seats CANCELLED and the claim ABANDONED.
+  if (!cart || cart.status !== 'ACTIVE') return;
   await markClaimSeatsSold(trx, cart.id, tickets, now);
   await updateClaimCart(trx, cart.id, {
     status: 'COMPLETED',
