@@ -90,3 +90,7 @@ ALTER TABLE quota_seats
 -- The seat trail of quota allocation: a seat set aside for a quota and given back to sale.
 ALTER TYPE seat_audit_action ADD VALUE IF NOT EXISTS 'QUOTA_ALLOCATED';
 ALTER TYPE seat_audit_action ADD VALUE IF NOT EXISTS 'QUOTA_RETURNED';
+
+-- The deadline reminder (before expiration_date) is sent once per quota.
+ALTER TABLE quotas ADD COLUMN reminder_sent_at timestamptz;
+CREATE INDEX quotas_expiration_idx ON quotas (expiration_date) WHERE status IN ('ACTIVE', 'FULLY_CLAIMED');

@@ -113,9 +113,19 @@ async function closeClaim(
   await refreshClaimStatuses(trx, { quotaId: cart.quota_id, subquotaId: cart.subquota_id, now });
 }
 
-/** Closes the quota's claims in progress (quota cancelled or past its deadline). */
-export async function closeClaimsOfQuota(deps: Deps, trx: Executor, quotaId: string, now: Date) {
-  for (const cart of await activeClaimCartsOf(trx, { quotaId })) {
+/**
+ * Closes the claims in progress of a quota (cancelled, or past its deadline) or of one of
+ * its sub-quotas. `keepDeferred`: a DEFERRED claim (to be invoiced) outlives the deadline.
+ */
+export async function closeClaimsOfQuota(
+  deps: Deps,
+  trx: Executor,
+  quotaId: string,
+  now: Date,
+  options: { keepDeferred?: boolean; subquotaId?: string } = {},
+) {
+  for (const cart of await activeClaimCartsOf(trx, { quotaId, subquotaId: options.subquotaId })) {
+    if (options.keepDeferred && cart.payment_status === 'DEFERRED') continue;
     await closeClaim(deps, trx, cart, 'ABANDONED', now);
   }
 }

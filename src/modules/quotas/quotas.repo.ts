@@ -195,3 +195,52 @@ export async function listQuotasOfMatch(db: Executor, matchId: string) {
     .orderBy('created_at')
     .execute();
 }
+
+/** Live quotas past their deadline, locked (SKIP LOCKED: workers never wait on each other). */
+export async function lockQuotasPastDeadline(db: Executor, now: Date, limit: number) {
+  return db
+    .selectFrom('quotas')
+    .selectAll()
+    .where('status', 'in', ['ACTIVE', 'FULLY_CLAIMED'])
+    .where('expiration_date', '<', now)
+    .orderBy('expiration_date')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** ACTIVE quotas whose deadline is within `before` of now and not yet reminded, locked. */
+export async function lockQuotasToRemind(db: Executor, now: Date, before: Date, limit: number) {
+  return db
+    .selectFrom('quotas')
+    .selectAll()
+    .where('status', '=', 'ACTIVE')
+    .where('reminder_sent_at', 'is', null)
+    .where('expiration_date', '>=', now)
+    .where('expiration_date', '<=', before)
+    .orderBy('expiration_date')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+export async function markQuotaStatus(
+  db: Executor,
+  quotaId: string,
+  values: { status?: 'PAST_DEADLINE'; reminder_sent_at?: Date },
+) {
+  await db.updateTable('quotas').set(values).where('id', '=', quotaId).execute();
+}
+
+/** How many seats of the quota are still unclaimed (ALLOCATED or DELEGATED). */
+export async function countUnclaimed(db: Executor, quotaId: string): Promise<number> {
+  const row = await db
+    .selectFrom('quota_seats')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('quota_id', '=', quotaId)
+    .where('status', 'in', ['ALLOCATED', 'DELEGATED'])
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -7,10 +7,11 @@ export async function cancelSubquotasOfQuota(
   db: Executor,
   quotaId: string,
   now: Date,
+  status: 'CANCELLED' | 'EXPIRED' = 'CANCELLED',
 ): Promise<string[]> {
   const rows = await db
     .updateTable('subquotas')
-    .set({ status: 'CANCELLED', retracted_at: now })
+    .set(status === 'CANCELLED' ? { status, retracted_at: now } : { status })
     .where('parent_quota_id', '=', quotaId)
     .where('status', 'in', ['ALLOCATED', 'RESERVED'])
     .returning('id')
@@ -107,7 +108,12 @@ export async function listSubquotasOfQuota(db: Executor, quotaId: string) {
  * ALLOCATED, out of the sub-quota), its subquota_seats rows deleted (so the seats can be
  * passed on again), the sub-quota RETRACTED. Returns the number of seats returned.
  */
-export async function retractSubquotaSeats(db: Executor, subquotaId: string, now: Date) {
+export async function retractSubquotaSeats(
+  db: Executor,
+  subquotaId: string,
+  now: Date,
+  status: 'RETRACTED' | 'EXPIRED' = 'RETRACTED',
+) {
   const rows = await db
     .updateTable('quota_seats')
     .set({ status: 'ALLOCATED', subquota_id: null })
@@ -118,8 +124,24 @@ export async function retractSubquotaSeats(db: Executor, subquotaId: string, now
   await db.deleteFrom('subquota_seats').where('subquota_id', '=', subquotaId).execute();
   await db
     .updateTable('subquotas')
-    .set({ status: 'RETRACTED', retracted_at: now })
+    .set(status === 'RETRACTED' ? { status, retracted_at: now } : { status })
     .where('id', '=', subquotaId)
     .execute();
   return rows.length;
+}
+
+/** Live sub-quotas past their own deadline whose parent is still live, locked. */
+export async function lockSubquotasPastDeadline(db: Executor, now: Date, limit: number) {
+  return db
+    .selectFrom('subquotas as sq')
+    .innerJoin('quotas as q', 'q.id', 'sq.parent_quota_id')
+    .selectAll('sq')
+    .where('sq.status', 'in', ['ALLOCATED', 'RESERVED'])
+    .where('sq.expires_at', '<', now)
+    .where('q.status', 'in', ['ACTIVE', 'FULLY_CLAIMED'])
+    .orderBy('sq.expires_at')
+    .limit(limit)
+    .forUpdate('sq')
+    .skipLocked()
+    .execute();
 }

@@ -92,7 +92,7 @@ export type QuotaStatus = "ACTIVE" | "CANCELLED" | "FULLY_CLAIMED" | "PAST_DEADL
 
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
 
-export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD";
+export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "QUOTA_ALLOCATED" | "QUOTA_RETURNED" | "SOLD";
 
 export type SeatMapStatus = "DRAFT" | "GENERATED";
 
@@ -514,6 +514,7 @@ export interface Quotas {
   match_id: string;
   recipient_email: string;
   recipient_name: string | null;
+  reminder_sent_at: Timestamp | null;
   sector_ids: Generated<string[]>;
   status: Generated<QuotaStatus>;
   total_quantity: number;
