@@ -244,3 +244,71 @@ export async function countUnclaimed(db: Executor, quotaId: string): Promise<num
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** The match sectors with seat inventory, by code (the import names sectors by code). */
+export async function numberedSectorsByCode(db: Executor, matchId: string) {
+  const rows = await db
+    .selectFrom('match_sectors')
+    .select(['id', 'code'])
+    .where('match_id', '=', matchId)
+    .where('is_numbered', '=', true)
+    .execute();
+  return new Map(rows.map((r) => [r.code.toUpperCase(), r.id]));
+}
+
+export async function findImportBatch(db: Executor, sha256: string, matchIds: readonly string[]) {
+  return db
+    .selectFrom('quota_import_batches')
+    .selectAll()
+    .where('file_sha256', '=', sha256)
+    .where('match_ids', '=', sql<string[]>`${[...matchIds]}::uuid[]`)
+    .executeTakeFirst();
+}
+
+export async function insertImportBatch(
+  db: Executor,
+  values: {
+    id: string;
+    match_ids: string[];
+    file_name: string;
+    file_sha256: string;
+    total_rows: number;
+    successful_rows: number;
+    failed_rows: number;
+    error_report_json: unknown;
+    imported_by: string;
+    imported_at: Date;
+  },
+) {
+  return db
+    .insertInto('quota_import_batches')
+    .values({
+      ...values,
+      match_id: values.match_ids[0]!,
+      error_report_json: JSON.stringify(values.error_report_json),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function listQuotasOfBatch(db: Executor, batchId: string) {
+  return db
+    .selectFrom('quotas')
+    .select(['id', 'match_id', 'recipient_email', 'internal_note'])
+    .where('batch_id', '=', batchId)
+    .orderBy('created_at')
+    .execute();
+}
+
+export async function finishImportBatch(
+  db: Executor,
+  id: string,
+  values: { successful_rows: number; failed_rows: number; error_report_json: unknown },
+) {
+  return db
+    .updateTable('quota_import_batches')
+    .set({ ...values, error_report_json: JSON.stringify(values.error_report_json) })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}

@@ -1,3 +1,4 @@
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { RouteRegistrar } from '../../api/surface.ts';
 import { requireUser } from '../../platform/http/auth.ts';
 import {
@@ -10,10 +11,50 @@ import {
   quotaIdParams,
   quotaSchema,
 } from './quotas.schemas.ts';
+import { IMPORT_DESCRIPTION, importQuery, importResponse } from './import.schemas.ts';
+import { importQuotas } from './import.service.ts';
 import { cancelQuota, createQuota, getQuota, listQuotas } from './quotas.service.ts';
 
-/** Quota administration for match managers (E7-F1, E7-F7). */
-export const quotaAdminRoutes: RouteRegistrar = (app, deps) => {
+/** Quota administration for match managers (E7-F1 … E7-F3, E7-F7). */
+export const quotaAdminRoutes: RouteRegistrar = async (app, deps) => {
+  // The CSV import takes the file as the body (text/csv), kept as bytes: its own plugin
+  // context, so no other route accepts CSV.
+  await app.register(async (instance) => {
+    const scope = instance.withTypeProvider<ZodTypeProvider>();
+    scope.addContentTypeParser(['text/csv'], { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
+    scope.post(
+      '/quotas/import',
+      {
+        config: {
+          access: ['MATCH_MANAGER'],
+          problems: [
+            'QUOTA_IMPORT_FILE_INVALID',
+            'MATCH_NOT_FOUND',
+            'QUOTA_MATCH_CLOSED',
+            'CONFIG_NOT_LOCKED',
+          ],
+        },
+        schema: {
+          summary: 'Import quotas from a CSV file, for one or several matches (E7-F2, E7-F3)',
+          description: IMPORT_DESCRIPTION,
+          querystring: importQuery,
+          response: { 200: importResponse, 201: importResponse },
+        },
+      },
+      async (request, reply) => {
+        const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const result = await importQuotas(deps, requireUser(request).userId, {
+          bytes,
+          fileName: request.query.file_name,
+          matchIds: request.query.match_ids,
+        });
+        return reply.status(result.status).send(result.body);
+      },
+    );
+  });
+
   app.post(
     '/quotas',
     {

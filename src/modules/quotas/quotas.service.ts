@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound, type FieldError } from '../../platform/errors.ts';
@@ -20,6 +21,7 @@ import {
   listQuotasOfMatch,
   lockMatchForQuota,
   markQuotaCancelled,
+  type QuotaMatch,
   type QuotaRow,
   type QuotaSeatRow,
 } from './quotas.repo.ts';
@@ -109,22 +111,113 @@ async function checkSectors(trx: Executor, body: CreateQuotaBody): Promise<void>
 }
 
 /**
+ * Allocates and writes one quota inside the caller's transaction (the match locked and
+ * checked, the sectors checked): one statement allocates the seats — claimable seats of the
+ * sectors in snake order, locked with SKIP LOCKED so fans buying in the same sector keep
+ * what they hold and the quota takes the next ones, all or nothing. The quota row is written
+ * only when the seats were allocated (its id is drawn first for the seat trail); too few →
+ * `{ available }` and nothing written. The invitation email (auto_send_email) goes to the
+ * outbox with it.
+ */
+export async function placeQuota(
+  deps: Deps,
+  trx: Executor,
+  input: {
+    body: CreateQuotaBody;
+    match: QuotaMatch;
+    actorId: string;
+    batchId: string | null;
+    now: Date;
+  },
+): Promise<{ quota: QuotaRow } | { available: number }> {
+  const { body, match, now } = input;
+  const quotaId = randomUUID();
+  const seats = await allocateClaimableSeats(trx, {
+    matchId: body.match_id,
+    matchSectorIds: body.sector_ids,
+    quantity: body.total_quantity,
+    quotaId,
+    by: input.actorId,
+    now,
+  });
+  if (seats.length !== body.total_quantity) {
+    return { available: await countClaimableSeats(trx, body.match_id, body.sector_ids, now) };
+  }
+  const quota = await insertQuota(trx, {
+    id: quotaId,
+    match_id: body.match_id,
+    recipient_email: body.recipient_email.toLowerCase(),
+    recipient_name: body.recipient_name ?? null,
+    internal_note: body.internal_note ?? null,
+    total_quantity: body.total_quantity,
+    sector_ids: body.sector_ids,
+    discount_percent: body.discount_percent.toFixed(2),
+    allocation_algorithm: body.allocation_algorithm,
+    expiration_date: body.expiration_date ? new Date(body.expiration_date) : null,
+    can_create_subquotas: body.can_create_subquotas,
+    transfer_allowed: body.transfer_allowed,
+    deferred_payment: body.deferred_payment,
+    auto_send_email: body.auto_send_email,
+    status: 'ACTIVE',
+    batch_id: input.batchId,
+    created_by: input.actorId,
+    created_at: now,
+  });
+  await insertQuotaSeats(
+    trx,
+    quota.id,
+    seats.map((s) => s.id),
+  );
+  if (quota.auto_send_email) {
+    await sendEmail(deps, trx, {
+      template_key: 'quota_invitation',
+      to: quota.recipient_email,
+      variables: {
+        recipient_name: quota.recipient_name ?? quota.recipient_email,
+        quota_name: `${quota.total_quantity} × ${matchName(match)}`,
+        match_name: matchName(match),
+        kickoff: formatKickoff(match.kick_off_time),
+        ticket_count: quota.total_quantity,
+        accept_url: portalUrl(deps.config, quota.id),
+        expires_at: formatKickoff(quota.expiration_date ?? match.kick_off_time),
+      },
+    });
+  }
+  await recordAudit(deps, trx, {
+    domain: 'quota',
+    action: 'quota_created',
+    actor: { type: 'user', id: input.actorId },
+    subject: { type: 'quota', id: quota.id },
+    changes: {
+      match_id: quota.match_id,
+      total_quantity: quota.total_quantity,
+      allocation_algorithm: quota.allocation_algorithm,
+      sector_ids: quota.sector_ids,
+      batch_id: quota.batch_id,
+    },
+  });
+  return { quota };
+}
+
+/** The match takes quotas: it exists, has not ended or kicked off, is configured (locked). */
+export function checkQuotaMatch(match: QuotaMatch | undefined, now: Date): QuotaMatch {
+  if (!match || match.status === 'DELETED') throw new AppError('MATCH_NOT_FOUND');
+  if (match.status === 'CLOSED' || match.status === 'CANCELLED' || match.kick_off_time <= now) {
+    throw new AppError('QUOTA_MATCH_CLOSED', `The match is ${match.status} or has kicked off`);
+  }
+  if (match.stadium_config_status !== 'LOCKED') throw new AppError('CONFIG_NOT_LOCKED');
+  return match;
+}
+
+/**
  * POST /admin/quotas (E7-F1). Locks the match FOR SHARE (configuration changes wait), then
- * one statement allocates the seats: claimable seats of the sectors in snake order, locked
- * with SKIP LOCKED so fans buying in the same sector keep what they hold and the quota takes
- * the next ones, all or nothing. Too few → 409 with how many are free, and the quota row is
- * rolled back with it: nothing is allocated. The invitation email (auto_send_email) is
- * written to the outbox in the same transaction.
+ * allocates and writes the quota (placeQuota). Too few free seats → 409 with how many are
+ * free; nothing is allocated.
  */
 export async function createQuota(deps: Deps, actorId: string, body: CreateQuotaBody) {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
-    const match = await lockMatchForQuota(trx, body.match_id);
-    if (!match || match.status === 'DELETED') throw new AppError('MATCH_NOT_FOUND');
-    if (match.status === 'CLOSED' || match.status === 'CANCELLED' || match.kick_off_time <= now) {
-      throw new AppError('QUOTA_MATCH_CLOSED', `The match is ${match.status} or has kicked off`);
-    }
-    if (match.stadium_config_status !== 'LOCKED') throw new AppError('CONFIG_NOT_LOCKED');
+    const match = checkQuotaMatch(await lockMatchForQuota(trx, body.match_id), now);
     const expiration = body.expiration_date ? new Date(body.expiration_date) : null;
     if (expiration && (expiration <= now || expiration > match.kick_off_time)) {
       throw new AppError('VALIDATION_FAILED', 'The expiration date is not valid', {
@@ -134,74 +227,16 @@ export async function createQuota(deps: Deps, actorId: string, body: CreateQuota
       });
     }
     await checkSectors(trx, body);
-    const quota = await insertQuota(trx, {
-      match_id: body.match_id,
-      recipient_email: body.recipient_email.toLowerCase(),
-      recipient_name: body.recipient_name ?? null,
-      internal_note: body.internal_note ?? null,
-      total_quantity: body.total_quantity,
-      sector_ids: body.sector_ids,
-      discount_percent: body.discount_percent.toFixed(2),
-      allocation_algorithm: body.allocation_algorithm,
-      expiration_date: expiration,
-      can_create_subquotas: body.can_create_subquotas,
-      transfer_allowed: body.transfer_allowed,
-      deferred_payment: body.deferred_payment,
-      auto_send_email: body.auto_send_email,
-      status: 'ACTIVE',
-      created_by: actorId,
-      created_at: now,
-    });
-    const seats = await allocateClaimableSeats(trx, {
-      matchId: body.match_id,
-      matchSectorIds: body.sector_ids,
-      quantity: body.total_quantity,
-      quotaId: quota.id,
-      by: actorId,
-      now,
-    });
-    if (seats.length !== body.total_quantity) {
-      const available = await countClaimableSeats(trx, body.match_id, body.sector_ids, now);
+    const placed = await placeQuota(deps, trx, { body, match, actorId, batchId: null, now });
+    if ('available' in placed) {
       throw new AppError(
         'QUOTA_SEATS_INSUFFICIENT',
-        `${body.total_quantity} seats requested, ${available} free in the sectors`,
-        { extra: { requested: body.total_quantity, available } },
+        `${body.total_quantity} seats requested, ${placed.available} free in the sectors`,
+        { extra: { requested: body.total_quantity, available: placed.available } },
       );
     }
-    await insertQuotaSeats(
-      trx,
-      quota.id,
-      seats.map((s) => s.id),
-    );
-    if (quota.auto_send_email) {
-      await sendEmail(deps, trx, {
-        template_key: 'quota_invitation',
-        to: quota.recipient_email,
-        variables: {
-          recipient_name: quota.recipient_name ?? quota.recipient_email,
-          quota_name: `${quota.total_quantity} × ${matchName(match)}`,
-          match_name: matchName(match),
-          kickoff: formatKickoff(match.kick_off_time),
-          ticket_count: quota.total_quantity,
-          accept_url: portalUrl(deps.config, quota.id),
-          expires_at: formatKickoff(quota.expiration_date ?? match.kick_off_time),
-        },
-      });
-    }
-    await recordAudit(deps, trx, {
-      domain: 'quota',
-      action: 'quota_created',
-      actor: { type: 'user', id: actorId },
-      subject: { type: 'quota', id: quota.id },
-      changes: {
-        match_id: quota.match_id,
-        total_quantity: quota.total_quantity,
-        allocation_algorithm: quota.allocation_algorithm,
-        sector_ids: quota.sector_ids,
-      },
-    });
-    const rows = await listQuotaSeats(trx, [quota.id]);
-    return { ...quotaView(quota), seats: await seatViews(trx, rows) };
+    const rows = await listQuotaSeats(trx, [placed.quota.id]);
+    return { ...quotaView(placed.quota), seats: await seatViews(trx, rows) };
   });
 }
 
