@@ -130,7 +130,7 @@ export async function closeClaimsOfQuota(
   }
 }
 
-async function claimView(deps: Pick<AppDeps, 'config'>, db: Executor, cart: ClaimCartRow) {
+async function claimView(db: Executor, cart: ClaimCartRow) {
   const seats = await seatsOfClaim(db, cart.id);
   const details = new Map(
     (
@@ -142,7 +142,6 @@ async function claimView(deps: Pick<AppDeps, 'config'>, db: Executor, cart: Clai
   );
   const holders = cart.ticket_holders_json as
     { full_name: string; is_minor: boolean; oib_masked: string | null }[] | null;
-  void deps;
   return {
     id: cart.id,
     quota_id: cart.quota_id,
@@ -260,7 +259,7 @@ export async function selectSeats(
       subject: { type: 'quota', id: quota.id },
       changes: { claim_id: cart.id, subquota_id: subquotaId, seats: picked.length },
     });
-    return claimView(deps, trx, cart);
+    return claimView(trx, cart);
   });
 }
 
@@ -384,7 +383,7 @@ export async function submitClaimHolders(
         })),
       ),
     });
-    return claimView(deps, trx, updated);
+    return claimView(trx, updated);
   });
 }
 
@@ -446,14 +445,14 @@ export async function payClaim(
     return { kind: 'pay' as const, cart: updated, order: pending };
   });
   if (step.kind === 'view') {
-    return { ...(await claimView(deps, deps.db, step.cart)), payment: null };
+    return { ...(await claimView(deps.db, step.cart)), payment: null };
   }
   const intent = await openPaymentIntent(deps, step.order, userId);
   const cart = await updateClaimCart(deps.db, step.cart.id, {
     stripe_payment_intent_id: intent.id,
   });
   return {
-    ...(await claimView(deps, deps.db, cart)),
+    ...(await claimView(deps.db, cart)),
     payment: {
       payment_intent_id: intent.id,
       client_secret: intent.clientSecret,
