@@ -161,21 +161,25 @@ describe('POST /admin/quotas/import (E7-F2, E7-F3)', () => {
     }
   });
 
-  it('imports 1,000 rows in one request within seconds (benchmark figure)', async () => {
-    const big = await createLockedMatch(t.deps, { rows: 25, seatsPerRow: 100, sectors: 1 });
-    const csv = [
-      'recipient_email,recipient_name,sector_codes,quantity',
-      ...Array.from({ length: 1000 }, (_, i) => `partner${i}@bench.hr,Partner ${i},S1,2`),
-    ].join('\n');
-    const started = performance.now();
-    const res = await upload(csv, [big.matchId]);
-    const ms = performance.now() - started;
-    expect(res.statusCode, res.body.slice(0, 500)).toBe(201);
-    expect(res.json()).toMatchObject({ total_rows: 1000, successful_rows: 1000, failed_rows: 0 });
-    expect(await inventoryCounts(t, big.matchId)).toEqual({ ALLOCATED: 2000, AVAILABLE: 500 });
-    console.log(
-      `[bench] quota CSV import: 1000 rows (2000 seats, 1000 emails) in ${Math.round(ms)} ms`,
-    );
-    expect(ms).toBeLessThan(60_000);
-  });
+  it(
+    'imports 1,000 rows in one request within seconds (benchmark figure)',
+    { timeout: 120_000 },
+    async () => {
+      const big = await createLockedMatch(t.deps, { rows: 25, seatsPerRow: 100, sectors: 1 });
+      const csv = [
+        'recipient_email,recipient_name,sector_codes,quantity',
+        ...Array.from({ length: 1000 }, (_, i) => `partner${i}@bench.hr,Partner ${i},S1,2`),
+      ].join('\n');
+      const started = performance.now();
+      const res = await upload(csv, [big.matchId]);
+      const ms = performance.now() - started;
+      expect(res.statusCode, res.body.slice(0, 500)).toBe(201);
+      expect(res.json()).toMatchObject({ total_rows: 1000, successful_rows: 1000, failed_rows: 0 });
+      expect(await inventoryCounts(t, big.matchId)).toEqual({ ALLOCATED: 2000, AVAILABLE: 500 });
+      console.log(
+        `[bench] quota CSV import: 1000 rows (2000 seats, 1000 emails) in ${Math.round(ms)} ms`,
+      );
+      expect(ms).toBeLessThan(60_000);
+    },
+  );
 });

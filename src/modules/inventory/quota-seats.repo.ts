@@ -42,14 +42,21 @@ export async function allocateClaimableSeats(
   const { now } = input;
   const { rows } = await sql<AllocatedSeat>`
     WITH target AS (
-      SELECT i.id, i.match_sector_id, i.snake_order, s.ord
-        FROM match_seat_inventory i
-        JOIN unnest(${input.matchSectorIds}::uuid[]) WITH ORDINALITY AS s(id, ord)
-          ON s.id = i.match_sector_id
-       WHERE i.match_id = ${input.matchId} AND ${claimable(now)}
-       ORDER BY s.ord, i.snake_order
+      -- per sector, in its order, the first seats of its snake order (the claim index, not a
+      -- sort of the match); a later sector's first seats (up to the quantity) are locked too until
+      -- commit, which only makes concurrent buyers skip them for that moment
+      SELECT c.id, c.match_sector_id, c.snake_order, s.ord
+        FROM unnest(${input.matchSectorIds}::uuid[]) WITH ORDINALITY AS s(id, ord)
+       CROSS JOIN LATERAL (
+             SELECT i.id, i.match_sector_id, i.snake_order
+               FROM match_seat_inventory i
+              WHERE i.match_sector_id = s.id AND i.match_id = ${input.matchId}
+                AND ${claimable(now)}
+              ORDER BY i.snake_order
+              LIMIT ${input.quantity}
+                FOR UPDATE OF i SKIP LOCKED) c
+       ORDER BY s.ord, c.snake_order
        LIMIT ${input.quantity}
-         FOR UPDATE OF i SKIP LOCKED
     ),
     complete AS (SELECT count(*) = ${input.quantity} AS ok FROM target),
     allocated AS (
