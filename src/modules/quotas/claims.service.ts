@@ -465,6 +465,8 @@ export async function payClaim(
 // The sale of a claim's order (Stripe settlement or a free claim): its quota seats SOLD
 // with their tickets, the claim COMPLETED, in the completing transaction.
 onOrderCompleted(async (trx, order, tickets, now) => {
+  // A shop order (it has a cart) is none of ours: no read on the payment hot path.
+  if (order.cart_id !== null) return;
   const cart = await findClaimCartOfOrder(trx, order.id);
   // A late success of an abandoned claim (quota cancelled meanwhile) sold seats that were
   // back on public sale: the tickets stand (the shop's late-success rule), the quota keeps

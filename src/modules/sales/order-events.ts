@@ -11,6 +11,8 @@ export interface CompletedOrder {
   id: string;
   user_id: string;
   match_id: string;
+  /** A shop order's cart; null for an order of another channel (a quota claim). */
+  cart_id: string | null;
 }
 
 export interface IssuedTicket {
