@@ -9,6 +9,7 @@ import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-z
 import { adminApi } from './api/admin.ts';
 import { internalApi } from './api/internal.ts';
 import { publicApi } from './api/public.ts';
+import { quotaPortalApi } from './api/quota-portal.ts';
 import { webhooksApi } from './api/webhooks.ts';
 import type { AppDeps } from './deps.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
@@ -118,6 +119,7 @@ export async function buildApp(
   await app.register(healthRoutes(deps, metrics.registry));
   await app.register(publicApi(deps));
   await app.register(adminApi(deps), { prefix: '/admin' });
+  await app.register(quotaPortalApi(deps), { prefix: '/quota-portal' });
   await app.register(internalApi(deps), { prefix: '/internal' });
   await app.register(webhooksApi(deps), { prefix: '/webhooks' });
 

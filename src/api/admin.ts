@@ -17,6 +17,7 @@ import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.ro
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
 import { refundAdminRoutes } from '../modules/sales/refunds.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
+import { quotaAdminRoutes } from '../modules/quotas/quotas.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { seatMapAdminRoutes } from '../modules/venues/seat-maps.routes.ts';
 import { sectorAdminRoutes } from '../modules/venues/sectors.routes.ts';
@@ -51,4 +52,5 @@ export const adminApi = (deps: AppDeps) =>
     loyaltyPointsAdminRoutes,
     sectorTransferAdminRoutes,
     refundAdminRoutes,
+    quotaAdminRoutes,
   ]);

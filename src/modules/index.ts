@@ -17,6 +17,9 @@ import { countPendingDeliveries } from './notifications/notifications.repo.ts';
 import { startPushDelivery } from './notifications/push.delivery.ts';
 import { paymentJobs } from './payments/payments.jobs.ts';
 import { queueJobs } from './queue/queue.jobs.ts';
+// Also registers the QUOTA_HOLDER role source (identity) and the quota claims' order
+// completion handler (sales), which workers' settlement needs.
+import { quotaJobs } from './quotas/quotas.jobs.ts';
 import { salesJobs } from './sales/sales.jobs.ts';
 // Registers settlement's handlers of payment events (payments/payment-events.ts), which the
 // payment jobs of a worker need.
@@ -42,6 +45,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...paymentJobs(deps),
     ...ticketJobs(deps),
     ...loyaltyJobs(deps),
+    ...quotaJobs(deps),
   ];
 }
 

@@ -119,6 +119,21 @@ export const problemCatalogue = {
     status: 409,
     title: 'The ticket was transferred, cancelled, used or refunded',
   },
+  // quotas (E7)
+  QUOTA_SECTOR_INVALID: { status: 400, title: 'A sector cannot take quota seats' },
+  QUOTA_MATCH_CLOSED: { status: 409, title: 'The match no longer takes quotas' },
+  QUOTA_SEATS_INSUFFICIENT: { status: 409, title: 'Not enough free seats for the quota' },
+  QUOTA_NOT_CANCELLABLE: { status: 409, title: 'The quota cannot be cancelled in its state' },
+  QUOTA_CLOSED: { status: 409, title: 'The quota can no longer be claimed' },
+  QUOTA_SEAT_UNAVAILABLE: { status: 409, title: 'A seat is not free in the quota' },
+  QUOTA_CLAIM_EXPIRED: {
+    status: 409,
+    title: 'The claim has expired; its seats went back to the quota',
+  },
+  QUOTA_CLAIM_NOT_PAYABLE: { status: 409, title: 'The claim cannot be paid in its state' },
+  SUBQUOTAS_NOT_ALLOWED: { status: 403, title: 'This quota may not be split into sub-quotas' },
+  SUBQUOTA_NOT_RETRACTABLE: { status: 400, title: 'Only an ALLOCATED sub-quota can be retracted' },
+  QUOTA_IMPORT_FILE_INVALID: { status: 400, title: 'The quota file cannot be read' },
   // waiting room (E5)
   MATCH_NOT_FOUND: { status: 404, title: 'The match was not found' },
   QUEUE_NOT_OPEN: { status: 409, title: 'The waiting room of this match is not open' },

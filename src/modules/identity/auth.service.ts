@@ -6,6 +6,7 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { effectiveRoles } from './roles.rules.ts';
+import { derivedRoles } from './role-sources.ts';
 import {
   findSessionIdByRotatedHash,
   insertSession,
@@ -57,7 +58,8 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 const newRefreshToken = () => randomBytes(32).toString('base64url');
 
 async function rolesOf(db: Executor, user: UserRow): Promise<Role[]> {
-  return effectiveRoles(await listGrantedRoles(db, user.id), user.sso_roles);
+  const derived = await derivedRoles(db, user);
+  return effectiveRoles([...(await listGrantedRoles(db, user.id)), ...derived], user.sso_roles);
 }
 
 function toCurrentUser(user: UserRow, roles: Role[]): CurrentUser {

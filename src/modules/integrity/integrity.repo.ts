@@ -61,10 +61,11 @@ export const INVARIANTS: InvariantQuery[] = [
   },
   {
     name: 'completed_order_without_payment',
-    description: 'every COMPLETED order has a SUCCEEDED payment',
+    description:
+      'every COMPLETED order with an amount to pay has a SUCCEEDED payment (a free quota claim has none)',
     query: (m) => sql`
       SELECT o.id::text AS id FROM orders o
-      WHERE o.match_id = ${m} AND o.status = 'COMPLETED'
+      WHERE o.match_id = ${m} AND o.status = 'COMPLETED' AND o.total_amount > 0
         AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'SUCCEEDED')`,
   },
   {
@@ -99,6 +100,41 @@ export const INVARIANTS: InvariantQuery[] = [
       SELECT i.id::text AS id FROM match_seat_inventory i
       WHERE i.match_id = ${m} AND i.status = 'RESERVED'
         AND i.held_until < ${now}::timestamptz - make_interval(secs => ${grace})`,
+  },
+  // Quotas (E7): a quota seat's state agrees with its inventory row, and no quota seat was
+  // also sold to the public.
+  {
+    name: 'quota_seat_inventory_mismatch',
+    description:
+      'a live quota seat is ALLOCATED (ALLOCATED, DELEGATED), held by its claim (RESERVED) or SOLD with its valid ticket, as its inventory row says',
+    query: (m) => sql`
+      SELECT qs.id::text AS id FROM quota_seats qs
+      JOIN match_seat_inventory i ON i.id = qs.match_seat_inventory_id
+      LEFT JOIN tickets t ON t.id = qs.ticket_id
+      WHERE i.match_id = ${m} AND qs.status <> 'CANCELLED'
+        AND NOT coalesce(
+              (qs.status IN ('ALLOCATED', 'DELEGATED') AND i.status = 'ALLOCATED')
+              OR (qs.status = 'RESERVED' AND i.status = 'RESERVED' AND i.hold_kind = 'QUOTA')
+              OR (qs.status = 'SOLD' AND i.status = 'SOLD' AND t.match_seat_inventory_id = i.id
+                  AND ${VALID_TICKET}), false)`,
+  },
+  {
+    name: 'quota_seat_sold_to_public',
+    description: 'no seat of a live quota carries a valid ticket other than its quota ticket',
+    query: (m) => sql`
+      SELECT qs.id::text AS id FROM quota_seats qs
+      JOIN tickets t ON t.match_seat_inventory_id = qs.match_seat_inventory_id
+      WHERE t.match_id = ${m} AND qs.status <> 'CANCELLED' AND ${VALID_TICKET}
+        AND t.id IS DISTINCT FROM qs.ticket_id`,
+  },
+  {
+    name: 'allocated_seat_without_quota',
+    description: 'every ALLOCATED seat belongs to a live quota',
+    query: (m) => sql`
+      SELECT i.id::text AS id FROM match_seat_inventory i
+      WHERE i.match_id = ${m} AND i.status = 'ALLOCATED'
+        AND NOT EXISTS (SELECT 1 FROM quota_seats qs
+                         WHERE qs.match_seat_inventory_id = i.id AND qs.status <> 'CANCELLED')`,
   },
   {
     name: 'queue_completed_without_order',

@@ -239,6 +239,109 @@ Claim tickets: {{accept_url}}`,
     },
   },
   {
+    key: 'quota_cancelled',
+    variables: ['recipient_name', 'match_name', 'kickoff', 'returned_count', 'portal_url'],
+    hr: {
+      name: 'Kvota otkazana',
+      subject: 'Vaša kvota ulaznica za {{match_name}} je otkazana',
+      html: `<h1>Kvota je otkazana</h1>
+<p>Poštovani/a {{recipient_name}},</p>
+<p>Hrvatski nogometni savez otkazao je vašu kvotu za utakmicu <strong>{{match_name}}</strong> ({{kickoff}}). Neiskorištena mjesta ({{returned_count}}) vraćena su u prodaju; već izdane ulaznice vrijede i dalje.</p>
+${button('{{portal_url}}', 'Otvori portal')}`,
+      text: `Kvota je otkazana
+
+Poštovani/a {{recipient_name}},
+Hrvatski nogometni savez otkazao je vašu kvotu za utakmicu {{match_name}} ({{kickoff}}). Neiskorištena mjesta ({{returned_count}}) vraćena su u prodaju; već izdane ulaznice vrijede i dalje.
+
+Portal: {{portal_url}}`,
+    },
+    en: {
+      name: 'Quota cancelled',
+      subject: 'Your ticket quota for {{match_name}} has been cancelled',
+      html: `<h1>Your quota has been cancelled</h1>
+<p>Dear {{recipient_name}},</p>
+<p>The Croatian Football Federation has cancelled your quota for <strong>{{match_name}}</strong> ({{kickoff}}). The unused seats ({{returned_count}}) have returned to general sale; tickets already issued remain valid.</p>
+${button('{{portal_url}}', 'Open the portal')}`,
+      text: `Your quota has been cancelled
+
+Dear {{recipient_name}},
+the Croatian Football Federation has cancelled your quota for {{match_name}} ({{kickoff}}). The unused seats ({{returned_count}}) have returned to general sale; tickets already issued remain valid.
+
+Portal: {{portal_url}}`,
+    },
+  },
+  {
+    key: 'quota_expiring',
+    variables: [
+      'recipient_name',
+      'match_name',
+      'kickoff',
+      'unclaimed_count',
+      'expires_at',
+      'portal_url',
+    ],
+    hr: {
+      name: 'Kvota uskoro istječe',
+      subject: 'Kvota za {{match_name}} istječe {{expires_at}}',
+      html: `<h1>Kvota uskoro istječe</h1>
+<p>Poštovani/a {{recipient_name}},</p>
+<p>U vašoj kvoti za utakmicu <strong>{{match_name}}</strong> ({{kickoff}}) još je {{unclaimed_count}} nepreuzetih mjesta. Preuzmite ih do {{expires_at}}; nakon toga vraćaju se u prodaju.</p>
+${button('{{portal_url}}', 'Preuzmi kvotu')}`,
+      text: `Kvota uskoro istječe
+
+Poštovani/a {{recipient_name}},
+u vašoj kvoti za utakmicu {{match_name}} ({{kickoff}}) još je {{unclaimed_count}} nepreuzetih mjesta. Preuzmite ih do {{expires_at}}; nakon toga vraćaju se u prodaju.
+
+Portal: {{portal_url}}`,
+    },
+    en: {
+      name: 'Quota expiring soon',
+      subject: 'Your quota for {{match_name}} expires {{expires_at}}',
+      html: `<h1>Your quota expires soon</h1>
+<p>Dear {{recipient_name}},</p>
+<p>Your quota for <strong>{{match_name}}</strong> ({{kickoff}}) still has {{unclaimed_count}} unclaimed seats. Claim them by {{expires_at}}; after that they return to general sale.</p>
+${button('{{portal_url}}', 'Claim quota')}`,
+      text: `Your quota expires soon
+
+Dear {{recipient_name}},
+your quota for {{match_name}} ({{kickoff}}) still has {{unclaimed_count}} unclaimed seats. Claim them by {{expires_at}}; after that they return to general sale.
+
+Portal: {{portal_url}}`,
+    },
+  },
+  {
+    key: 'quota_expired',
+    variables: ['recipient_name', 'match_name', 'kickoff', 'returned_count', 'portal_url'],
+    hr: {
+      name: 'Kvota istekla',
+      subject: 'Kvota za {{match_name}} je istekla',
+      html: `<h1>Kvota je istekla</h1>
+<p>Poštovani/a {{recipient_name}},</p>
+<p>Rok za preuzimanje vaše kvote za utakmicu <strong>{{match_name}}</strong> ({{kickoff}}) je prošao. Nepreuzeta mjesta ({{returned_count}}) vraćena su u prodaju; preuzete ulaznice vrijede i dalje.</p>
+${button('{{portal_url}}', 'Otvori portal')}`,
+      text: `Kvota je istekla
+
+Poštovani/a {{recipient_name}},
+rok za preuzimanje vaše kvote za utakmicu {{match_name}} ({{kickoff}}) je prošao. Nepreuzeta mjesta ({{returned_count}}) vraćena su u prodaju; preuzete ulaznice vrijede i dalje.
+
+Portal: {{portal_url}}`,
+    },
+    en: {
+      name: 'Quota expired',
+      subject: 'Your quota for {{match_name}} has expired',
+      html: `<h1>Your quota has expired</h1>
+<p>Dear {{recipient_name}},</p>
+<p>The deadline of your quota for <strong>{{match_name}}</strong> ({{kickoff}}) has passed. The unclaimed seats ({{returned_count}}) have returned to general sale; tickets you claimed remain valid.</p>
+${button('{{portal_url}}', 'Open the portal')}`,
+      text: `Your quota has expired
+
+Dear {{recipient_name}},
+the deadline of your quota for {{match_name}} ({{kickoff}}) has passed. The unclaimed seats ({{returned_count}}) have returned to general sale; tickets you claimed remain valid.
+
+Portal: {{portal_url}}`,
+    },
+  },
+  {
     key: 'queue_turn',
     variables: ['customer_name', 'match_name', 'purchase_url', 'window_minutes'],
     hr: {

@@ -239,7 +239,8 @@ export interface ReleaseAudit {
  * Gives a hold's seats back (DELETE /cart, cancelled orders) and writes their seat trail in
  * the same statement: HOLD_RELEASED, or HOLD_EXPIRED for seats whose held_until had passed.
  * The rows are locked first so a concurrent claimer of an expired seat either took it (the
- * row no longer belongs to this owner and is left alone) or waits for this release.
+ * row no longer belongs to this owner and is left alone) or waits for this release. A quota
+ * claim's hold (hold_kind QUOTA) goes back to ALLOCATED: the seat is the quota's.
  */
 export async function releaseHolds(
   db: Executor,
@@ -254,18 +255,21 @@ export async function releaseHolds(
          FOR UPDATE
     ),
     released AS (
+      -- a quota claim's seat goes back to its quota, never to public sale (E7-F5)
       UPDATE match_seat_inventory m
-         SET status = 'AVAILABLE', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
+         SET status = CASE WHEN held.hold_kind = 'QUOTA' THEN 'ALLOCATED'::seat_status
+                           ELSE 'AVAILABLE'::seat_status END,
+             hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
              last_modified_at = ${now}, version = m.version + 1
         FROM held
        WHERE m.id = held.id
-      RETURNING m.id, held.hold_kind, held.held_until
+      RETURNING m.id, m.status, held.hold_kind, held.held_until
     ),
     logged AS (
       INSERT INTO seat_audit_logs
              (match_seat_inventory_id, from_status, to_status, reason, changed_by, action,
               hold_kind, hold_owner_id, order_id, created_at)
-      SELECT r.id, 'RESERVED', 'AVAILABLE', ${audit.reason}, ${audit.by}::uuid,
+      SELECT r.id, 'RESERVED', r.status, ${audit.reason}, ${audit.by}::uuid,
              CASE WHEN r.held_until < ${now} THEN 'HOLD_EXPIRED' ELSE 'HOLD_RELEASED' END::seat_audit_action,
              r.hold_kind, ${ownerId}::uuid,
              CASE WHEN r.hold_kind = 'ORDER' THEN ${ownerId}::uuid END, ${now}

@@ -76,7 +76,7 @@ export interface RequestContext {
   sessionId: string | null;
 }
 
-interface ResolvedHolder {
+export interface ResolvedHolder {
   full_name: string;
   date_of_birth: string;
   nationality: string;
@@ -127,16 +127,22 @@ function resolveHolder(
 
 /**
  * Validates and resolves the holders of a checkout (no writes). `buyerEmail` is the
- * caller's email as read with the cart (null: the user does not exist).
+ * caller's email as read with the cart (null: the user does not exist). A fan's checkout
+ * names the buyer first (`buyerFirst`); a quota claim (E7-F5) names anyone, the claimant's
+ * own profile at most once and in any position.
  */
-async function resolveHolders(
-  deps: Deps,
+export async function resolveHolders(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'config'>,
   userId: string,
   buyerEmail: string | null,
   holders: HolderInput[],
+  options: { buyerFirst: boolean } = { buyerFirst: true },
 ): Promise<ResolvedHolder[]> {
   const first = holders[0];
-  if (!first || first.source !== 'DEFAULT_PROFILE' || Object.keys(first).length !== 1) {
+  if (
+    options.buyerFirst &&
+    (!first || first.source !== 'DEFAULT_PROFILE' || Object.keys(first).length !== 1)
+  ) {
     throw new AppError('HOLDER_LOCKED', 'The first ticket holder is always your own profile', {
       errors: [{ field: 'body.holders.0', message: 'must be { "source": "DEFAULT_PROFILE" }' }],
     });
@@ -147,7 +153,10 @@ async function resolveHolders(
   const resolved: ResolvedHolder[] = [];
   for (const [i, holder] of holders.entries()) {
     if (holder.source === 'DEFAULT_PROFILE') {
-      if (i > 0) {
+      const again = options.buyerFirst
+        ? i > 0
+        : holders.slice(0, i).some((h) => h.source === 'DEFAULT_PROFILE');
+      if (again) {
         errors.push({ field: `body.holders.${i}`, message: 'only the first holder is you' });
         continue;
       }
@@ -474,6 +483,30 @@ export async function startPayment(
     return { order: updated, holdUntil: heldUntil ?? now };
   });
 
+  const intent = await openPaymentIntent(deps, order, userId);
+  return {
+    order_id: order.id,
+    order_number: order.order_number,
+    payment_intent_id: intent.id,
+    client_secret: intent.clientSecret,
+    amount: intent.amount,
+    currency: intent.currency,
+    hold_expires_at: holdUntil.toISOString(),
+  };
+}
+
+/**
+ * Creates (or, on a retry, gets back) the order's PaymentIntent once the order is
+ * PAYMENT_PENDING, and attaches it. Stripe's idempotency key is derived from the order, so
+ * a retry never charges twice. An order cancelled while the intent was being created gets
+ * the intent cancelled and answers 409 CART_EXPIRED. Shared by the fan's checkout and the
+ * quota portal's claim payment (quota-checkout.service.ts).
+ */
+export async function openPaymentIntent(
+  deps: Deps,
+  order: Pick<OrderRow, 'id' | 'total_amount' | 'currency' | 'order_number' | 'match_id'>,
+  userId: string,
+) {
   let intent;
   try {
     intent = await getPaymentsGateway(deps.config).createPaymentIntent({
@@ -517,13 +550,5 @@ export async function startPayment(
   if (cancelled) {
     throw new AppError('CART_EXPIRED', 'The order was cancelled while the payment was starting');
   }
-  return {
-    order_id: order.id,
-    order_number: order.order_number,
-    payment_intent_id: intent.id,
-    client_secret: intent.clientSecret,
-    amount: intent.amount,
-    currency: intent.currency,
-    hold_expires_at: holdUntil.toISOString(),
-  };
+  return intent;
 }

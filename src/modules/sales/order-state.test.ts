@@ -12,7 +12,7 @@ import {
   type StateMachine,
 } from './order-state.ts';
 
-const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job', 'admin'];
+const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job', 'admin', 'quota'];
 
 /** The values of a PostgreSQL enum as the migrations create and extend it. */
 function enumValues(type: string): string[] {
@@ -132,12 +132,14 @@ describe.each([
 });
 
 describe('the order machine', () => {
-  it('completes an order only on a payment success, and refunds it only after a refund', () => {
+  it('completes an order only on a payment success or a free quota claim, and refunds it only after a refund', () => {
     const into = (status: string) =>
       Object.entries(ORDER_MACHINE.events)
         .filter(([, t]) => t.to === status)
         .map(([e, t]) => `${e} by ${t.by}`);
-    expect(into('COMPLETED')).toEqual(['PAYMENT_SUCCEEDED by stripe']);
+    expect(into('COMPLETED')).toEqual(['PAYMENT_SUCCEEDED by stripe', 'QUOTA_FREE_CLAIMED by fan']);
+    // a free claim completes only an order nobody started paying
+    expect(ORDER_MACHINE.events.QUOTA_FREE_CLAIMED.from).toEqual(['PENDING']);
     expect(into('REFUNDED')).toEqual(['REFUNDED by refund-job']);
     expect(
       Object.keys(ORDER_MACHINE.states).filter(

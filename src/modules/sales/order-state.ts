@@ -23,7 +23,9 @@ export type Actor =
   /** the payments module's refund job, once Stripe refunded (payments.jobs.ts) */
   | 'refund-job'
   /** staff on the admin API: closing a match (access-control), a refund requested or approved (refunds.service.ts) */
-  | 'admin';
+  | 'admin'
+  /** the quotas module: a quota claim expired or abandoned, its quota cancelled (E7-F5, E7-F7) */
+  | 'quota';
 
 export interface Transition<S extends string> {
   readonly from: readonly S[];
@@ -76,12 +78,19 @@ export type OrderEvent =
   | 'CART_EXPIRED'
   | 'CART_CLEARED'
   | 'HOLD_EXPIRED'
-  | 'REFUNDED';
+  | 'REFUNDED'
+  | 'QUOTA_FREE_CLAIMED'
+  | 'QUOTA_CLAIM_ABANDONED';
 
 /** The events that cancel an order; each is also the order's `cancellation_reason`. */
 export type OrderCancellation = Extract<
   OrderEvent,
-  'SEATS_LOST' | 'AMOUNT_MISMATCH' | 'CART_EXPIRED' | 'CART_CLEARED' | 'HOLD_EXPIRED'
+  | 'SEATS_LOST'
+  | 'AMOUNT_MISMATCH'
+  | 'CART_EXPIRED'
+  | 'CART_CLEARED'
+  | 'HOLD_EXPIRED'
+  | 'QUOTA_CLAIM_ABANDONED'
 >;
 
 export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAMED'>({
@@ -158,6 +167,18 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
       by: 'refund-job',
       why: 'the refund of a success that could not be fulfilled went through at Stripe',
     },
+    QUOTA_FREE_CLAIMED: {
+      from: ['PENDING'],
+      to: 'COMPLETED',
+      by: 'fan',
+      why: 'a quota claim at discount_percent 100: nothing to pay, the tickets are issued with it (E7-F5)',
+    },
+    QUOTA_CLAIM_ABANDONED: {
+      from: OPEN,
+      to: 'CANCELLED',
+      by: 'quota',
+      why: 'the quota claim of the order expired or its quota was cancelled; the seats went back to the quota (E7-F5, E7-F7)',
+    },
   },
 });
 
@@ -178,7 +199,7 @@ export type TicketEvent =
  * Stripe fails it). The other statuses of the enum are declared by the schema for match and
  * blacklist cancellations, which no code performs yet (issues 20, 24): no event reaches them.
  */
-export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>({
+export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' | 'QUOTA_ISSUED'>({
   name: 'ticket',
   states: {
     SOLD: { terminal: false },
@@ -195,6 +216,11 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>
       to: 'SOLD',
       by: 'stripe',
       why: "the order's payment succeeded and its seats were sold (E4-F8)",
+    },
+    QUOTA_ISSUED: {
+      to: 'SOLD',
+      by: 'fan',
+      why: 'a free quota claim (discount_percent 100) sold its seats (E7-F5)',
     },
   },
   events: {

@@ -25,6 +25,7 @@ import { requestRefund } from '../payments/payments.service.ts';
 import { completeOrderPurchase } from '../queue/queue.admission.ts';
 import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import { releaseHolds } from './carts.repo.ts';
+import { announceOrderCompleted } from './order-events.ts';
 import { assertOrderTransition, orderAllows } from './order-state.ts';
 import { listOrderItems, transitionOrder, type OrderRow } from './orders.repo.ts';
 import { applyStripeRefund, type RefundEventOutcome } from './refunds.service.ts';
@@ -196,6 +197,8 @@ async function onSucceeded(
     // write outside the order repos, so the machine is asserted here under the order lock.
     assertOrderTransition(order.status, 'PAYMENT_SUCCEEDED');
     await completeOrderPurchase(deps, trx, order);
+    // Modules that sold through this order (a quota claim) record it in this transaction.
+    await announceOrderCompleted(trx, order, tickets, now);
     await sendEmail(deps, trx, {
       template_key: 'order_confirmation',
       to: order.buyer_email,

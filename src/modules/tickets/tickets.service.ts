@@ -31,7 +31,7 @@ export async function sellAndIssueOrderTickets(
   order: OrderRow,
   items: OrderItemRow[],
   now: Date,
-): Promise<Array<{ id: string; barcode: string }> | undefined> {
+): Promise<Array<{ id: string; barcode: string; inventory_id: string }> | undefined> {
   const signer = getTicketSigner(deps.config);
   const issued = items.map((item) => ({ id: randomUUID(), barcode: '', item }));
   const draw = (pending: typeof issued): NewTicket[] =>
@@ -78,7 +78,11 @@ export async function sellAndIssueOrderTickets(
     );
     pending = pending.filter((x) => !again.has(x.id));
   }
-  return issued.map(({ id, barcode }) => ({ id, barcode }));
+  return issued.map(({ id, barcode, item }) => ({
+    id,
+    barcode,
+    inventory_id: item.match_seat_inventory_id,
+  }));
 }
 
 function newTicket(

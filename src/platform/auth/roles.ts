@@ -7,6 +7,8 @@ export const ROLES = [
   'SUPPORT_SUPERVISOR',
   'FINANCE',
   'PETROL_STAFF',
+  // a quota portal user (E7-F4): derived from quota ownership at login (modules/quotas)
+  'QUOTA_HOLDER',
 ] as const;
 
 export type Role = (typeof ROLES)[number];

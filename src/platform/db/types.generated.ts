@@ -8,7 +8,7 @@ import type { ColumnType } from "kysely";
 
 export type AllocationAlgo = "NM" | "REDOM";
 
-export type AppRole = "FAN" | "FINANCE" | "MATCH_MANAGER" | "PETROL_STAFF" | "SUPER_ADMIN" | "SUPPORT_AGENT" | "SUPPORT_SUPERVISOR";
+export type AppRole = "FAN" | "FINANCE" | "MATCH_MANAGER" | "PETROL_STAFF" | "QUOTA_HOLDER" | "SUPER_ADMIN" | "SUPPORT_AGENT" | "SUPPORT_SUPERVISOR";
 
 export type ArrayType<T> = ArrayTypeImpl<T> extends (infer U)[]
   ? U[]
@@ -33,6 +33,10 @@ export type CancellationReqStatus = "COMPLETED" | "FAILED" | "PENDING" | "PROCES
 export type CancellationType = "ALL_UNUSED" | "UNFULFILLED_ONLY";
 
 export type CartStatus = "ACTIVE" | "CHECKED_OUT" | "EXPIRED" | "RELEASED";
+
+export type ClaimCartStatus = "ABANDONED" | "ACTIVE" | "COMPLETED" | "EXPIRED";
+
+export type ClaimPaymentStatus = "DEFERRED" | "FREE" | "PAID" | "PENDING";
 
 export type ConfigStatus = "DRAFT" | "LOCKED" | "VALIDATED";
 
@@ -96,7 +100,7 @@ export type RefundStatus = "APPROVED" | "COMPLETED" | "FAILED" | "PENDING" | "PE
 
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
 
-export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD" | "TICKET_RETURNED" | "TRANSFER_IN" | "TRANSFER_OUT";
+export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "QUOTA_ALLOCATED" | "QUOTA_RETURNED" | "SOLD" | "TICKET_RETURNED" | "TRANSFER_IN" | "TRANSFER_OUT";
 
 export type SeatMapStatus = "DRAFT" | "GENERATED";
 
@@ -109,6 +113,8 @@ export type SectorPurpose = "AWAY_FANS" | "FREE" | "GENERAL" | "PRESS" | "VIP";
 export type SectorType = "ACCESSIBILITY" | "STANDARD" | "STANDING" | "VIP";
 
 export type StadiumType = "AWAY" | "HOME";
+
+export type SubquotaStatus = "ALLOCATED" | "CANCELLED" | "EXPIRED" | "RESERVED" | "RETRACTED" | "SOLD";
 
 export type TicketCancelReason = "BLACKLIST_BUYER" | "BLACKLIST_HOLDER" | "MATCH_CANCELLED" | "SELF_SERVICE" | "SUPPORT_REQUEST" | "SYSTEM";
 
@@ -569,6 +575,38 @@ export interface QueueSettings {
   updated_by: string | null;
 }
 
+export interface QuotaClaimCarts {
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  id: Generated<string>;
+  order_id: string | null;
+  payment_status: Generated<ClaimPaymentStatus>;
+  quota_id: string;
+  service_fee: Generated<number>;
+  status: Generated<ClaimCartStatus>;
+  stripe_payment_intent_id: string | null;
+  subquota_id: string | null;
+  subtotal: Generated<number>;
+  ticket_holders_json: Json | null;
+  total: Generated<number>;
+  user_id: string;
+}
+
+export interface QuotaImportBatches {
+  error_report_json: Generated<Json>;
+  failed_rows: number;
+  file_name: string;
+  file_sha256: string;
+  id: Generated<string>;
+  imported_at: Generated<Timestamp>;
+  imported_by: string | null;
+  match_id: string;
+  match_ids: string[];
+  successful_rows: number;
+  total_rows: number;
+}
+
 export interface Quotas {
   allocation_algorithm: Generated<AllocationAlgo>;
   auto_send_email: Generated<boolean>;
@@ -587,6 +625,7 @@ export interface Quotas {
   match_id: string;
   recipient_email: string;
   recipient_name: string | null;
+  reminder_sent_at: Timestamp | null;
   sector_ids: Generated<string[]>;
   status: Generated<QuotaStatus>;
   total_quantity: number;
@@ -812,6 +851,27 @@ export interface StripeWebhookEvents {
   type: string;
 }
 
+export interface Subquotas {
+  claimed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
+  id: Generated<string>;
+  internal_note: string | null;
+  parent_quota_id: string;
+  quantity: number;
+  recipient_email: string;
+  recipient_name: string | null;
+  retracted_at: Timestamp | null;
+  status: Generated<SubquotaStatus>;
+}
+
+export interface SubquotaSeats {
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  quota_seat_id: string;
+  subquota_id: string;
+}
+
 export interface TicketHolders {
   created_at: Generated<Timestamp>;
   date_of_birth: string;
@@ -930,6 +990,8 @@ export interface DB {
   push_tokens: PushTokens;
   queue_entries: QueueEntries;
   queue_settings: QueueSettings;
+  quota_claim_carts: QuotaClaimCarts;
+  quota_import_batches: QuotaImportBatches;
   quota_seats: QuotaSeats;
   quotas: Quotas;
   refund_tickets: RefundTickets;
@@ -948,6 +1010,8 @@ export interface DB {
   sessions: Sessions;
   stadiums: Stadiums;
   stripe_webhook_events: StripeWebhookEvents;
+  subquota_seats: SubquotaSeats;
+  subquotas: Subquotas;
   ticket_holders: TicketHolders;
   tickets: Tickets;
   transfer_logs: TransferLogs;

@@ -1,0 +1,282 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import type { AppDeps } from '../../deps.ts';
+import { AppError } from '../../platform/errors.ts';
+import { unstorableTextPaths } from '../../platform/http/validation.ts';
+import { IMPORT_COLUMNS, REQUIRED_COLUMNS } from './import.schemas.ts';
+import {
+  findImportBatch,
+  finishImportBatch,
+  insertImportBatch,
+  listQuotasOfBatch,
+  lockMatchForQuota,
+  numberedSectorsByCode,
+} from './quotas.repo.ts';
+import { createQuotaBody } from './quotas.schemas.ts';
+import { checkQuotaMatch, placeQuota } from './quotas.service.ts';
+
+/**
+ * CSV bulk import (E7-F2) for one or several matches (E7-F3). One request, one
+ * transaction: the file is checked as a whole first (any file-level problem refuses it
+ * whole), then each row is validated and, for each match, allocated and written like a
+ * single creation (quotas.service placeQuota). A row that fails — for a match or for all —
+ * creates nothing for that match and is reported with its line number; the valid rows are
+ * created (decision: a partner list with one typo should not block the other partners;
+ * re-importing the fixed rows is safe, see below). All the quotas share the batch's id.
+ * Re-uploading the same file (SHA-256 of its bytes) for the same matches returns the first
+ * report and creates nothing, also when two uploads race (the batch's unique key).
+ */
+type Deps = Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>;
+
+interface RowError {
+  line: number;
+  match_id: string | null;
+  field: string | null;
+  message: string;
+}
+
+const fileInvalid = (detail: string) => new AppError('QUOTA_IMPORT_FILE_INVALID', detail);
+
+const bool = z
+  .enum(['true', 'false', 'TRUE', 'FALSE', '1', '0', 'yes', 'no'])
+  .transform((v) => ['true', 'TRUE', '1', 'yes'].includes(v));
+
+/** One CSV row, as strings, to a creation body (without match and sectors). */
+const rowSchema = z.object({
+  recipient_email: z.email().max(254),
+  recipient_name: z.string().trim().max(200).optional(),
+  sector_codes: z
+    .string()
+    .trim()
+    .min(1)
+    .transform((v) =>
+      v
+        .split('|')
+        .map((c) => c.trim().toUpperCase())
+        .filter(Boolean),
+    ),
+  quantity: z.coerce.number().int().min(1).max(5000),
+  discount_percent: z.coerce.number().min(0).max(100).optional(),
+  allocation_algorithm: z.enum(['NM', 'REDOM']).optional(),
+  expiration_date: z.iso.datetime({ offset: true }).optional(),
+  can_create_subquotas: bool.optional(),
+  transfer_allowed: bool.optional(),
+  deferred_payment: bool.optional(),
+  auto_send_email: bool.optional(),
+  internal_note: z.string().max(2000).optional(),
+});
+
+/** The file as rows of strings keyed by column, with their line numbers; throws 400 on the file. */
+function readFile(bytes: Buffer): { line: number; values: Record<string, string> }[] {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw fileInvalid('The file is not UTF-8 text');
+  }
+  text = text.replace(/^\uFEFF/, '');
+  if (unstorableTextPaths(text, ['body']).length > 0 || text.includes('\u0000')) {
+    throw fileInvalid('The file is not a text CSV file');
+  }
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (err) {
+    throw fileInvalid(`The file is not valid CSV: ${(err as Error).message}`);
+  }
+  const [header, ...rows] = records;
+  if (!header) throw fileInvalid('The file is empty');
+  const columns = header.record.map((c) => c.trim().toLowerCase());
+  const unknown = columns.filter((c) => !(IMPORT_COLUMNS as readonly string[]).includes(c));
+  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
+  if (unknown.length || missing.length || new Set(columns).size !== columns.length) {
+    throw fileInvalid(
+      `Wrong header: ${[
+        missing.length ? `missing ${missing.join(', ')}` : '',
+        unknown.length ? `unknown ${unknown.join(', ')}` : '',
+        new Set(columns).size !== columns.length ? 'a column twice' : '',
+      ]
+        .filter(Boolean)
+        .join('; ')}. Expected columns: ${IMPORT_COLUMNS.join(', ')}`,
+    );
+  }
+  if (rows.length === 0) throw fileInvalid('The file has a header but no rows');
+  return rows
+    .map(({ record, info }) => ({
+      line: info.lines,
+      values: Object.fromEntries(
+        columns.flatMap((c, i) =>
+          record[i] !== undefined && record[i] !== '' ? [[c, record[i]!]] : [],
+        ),
+      ),
+      width: record.length,
+    }))
+    .map((r) => {
+      if (r.width !== columns.length) {
+        return { line: r.line, values: { __width: `${r.width}` } };
+      }
+      return { line: r.line, values: r.values };
+    });
+}
+
+async function report(
+  deps: Pick<AppDeps, 'db'>,
+  batch: Awaited<ReturnType<typeof insertImportBatch>>,
+  duplicate: boolean,
+  lines: Map<string, number> = new Map(),
+) {
+  const quotas = await listQuotasOfBatch(deps.db, batch.id);
+  return {
+    batch_id: batch.id,
+    file_name: batch.file_name,
+    match_ids: batch.match_ids,
+    total_rows: batch.total_rows,
+    successful_rows: batch.successful_rows,
+    failed_rows: batch.failed_rows,
+    errors: batch.error_report_json as unknown as RowError[],
+    quotas: quotas.map((q) => ({
+      quota_id: q.id,
+      match_id: q.match_id,
+      line: lines.get(q.id) ?? null,
+    })),
+    duplicate,
+  };
+}
+
+const isUniqueViolation = (err: unknown, constraint: string) =>
+  (err as { code?: string }).code === '23505' &&
+  (err as { constraint?: string }).constraint === constraint;
+
+/** POST /admin/quotas/import (E7-F2, E7-F3). */
+export async function importQuotas(
+  deps: Deps,
+  actorId: string,
+  input: { bytes: Buffer; fileName: string; matchIds: string[] },
+) {
+  const rows = readFile(input.bytes);
+  const matchIds = [...new Set(input.matchIds)].sort();
+  const sha256 = createHash('sha256').update(input.bytes).digest('hex');
+  const existing = await findImportBatch(deps.db, sha256, matchIds);
+  if (existing) return { status: 200 as const, body: await report(deps, existing, true) };
+  const now = deps.clock.now();
+  const lines = new Map<string, number>();
+  try {
+    const batch = await deps.db.transaction().execute(async (trx) => {
+      const matches = [];
+      for (const id of matchIds) {
+        const match = checkQuotaMatch(await lockMatchForQuota(trx, id), now);
+        matches.push({ match, sectors: await numberedSectorsByCode(trx, id) });
+      }
+      const batchId = randomUUID();
+      await insertImportBatch(trx, {
+        id: batchId,
+        match_ids: matchIds,
+        file_name: input.fileName,
+        file_sha256: sha256,
+        total_rows: rows.length,
+        successful_rows: 0,
+        failed_rows: 0,
+        error_report_json: [],
+        imported_by: actorId,
+        imported_at: now,
+      });
+      const errors: RowError[] = [];
+      const failedLines = new Set<number>();
+      const seen = new Map<string, number>();
+      const fail = (
+        line: number,
+        matchId: string | null,
+        field: string | null,
+        message: string,
+      ) => {
+        errors.push({ line, match_id: matchId, field, message });
+        failedLines.add(line);
+      };
+      for (const { line, values } of rows) {
+        if ('__width' in values) {
+          fail(line, null, null, `has ${values.__width} fields, the header has a different number`);
+          continue;
+        }
+        const parsed = rowSchema.safeParse(values);
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) {
+            fail(line, null, String(issue.path[0] ?? ''), issue.message);
+          }
+          continue;
+        }
+        const row = parsed.data;
+        const key = `${row.recipient_email.toLowerCase()} ${[...row.sector_codes].sort().join('|')}`;
+        const first = seen.get(key);
+        if (first !== undefined) {
+          fail(line, null, null, `duplicate of line ${first} (same recipient and sectors)`);
+          continue;
+        }
+        seen.set(key, line);
+        for (const { match, sectors } of matches) {
+          const unknown = row.sector_codes.filter((c) => !sectors.has(c));
+          if (unknown.length) {
+            fail(
+              line,
+              match.id,
+              'sector_codes',
+              `unknown sector ${unknown.join(', ')} for this match`,
+            );
+            continue;
+          }
+          if (row.expiration_date) {
+            const at = new Date(row.expiration_date);
+            if (at <= now || at > match.kick_off_time) {
+              fail(line, match.id, 'expiration_date', 'must be in the future and before kick-off');
+              continue;
+            }
+          }
+          const body = createQuotaBody.parse({
+            match_id: match.id,
+            recipient_email: row.recipient_email,
+            recipient_name: row.recipient_name ?? null,
+            internal_note: row.internal_note ?? null,
+            total_quantity: row.quantity,
+            sector_ids: [...new Set(row.sector_codes)].map((c) => sectors.get(c)!),
+            discount_percent: row.discount_percent ?? 0,
+            allocation_algorithm: row.allocation_algorithm,
+            expiration_date: row.expiration_date ?? null,
+            can_create_subquotas: row.can_create_subquotas,
+            transfer_allowed: row.transfer_allowed,
+            deferred_payment: row.deferred_payment,
+            auto_send_email: row.auto_send_email,
+          });
+          const placed = await placeQuota(deps, trx, { body, match, actorId, batchId, now });
+          if ('available' in placed) {
+            fail(
+              line,
+              match.id,
+              'quantity',
+              `${row.quantity} requested, ${placed.available} free in the sectors`,
+            );
+          } else {
+            lines.set(placed.quota.id, line);
+          }
+        }
+      }
+      return finishImportBatch(trx, batchId, {
+        successful_rows: rows.length - failedLines.size,
+        failed_rows: failedLines.size,
+        error_report_json: errors,
+      });
+    });
+    return { status: 201 as const, body: await report(deps, batch, false, lines) };
+  } catch (err) {
+    // The same file raced itself: the first upload's report.
+    if (isUniqueViolation(err, 'quota_import_batches_file_key')) {
+      const first = await findImportBatch(deps.db, sha256, matchIds);
+      if (first) return { status: 200 as const, body: await report(deps, first, true) };
+    }
+    throw err;
+  }
+}

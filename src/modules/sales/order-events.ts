@@ -1,0 +1,43 @@
+import type { Executor } from '../../platform/db/database.ts';
+
+/**
+ * What sales tells the modules that sell through its orders (a quota claim, E7-F5) when an
+ * order completes: its tickets, in the completing transaction, so their own state (the
+ * quota seats SOLD with their tickets) commits with the order or not at all. Handlers are
+ * registered when their module is loaded (modules/quotas/claims.service.ts); sales imports
+ * none of them.
+ */
+export interface CompletedOrder {
+  id: string;
+  user_id: string;
+  match_id: string;
+  /** A shop order's cart; null for an order of another channel (a quota claim). */
+  cart_id: string | null;
+}
+
+export interface IssuedTicket {
+  id: string;
+  inventory_id: string;
+}
+
+export type OrderCompletedHandler = (
+  trx: Executor,
+  order: CompletedOrder,
+  tickets: IssuedTicket[],
+  now: Date,
+) => Promise<void>;
+
+const handlers: OrderCompletedHandler[] = [];
+
+export function onOrderCompleted(handler: OrderCompletedHandler): void {
+  if (!handlers.includes(handler)) handlers.push(handler);
+}
+
+export async function announceOrderCompleted(
+  trx: Executor,
+  order: CompletedOrder,
+  tickets: IssuedTicket[],
+  now: Date,
+): Promise<void> {
+  for (const handler of handlers) await handler(trx, order, tickets, now);
+}

@@ -1,0 +1,185 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLockedMatch, type LockedMatch } from '../factories/matches.ts';
+import { createUser, type TestUser } from '../factories/users.ts';
+import { useTestContext } from '../harness/context.ts';
+import { inventoryCounts } from './helpers.ts';
+
+const t = useTestContext({ env: { RATE_LIMIT_MAX: '100000' } });
+
+let manager: TestUser;
+let m1: LockedMatch;
+let m2: LockedMatch;
+
+beforeAll(async () => {
+  manager = await createUser(t.deps, { roles: ['MATCH_MANAGER'] });
+  m1 = await createLockedMatch(t.deps, { rows: 2, seatsPerRow: 10, sectors: 2 });
+  m2 = await createLockedMatch(t.deps, { rows: 2, seatsPerRow: 10, sectors: 2 });
+});
+
+const upload = (
+  csv: string | Buffer,
+  matchIds: string[],
+  token = manager.token,
+  type = 'text/csv',
+) =>
+  t.request({
+    method: 'POST',
+    url: '/admin/quotas/import',
+    query: { match_ids: matchIds.join(','), file_name: 'partners.csv' },
+    headers: { 'content-type': type },
+    payload: csv,
+    token,
+  });
+
+const quotasOfBatch = (batchId: string) =>
+  t.deps.db
+    .selectFrom('quotas')
+    .select(['id', 'match_id', 'recipient_email'])
+    .where('batch_id', '=', batchId)
+    .execute();
+
+const FILE = [
+  'recipient_email,recipient_name,sector_codes,quantity,discount_percent',
+  'a@club.hr,Club A,S1,2,50',
+  'not-an-email,Club X,S1,1,0',
+  'b@club.hr,Club B,ZZ,1,0',
+  'c@club.hr,Club C,S1|S2,500,0',
+  'a@club.hr,Club A again,S1,3,0',
+  'd@club.hr,Club D,S2,1,100',
+].join('\n');
+
+describe('POST /admin/quotas/import (E7-F2, E7-F3)', () => {
+  it('creates the valid rows, reports the others with their line numbers, one batch', async () => {
+    const res = await upload(FILE, [m1.matchId]);
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({
+      file_name: 'partners.csv',
+      match_ids: [m1.matchId],
+      total_rows: 6,
+      successful_rows: 2,
+      failed_rows: 4,
+      duplicate: false,
+    });
+    const byLine = Object.fromEntries(
+      body.errors.map((e: { line: number; field: string }) => [e.line, e.field]),
+    );
+    expect(byLine).toEqual({ 3: 'recipient_email', 4: 'sector_codes', 5: 'quantity', 6: null });
+    expect(body.errors.find((e: { line: number }) => e.line === 6).message).toContain(
+      'duplicate of line 2',
+    );
+    expect(body.quotas.map((q: { line: number }) => q.line).sort()).toEqual([2, 7]);
+    const quotas = await quotasOfBatch(body.batch_id);
+    expect(quotas.map((q) => q.recipient_email).sort()).toEqual(['a@club.hr', 'd@club.hr']);
+    expect(await inventoryCounts(t, m1.matchId)).toEqual({ ALLOCATED: 3, AVAILABLE: 37 });
+    const batch = await t.deps.db
+      .selectFrom('quota_import_batches')
+      .selectAll()
+      .where('id', '=', body.batch_id)
+      .executeTakeFirstOrThrow();
+    expect(batch).toMatchObject({
+      match_id: m1.matchId,
+      total_rows: 6,
+      successful_rows: 2,
+      failed_rows: 4,
+      imported_by: manager.id,
+    });
+    expect(batch.error_report_json).toHaveLength(4);
+
+    // the same file again: the first report, nothing created
+    const again = await upload(FILE, [m1.matchId]);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({
+      batch_id: body.batch_id,
+      duplicate: true,
+      successful_rows: 2,
+    });
+    expect(await quotasOfBatch(body.batch_id)).toHaveLength(2);
+    expect(await inventoryCounts(t, m1.matchId)).toEqual({ ALLOCATED: 3, AVAILABLE: 37 });
+  });
+
+  it('several matches: a quota per match per row, linked by batch_id', async () => {
+    const csv = 'recipient_email,sector_codes,quantity\ne@club.hr,S1,2\nf@club.hr,S2,1\n';
+    const res = await upload(csv, [m1.matchId, m2.matchId]);
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({ total_rows: 2, successful_rows: 2, failed_rows: 0, errors: [] });
+    const quotas = await quotasOfBatch(body.batch_id);
+    expect(quotas).toHaveLength(4);
+    expect(quotas.filter((q) => q.match_id === m2.matchId)).toHaveLength(2);
+  });
+
+  it('a file-level problem refuses the whole file', async () => {
+    const before = await t.deps.db.selectFrom('quotas').select('id').execute();
+    const cases: [string | Buffer, number, string][] = [
+      ['email,sectors,qty\na@b.hr,S1,1', 400, 'QUOTA_IMPORT_FILE_INVALID'],
+      [
+        'recipient_email,sector_codes,quantity,colour\na@b.hr,S1,1,red',
+        400,
+        'QUOTA_IMPORT_FILE_INVALID',
+      ],
+      [
+        Buffer.from('recipient_email,sector_codes,quantity\nj\xe9r\xf4me@b.hr,S1,1', 'latin1'),
+        400,
+        'QUOTA_IMPORT_FILE_INVALID',
+      ],
+      ['recipient_email,sector_codes,quantity\n', 400, 'QUOTA_IMPORT_FILE_INVALID'],
+      ['', 400, 'QUOTA_IMPORT_FILE_INVALID'],
+      ['recipient_email,sector_codes,quantity\n"a@b.hr,S1,1', 400, 'QUOTA_IMPORT_FILE_INVALID'],
+      [
+        `recipient_email,sector_codes,quantity\n${'x'.repeat(t.config.BODY_LIMIT_BYTES)}`,
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+    ];
+    for (const [csv, status, code] of cases) {
+      const res = await upload(csv, [m2.matchId]);
+      expect(res.statusCode, res.body).toBe(status);
+      expect(res.json().code).toBe(code);
+    }
+    // a JSON body is no CSV file
+    const json = await upload('{"a":1}', [m2.matchId], manager.token, 'application/json');
+    expect(json.statusCode).toBe(400);
+    expect(json.json().code).toBe('QUOTA_IMPORT_FILE_INVALID');
+    const badMatch = await upload('recipient_email,sector_codes,quantity\na@b.hr,S1,1', [
+      '00000000-0000-4000-8000-000000000000',
+    ]);
+    expect(badMatch.json().code).toBe('MATCH_NOT_FOUND');
+    expect(await t.deps.db.selectFrom('quotas').select('id').execute()).toHaveLength(before.length);
+  });
+
+  it('is for match managers only', async () => {
+    const fan = await createUser(t.deps);
+    const holder = await createUser(t.deps, { roles: ['QUOTA_HOLDER'] });
+    for (const user of [fan, holder]) {
+      const res = await upload(
+        'recipient_email,sector_codes,quantity\nz@b.hr,S1,1',
+        [m2.matchId],
+        user.token,
+      );
+      expect(res.statusCode).toBe(403);
+    }
+  });
+
+  it(
+    'imports 1,000 rows in one request within seconds (benchmark figure)',
+    { timeout: 120_000 },
+    async () => {
+      const big = await createLockedMatch(t.deps, { rows: 25, seatsPerRow: 100, sectors: 1 });
+      const csv = [
+        'recipient_email,recipient_name,sector_codes,quantity',
+        ...Array.from({ length: 1000 }, (_, i) => `partner${i}@bench.hr,Partner ${i},S1,2`),
+      ].join('\n');
+      const started = performance.now();
+      const res = await upload(csv, [big.matchId]);
+      const ms = performance.now() - started;
+      expect(res.statusCode, res.body.slice(0, 500)).toBe(201);
+      expect(res.json()).toMatchObject({ total_rows: 1000, successful_rows: 1000, failed_rows: 0 });
+      expect(await inventoryCounts(t, big.matchId)).toEqual({ ALLOCATED: 2000, AVAILABLE: 500 });
+      console.log(
+        `[bench] quota CSV import: 1000 rows (2000 seats, 1000 emails) in ${Math.round(ms)} ms`,
+      );
+      expect(ms).toBeLessThan(60_000);
+    },
+  );
+});
