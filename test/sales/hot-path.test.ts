@@ -44,12 +44,14 @@ describe('purchase hot path: round trips', () => {
       deliver(t, stripe, stripe.succeed(paid.payment.payment_intent_id)),
     );
     expect(plain.json()).toEqual({ received: true, outcome: 'completed' });
-    // 10 round trips (17 before): begin; the event's claim with the order lock (match and
+    // 11 round trips (17 before): begin; the event's claim with the order lock (match and
     // buyer along) and the payment upsert; the order lines; the seats' sale with the
     // tickets, their holders and the seat trail; the order and the queue entry completed;
-    // the email's and the push's rows in the notifications outbox (no pg-boss job); the
-    // audit event; the event's outcome; commit.
-    expect(plainSql).toHaveLength(10);
+    // the invoice request in invoicing's outbox (issue 25: one INSERT, e-računi is called
+    // by the workers); the email's and the push's rows in the notifications outbox (no
+    // pg-boss job); the audit event; the event's outcome; commit.
+    expect(plainSql).toHaveLength(11);
+    expect(count(plainSql, /insert into "e_racuni_requests"/)).toBe(1);
     const taken = await t.deps.db
       .selectFrom('tickets')
       .select('barcode')
@@ -71,7 +73,7 @@ describe('purchase hot path: round trips', () => {
     expect(count(sql, /INSERT INTO tickets/)).toBe(2);
     expect(count(sql, /INSERT INTO ticket_holders/)).toBe(2);
     expect(count(sql, /INSERT INTO seat_audit_logs/)).toBe(2);
-    expect(sql).toHaveLength(11);
+    expect(sql).toHaveLength(12); // 11 above and the retried barcodes
     // match, buyer and the payment's upsert come with the event's claim and the order lock
     expect(count(sql, /from "matches"|from "users"/)).toBe(0);
     expect(count(sql, /payments/)).toBe(1);

@@ -8,6 +8,7 @@ import {
 import type { Executor } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { queueInvoiceRequest } from '../invoicing/invoices.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { registerPaymentEventHandlers } from '../payments/payment-events.ts';
 import {
@@ -162,6 +163,9 @@ async function onSucceeded(
     // write outside the order repos, so the machine is asserted here under the order lock.
     assertOrderTransition(order.status, 'PAYMENT_SUCCEEDED');
     await completeOrderPurchase(deps, trx, order);
+    // The invoice (E8-F5) through invoicing's outbox: one INSERT here, e-računi is called
+    // by the workers, so a slow or dead e-računi never slows or fails a sale.
+    await queueInvoiceRequest(deps, trx, order.id);
     await sendEmail(deps, trx, {
       template_key: 'order_confirmation',
       to: order.buyer_email,
