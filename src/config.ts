@@ -201,6 +201,10 @@ export const configSchema = z
     ERACUNI_TOKEN: z.string().min(1).default(DEV_ERACUNI_CREDENTIALS.token),
     ERACUNI_TIMEOUT_MS: positiveInt.default(10_000),
     ERACUNI_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    // First retry of a failed document request and first status poll; both double per
+    // attempt (at most an hour / 10 minutes).
+    ERACUNI_RETRY_MS: positiveInt.default(30_000),
+    ERACUNI_POLL_MS: positiveInt.default(2_000),
     DEV_ERACUNI_PORT: port.default(12112),
     // The demo sale (matches/demo-sale.seed.ts): unset, seeded when the database has no
     // match yet; true, whenever none is on sale; false, never. Refused in production.

@@ -80,7 +80,7 @@ async function deliverOne(deps: Deps, gateway: InvoicingGateway, r: repo.Request
       deps.db,
       r.id,
       r.attempts + 1,
-      new Date(now.getTime() + requestRetryMs(r.attempts + 1)),
+      new Date(now.getTime() + requestRetryMs(r.attempts + 1, deps.config.ERACUNI_RETRY_MS)),
       message,
     );
   try {
@@ -105,7 +105,7 @@ async function deliverOne(deps: Deps, gateway: InvoicingGateway, r: repo.Request
         total_amount: doc.total,
         currency: built.request.currency,
         public_url: doc.publicUrl,
-        next_poll_at: final ? null : new Date(now.getTime() + pollDelayMs(0)),
+        next_poll_at: final ? null : new Date(now.getTime() + pollDelayMs(0, deps.config.ERACUNI_POLL_MS)),
         created_at: now,
         fiscalized_at: doc.status === 'FISCALIZED' ? now : null,
       });
@@ -149,7 +149,7 @@ export async function pollDocumentBatch(
           public_url: remote.publicUrl ?? d.public_url,
           fiscalized_at:
             remote.status === 'FISCALIZED' ? (d.fiscalized_at ?? deps.clock.now()) : d.fiscalized_at,
-          next_poll_at: final ? null : new Date(now.getTime() + pollDelayMs(polls)),
+          next_poll_at: final ? null : new Date(now.getTime() + pollDelayMs(polls, deps.config.ERACUNI_POLL_MS)),
           poll_attempts: polls,
         });
       } catch (err) {
@@ -159,7 +159,7 @@ export async function pollDocumentBatch(
           fiscalization_id: d.fiscalization_id,
           public_url: d.public_url,
           fiscalized_at: d.fiscalized_at,
-          next_poll_at: new Date(now.getTime() + pollDelayMs(polls)),
+          next_poll_at: new Date(now.getTime() + pollDelayMs(polls, deps.config.ERACUNI_POLL_MS)),
           poll_attempts: polls,
         });
       }

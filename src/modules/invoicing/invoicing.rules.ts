@@ -93,9 +93,9 @@ export function dueDate(at: Date, termsDays: number): string {
 /** An offer is overdue from the day after its due date (Zagreb time). */
 export const isOverdue = (due: string, now: Date) => zagrebDate(now) > due;
 
-/** Retry of a request after its `attempts`-th failure: 30 s doubling, at most an hour. */
-export const requestRetryMs = (attempts: number) =>
-  Math.min(30_000 * 2 ** Math.max(attempts - 1, 0), 3_600_000);
+/** Retry of a request after its `attempts`-th failure: `base` doubling, at most an hour. */
+export const requestRetryMs = (attempts: number, base = 30_000) =>
+  Math.min(base * 2 ** Math.max(attempts - 1, 0), 3_600_000);
 
-/** Next look at a document not final yet: 2 s doubling, at most 10 minutes. */
-export const pollDelayMs = (polls: number) => Math.min(2_000 * 2 ** polls, 600_000);
+/** Next look at a document not final yet: `base` doubling, at most 10 minutes. */
+export const pollDelayMs = (polls: number, base = 2_000) => Math.min(base * 2 ** polls, 600_000);
