@@ -16,12 +16,14 @@ import {
  */
 export const FISCALISE_MS = 10_000;
 
-export async function useInvoicingContext() {
+export async function useInvoicingContext(options: { realTimeFiscaliseMs?: number } = {}) {
   let t: TestContext | undefined;
-  const eracuni = await startEracuniServer({
-    fiscaliseAfterMs: FISCALISE_MS,
-    now: () => (t ? t.clock.now().getTime() : Date.now()),
-  });
+  // Worker processes (faults.test.ts) live on the real clock, so does the server then.
+  const eracuni = await startEracuniServer(
+    options.realTimeFiscaliseMs !== undefined
+      ? { fiscaliseAfterMs: options.realTimeFiscaliseMs }
+      : { fiscaliseAfterMs: FISCALISE_MS, now: () => (t ? t.clock.now().getTime() : Date.now()) },
+  );
   afterAll(() => eracuni.close());
   const ctx = await useStripeTestContext({
     env: {

@@ -3,7 +3,8 @@ import type { Executor } from '../../platform/db/database.ts';
 import type { DocumentRequest } from '../../platform/adapters/eracuni/eracuni.ts';
 import { findDocument, insertRequest } from './documents.repo.ts';
 import { findOrdersForInvoice } from './invoices.repo.ts';
-import { invoiceLines, referenceOf, zagrebDate } from './invoicing.rules.ts';
+import { zagrebDate } from '../../platform/clock.ts';
+import { invoiceLines, referenceOf } from './invoicing.rules.ts';
 
 /**
  * Invoices (E8-F5): every paid order gets one, through the outbox. The payment's

@@ -1,4 +1,5 @@
 import type { DocumentLine } from '../../platform/adapters/eracuni/eracuni.ts';
+import { zagrebDate } from '../../platform/clock.ts';
 
 /**
  * Pure rules of invoicing: the lines of each document, our references, due dates, and
@@ -80,9 +81,6 @@ export const linesTotal = (lines: readonly DocumentLine[]) =>
 export const referenceOf = (kind: 'INVOICE' | 'CREDIT_NOTE' | 'PAYMENT_OFFER', localId: string) =>
   `HNS-${kind === 'INVOICE' ? 'INV' : kind === 'CREDIT_NOTE' ? 'CN' : 'PO'}-${localId}`;
 
-/** The calendar day in Zagreb (documents are dated in local time). */
-export const zagrebDate = (at: Date) =>
-  new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Zagreb' }).format(at);
 
 /** The due date of an offer made on `at` with these payment terms. */
 export function dueDate(at: Date, termsDays: number): string {
