@@ -131,3 +131,44 @@ describe('invoices through e-računi (E8-F5)', () => {
     expect((await requestsOf(order.id))[0]!.last_error).toMatch(/AUTHENTICATION_FAILED/);
   });
 });
+
+describe('audit-invariants of invoicing', () => {
+  it('every paid order has one invoice or a pending request, for the order total', async () => {
+    const { auditMatchInvariants } = await import('../../src/modules/integrity/integrity.service.ts');
+    const violations = async (matchId: string) =>
+      Object.fromEntries(
+        (await auditMatchInvariants(t.deps, matchId)).invariants
+          .filter((i) => i.name.includes('invoice'))
+          .map((i) => [i.name, i.sample]),
+      );
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10, price: 2_500 });
+    const first = (await paidOrder(t, stripe, sale, 1)).order;
+    // pending request: fine
+    expect(await violations(sale.matchId)).toEqual({
+      paid_order_without_invoice: [],
+      invoice_total_differs_from_order: [],
+    });
+    await drain();
+    expect(await violations(sale.matchId)).toEqual({
+      paid_order_without_invoice: [],
+      invoice_total_differs_from_order: [],
+    });
+    // a request given up on, and a document whose total is not the order's
+    const second = (await paidOrder(t, stripe, sale, 1)).order;
+    await t.deps.db
+      .updateTable('e_racuni_requests')
+      .set({ status: 'FAILED' })
+      .where('order_id', '=', second.id)
+      .execute();
+    const doc = await t.deps.db
+      .updateTable('e_racuni_documents')
+      .set((eb) => ({ total_amount: eb('total_amount', '+', 1) }))
+      .where('local_reference_id', '=', first.id)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    expect(await violations(sale.matchId)).toEqual({
+      paid_order_without_invoice: [second.id],
+      invoice_total_differs_from_order: [doc.id],
+    });
+  });
+});

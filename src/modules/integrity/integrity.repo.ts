@@ -98,6 +98,26 @@ export const INVARIANTS: InvariantQuery[] = [
           SELECT 1 FROM orders o WHERE o.user_id = q.user_id AND o.match_id = q.match_id
             AND o.status IN ('COMPLETED', 'REFUNDED'))`,
   },
+  {
+    name: 'paid_order_without_invoice',
+    description:
+      'every paid order has exactly one invoice at e-računi or a pending invoice request (E8-F5)',
+    query: (m) => sql`
+      SELECT o.id::text AS id FROM orders o
+      WHERE o.match_id = ${m} AND o.completed_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM e_racuni_documents d
+                         WHERE d.document_type = 'INVOICE' AND d.local_reference_id = o.id)
+        AND NOT EXISTS (SELECT 1 FROM e_racuni_requests r
+                         WHERE r.document_type = 'INVOICE' AND r.local_reference_id = o.id
+                           AND r.status = 'PENDING')`,
+  },
+  {
+    name: 'invoice_total_differs_from_order',
+    description: "an invoice's total at e-računi equals its order's total to the cent",
+    query: (m) => sql`
+      SELECT d.id::text AS id FROM e_racuni_documents d JOIN orders o ON o.id = d.local_reference_id
+      WHERE d.document_type = 'INVOICE' AND o.match_id = ${m} AND d.total_amount <> o.total_amount`,
+  },
 ];
 
 export async function findViolations(
