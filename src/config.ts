@@ -73,6 +73,9 @@ export const configSchema = z
     // them again (sales/sale-facts.ts): the bound on how late an admin edit reaches the sale.
     // 0 reads them on every request.
     SALE_FACTS_TTL_MS: z.coerce.number().int().min(0).default(1_000),
+    // A staff refund above this many cents waits for a second SUPER_ADMIN's approval
+    // (E8-F3, sales/refunds.service.ts). Default 200 EUR: more than four regular tickets.
+    REFUND_APPROVAL_THRESHOLD: z.coerce.number().int().min(0).default(20_000),
     PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

@@ -9,6 +9,7 @@ import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
 import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
 import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.routes.ts';
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
+import { refundAdminRoutes } from '../modules/sales/refunds.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
@@ -29,4 +30,5 @@ export const adminApi = (deps: AppDeps) =>
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,
+    refundAdminRoutes,
   ]);

@@ -3,6 +3,7 @@ import { identityPublicRoutes } from '../modules/identity/identity.routes.ts';
 import { loyaltyPublicRoutes } from '../modules/loyalty/loyalty.routes.ts';
 import { notificationPublicRoutes } from '../modules/notifications/notifications.routes.ts';
 import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
+import { cancellationPublicRoutes } from '../modules/sales/cancellations.routes.ts';
 import { salesPublicRoutes } from '../modules/sales/sales.routes.ts';
 import { ticketPublicRoutes } from '../modules/tickets/tickets.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
@@ -22,6 +23,7 @@ export const publicApi = (deps: AppDeps) =>
       notificationPublicRoutes,
       queuePublicRoutes,
       salesPublicRoutes,
+      cancellationPublicRoutes,
       ticketPublicRoutes,
     ],
     (app) => installRateLimit(app, deps),

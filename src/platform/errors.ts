@@ -90,6 +90,25 @@ export const problemCatalogue = {
   },
   HOLDER_HAS_TICKET: { status: 409, title: 'The new holder already holds a ticket for the match' },
   WEBHOOK_SIGNATURE_INVALID: { status: 400, title: 'The webhook signature is not valid' },
+  // refunds and cancellations (E8-F3, E9-F8)
+  ORDER_NOT_REFUNDABLE: { status: 409, title: 'The order is not paid, so nothing can go back' },
+  TICKET_NOT_IN_ORDER: { status: 422, title: 'A ticket named is not a ticket of this order' },
+  TICKET_NOT_REFUNDABLE: {
+    status: 409,
+    title: 'The ticket is already refunded, cancelled, used or in a refund',
+  },
+  REFUND_EXCEEDS_PAYMENT: { status: 409, title: 'The refunds would exceed what was paid' },
+  REFUND_STATE_CONFLICT: { status: 409, title: 'The refund is not in a state that allows this' },
+  REFUND_SELF_APPROVAL: {
+    status: 403,
+    title: 'A refund is approved or rejected by a SUPER_ADMIN other than its requester',
+  },
+  ORDER_BUYER_ONLY: { status: 403, title: 'Only the buyer may cancel tickets of an order' },
+  CANCELLATION_CLOSED: { status: 409, title: 'Cancellations for this match have closed' },
+  TICKET_NOT_CANCELLABLE: {
+    status: 409,
+    title: 'The ticket was transferred, cancelled, used or refunded',
+  },
   // waiting room (E5)
   MATCH_NOT_FOUND: { status: 404, title: 'The match was not found' },
   QUEUE_NOT_OPEN: { status: 409, title: 'The waiting room of this match is not open' },

@@ -118,6 +118,57 @@ export const INVARIANTS: InvariantQuery[] = [
       SELECT d.id::text AS id FROM e_racuni_documents d JOIN orders o ON o.id = d.local_reference_id
       WHERE d.document_type = 'INVOICE' AND o.match_id = ${m} AND d.total_amount <> o.total_amount`,
   },
+  {
+    name: 'refunds_exceed_payment',
+    description: "an order's refunds (all but rejected ones) add up to no more than was paid",
+    query: (m) => sql`
+      SELECT o.id::text AS id FROM orders o
+      JOIN refunds r ON r.order_id = o.id AND r.status <> 'REJECTED'
+      WHERE o.match_id = ${m}
+      GROUP BY o.id
+      HAVING sum(r.refund_amount) > coalesce(
+        (SELECT sum(p.amount) FROM payments p WHERE p.order_id = o.id AND p.status = 'SUCCEEDED'), 0)`,
+  },
+  {
+    name: 'returned_ticket_without_refund',
+    description:
+      'every REFUNDED or CANCELLED ticket has a completed refund or one under way (its reason recorded), or a cancellation reason',
+    query: (m) => sql`
+      SELECT t.id::text AS id FROM tickets t
+      WHERE t.match_id = ${m} AND t.status IN ('REFUNDED', 'CANCELLED')
+        AND NOT EXISTS (
+          SELECT 1 FROM refund_tickets rt JOIN refunds r ON r.id = rt.refund_id
+           WHERE rt.ticket_id = t.id AND rt.released_at IS NULL AND r.status <> 'REJECTED')
+        AND t.cancellation_reason IS NULL`,
+  },
+  {
+    name: 'refunded_ticket_in_two_refunds',
+    description:
+      'a ticket is in at most one refund that is not rejected (its money goes back once)',
+    query: (m) => sql`
+      SELECT rt.ticket_id::text AS id FROM refund_tickets rt
+      JOIN refunds r ON r.id = rt.refund_id JOIN tickets t ON t.id = rt.ticket_id
+      WHERE t.match_id = ${m} AND r.status <> 'REJECTED'
+      GROUP BY rt.ticket_id HAVING count(*) > 1`,
+  },
+  {
+    name: 'completed_refund_without_stripe_refund',
+    description: 'every COMPLETED refund has its one Stripe refund id',
+    query: (m) => sql`
+      SELECT r.id::text AS id FROM refunds r JOIN orders o ON o.id = r.order_id
+      WHERE o.match_id = ${m} AND r.status = 'COMPLETED'
+        AND (r.stripe_refund_id IS NULL
+             OR EXISTS (SELECT 1 FROM refunds r2
+                         WHERE r2.stripe_refund_id = r.stripe_refund_id AND r2.id <> r.id))`,
+  },
+  {
+    name: 'available_seat_with_valid_ticket',
+    description: 'no seat is both AVAILABLE and held by a valid ticket',
+    query: (m) => sql`
+      SELECT i.id::text AS id FROM match_seat_inventory i
+      WHERE i.match_id = ${m} AND i.status = 'AVAILABLE'
+        AND EXISTS (SELECT 1 FROM tickets t WHERE t.match_seat_inventory_id = i.id AND ${VALID_TICKET})`,
+  },
 ];
 
 export async function findViolations(

@@ -469,6 +469,32 @@ Depending on your bank, the refund can take up to 10 business days.`,
     },
   },
   {
+    key: 'ticket_cancelled_holder',
+    variables: ['holder_name', 'match_name', 'order_number', 'buyer_name'],
+    hr: {
+      name: 'Ulaznica otkazana',
+      subject: 'Vaša ulaznica za {{match_name}} je otkazana',
+      html: `<h1>Ulaznica je otkazana</h1>
+<p>Poštovani/a {{holder_name}},</p>
+<p>Ulaznica na Vaše ime za utakmicu <strong>{{match_name}}</strong> (narudžba {{order_number}}, kupac {{buyer_name}}) je otkazana i više ne vrijedi za ulaz. Novac se vraća kupcu.</p>`,
+      text: `Ulaznica je otkazana
+
+Poštovani/a {{holder_name}},
+ulaznica na Vaše ime za utakmicu {{match_name}} (narudžba {{order_number}}, kupac {{buyer_name}}) je otkazana i više ne vrijedi za ulaz. Novac se vraća kupcu.`,
+    },
+    en: {
+      name: 'Ticket cancelled',
+      subject: 'Your ticket for {{match_name}} was cancelled',
+      html: `<h1>Your ticket was cancelled</h1>
+<p>Dear {{holder_name}},</p>
+<p>The ticket in your name for <strong>{{match_name}}</strong> (order {{order_number}}, bought by {{buyer_name}}) was cancelled and no longer admits anyone. The money goes back to the buyer.</p>`,
+      text: `Your ticket was cancelled
+
+Dear {{holder_name}},
+the ticket in your name for {{match_name}} (order {{order_number}}, bought by {{buyer_name}}) was cancelled and no longer admits anyone. The money goes back to the buyer.`,
+    },
+  },
+  {
     key: 'report_export_ready',
     variables: ['recipient_name', 'report_name', 'download_url', 'expires_at'],
     hr: {

@@ -1,4 +1,9 @@
 import type { AppDeps } from '../../deps.ts';
+import {
+  getPaymentsGateway,
+  isInvalidRequestError,
+  type RefundSummary,
+} from '../../platform/adapters/stripe/stripe.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { listOpenPaymentsOfOrders, updatePayment } from './payments.repo.ts';
 
@@ -65,4 +70,36 @@ export async function requestRefund(
     payment_id: payment.id,
     reason,
   } satisfies RefundJob);
+}
+
+/**
+ * A refund at Stripe of part of a payment, for the owner of the order's refunds
+ * (sales/refunds.service.ts), through the gateway. `idempotencyKey` must be derived from
+ * the caller's refund row, so a job re-run after a crash gets Stripe's first answer back
+ * instead of a second refund. Stripe refusing the request itself (4xx: already refunded,
+ * amount too large) answers `refused`, which retrying cannot change; network and 5xx
+ * errors throw, so the caller's job is retried with the same key.
+ */
+export async function refundPayment(
+  deps: Pick<AppDeps, 'config'>,
+  input: {
+    paymentIntentId: string;
+    amount: number;
+    idempotencyKey: string;
+    metadata: Record<string, string>;
+  },
+): Promise<{ refund: RefundSummary } | { refused: string }> {
+  try {
+    const refund = await getPaymentsGateway(deps.config).refund({
+      paymentIntentId: input.paymentIntentId,
+      amount: input.amount,
+      idempotencyKey: input.idempotencyKey,
+      reason: 'requested_by_customer',
+      metadata: input.metadata,
+    });
+    return { refund };
+  } catch (err) {
+    if (isInvalidRequestError(err)) return { refused: err.message };
+    throw err;
+  }
 }

@@ -12,7 +12,7 @@ import {
   type StateMachine,
 } from './order-state.ts';
 
-const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job'];
+const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job', 'admin'];
 
 /** The values of a PostgreSQL enum as the migrations create and extend it. */
 function enumValues(type: string): string[] {
@@ -159,6 +159,22 @@ describe('the order machine', () => {
       expect(orderSources(e)).toEqual(['PENDING', 'PAYMENT_PENDING', 'PAYMENT_FAILED']);
       expect(orderTarget(e)).toBe('CANCELLED');
     }
+  });
+});
+
+describe('the ticket machine', () => {
+  it('refunds (staff) and cancels (the buyer) only a SOLD ticket, for good', () => {
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'TICKET_REFUNDED', 'admin')).toBe('REFUNDED');
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'CANCELLED_BY_BUYER', 'fan')).toBe('CANCELLED');
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'TICKET_REFUNDED', 'fan')).toBeUndefined();
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'CANCELLED_BY_BUYER', 'admin')).toBeUndefined();
+    for (const s of ['ATTENDED', 'REFUNDED', 'CANCELLED'] as const) {
+      expect(nextState(TICKET_MACHINE, s, 'TICKET_REFUNDED', 'admin')).toBeUndefined();
+      expect(nextState(TICKET_MACHINE, s, 'CANCELLED_BY_BUYER', 'fan')).toBeUndefined();
+      expect(nextState(TICKET_MACHINE, s, 'HOLDER_TRANSFERRED', 'fan')).toBeUndefined();
+    }
+    expect(TICKET_MACHINE.states.REFUNDED.terminal).toBe(true);
+    expect(TICKET_MACHINE.states.CANCELLED.terminal).toBe(true);
   });
 });
 

@@ -21,7 +21,9 @@ export type Actor =
   /** the expired-hold sweeper (sales.jobs.ts) */
   | 'sweeper'
   /** the payments module's refund job, once Stripe refunded (payments.jobs.ts) */
-  | 'refund-job';
+  | 'refund-job'
+  /** staff through the admin API (refunds.service.ts: a refund requested or approved) */
+  | 'admin';
 
 export interface Transition<S extends string> {
   readonly from: readonly S[];
@@ -159,14 +161,16 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
   },
 });
 
-export type TicketEvent = 'HOLDER_TRANSFERRED';
+export type TicketEvent = 'HOLDER_TRANSFERRED' | 'TICKET_REFUNDED' | 'CANCELLED_BY_BUYER';
 
 /**
  * Tickets: issued SOLD with their order's completion. A holder transfer (E9-F5) keeps the
  * ticket row and its seat, so it stays SOLD (new holder, barcode and QR on the same row);
- * TRANSFERRED is not entered. The other statuses of the enum are declared by the schema
- * for scanning, cancellation and refunds, which no code performs yet (issue 19 §2–3,
- * issue 21): no event reaches them, so no ticket can be in them.
+ * TRANSFERRED is not entered. A staff refund (E8-F3) makes a SOLD ticket REFUNDED, the
+ * buyer's own cancellation (E9-F8) CANCELLED; both give the seat back and are final (the
+ * money follows through the refund's job, retried by an admin when Stripe fails it). The
+ * other statuses of the enum are declared by the schema for scanning and match or
+ * blacklist cancellations, which no code performs yet (issue 21): no event reaches them.
  */
 export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>({
   name: 'ticket',
@@ -174,10 +178,10 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>
     SOLD: { terminal: false },
     ATTENDED: { terminal: false },
     TRANSFERRED: { terminal: false },
-    CANCELLED: { terminal: false },
+    CANCELLED: { terminal: true },
     CANCELLED_MATCH_CANCELLED: { terminal: false },
     CANCELLED_BLACKLIST: { terminal: false },
-    REFUNDED: { terminal: false },
+    REFUNDED: { terminal: true },
   },
   creations: {
     ISSUED: {
@@ -192,6 +196,18 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED'>
       to: 'SOLD',
       by: 'fan',
       why: 'POST /tickets/{id}/transfer by its owner, allowed and before the deadline (E9-F5)',
+    },
+    TICKET_REFUNDED: {
+      from: ['SOLD'],
+      to: 'REFUNDED',
+      by: 'admin',
+      why: 'POST /admin/orders/{id}/refund under the threshold, or its approval (E8-F3)',
+    },
+    CANCELLED_BY_BUYER: {
+      from: ['SOLD'],
+      to: 'CANCELLED',
+      by: 'fan',
+      why: 'POST /orders/{id}/cancel-tickets by the buyer, 48 h or more before kick-off (E9-F8)',
     },
   },
 });

@@ -1,7 +1,9 @@
 import type { AppDeps } from '../../deps.ts';
 import { defineJob } from '../../platform/jobs.ts';
 import { requestIntentCancellations } from '../payments/payments.service.ts';
+import { runRefundJob } from './refunds.service.ts';
 import { sweepExpiredHolds } from './sweeper.repo.ts';
+import { STRIPE_REFUND_QUEUE, type StripeRefundJob } from './ticket-returns.ts';
 
 export const SWEEP_HOLDS_QUEUE = 'sales.sweep-expired-holds';
 const SWEEP_BATCH = 2_000;
@@ -21,6 +23,19 @@ export const salesJobs = (deps: AppDeps) => [
     queue: { retryLimit: 2, retryDelay: 10, expireInSeconds: 300 },
     handler: async () => {
       await runHoldSweep(deps);
+    },
+  }),
+  /**
+   * A staff refund or a fan's cancellation at Stripe (refunds.service.ts runRefundJob),
+   * enqueued in the transaction that returned the tickets. Idempotent: the Stripe key is
+   * derived from the refund row and its attempt, and a refund no longer PROCESSING is
+   * skipped; network and Stripe 5xx errors retry it with the same key.
+   */
+  defineJob<StripeRefundJob>({
+    name: STRIPE_REFUND_QUEUE,
+    queue: { retryLimit: 20, retryDelay: 30, retryBackoff: true },
+    handler: async (data) => {
+      await runRefundJob(deps, data);
     },
   }),
 ];

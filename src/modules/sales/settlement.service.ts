@@ -3,6 +3,8 @@ import type { AppDeps } from '../../deps.ts';
 import {
   getPaymentsGateway,
   isStripeSignatureError,
+  refundSummary,
+  type RefundSummary,
   type StripeEvent,
 } from '../../platform/adapters/stripe/stripe.ts';
 import type { Executor } from '../../platform/db/database.ts';
@@ -26,6 +28,7 @@ import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import { releaseHolds } from './carts.repo.ts';
 import { assertOrderTransition, orderAllows } from './order-state.ts';
 import { listOrderItems, transitionOrder, type OrderRow } from './orders.repo.ts';
+import { applyStripeRefund, type RefundEventOutcome } from './refunds.service.ts';
 import {
   claimSucceededEventRecordingPayment,
   claimWebhookEventLockingOrder,
@@ -61,7 +64,8 @@ export type WebhookOutcome =
   | 'already_settled'
   | 'refund_requested'
   | 'payment_failed'
-  | 'failure_after_success';
+  | 'failure_after_success'
+  | RefundEventOutcome;
 
 export async function handleStripeWebhook(
   deps: Deps,
@@ -94,7 +98,21 @@ export async function handleStripeWebhook(
     // waits on the claim and then touches nothing.
     const orderId = intent ? await orderIdOfIntent(trx, intent) : undefined;
     let result: WebhookOutcome;
-    if (!intent || !orderId) {
+    const refunds = refundsOfEvent(event);
+    if (refunds) {
+      // A refund event (E8-F3): claimed like any event, then each refund it reports is
+      // applied under its order's lock (refunds.service.ts); duplicates and any order of
+      // arrival change a refund once.
+      if (!(await claimWebhookEvent(trx, { ...claim, objectId: refunds[0]?.id ?? null }))) {
+        return 'duplicate' as const;
+      }
+      const outcomes: RefundEventOutcome[] = [];
+      for (const refund of refunds) outcomes.push(await applyStripeRefund(deps, trx, refund));
+      // A charge.refunded without its refunds listed carries nothing to apply.
+      result =
+        outcomes.find((o) => o !== 'refund_unknown') ??
+        (outcomes.length ? 'refund_unknown' : 'ignored');
+    } else if (!intent || !orderId) {
       if (!(await claimWebhookEvent(trx, claim))) return 'duplicate' as const;
       result = intent ? 'unknown_payment' : 'ignored';
     } else if (event.type === 'payment_intent.succeeded') {
@@ -120,6 +138,22 @@ export async function handleStripeWebhook(
     return result;
   });
   return { received: true, outcome };
+}
+
+/**
+ * The refunds a refund event reports: the Refund of `refund.*`, or those `charge.refunded`
+ * lists (the Charge carries its refunds when the API version includes them; without, its
+ * `refund.updated` events settle them). Undefined: not a refund event.
+ */
+function refundsOfEvent(event: StripeEvent): RefundSummary[] | undefined {
+  if (event.type === 'refund.updated' || event.type === 'refund.failed') {
+    return [refundSummary(event.data.object as Stripe.Refund)];
+  }
+  if (event.type === 'charge.refunded') {
+    const charge = event.data.object as Stripe.Charge;
+    return (charge.refunds?.data ?? []).map((r) => refundSummary(r));
+  }
+  return undefined;
 }
 
 async function orderIdOfIntent(

@@ -28,6 +28,8 @@ export type BulkOperationStatus = "COMPLETED" | "FAILED" | "PENDING" | "RUNNING"
 
 export type BulkSkipReason = "HELD" | "INVALID_TRANSITION";
 
+export type CancellationReqStatus = "COMPLETED" | "FAILED" | "PENDING" | "PROCESSING";
+
 export type CancellationType = "ALL_UNUSED" | "UNFULFILLED_ONLY";
 
 export type CartStatus = "ACTIVE" | "CHECKED_OUT" | "EXPIRED" | "RELEASED";
@@ -92,9 +94,13 @@ export type QuotaSeatStatus = "ALLOCATED" | "CANCELLED" | "DELEGATED" | "RESERVE
 
 export type QuotaStatus = "ACTIVE" | "CANCELLED" | "FULLY_CLAIMED" | "PAST_DEADLINE" | "PENDING";
 
+export type RefundSource = "SELF_SERVICE" | "SUPPORT" | "SYSTEM";
+
+export type RefundStatus = "APPROVED" | "COMPLETED" | "FAILED" | "PENDING" | "PENDING_APPROVAL" | "PROCESSING" | "REJECTED";
+
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
 
-export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD";
+export type SeatAuditAction = "HOLD_CREATED" | "HOLD_EXPIRED" | "HOLD_RELEASED" | "HOLD_TRANSFERRED" | "SOLD" | "TICKET_RETURNED";
 
 export type SeatMapStatus = "DRAFT" | "GENERATED";
 
@@ -156,6 +162,19 @@ export interface BlacklistAuditLogs {
   id: Generated<string>;
 }
 
+export interface CancellationRequests {
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  initiated_by: string | null;
+  order_id: string;
+  reason: string | null;
+  refund_amount: number;
+  refund_id: string;
+  status: Generated<CancellationReqStatus>;
+  ticket_ids: string[];
+}
+
 export interface Carts {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp;
@@ -165,6 +184,21 @@ export interface Carts {
   status: Generated<CartStatus>;
   updated_at: Generated<Timestamp>;
   user_id: string;
+}
+
+export interface CreditNoteRequests {
+  created_at: Generated<Timestamp>;
+  currency: string;
+  fee_amount: number;
+  id: Generated<string>;
+  order_id: string;
+  order_number: string;
+  processed_at: Timestamp | null;
+  reason: string;
+  refund_id: string;
+  ticket_amount: number;
+  ticket_ids: string[];
+  total_amount: number;
 }
 
 export interface Debtors {
@@ -567,6 +601,37 @@ export interface QuotaSeats {
   ticket_id: string | null;
 }
 
+export interface Refunds {
+  approved_by: string | null;
+  attempt: Generated<number>;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  decided_at: Timestamp | null;
+  failure_reason: string | null;
+  fee_retained: Generated<number>;
+  id: Generated<string>;
+  order_id: string;
+  payment_id: string;
+  reason: string;
+  refund_amount: number;
+  rejected_by: string | null;
+  requested_by: string | null;
+  source: RefundSource;
+  status: Generated<RefundStatus>;
+  stripe_refund_id: string | null;
+  ticket_id: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface RefundTickets {
+  fee_amount: number;
+  refund_id: string;
+  refunded_fee: boolean;
+  released_at: Timestamp | null;
+  ticket_amount: number;
+  ticket_id: string;
+}
+
 export interface SalesPhases {
   created_at: Generated<Timestamp>;
   eligibility_rules_json: Generated<Json>;
@@ -818,7 +883,9 @@ export interface DB {
   audit_outbox: AuditOutbox;
   blacklist: Blacklist;
   blacklist_audit_logs: BlacklistAuditLogs;
+  cancellation_requests: CancellationRequests;
   carts: Carts;
+  credit_note_requests: CreditNoteRequests;
   debtors: Debtors;
   e_racuni_documents: ERacuniDocuments;
   e_racuni_requests: ERacuniRequests;
@@ -844,6 +911,8 @@ export interface DB {
   queue_settings: QueueSettings;
   quota_seats: QuotaSeats;
   quotas: Quotas;
+  refund_tickets: RefundTickets;
+  refunds: Refunds;
   sales_phases: SalesPhases;
   saved_profiles: SavedProfiles;
   seat_audit_logs: SeatAuditLogs;

@@ -40,16 +40,28 @@ const CANCELABLE = [
 ];
 const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'];
 
+/**
+ * Stripe's Refund object (https://docs.stripe.com/api/refunds/object), the fields the
+ * service reads and a few more. Card refunds are created `pending` here and settle
+ * `succeeded` (or `failed`) afterwards, announced by `charge.refunded` and `refund.updated`.
+ */
 export interface FakeRefund {
   id: string;
   object: 'refund';
   amount: number;
+  balance_transaction: string | null;
+  charge: string | null;
+  currency: string;
   payment_intent: string;
-  status: 'succeeded';
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled';
+  failure_reason: string | null;
   reason: string | null;
+  receipt_number: string | null;
   metadata: Record<string, string>;
   created: number;
 }
+
+export type RefundOutcome = 'succeeded' | 'failed';
 
 export interface StripeTestServer {
   /** e.g. http://127.0.0.1:43210: the STRIPE_API_BASE for the app. */
@@ -58,6 +70,12 @@ export interface StripeTestServer {
   webhookSecret: string;
   paymentIntents: Map<string, FakePaymentIntent>;
   refunds: FakeRefund[];
+  /**
+   * Settles a pending refund as the card network would (default: the `refundOutcome`
+   * option's answer, else succeeded) and returns its events, `charge.refunded` (on success)
+   * and `refund.updated`; a settled refund gives no events.
+   */
+  settleRefund(refundId: string, outcome?: RefundOutcome): Stripe.Event[];
   /** Requests received (method, path, idempotency key), for assertions. */
   requests: Array<{ method: string; path: string; idempotencyKey?: string }>;
   /** Answer the next `count` requests to `path` with HTTP 500 (network-ish failures). */
@@ -99,6 +117,23 @@ export interface StripeServerOptions {
   webhookAttempts?: number;
   webhookRetryMs?: number;
   /** Told about each delivery that was not answered 2xx. */
+  /**
+   * With `webhookUrl`: each new refund settles this long after it was answered (default
+   * 20 ms) and its events are delivered there; `false`: refunds stay pending until
+   * `settleRefund`.
+   */
+  refundSettleMs?: number | false;
+  /** How a refund settles (default: every refund succeeds). */
+  refundOutcome?: (refund: FakeRefund) => RefundOutcome;
+  /**
+   * Deliveries as Stripe makes them in practice: each event of a settled refund is sent a
+   * second time with this probability, and the events of one refund go out in random
+   * order, concurrently (default 0 and false). Stripe guarantees neither once-only nor
+   * ordered delivery.
+   */
+  webhookDuplicateRate?: number;
+  webhookReorder?: boolean;
+  random?: () => number;
   onDeliveryFailure?: (info: {
     eventId: string;
     attempt: number;
@@ -168,6 +203,82 @@ export async function startStripeServer(
       request: { id: null, idempotency_key: null },
       data: { object: structuredClone(pi) },
     } as unknown as Stripe.Event;
+  }
+
+  function objectEvent(type: string, object: unknown): Stripe.Event {
+    return {
+      id: id('evt'),
+      object: 'event',
+      api_version: '2025-01-01',
+      created: now(),
+      type,
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      data: { object: structuredClone(object) },
+    } as unknown as Stripe.Event;
+  }
+
+  /** The Charge of a PaymentIntent as `charge.refunded` carries it, its refunds listed. */
+  function chargeOf(pi: FakePaymentIntent) {
+    const own = refunds.filter((r) => r.payment_intent === pi.id);
+    const refunded = own.filter((r) => r.status === 'succeeded').reduce((a, r) => a + r.amount, 0);
+    return {
+      id: pi.latest_charge,
+      object: 'charge',
+      amount: pi.amount,
+      amount_captured: pi.amount_received,
+      amount_refunded: refunded,
+      currency: pi.currency,
+      captured: true,
+      paid: true,
+      refunded: refunded >= pi.amount,
+      payment_intent: pi.id,
+      metadata: pi.metadata,
+      status: 'succeeded',
+      created: pi.created,
+      livemode: false,
+      refunds: {
+        object: 'list',
+        data: own.map((r) => structuredClone(r)),
+        has_more: false,
+        total_count: own.length,
+        url: `/v1/charges/${pi.latest_charge}/refunds`,
+      },
+    };
+  }
+
+  function settleRefund(refundId: string, outcome?: RefundOutcome): Stripe.Event[] {
+    const refund = refunds.find((r) => r.id === refundId);
+    if (!refund) throw new Error(`unknown refund ${refundId}`);
+    if (refund.status !== 'pending') return [];
+    const result = outcome ?? options.refundOutcome?.(refund) ?? 'succeeded';
+    refund.status = result;
+    if (result === 'failed') {
+      refund.failure_reason = 'expired_or_canceled_card';
+      return [objectEvent('refund.updated', refund)];
+    }
+    refund.balance_transaction = id('txn');
+    const pi = paymentIntents.get(refund.payment_intent)!;
+    return [objectEvent('charge.refunded', chargeOf(pi)), objectEvent('refund.updated', refund)];
+  }
+
+  /** A settled refund's events to `webhookUrl`: duplicated and reordered as configured. */
+  async function deliverRefundEvents(refundId: string): Promise<void> {
+    const random = options.random ?? Math.random;
+    const events = settleRefund(refundId);
+    const sends = events.flatMap((e) =>
+      random() < (options.webhookDuplicateRate ?? 0) ? [e, e] : [e],
+    );
+    if (options.webhookReorder) {
+      for (let i = sends.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [sends[i], sends[j]] = [sends[j]!, sends[i]!];
+      }
+      await Promise.all(sends.map((e) => deliver(e)));
+    } else {
+      for (const e of sends) await deliver(e);
+    }
   }
 
   function succeed(paymentIntentId: string): Stripe.Event {
@@ -329,6 +440,7 @@ export async function startStripeServer(
       if (!pi) {
         return error(404, 'invalid_request_error', 'No such payment_intent', {
           code: 'resource_missing',
+          param: 'payment_intent',
         });
       }
       if (pi.status !== 'succeeded') {
@@ -336,27 +448,52 @@ export async function startStripeServer(
           code: 'charge_not_refundable',
         });
       }
+      // Pending and succeeded refunds count against the charge; failed ones gave nothing.
       const already = refunds
-        .filter((r) => r.payment_intent === pi.id)
+        .filter(
+          (r) => r.payment_intent === pi.id && (r.status === 'pending' || r.status === 'succeeded'),
+        )
         .reduce((a, r) => a + r.amount, 0);
+      if (already >= pi.amount) {
+        return error(
+          400,
+          'invalid_request_error',
+          `Charge ${pi.latest_charge} has already been refunded.`,
+          {
+            code: 'charge_already_refunded',
+          },
+        );
+      }
       const amount = params.amount !== undefined ? Number(params.amount) : pi.amount - already;
-      if (amount <= 0 || already + amount > pi.amount) {
-        return error(400, 'invalid_request_error', 'Charge has already been refunded', {
-          code: 'charge_already_refunded',
-        });
+      if (!Number.isInteger(amount) || amount <= 0 || already + amount > pi.amount) {
+        return error(
+          400,
+          'invalid_request_error',
+          `Refund amount (${amount}) is greater than unrefunded amount on charge (${pi.amount - already})`,
+          { code: 'amount_too_large', param: 'amount' },
+        );
       }
       const refund: FakeRefund = {
         id: id('re'),
         object: 'refund',
         amount,
+        balance_transaction: null,
+        charge: pi.latest_charge,
+        currency: pi.currency,
         payment_intent: pi.id,
-        status: 'succeeded',
+        status: 'pending',
+        failure_reason: null,
         reason: (params.reason as string) ?? null,
+        receipt_number: null,
         metadata: (params.metadata as Record<string, string>) ?? {},
         created: now(),
       };
       refunds.push(refund);
-      return { status: 200, body: refund };
+      const settleMs = options.refundSettleMs ?? 20;
+      if (options.webhookUrl && settleMs !== false) {
+        setTimeout(() => void deliverRefundEvents(refund.id), settleMs).unref();
+      }
+      return { status: 200, body: structuredClone(refund) };
     }
     return error(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path})`);
   }
@@ -425,6 +562,7 @@ export async function startStripeServer(
     webhookSecret,
     paymentIntents,
     refunds,
+    settleRefund,
     requests,
     failNext(path, count = 1) {
       failures.set(path, count);

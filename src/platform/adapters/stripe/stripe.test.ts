@@ -65,7 +65,7 @@ describe('Stripe adapter (real SDK against the local server)', () => {
     const refund = await gateway.refund({ paymentIntentId: pi.id, idempotencyKey: 'refund-3' });
     const replay = await gateway.refund({ paymentIntentId: pi.id, idempotencyKey: 'refund-3' });
     expect(replay.id).toBe(refund.id);
-    expect(refund).toMatchObject({ amount: 2000, status: 'succeeded', paymentIntentId: pi.id });
+    expect(refund).toMatchObject({ amount: 2000, status: 'pending', paymentIntentId: pi.id });
     expect(server.refunds).toHaveLength(1);
   });
 
@@ -133,5 +133,98 @@ describe('Stripe adapter (real SDK against the local server)', () => {
     expect(() =>
       gateway.verifyWebhook(wrongSecret.payload, wrongSecret.headers['stripe-signature']!),
     ).toThrow();
+  });
+});
+
+describe('local Stripe server: refunds and their events', () => {
+  it('settles a pending refund with charge.refunded and refund.updated; a second refund beyond the charge is refused', async () => {
+    const pi = await gateway.createPaymentIntent({
+      amount: 3000,
+      currency: 'eur',
+      idempotencyKey: 'order-r1',
+      metadata: {},
+    });
+    server.succeed(pi.id);
+    const part = await gateway.refund({
+      paymentIntentId: pi.id,
+      amount: 2000,
+      idempotencyKey: 'refund-r1',
+      metadata: { refund_id: 'x' },
+    });
+    expect(part).toMatchObject({ status: 'pending', amount: 2000, metadata: { refund_id: 'x' } });
+    const events = server.settleRefund(part.id);
+    expect(events.map((e) => e.type)).toEqual(['charge.refunded', 'refund.updated']);
+    const charge = events[0]!.data.object as unknown as {
+      amount_refunded: number;
+      refunded: boolean;
+      payment_intent: string;
+      refunds: { data: Array<{ id: string; status: string }> };
+    };
+    expect(charge).toMatchObject({ amount_refunded: 2000, refunded: false, payment_intent: pi.id });
+    expect(charge.refunds.data).toMatchObject([{ id: part.id, status: 'succeeded' }]);
+    expect(events[1]!.data.object).toMatchObject({ id: part.id, status: 'succeeded' });
+    expect(server.settleRefund(part.id)).toEqual([]);
+    await expect(
+      gateway.refund({ paymentIntentId: pi.id, amount: 1500, idempotencyKey: 'refund-r2' }),
+    ).rejects.toMatchObject({ code: 'amount_too_large' });
+    const failing = await gateway.refund({
+      paymentIntentId: pi.id,
+      amount: 1000,
+      idempotencyKey: 'refund-r3',
+    });
+    const [failed] = server.settleRefund(failing.id, 'failed');
+    expect(failed!.type).toBe('refund.updated');
+    expect(failed!.data.object).toMatchObject({
+      status: 'failed',
+      failure_reason: expect.any(String),
+    });
+  });
+
+  it('delivers refund events to the webhook, duplicated and reordered when asked', async () => {
+    const received: string[] = [];
+    const { createServer } = await import('node:http');
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push((JSON.parse(body) as { type: string }).type);
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const port = (hook.address() as { port: number }).port;
+    const chaotic = await startStripeServer({
+      webhookUrl: `http://127.0.0.1:${port}/`,
+      refundSettleMs: 1,
+      webhookDuplicateRate: 1,
+      webhookReorder: true,
+    });
+    try {
+      const gw = createStripeGateway({
+        STRIPE_API_KEY: chaotic.apiKey,
+        STRIPE_WEBHOOK_SECRET: chaotic.webhookSecret,
+        STRIPE_API_BASE: chaotic.url,
+      });
+      const pi = await gw.createPaymentIntent({
+        amount: 1000,
+        currency: 'eur',
+        idempotencyKey: 'o',
+        metadata: {},
+      });
+      chaotic.succeed(pi.id);
+      await gw.refund({ paymentIntentId: pi.id, idempotencyKey: 'r' });
+      for (let i = 0; i < 100 && received.length < 4; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(received.sort()).toEqual([
+        'charge.refunded',
+        'charge.refunded',
+        'refund.updated',
+        'refund.updated',
+      ]);
+    } finally {
+      await chaotic.close();
+      hook.close();
+    }
   });
 });

@@ -15,9 +15,12 @@ export interface PaymentIntentSummary {
 
 export interface RefundSummary {
   id: string;
+  /** pending, requires_action, succeeded, failed or canceled */
   status: string;
   amount: number;
   paymentIntentId: string;
+  metadata: Record<string, string>;
+  failureReason: string | null;
 }
 
 export interface PaymentsGateway {
@@ -126,19 +129,26 @@ export function createStripeGateway(config: StripeConfig): PaymentsGateway {
         },
         { idempotencyKey: input.idempotencyKey },
       );
-      return {
-        id: refund.id,
-        status: refund.status ?? 'pending',
-        amount: refund.amount,
-        paymentIntentId:
-          typeof refund.payment_intent === 'string'
-            ? refund.payment_intent
-            : (refund.payment_intent?.id ?? input.paymentIntentId),
-      };
+      return refundSummary(refund, input.paymentIntentId);
     },
     verifyWebhook(rawBody, signature) {
       return stripe.webhooks.constructEvent(rawBody, signature, config.STRIPE_WEBHOOK_SECRET);
     },
+  };
+}
+
+/** A Refund object (API answer or `refund.updated` / `charge.refunded` payload) in short. */
+export function refundSummary(refund: Stripe.Refund, paymentIntentId = ''): RefundSummary {
+  return {
+    id: refund.id,
+    status: refund.status ?? 'pending',
+    amount: refund.amount,
+    paymentIntentId:
+      typeof refund.payment_intent === 'string'
+        ? refund.payment_intent
+        : (refund.payment_intent?.id ?? paymentIntentId),
+    metadata: (refund.metadata as Record<string, string> | null) ?? {},
+    failureReason: refund.failure_reason ?? null,
   };
 }
 
@@ -157,6 +167,9 @@ export function getPaymentsGateway(config: StripeConfig): PaymentsGateway {
 export type StripeEvent = Stripe.Event;
 export const isStripeSignatureError = (err: unknown): boolean =>
   err instanceof Stripe.errors.StripeSignatureVerificationError;
+/** Stripe refused the request itself (4xx invalid_request_error): retrying cannot help. */
+export const isInvalidRequestError = (err: unknown): err is Error =>
+  err instanceof Stripe.errors.StripeInvalidRequestError;
 /** Stripe refused an action because of the PaymentIntent's status (e.g. cancel a succeeded one). */
 export const isIntentStateError = (err: unknown): boolean =>
   err instanceof Stripe.errors.StripeInvalidRequestError &&
