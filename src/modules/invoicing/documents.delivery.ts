@@ -9,6 +9,8 @@ import {
 } from '../../platform/adapters/eracuni/eracuni.ts';
 import { startBatchLoop, type BatchLoop, type BatchLoopOptions } from '../../platform/batch-loop.ts';
 import * as repo from './documents.repo.ts';
+import { takeInCreditNoteRequests } from './credit-notes.repo.ts';
+import { buildCreditNote } from './credit-notes.service.ts';
 import { invoiceRequestOf } from './invoices.service.ts';
 import { pollDelayMs, requestRetryMs } from './invoicing.rules.ts';
 
@@ -39,17 +41,14 @@ export type Built =
 
 export type Builder = (db: Executor, localId: string, now: Date) => Promise<Built>;
 
+// Payment offers are created at once by their route (payment-offers.service.ts).
 const builders: Partial<Record<ERacuniDocType, Builder>> = {
   INVOICE: async (db, orderId, now) => {
     const request = await invoiceRequestOf(db, orderId, now);
     return request ? { request, orderId } : { reject: `order ${orderId} does not exist` };
   },
+  CREDIT_NOTE: buildCreditNote,
 };
-
-/** Lets a sub-domain (credit notes) say how its requests become documents. */
-export function registerBuilder(type: ERacuniDocType, builder: Builder): void {
-  builders[type] = builder;
-}
 
 type Deps = Pick<AppDeps, 'db' | 'clock' | 'logger' | 'config'>;
 
@@ -63,6 +62,7 @@ export async function deliverDocumentBatch(
 ): Promise<number> {
   if (!gateway) return 0;
   const now = deps.clock.now();
+  await takeInCreditNoteRequests(deps.db, now, limit);
   const leased = await repo.leaseDueRequests(
     deps.db,
     now,
