@@ -10,6 +10,8 @@ import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
 import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.routes.ts';
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
 import { refundAdminRoutes } from '../modules/sales/refunds.routes.ts';
+import { debtorAdminRoutes } from '../modules/invoicing/debtors.routes.ts';
+import { paymentOfferAdminRoutes } from '../modules/invoicing/payment-offers.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';

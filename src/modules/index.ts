@@ -7,6 +7,7 @@ import { countPendingAuditEvents } from './audit/audit.repo.ts';
 import { startAuditShipper } from './audit/audit.shipper.ts';
 import { startInvoicingLoops } from './invoicing/documents.delivery.ts';
 import { countPendingRequests } from './invoicing/documents.repo.ts';
+import { invoicingJobs } from './invoicing/invoicing.jobs.ts';
 import { identityJobs } from './identity/identity.jobs.ts';
 import { demoSaleSeed } from './matches/demo-sale.seed.ts';
 import { inventoryJobs } from './inventory/inventory.jobs.ts';
@@ -38,6 +39,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...queueJobs(deps),
     ...salesJobs(deps),
     ...paymentJobs(deps),
+    ...invoicingJobs(deps),
   ];
 }
 
