@@ -33,4 +33,7 @@ export const adminApi = (deps: AppDeps) =>
     queueAdminRoutes,
     loyaltyAdminRoutes,
     refundAdminRoutes,
+    // invoicing: one registrar per sub-domain
+    debtorAdminRoutes,
+    paymentOfferAdminRoutes,
   ]);
