@@ -77,7 +77,11 @@ describe('credit notes through e-računi (E8-F3 credit-note row)', () => {
       first.json().refund_amount,
       rest.json().refund_amount,
     ]);
-    expect(eracuni.documents.filter((d) => d.kind === 'CREDIT_NOTE' && notes.some((n) => n.e_racuni_id === d.id))).toHaveLength(2);
+    expect(
+      eracuni.documents.filter(
+        (d) => d.kind === 'CREDIT_NOTE' && notes.some((n) => n.e_racuni_id === d.id),
+      ),
+    ).toHaveLength(2);
     expect(await invariantsOk(paid.sale.matchId)).toEqual([]);
   });
 
@@ -118,6 +122,8 @@ describe('credit notes through e-računi (E8-F3 credit-note row)', () => {
       .set({ total_amount: note!.total_amount + 1 })
       .where('id', '=', note!.id)
       .execute();
-    expect(await invariantsOk(paid.sale.matchId)).toEqual(['credit_note_total_differs_from_refund']);
+    expect(await invariantsOk(paid.sale.matchId)).toEqual([
+      'credit_note_total_differs_from_refund',
+    ]);
   });
 });

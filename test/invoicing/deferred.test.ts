@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { markOverdueOffers } from '../../src/modules/invoicing/payment-offers.service.ts';
 import { generateOib } from '../../src/modules/identity/oib.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
-import { addToCart, createFan, createSale, holdersFor, nameHolders, type SaleFixture } from '../sales/helpers.ts';
+import {
+  addToCart,
+  createFan,
+  createSale,
+  holdersFor,
+  nameHolders,
+  type SaleFixture,
+} from '../sales/helpers.ts';
 import { useInvoicingContext } from './helpers.ts';
 import { deliverDocumentBatch } from '../../src/modules/invoicing/documents.delivery.ts';
 
@@ -16,8 +23,12 @@ async function unpaidOrder(sale: SaleFixture, quantity = 1) {
   return order as { id: string; total_amount: number; status: string };
 }
 
-const call = (user: TestUser, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object) =>
-  t.request({ method, url, token: user.token, ...(payload ? { payload } : {}) });
+const call = (
+  user: TestUser,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: object,
+) => t.request({ method, url, token: user.token, ...(payload ? { payload } : {}) });
 
 async function newDebtor(finance: TestUser, terms = 15) {
   const res = await call(finance, 'POST', '/admin/debtors', {
@@ -54,7 +65,9 @@ describe('debtors (E8-F4)', () => {
     expect((await call(finance, 'GET', `/admin/debtors/${id}`)).json().name).toBe('NK Primjer');
     const list = await call(finance, 'GET', `/admin/debtors?q=${oib}`);
     expect(list.json()).toMatchObject({ total: 1, items: [{ id }] });
-    const changed = await call(finance, 'PATCH', `/admin/debtors/${id}`, { payment_terms_days: 45 });
+    const changed = await call(finance, 'PATCH', `/admin/debtors/${id}`, {
+      payment_terms_days: 45,
+    });
     expect(changed.json().payment_terms_days).toBe(45);
     expect((await call(finance, 'DELETE', `/admin/debtors/${id}`)).statusCode).toBe(204);
     expect((await call(finance, 'GET', `/admin/debtors/${id}`)).statusCode).toBe(404);
@@ -64,9 +77,13 @@ describe('debtors (E8-F4)', () => {
     const finance = await createUser(t.deps, { roles: ['FINANCE'] });
     const oib = generateOib();
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => call(finance, 'POST', '/admin/debtors', { name: `D${i}`, oib })),
+      Array.from({ length: 8 }, (_, i) =>
+        call(finance, 'POST', '/admin/debtors', { name: `D${i}`, oib }),
+      ),
     );
-    expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([
+      201, 409, 409, 409, 409, 409, 409, 409,
+    ]);
   });
 });
 
@@ -99,7 +116,10 @@ describe('payment offers (E8-F4)', () => {
       .select(['e_racuni_id', 'e_racuni_reference'])
       .where('id', '=', offer.id)
       .executeTakeFirstOrThrow();
-    expect(stored).toEqual({ e_racuni_id: offer.e_racuni_id, e_racuni_reference: offer.e_racuni_reference });
+    expect(stored).toEqual({
+      e_racuni_id: offer.e_racuni_id,
+      e_racuni_reference: offer.e_racuni_reference,
+    });
 
     // an order goes into one live offer only
     const again = await call(finance, 'POST', '/admin/payment-offers', {
@@ -116,15 +136,25 @@ describe('payment offers (E8-F4)', () => {
     expect(await markOverdueOffers(t.deps)).toEqual([offer.id]);
     expect(await markOverdueOffers(t.deps)).toEqual([]); // once
     finance = await createUser(t.deps, { roles: ['FINANCE'] }); // the first token has expired
-    expect((await call(finance, 'GET', `/admin/payment-offers?status=OVERDUE`)).json().items.map((o: { id: string }) => o.id)).toContain(offer.id);
+    expect(
+      (await call(finance, 'GET', `/admin/payment-offers?status=OVERDUE`))
+        .json()
+        .items.map((o: { id: string }) => o.id),
+    ).toContain(offer.id);
     const paid = await call(finance, 'POST', `/admin/payment-offers/${offer.id}/paid`);
     expect(paid.json()).toMatchObject({ status: 'PAID' });
-    expect((await call(finance, 'POST', `/admin/payment-offers/${offer.id}/cancel`)).json().code).toBe('OFFER_STATUS_CONFLICT');
+    expect(
+      (await call(finance, 'POST', `/admin/payment-offers/${offer.id}/cancel`)).json().code,
+    ).toBe('OFFER_STATUS_CONFLICT');
     const requests = await t.deps.db
       .selectFrom('e_racuni_requests')
       .select('local_reference_id')
       .where('document_type', '=', 'INVOICE')
-      .where('local_reference_id', 'in', orders.map((o) => o.id))
+      .where(
+        'local_reference_id',
+        'in',
+        orders.map((o) => o.id),
+      )
       .execute();
     expect(requests).toHaveLength(2);
     while ((await deliverDocumentBatch(t.deps)) > 0);
@@ -132,9 +162,15 @@ describe('payment offers (E8-F4)', () => {
       .selectFrom('e_racuni_documents')
       .select('total_amount')
       .where('document_type', '=', 'INVOICE')
-      .where('local_reference_id', 'in', orders.map((o) => o.id))
+      .where(
+        'local_reference_id',
+        'in',
+        orders.map((o) => o.id),
+      )
       .execute();
-    expect(invoices.map((i) => i.total_amount).sort()).toEqual(orders.map((o) => o.total_amount).sort());
+    expect(invoices.map((i) => i.total_amount).sort()).toEqual(
+      orders.map((o) => o.total_amount).sort(),
+    );
   });
 
   it('with e-računi down the offer stays DRAFT and is sent on retry, once; cancel frees its orders', async () => {
@@ -145,7 +181,10 @@ describe('payment offers (E8-F4)', () => {
     await eracuni.stop();
     let offerId: string;
     try {
-      const res = await call(finance, 'POST', '/admin/payment-offers', { debtor_id: debtor.id, order_ids: [order.id] });
+      const res = await call(finance, 'POST', '/admin/payment-offers', {
+        debtor_id: debtor.id,
+        order_ids: [order.id],
+      });
       expect(res.statusCode).toBe(201);
       expect(res.json()).toMatchObject({ status: 'DRAFT', e_racuni_id: null });
       expect(res.json().send_error).toMatch(/unavailable/);
@@ -155,13 +194,20 @@ describe('payment offers (E8-F4)', () => {
     }
     const sent = await call(finance, 'POST', `/admin/payment-offers/${offerId}/send`);
     expect(sent.json().status).toBe('SENT');
-    expect((await call(finance, 'POST', `/admin/payment-offers/${offerId}/send`)).json().code).toBe('OFFER_STATUS_CONFLICT');
+    expect((await call(finance, 'POST', `/admin/payment-offers/${offerId}/send`)).json().code).toBe(
+      'OFFER_STATUS_CONFLICT',
+    );
     expect(eracuni.documents.filter((d) => d.reference === `HNS-PO-${offerId}`)).toHaveLength(1);
-    expect((await call(finance, 'DELETE', `/admin/debtors/${debtor.id}`)).json().code).toBe('DEBTOR_IN_USE');
+    expect((await call(finance, 'DELETE', `/admin/debtors/${debtor.id}`)).json().code).toBe(
+      'DEBTOR_IN_USE',
+    );
 
     const cancelled = await call(finance, 'POST', `/admin/payment-offers/${offerId}/cancel`);
     expect(cancelled.json().status).toBe('CANCELLED');
-    const next = await call(finance, 'POST', '/admin/payment-offers', { debtor_id: debtor.id, order_ids: [order.id] });
+    const next = await call(finance, 'POST', '/admin/payment-offers', {
+      debtor_id: debtor.id,
+      order_ids: [order.id],
+    });
     expect(next.json().status).toBe('SENT');
   });
 
@@ -171,16 +217,35 @@ describe('payment offers (E8-F4)', () => {
     const debtor = await newDebtor(finance);
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10, price: 1_000 });
     const order = await unpaidOrder(sale);
-    const post = (user: TestUser, body: object) => call(user, 'POST', '/admin/payment-offers', body);
-    expect((await post(support, { debtor_id: debtor.id, order_ids: [order.id] })).statusCode).toBe(403);
-    expect((await post(finance, { debtor_id: crypto.randomUUID(), order_ids: [order.id] })).statusCode).toBe(404);
-    expect((await post(finance, { debtor_id: debtor.id, order_ids: [crypto.randomUUID()] })).statusCode).toBe(404);
-    expect((await post(finance, { debtor_id: debtor.id, order_ids: [order.id, order.id] })).statusCode).toBe(400);
+    const post = (user: TestUser, body: object) =>
+      call(user, 'POST', '/admin/payment-offers', body);
+    expect((await post(support, { debtor_id: debtor.id, order_ids: [order.id] })).statusCode).toBe(
+      403,
+    );
+    expect(
+      (await post(finance, { debtor_id: crypto.randomUUID(), order_ids: [order.id] })).statusCode,
+    ).toBe(404);
+    expect(
+      (await post(finance, { debtor_id: debtor.id, order_ids: [crypto.randomUUID()] })).statusCode,
+    ).toBe(404);
+    expect(
+      (await post(finance, { debtor_id: debtor.id, order_ids: [order.id, order.id] })).statusCode,
+    ).toBe(400);
     expect((await post(finance, { debtor_id: debtor.id, order_ids: [] })).statusCode).toBe(400);
-    await t.deps.db.updateTable('orders').set({ status: 'CANCELLED' }).where('id', '=', order.id).execute();
+    await t.deps.db
+      .updateTable('orders')
+      .set({ status: 'CANCELLED' })
+      .where('id', '=', order.id)
+      .execute();
     const res = await post(finance, { debtor_id: debtor.id, order_ids: [order.id] });
     expect(res.json().code).toBe('ORDERS_NOT_OFFERABLE');
-    expect(await t.deps.db.selectFrom('payment_offers').select('id').where('debtor_id', '=', debtor.id).execute()).toEqual([]);
+    expect(
+      await t.deps.db
+        .selectFrom('payment_offers')
+        .select('id')
+        .where('debtor_id', '=', debtor.id)
+        .execute(),
+    ).toEqual([]);
   });
 
   it('concurrent offers of the same order: exactly one wins', async () => {
@@ -189,7 +254,12 @@ describe('payment offers (E8-F4)', () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10, price: 1_000 });
     const order = await unpaidOrder(sale);
     const results = await Promise.all(
-      Array.from({ length: 6 }, () => call(finance, 'POST', '/admin/payment-offers', { debtor_id: debtor.id, order_ids: [order.id] })),
+      Array.from({ length: 6 }, () =>
+        call(finance, 'POST', '/admin/payment-offers', {
+          debtor_id: debtor.id,
+          order_ids: [order.id],
+        }),
+      ),
     );
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409, 409]);
   });

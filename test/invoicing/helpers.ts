@@ -17,12 +17,15 @@ import {
 export const FISCALISE_MS = 10_000;
 
 export async function useInvoicingContext(options: { realTimeFiscaliseMs?: number } = {}) {
-  let t: TestContext | undefined;
+  const world: { t?: TestContext } = {};
   // Worker processes (faults.test.ts) live on the real clock, so does the server then.
   const eracuni = await startEracuniServer(
     options.realTimeFiscaliseMs !== undefined
       ? { fiscaliseAfterMs: options.realTimeFiscaliseMs }
-      : { fiscaliseAfterMs: FISCALISE_MS, now: () => (t ? t.clock.now().getTime() : Date.now()) },
+      : {
+          fiscaliseAfterMs: FISCALISE_MS,
+          now: () => (world.t ? world.t.clock.now().getTime() : Date.now()),
+        },
   );
   afterAll(() => eracuni.close());
   const ctx = await useStripeTestContext({
@@ -35,7 +38,7 @@ export async function useInvoicingContext(options: { realTimeFiscaliseMs?: numbe
       ERACUNI_ATTEMPTS: '2',
     },
   });
-  t = ctx.t;
+  world.t = ctx.t;
   return { ...ctx, eracuni };
 }
 

@@ -76,7 +76,11 @@ describe('invoices through e-računi (E8-F5)', () => {
       .select('stripe_payment_intent_id')
       .where('order_id', '=', order.id)
       .executeTakeFirstOrThrow();
-    const again = await deliver(t, stripe, stripe.event('payment_intent.succeeded', payment.stripe_payment_intent_id!));
+    const again = await deliver(
+      t,
+      stripe,
+      stripe.event('payment_intent.succeeded', payment.stripe_payment_intent_id!),
+    );
     expect(again.json().outcome).toBe('already_settled');
     expect(await requestsOf(order.id)).toHaveLength(1);
 
@@ -127,14 +131,18 @@ describe('invoices through e-računi (E8-F5)', () => {
     const bad = getInvoicingGateway({ ...t.config, ERACUNI_TOKEN: 'WRONG' });
     const { order } = await paidOrder(t, stripe, sale, 1);
     await deliverDocumentBatch(t.deps, bad);
-    expect((await requestsOf(order.id))[0]).toMatchObject({ status: 'FAILED', next_attempt_at: null });
+    expect((await requestsOf(order.id))[0]).toMatchObject({
+      status: 'FAILED',
+      next_attempt_at: null,
+    });
     expect((await requestsOf(order.id))[0]!.last_error).toMatch(/AUTHENTICATION_FAILED/);
   });
 });
 
 describe('audit-invariants of invoicing', () => {
   it('every paid order has one invoice or a pending request, for the order total', async () => {
-    const { auditMatchInvariants } = await import('../../src/modules/integrity/integrity.service.ts');
+    const { auditMatchInvariants } =
+      await import('../../src/modules/integrity/integrity.service.ts');
     const violations = async (matchId: string) =>
       Object.fromEntries(
         (await auditMatchInvariants(t.deps, matchId)).invariants

@@ -73,7 +73,15 @@ describe('purchase hot path: round trips', () => {
     expect(count(sql, /INSERT INTO tickets/)).toBe(2);
     expect(count(sql, /INSERT INTO ticket_holders/)).toBe(2);
     expect(count(sql, /INSERT INTO seat_audit_logs/)).toBe(2);
-    if (sql.length !== 12) console.log("DEBUGSQL", JSON.stringify(sql.map((s) => s.slice(0, 90)), null, 1));
+    if (sql.length !== 12)
+      console.log(
+        'DEBUGSQL',
+        JSON.stringify(
+          sql.map((s) => s.slice(0, 90)),
+          null,
+          1,
+        ),
+      );
     expect(sql).toHaveLength(12); // 11 above and the retried barcodes
     // match, buyer and the payment's upsert come with the event's claim and the order lock
     expect(count(sql, /from "matches"|from "users"/)).toBe(0);

@@ -13,7 +13,11 @@ export type CreditNoteRequestRow = Selectable<CreditNoteRequests>;
  * Takes sales's unprocessed credit-note requests into invoicing's own outbox
  * (e_racuni_requests, one per refund; a second intake changes nothing). One statement.
  */
-export async function takeInCreditNoteRequests(db: Executor, now: Date, limit: number): Promise<number> {
+export async function takeInCreditNoteRequests(
+  db: Executor,
+  now: Date,
+  limit: number,
+): Promise<number> {
   const result = await sql`
     INSERT INTO e_racuni_requests (document_type, local_reference_id, order_id, next_attempt_at, created_at)
     SELECT 'CREDIT_NOTE', c.refund_id, c.order_id, ${now}, ${now}
@@ -40,7 +44,11 @@ export async function findCreditNoteRequest(
     .executeTakeFirst();
 }
 
-export async function markCreditNoteProcessed(db: Executor, refundId: string, now: Date): Promise<void> {
+export async function markCreditNoteProcessed(
+  db: Executor,
+  refundId: string,
+  now: Date,
+): Promise<void> {
   await db
     .updateTable('credit_note_requests')
     .set({ processed_at: now })

@@ -26,7 +26,10 @@ export async function buildCreditNote(db: Executor, refundId: string, now: Date)
       reference: referenceOf('CREDIT_NOTE', refundId),
       date: zagrebDate(now),
       currency: cn.currency,
-      buyer: { name: order?.buyer_name ?? order?.buyer_email ?? cn.order_number, email: order?.buyer_email },
+      buyer: {
+        name: order?.buyer_name ?? order?.buyer_email ?? cn.order_number,
+        email: order?.buyer_email,
+      },
       referencedNumber: invoice.e_racuni_number,
       lines: creditNoteLines(
         {

@@ -28,7 +28,12 @@ export async function updateDebtor(
   id: string,
   fields: Updateable<Debtors>,
 ): Promise<DebtorRow | undefined> {
-  return db.updateTable('debtors').set(fields).where('id', '=', id).returningAll().executeTakeFirst();
+  return db
+    .updateTable('debtors')
+    .set(fields)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function deleteDebtor(db: Executor, id: string): Promise<boolean> {
@@ -37,7 +42,11 @@ export async function deleteDebtor(db: Executor, id: string): Promise<boolean> {
 }
 
 export async function debtorHasOffers(db: Executor, id: string): Promise<boolean> {
-  return !!(await db.selectFrom('payment_offers').select('id').where('debtor_id', '=', id).executeTakeFirst());
+  return !!(await db
+    .selectFrom('payment_offers')
+    .select('id')
+    .where('debtor_id', '=', id)
+    .executeTakeFirst());
 }
 
 export async function listDebtors(

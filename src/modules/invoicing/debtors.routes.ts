@@ -8,7 +8,13 @@ import {
   listDebtorsResponse,
   updateDebtorBody,
 } from './debtors.schemas.ts';
-import { createDebtor, deleteDebtor, getDebtor, listDebtors, updateDebtor } from './debtors.service.ts';
+import {
+  createDebtor,
+  deleteDebtor,
+  getDebtor,
+  listDebtors,
+  updateDebtor,
+} from './debtors.service.ts';
 
 /** Debtors (E8-F4) are finance's (FINANCE; SUPER_ADMIN passes every check). */
 const access = ['FINANCE'] as const;
@@ -19,7 +25,11 @@ export const debtorAdminRoutes: RouteRegistrar = (app, deps) => {
     '/debtors',
     {
       config: { access },
-      schema: { summary: 'List debtors (E8-F4)', querystring: listDebtorsQuery, response: { 200: listDebtorsResponse } },
+      schema: {
+        summary: 'List debtors (E8-F4)',
+        querystring: listDebtorsQuery,
+        response: { 200: listDebtorsResponse },
+      },
     },
     async (request) => listDebtors(deps, request.query),
   );
@@ -27,7 +37,11 @@ export const debtorAdminRoutes: RouteRegistrar = (app, deps) => {
     '/debtors',
     {
       config: { access, problems: ['OIB_INVALID', 'DEBTOR_OIB_TAKEN'] },
-      schema: { summary: 'Create a debtor (deferred payment, E8-F4)', body: createDebtorBody, response: { 201: debtorSchema } },
+      schema: {
+        summary: 'Create a debtor (deferred payment, E8-F4)',
+        body: createDebtorBody,
+        response: { 201: debtorSchema },
+      },
     },
     async (request, reply) =>
       reply.status(201).send(await createDebtor(deps, requireUser(request).userId, request.body)),
@@ -44,15 +58,25 @@ export const debtorAdminRoutes: RouteRegistrar = (app, deps) => {
     '/debtors/:id',
     {
       config: { access, problems: ['NOT_FOUND', 'OIB_INVALID', 'DEBTOR_OIB_TAKEN'] },
-      schema: { summary: 'Change a debtor', params, body: updateDebtorBody, response: { 200: debtorSchema } },
+      schema: {
+        summary: 'Change a debtor',
+        params,
+        body: updateDebtorBody,
+        response: { 200: debtorSchema },
+      },
     },
-    async (request) => updateDebtor(deps, requireUser(request).userId, request.params.id, request.body),
+    async (request) =>
+      updateDebtor(deps, requireUser(request).userId, request.params.id, request.body),
   );
   app.delete(
     '/debtors/:id',
     {
       config: { access, problems: ['NOT_FOUND', 'DEBTOR_IN_USE'] },
-      schema: { summary: 'Delete a debtor without payment offers', params, response: { 204: z.null() } },
+      schema: {
+        summary: 'Delete a debtor without payment offers',
+        params,
+        response: { 204: z.null() },
+      },
     },
     async (request, reply) => {
       await deleteDebtor(deps, requireUser(request).userId, request.params.id);

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-const oib = z.string().regex(/^\d{11}$/, '11 digits').describe('OIB, checksum-validated (ISO 7064 MOD 11,10)');
+const oib = z
+  .string()
+  .regex(/^\d{11}$/, '11 digits')
+  .describe('OIB, checksum-validated (ISO 7064 MOD 11,10)');
 
 export const debtorSchema = z.object({
   id: z.uuid(),

@@ -7,7 +7,11 @@ import {
   type DocumentRequest,
   type InvoicingGateway,
 } from '../../platform/adapters/eracuni/eracuni.ts';
-import { startBatchLoop, type BatchLoop, type BatchLoopOptions } from '../../platform/batch-loop.ts';
+import {
+  startBatchLoop,
+  type BatchLoop,
+  type BatchLoopOptions,
+} from '../../platform/batch-loop.ts';
 import * as repo from './documents.repo.ts';
 import { takeInCreditNoteRequests } from './credit-notes.repo.ts';
 import { buildCreditNote } from './credit-notes.service.ts';
@@ -89,7 +93,8 @@ async function deliverOne(deps: Deps, gateway: InvoicingGateway, r: repo.Request
       ? await builder(deps.db, r.local_reference_id, now)
       : { reject: `no builder for ${r.document_type}` };
     if ('wait' in built) return await retryLater(built.wait);
-    if ('reject' in built) return await repo.markRequestFailed(deps.db, r.id, r.attempts, null, built.reject);
+    if ('reject' in built)
+      return await repo.markRequestFailed(deps.db, r.id, r.attempts, null, built.reject);
     const doc = await gateway.createDocument(built.request);
     const final = doc.status === 'FISCALIZED' || doc.status === 'CANCELLED';
     await deps.db.transaction().execute(async (trx) => {
@@ -105,7 +110,9 @@ async function deliverOne(deps: Deps, gateway: InvoicingGateway, r: repo.Request
         total_amount: doc.total,
         currency: built.request.currency,
         public_url: doc.publicUrl,
-        next_poll_at: final ? null : new Date(now.getTime() + pollDelayMs(0, deps.config.ERACUNI_POLL_MS)),
+        next_poll_at: final
+          ? null
+          : new Date(now.getTime() + pollDelayMs(0, deps.config.ERACUNI_POLL_MS)),
         created_at: now,
         fiscalized_at: doc.status === 'FISCALIZED' ? now : null,
       });
@@ -148,8 +155,12 @@ export async function pollDocumentBatch(
           fiscalization_id: remote.fiscalizationId ?? d.fiscalization_id,
           public_url: remote.publicUrl ?? d.public_url,
           fiscalized_at:
-            remote.status === 'FISCALIZED' ? (d.fiscalized_at ?? deps.clock.now()) : d.fiscalized_at,
-          next_poll_at: final ? null : new Date(now.getTime() + pollDelayMs(polls, deps.config.ERACUNI_POLL_MS)),
+            remote.status === 'FISCALIZED'
+              ? (d.fiscalized_at ?? deps.clock.now())
+              : d.fiscalized_at,
+          next_poll_at: final
+            ? null
+            : new Date(now.getTime() + pollDelayMs(polls, deps.config.ERACUNI_POLL_MS)),
           poll_attempts: polls,
         });
       } catch (err) {
@@ -171,13 +182,25 @@ export async function pollDocumentBatch(
 /** The two loops of a worker process. */
 export function startInvoicingLoops(deps: AppDeps, options: BatchLoopOptions = {}): BatchLoop[] {
   return [
-    startBatchLoop('e-računi delivery', deps.logger, REQUEST_BATCH, () => deliverDocumentBatch(deps), {
-      pollMs: 1_000,
-      ...options,
-    }),
-    startBatchLoop('e-računi status polling', deps.logger, REQUEST_BATCH, () => pollDocumentBatch(deps), {
-      pollMs: 1_000,
-      ...options,
-    }),
+    startBatchLoop(
+      'e-računi delivery',
+      deps.logger,
+      REQUEST_BATCH,
+      () => deliverDocumentBatch(deps),
+      {
+        pollMs: 1_000,
+        ...options,
+      },
+    ),
+    startBatchLoop(
+      'e-računi status polling',
+      deps.logger,
+      REQUEST_BATCH,
+      () => pollDocumentBatch(deps),
+      {
+        pollMs: 1_000,
+        ...options,
+      },
+    ),
   ];
 }

@@ -81,7 +81,6 @@ export const linesTotal = (lines: readonly DocumentLine[]) =>
 export const referenceOf = (kind: 'INVOICE' | 'CREDIT_NOTE' | 'PAYMENT_OFFER', localId: string) =>
   `HNS-${kind === 'INVOICE' ? 'INV' : kind === 'CREDIT_NOTE' ? 'CN' : 'PO'}-${localId}`;
 
-
 /** The due date of an offer made on `at` with these payment terms. */
 export function dueDate(at: Date, termsDays: number): string {
   const [y, m, d] = zagrebDate(at).split('-').map(Number) as [number, number, number];

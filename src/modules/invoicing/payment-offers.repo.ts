@@ -9,8 +9,22 @@ export type OfferRow = Selectable<PaymentOffers>;
 export async function lockOrders(
   db: Executor,
   ids: readonly string[],
-): Promise<Array<{ id: string; status: string; total_amount: number; currency: string; offer_id: string | null }>> {
-  const { rows } = await sql<{ id: string; status: string; total_amount: number; currency: string; offer_id: string | null }>`
+): Promise<
+  Array<{
+    id: string;
+    status: string;
+    total_amount: number;
+    currency: string;
+    offer_id: string | null;
+  }>
+> {
+  const { rows } = await sql<{
+    id: string;
+    status: string;
+    total_amount: number;
+    currency: string;
+    offer_id: string | null;
+  }>`
     SELECT o.id, o.status, o.total_amount, o.currency,
            (SELECT payment_offer_id FROM payment_offer_orders p WHERE p.order_id = o.id) AS offer_id
       FROM orders o WHERE o.id IN (${sql.join(ids.map((id) => sql`${id}::uuid`))})
@@ -30,7 +44,11 @@ export async function insertOffer(
     created_at: Date;
   },
 ): Promise<OfferRow> {
-  const offer = await db.insertInto('payment_offers').values(row).returningAll().executeTakeFirstOrThrow();
+  const offer = await db
+    .insertInto('payment_offers')
+    .values(row)
+    .returningAll()
+    .executeTakeFirstOrThrow();
   await db
     .insertInto('payment_offer_orders')
     .values(row.orders.map((order_id) => ({ order_id, payment_offer_id: offer.id })))

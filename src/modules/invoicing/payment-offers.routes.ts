@@ -39,7 +39,11 @@ export const paymentOfferAdminRoutes: RouteRegistrar = (app, deps) => {
     '/payment-offers',
     {
       config: { access },
-      schema: { summary: 'List payment offers', querystring: listOffersQuery, response: { 200: listOffersResponse } },
+      schema: {
+        summary: 'List payment offers',
+        querystring: listOffersQuery,
+        response: { 200: listOffersResponse },
+      },
     },
     async (request) => listOffers(deps, request.query),
   );
@@ -55,7 +59,11 @@ export const paymentOfferAdminRoutes: RouteRegistrar = (app, deps) => {
     '/payment-offers/:id/send',
     {
       config: { access, problems: ['NOT_FOUND', 'OFFER_STATUS_CONFLICT', 'ERACUNI_REJECTED'] },
-      schema: { summary: 'Send a DRAFT offer to e-računi again', params, response: { 200: offerSchema } },
+      schema: {
+        summary: 'Send a DRAFT offer to e-računi again',
+        params,
+        response: { 200: offerSchema },
+      },
     },
     async (request) => sendOffer(deps, requireUser(request).userId, request.params.id),
   );
@@ -63,7 +71,11 @@ export const paymentOfferAdminRoutes: RouteRegistrar = (app, deps) => {
     '/payment-offers/:id/paid',
     {
       config: { access, problems: ['NOT_FOUND', 'OFFER_STATUS_CONFLICT'] },
-      schema: { summary: 'Mark an offer PAID: its orders are invoiced', params, response: { 200: offerSchema } },
+      schema: {
+        summary: 'Mark an offer PAID: its orders are invoiced',
+        params,
+        response: { 200: offerSchema },
+      },
     },
     async (request) => markOfferPaid(deps, requireUser(request).userId, request.params.id),
   );
@@ -71,7 +83,11 @@ export const paymentOfferAdminRoutes: RouteRegistrar = (app, deps) => {
     '/payment-offers/:id/cancel',
     {
       config: { access, problems: ['NOT_FOUND', 'OFFER_STATUS_CONFLICT'] },
-      schema: { summary: 'Cancel an offer: its orders may be offered again', params, response: { 200: offerSchema } },
+      schema: {
+        summary: 'Cancel an offer: its orders may be offered again',
+        params,
+        response: { 200: offerSchema },
+      },
     },
     async (request) => cancelOffer(deps, requireUser(request).userId, request.params.id),
   );

@@ -1,8 +1,5 @@
 import type { AppDeps } from '../../deps.ts';
-import {
-  EracuniRejected,
-  getInvoicingGateway,
-} from '../../platform/adapters/eracuni/eracuni.ts';
+import { EracuniRejected, getInvoicingGateway } from '../../platform/adapters/eracuni/eracuni.ts';
 import { zagrebDate } from '../../platform/clock.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { OfferStatus } from '../../platform/db/types.generated.ts';
@@ -31,7 +28,10 @@ import * as repo from './payment-offers.repo.ts';
  */
 export const OFFERABLE_ORDER_STATUSES: readonly string[] = ['PENDING'];
 
-const TRANSITIONS: Record<'send' | 'paid' | 'cancel' | 'overdue', { from: OfferStatus[]; to: OfferStatus }> = {
+const TRANSITIONS: Record<
+  'send' | 'paid' | 'cancel' | 'overdue',
+  { from: OfferStatus[]; to: OfferStatus }
+> = {
   send: { from: ['DRAFT'], to: 'SENT' },
   paid: { from: ['SENT', 'OVERDUE'], to: 'PAID' },
   cancel: { from: ['DRAFT', 'SENT', 'OVERDUE'], to: 'CANCELLED' },
@@ -72,7 +72,9 @@ export async function createOffer(
     const orders = await repo.lockOrders(trx, body.order_ids);
     const missing = body.order_ids.filter((id) => !orders.some((o) => o.id === id));
     if (missing.length) throw notFound(`Order ${missing[0]}`);
-    const refused = orders.filter((o) => !OFFERABLE_ORDER_STATUSES.includes(o.status) || o.offer_id);
+    const refused = orders.filter(
+      (o) => !OFFERABLE_ORDER_STATUSES.includes(o.status) || o.offer_id,
+    );
     if (refused.length) {
       throw new AppError(
         'ORDERS_NOT_OFFERABLE',
@@ -80,7 +82,8 @@ export async function createOffer(
       );
     }
     const currencies = new Set(orders.map((o) => o.currency));
-    if (currencies.size > 1) throw new AppError('ORDERS_NOT_OFFERABLE', 'The orders are in different currencies');
+    if (currencies.size > 1)
+      throw new AppError('ORDERS_NOT_OFFERABLE', 'The orders are in different currencies');
     const row = await repo.insertOffer(trx, {
       debtor_id: debtor.id,
       orders: body.order_ids,
@@ -106,7 +109,8 @@ export async function createOffer(
 export async function sendOffer(deps: Deps, actorId: string, id: string) {
   const offer = await repo.findOffer(deps.db, id);
   if (!offer) throw notFound('Payment offer');
-  if (offer.status !== 'DRAFT') throw new AppError('OFFER_STATUS_CONFLICT', `The offer is ${offer.status}`);
+  if (offer.status !== 'DRAFT')
+    throw new AppError('OFFER_STATUS_CONFLICT', `The offer is ${offer.status}`);
   return sendToEracuni(deps, actorId, offer);
 }
 
@@ -133,11 +137,17 @@ async function sendToEracuni(deps: Deps, actorId: string, offer: repo.OfferRow) 
   }
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
-    const sent = await repo.transitionOffer(trx, offer.id, TRANSITIONS.send.from, TRANSITIONS.send.to, {
-      e_racuni_id: doc.id,
-      e_racuni_reference: doc.number,
-      sent_at: now,
-    });
+    const sent = await repo.transitionOffer(
+      trx,
+      offer.id,
+      TRANSITIONS.send.from,
+      TRANSITIONS.send.to,
+      {
+        e_racuni_id: doc.id,
+        e_racuni_reference: doc.number,
+        sent_at: now,
+      },
+    );
     await insertDocument(trx, {
       document_type: 'PAYMENT_OFFER',
       local_reference_id: offer.id,
@@ -176,7 +186,9 @@ export async function markOfferPaid(deps: Deps, actorId: string, id: string) {
 
 /** CANCELLED: its orders may go into another offer. */
 export async function cancelOffer(deps: Deps, actorId: string, id: string) {
-  return changeOffer(deps, actorId, id, 'cancel', (trx, offer) => repo.releaseOfferOrders(trx, offer.id));
+  return changeOffer(deps, actorId, id, 'cancel', (trx, offer) =>
+    repo.releaseOfferOrders(trx, offer.id),
+  );
 }
 
 async function changeOffer(
@@ -184,15 +196,28 @@ async function changeOffer(
   actorId: string,
   id: string,
   change: 'paid' | 'cancel',
-  effect: (trx: Parameters<typeof repo.releaseOfferOrders>[0], offer: repo.OfferRow) => Promise<void>,
+  effect: (
+    trx: Parameters<typeof repo.releaseOfferOrders>[0],
+    offer: repo.OfferRow,
+  ) => Promise<void>,
 ) {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const current = await repo.findOffer(trx, id, { forUpdate: true });
     if (!current) throw notFound('Payment offer');
     const t = TRANSITIONS[change];
-    const next = await repo.transitionOffer(trx, id, t.from, t.to, change === 'paid' ? { paid_at: now } : { cancelled_at: now });
-    if (!next) throw new AppError('OFFER_STATUS_CONFLICT', `A ${current.status} offer cannot become ${t.to}`);
+    const next = await repo.transitionOffer(
+      trx,
+      id,
+      t.from,
+      t.to,
+      change === 'paid' ? { paid_at: now } : { cancelled_at: now },
+    );
+    if (!next)
+      throw new AppError(
+        'OFFER_STATUS_CONFLICT',
+        `A ${current.status} offer cannot become ${t.to}`,
+      );
     await effect(trx, next);
     await recordAudit(deps, trx, {
       domain: 'payment',
@@ -235,7 +260,11 @@ export async function markOverdueOffers(deps: Deps): Promise<string[]> {
         action: 'payment_offer_overdue',
         actor: { type: 'system' },
         subject: { type: 'payment_offer', id: offer.id },
-        changes: { debtor_id: offer.debtor_id, due_date: String(offer.due_date), total_amount: offer.total_amount },
+        changes: {
+          debtor_id: offer.debtor_id,
+          due_date: String(offer.due_date),
+          total_amount: offer.total_amount,
+        },
       });
     }
     if (overdue.length) {

@@ -21,7 +21,10 @@ export async function withDevEracuni(config: Config, logger: Logger): Promise<Co
       },
       fiscaliseAfterMs: 5_000,
     });
-    logger.warn({ eracuni: server.url }, `no ERACUNI_URL: local development e-računi server on ${server.url}`);
+    logger.warn(
+      { eracuni: server.url },
+      `no ERACUNI_URL: local development e-računi server on ${server.url}`,
+    );
     return { ...config, ERACUNI_URL: server.url };
   } catch (err) {
     logger.warn(

@@ -118,12 +118,16 @@ describe('e-računi client against the local protocol server (E8-F5)', () => {
   });
 
   it('creates payment offers and credit notes with their own numbering', async () => {
-    const offer = await client().createDocument(invoice({ kind: 'PAYMENT_OFFER', dueDate: '2027-01-03' }));
+    const offer = await client().createDocument(
+      invoice({ kind: 'PAYMENT_OFFER', dueDate: '2027-01-03' }),
+    );
     expect(offer.number).toMatch(/^P2026-/);
     await expect(client().createDocument(invoice({ kind: 'CREDIT_NOTE' }))).rejects.toBeInstanceOf(
       EracuniRejected,
     );
-    const credit = await client().createDocument(invoice({ kind: 'CREDIT_NOTE', referencedNumber: '2026-00001' }));
+    const credit = await client().createDocument(
+      invoice({ kind: 'CREDIT_NOTE', referencedNumber: '2026-00001' }),
+    );
     expect(credit.number).toMatch(/^O2026-/);
   });
 

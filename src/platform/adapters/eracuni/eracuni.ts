@@ -16,7 +16,12 @@ import {
   type RemoteDocument,
 } from './eracuni.protocol.ts';
 
-export type { DocumentKind, DocumentLine, DocumentRequest, RemoteDocument } from './eracuni.protocol.ts';
+export type {
+  DocumentKind,
+  DocumentLine,
+  DocumentRequest,
+  RemoteDocument,
+} from './eracuni.protocol.ts';
 
 /**
  * The e-računi client (E8-F5) behind the small interface the invoicing module uses. Every
@@ -86,7 +91,10 @@ export function createEracuniClient(options: EracuniClientOptions): InvoicingGat
       status = res.status;
       text = await res.text();
     } catch (err) {
-      logger?.warn({ eracuni: redacted(body), err, ms: Date.now() - started }, 'e-računi call failed');
+      logger?.warn(
+        { eracuni: redacted(body), err, ms: Date.now() - started },
+        'e-računi call failed',
+      );
       throw new Transient(`e-računi ${method}: ${(err as Error).message}`, { cause: err });
     }
     logger?.info(
@@ -103,7 +111,8 @@ export function createEracuniClient(options: EracuniClientOptions): InvoicingGat
     }
     if (answer.response.status === 'ok') return answer.response.result;
     const { code, description } = answer.response;
-    if (status >= 400 || PERMANENT_ERRORS.includes(code)) throw new EracuniRejected(code, description);
+    if (status >= 400 || PERMANENT_ERRORS.includes(code))
+      throw new EracuniRejected(code, description);
     throw new Transient(`e-računi ${method}: ${code}: ${description}`);
   }
 
@@ -133,9 +142,12 @@ export function createEracuniClient(options: EracuniClientOptions): InvoicingGat
         last = err;
       }
     }
-    throw new EracuniUnavailable(`e-računi unavailable after ${attempts} attempts: ${(last as Error).message}`, {
-      cause: last,
-    });
+    throw new EracuniUnavailable(
+      `e-računi unavailable after ${attempts} attempts: ${(last as Error).message}`,
+      {
+        cause: last,
+      },
+    );
   }
 
   const gateway: InvoicingGateway = {

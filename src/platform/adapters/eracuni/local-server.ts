@@ -54,7 +54,6 @@ export interface EracuniServerOptions {
   now?: () => number;
 }
 
-
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -89,7 +88,11 @@ export async function startEracuniServer(
     if (age >= fiscaliseAfterMs) {
       d.status = 'FISCALIZED';
       d.fiscalizationId ??=
-        d.kind === 'PAYMENT_OFFER' ? null : randomBytes(16).toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+        d.kind === 'PAYMENT_OFFER'
+          ? null
+          : randomBytes(16)
+              .toString('hex')
+              .replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
     } else if (age >= fiscaliseAfterMs / 2) d.status = 'SENT';
     return d;
   };
@@ -108,7 +111,8 @@ export async function startEracuniServer(
     const items = doc.Items;
     if (!Array.isArray(items) || items.length === 0) return 'Items must have at least one item';
     if (typeof doc.buyerName !== 'string' || !doc.buyerName) return 'buyerName is required';
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(String(doc.dateOfSupplyFrom))) return 'dateOfSupplyFrom must be a date';
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(String(doc.dateOfSupplyFrom)))
+      return 'dateOfSupplyFrom must be a date';
     let total = 0;
     for (const item of items as Array<Record<string, unknown>>) {
       const quantity = Number(item.quantity);
@@ -189,7 +193,8 @@ export async function startEracuniServer(
     }
     if (!ALL_METHODS.has(method)) return error(res, 'UNKNOWN_METHOD', `unknown method ${method}`);
     const parameters = (body.parameters ?? {}) as Record<string, unknown>;
-    if (typeof parameters !== 'object') return error(res, 'VALIDATION', 'parameters must be an object');
+    if (typeof parameters !== 'object')
+      return error(res, 'VALIDATION', 'parameters must be an object');
 
     if (CREATE_METHODS.has(method)) {
       const created = create(method, parameters);
