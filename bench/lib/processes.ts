@@ -89,7 +89,9 @@ export async function stopService(
   svc: ServiceProcess,
   signal: NodeJS.Signals = 'SIGTERM',
 ): Promise<number | null> {
-  if (svc.child.exitCode !== null) return svc.child.exitCode;
+  // Ended already (exited, or killed by a signal: exitCode stays null then): its 'exit'
+  // event has fired and would never fire again.
+  if (svc.child.exitCode !== null || svc.child.signalCode !== null) return svc.child.exitCode;
   const exited = new Promise<number | null>((r) => svc.child.once('exit', (code) => r(code)));
   svc.child.kill(signal);
   return exited;

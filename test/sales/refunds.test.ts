@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
 import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
+import { reconcileRefunds } from '../../src/modules/sales/refunds.service.ts';
 import { STRIPE_REFUND_QUEUE } from '../../src/modules/sales/ticket-returns.ts';
 import {
   checkoutToPayment,
@@ -478,5 +479,37 @@ describe('audit-invariants on refunds', () => {
     await expect(
       sql`UPDATE refunds SET status = 'COMPLETED' WHERE order_id = ${paid.orderId}`.execute(db),
     ).rejects.toThrow(/refunds_completed_has_stripe_id/);
+  });
+});
+
+describe('a refund whose Stripe events never arrive', () => {
+  it('is settled by the reconciliation, which asks Stripe about it', async () => {
+    const paid = await paidOrder(t, stripe, 1);
+    const refund = (await adminRefund(t, await staff(t), paid.orderId)).json();
+    await runRefundJobs(t);
+    const [atStripe] = stripe.refunds.filter((r) => r.payment_intent === paid.paymentIntentId);
+    // settled at Stripe, its events lost
+    stripe.settleRefund(atStripe!.id);
+    // too recent to be checked yet
+    expect(await reconcileRefunds(t.deps)).not.toContain(refund.id);
+    // two minutes later (past the trigger that keeps updated_at current)
+    await t.deps.db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL session_replication_role = replica`.execute(trx);
+      await sql`UPDATE refunds SET updated_at = now() - interval '2 minutes' WHERE id = ${refund.id}`.execute(
+        trx,
+      );
+    });
+    expect(await reconcileRefunds(t.deps)).toContain(refund.id);
+    const creates = stripe.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
+    await runRefundJobs(t);
+    expect(
+      stripe.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds'),
+    ).toHaveLength(creates.length);
+    expect(stripe.requests.some((r) => r.path === `/v1/refunds/${atStripe!.id}`)).toBe(true);
+    expect((await refundsOf(t, paid.orderId))[0]).toMatchObject({
+      status: 'COMPLETED',
+      stripe_refund_id: atStripe!.id,
+    });
+    await expectInvariants(paid.sale.matchId);
   });
 });

@@ -103,3 +103,11 @@ export async function refundPayment(
     throw err;
   }
 }
+
+/** A refund as Stripe has it now, for the owner of the refund's reconciliation. */
+export async function retrieveRefund(
+  deps: Pick<AppDeps, 'config'>,
+  stripeRefundId: string,
+): Promise<RefundSummary> {
+  return getPaymentsGateway(deps.config).retrieveRefund(stripeRefundId);
+}

@@ -386,8 +386,38 @@ export async function findRefundTarget(db: Executor, refundId: string) {
       'r.status',
       'r.attempt',
       'r.refund_amount',
+      'r.stripe_refund_id',
       'p.stripe_payment_intent_id as payment_intent_id',
     ])
     .where('r.id', '=', refundId)
     .executeTakeFirst();
+}
+
+/**
+ * PROCESSING refunds unchanged for `ageMs`: Stripe's answer may have been lost. Database
+ * time, like updated_at (set by the table's trigger).
+ */
+export async function listStaleProcessingRefunds(
+  db: Executor,
+  ageMs: number,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('refunds')
+    .select('id')
+    .where('status', '=', 'PROCESSING')
+    .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${ageMs / 1000})`)
+    .orderBy('updated_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Marks a refund as looked at (its updated_at), so the next check waits its turn. */
+export async function touchRefund(db: Executor, refundId: string): Promise<void> {
+  await db
+    .updateTable('refunds')
+    .set({ updated_at: sql`now()` })
+    .where('id', '=', refundId)
+    .execute();
 }

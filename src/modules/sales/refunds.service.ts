@@ -4,7 +4,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import type { RefundSource, RefundStatus } from '../../platform/db/types.generated.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { refundPayment } from '../payments/payments.service.ts';
+import { refundPayment, retrieveRefund } from '../payments/payments.service.ts';
 import { setCancellationStatusOfRefund } from './cancellations.repo.ts';
 import {
   addOrderRefund,
@@ -17,11 +17,13 @@ import {
   insertRefundTickets,
   listRefunds,
   listRefundTicketIds,
+  listStaleProcessingRefunds,
   lockOrderForRefund,
   lockOrderTickets,
   moveRefund,
   releaseRefundTickets,
   sumLiveRefunds,
+  touchRefund,
   type RefundOrderRow,
   type RefundRow,
 } from './refunds.repo.ts';
@@ -345,21 +347,26 @@ export function refundView(refund: RefundRow, ticketIds: string[]) {
  * `hns-refund-<refund id>-<attempt>`, so a job that runs again after a crash (before or
  * after Stripe answered) gets the same Stripe refund back, never a second one. Records
  * the Stripe refund id and whatever Stripe already says of it; a pending refund is settled
- * by Stripe's refund events (settlement.service.ts → applyStripeRefund).
+ * by Stripe's refund events (settlement.service.ts → applyStripeRefund). A refund whose
+ * Stripe id is recorded is looked up instead (GET /v1/refunds/:id: an idempotent replay
+ * would repeat Stripe's first, pending answer), which is how the reconciliation
+ * (reconcileRefunds) settles a refund whose events never arrived.
  */
 export async function runRefundJob(deps: Deps, job: StripeRefundJob): Promise<void> {
   const target = await findRefundTarget(deps.db, job.refund_id);
   if (!target || target.status !== 'PROCESSING' || !target.payment_intent_id) return;
-  const result = await refundPayment(deps, {
-    paymentIntentId: target.payment_intent_id,
-    amount: target.refund_amount,
-    idempotencyKey: `hns-refund-${target.id}-${target.attempt}`,
-    metadata: {
-      refund_id: target.id,
-      order_id: target.order_id,
-      attempt: String(target.attempt),
-    },
-  });
+  const result = target.stripe_refund_id
+    ? { refund: await retrieveRefund(deps, target.stripe_refund_id) }
+    : await refundPayment(deps, {
+        paymentIntentId: target.payment_intent_id,
+        amount: target.refund_amount,
+        idempotencyKey: `hns-refund-${target.id}-${target.attempt}`,
+        metadata: {
+          refund_id: target.id,
+          order_id: target.order_id,
+          attempt: String(target.attempt),
+        },
+      });
   await deps.db.transaction().execute(async (trx) => {
     const { order, refund } = await lockRefundWithOrder(trx, target.id);
     // Settled or retried (a later attempt) meanwhile: this answer is no longer news.
@@ -386,14 +393,40 @@ export async function runRefundJob(deps: Deps, job: StripeRefundJob): Promise<vo
           stripe_status: result.refund.status,
         },
       });
+    } else if (refund.stripe_refund_id !== result.refund.id) {
+      return;
     }
-    await settle(
+    const outcome = await settle(
       deps,
       trx,
       order,
       { ...refund, stripe_refund_id: result.refund.id },
       result.refund,
     );
+    // Still pending at a check: look again only after the next interval.
+    if (outcome === 'refund_pending' && target.stripe_refund_id) await touchRefund(trx, refund.id);
+  });
+}
+
+/** How long a PROCESSING refund may go unchanged before Stripe is asked about it. */
+export const REFUND_CHECK_AFTER_MS = 60_000;
+
+/**
+ * The reconciliation (sales.reconcile-refunds, every minute): Stripe retries its events
+ * for days, but an event may still never arrive (an endpoint down longer, a delivery
+ * disabled), and a job may die between Stripe's answer and its commit. Every PROCESSING
+ * refund unchanged for REFUND_CHECK_AFTER_MS gets its job again, which creates the Stripe
+ * refund with its key or, once its id is recorded, looks it up and settles it.
+ */
+export async function reconcileRefunds(deps: Deps, limit = 1_000): Promise<string[]> {
+  return deps.db.transaction().execute(async (trx) => {
+    const ids = await listStaleProcessingRefunds(trx, REFUND_CHECK_AFTER_MS, limit);
+    await deps.jobs.enqueueMany<StripeRefundJob>(
+      trx,
+      STRIPE_REFUND_QUEUE,
+      ids.map((id) => ({ refund_id: id })),
+    );
+    return ids;
   });
 }
 

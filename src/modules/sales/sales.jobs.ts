@@ -1,11 +1,12 @@
 import type { AppDeps } from '../../deps.ts';
 import { defineJob } from '../../platform/jobs.ts';
 import { requestIntentCancellations } from '../payments/payments.service.ts';
-import { runRefundJob } from './refunds.service.ts';
+import { reconcileRefunds, runRefundJob } from './refunds.service.ts';
 import { sweepExpiredHolds } from './sweeper.repo.ts';
 import { STRIPE_REFUND_QUEUE, type StripeRefundJob } from './ticket-returns.ts';
 
 export const SWEEP_HOLDS_QUEUE = 'sales.sweep-expired-holds';
+export const RECONCILE_REFUNDS_QUEUE = 'sales.reconcile-refunds';
 const SWEEP_BATCH = 2_000;
 
 /**
@@ -33,9 +34,22 @@ export const salesJobs = (deps: AppDeps) => [
    */
   defineJob<StripeRefundJob>({
     name: STRIPE_REFUND_QUEUE,
-    queue: { retryLimit: 20, retryDelay: 30, retryBackoff: true },
+    // A worker that dies mid-call leaves its jobs active: they run again after 60 s (the
+    // SDK gives up on Stripe after 3 × 20 s), with the same key. 16 at once per worker.
+    queue: { retryLimit: 20, retryDelay: 30, retryBackoff: true, expireInSeconds: 60 },
+    batchSize: 16,
+    pollingIntervalSeconds: 0.5,
     handler: async (data) => {
       await runRefundJob(deps, data);
+    },
+  }),
+  /** PROCESSING refunds Stripe's events never settled get their job again (refunds.service.ts). */
+  defineJob<object>({
+    name: RECONCILE_REFUNDS_QUEUE,
+    cron: '* * * * *',
+    queue: { retryLimit: 2, retryDelay: 10, expireInSeconds: 300 },
+    handler: async () => {
+      await reconcileRefunds(deps);
     },
   }),
 ];

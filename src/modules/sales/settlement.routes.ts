@@ -21,7 +21,8 @@ export const settlementWebhookRoutes: RouteRegistrar = async (app, deps) => {
         config: { access: 'public', problems: ['WEBHOOK_SIGNATURE_INVALID'] },
         schema: {
           tags: ['webhooks'],
-          summary: 'Stripe events (signature-verified): payment_intent.succeeded / payment_failed',
+          summary:
+            'Stripe events (signature-verified): payment_intent.succeeded / payment_failed, refund.updated / refund.failed / charge.refunded',
           response: {
             200: z.object({ received: z.literal(true), outcome: z.string() }),
           },

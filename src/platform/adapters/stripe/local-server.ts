@@ -435,6 +435,15 @@ export async function startStripeServer(
       void deliver(evt);
       return { status: 200, body: structuredClone(pi) };
     }
+    const refundMatch = /^\/v1\/refunds\/([A-Za-z0-9_]+)$/.exec(path);
+    if (method === 'GET' && refundMatch) {
+      const refund = refunds.find((r) => r.id === refundMatch[1]);
+      return refund
+        ? { status: 200, body: structuredClone(refund) }
+        : error(404, 'invalid_request_error', `No such refund: '${refundMatch[1]}'`, {
+            code: 'resource_missing',
+          });
+    }
     if (method === 'POST' && path === '/v1/refunds') {
       const pi = paymentIntents.get(String(params.payment_intent));
       if (!pi) {

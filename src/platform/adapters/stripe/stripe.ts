@@ -54,6 +54,8 @@ export interface PaymentsGateway {
     reason?: 'duplicate' | 'fraudulent' | 'requested_by_customer';
     metadata?: Record<string, string>;
   }): Promise<RefundSummary>;
+  /** A refund as Stripe has it now (its status may have moved since it was created). */
+  retrieveRefund(id: string): Promise<RefundSummary>;
   /**
    * Verifies a webhook's `Stripe-Signature` over the raw request body and returns the event;
    * throws StripeSignatureVerificationError when it does not match.
@@ -130,6 +132,9 @@ export function createStripeGateway(config: StripeConfig): PaymentsGateway {
         { idempotencyKey: input.idempotencyKey },
       );
       return refundSummary(refund, input.paymentIntentId);
+    },
+    async retrieveRefund(id) {
+      return refundSummary(await stripe.refunds.retrieve(id));
     },
     verifyWebhook(rawBody, signature) {
       return stripe.webhooks.constructEvent(rawBody, signature, config.STRIPE_WEBHOOK_SECRET);
