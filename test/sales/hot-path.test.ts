@@ -75,7 +75,6 @@ describe('purchase hot path: round trips', () => {
     expect(count(sql, /INSERT INTO seat_audit_logs/)).toBe(2);
     if (sql.length !== 12)
       console.log(
-        'DEBUGSQL',
         JSON.stringify(
           sql.map((s) => s.slice(0, 90)),
           null,
