@@ -12,6 +12,7 @@ import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.rout
 import { refundAdminRoutes } from '../modules/sales/refunds.routes.ts';
 import { debtorAdminRoutes } from '../modules/invoicing/debtors.routes.ts';
 import { paymentOfferAdminRoutes } from '../modules/invoicing/payment-offers.routes.ts';
+import { reportAdminRoutes } from '../modules/invoicing/reports.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
@@ -36,4 +37,5 @@ export const adminApi = (deps: AppDeps) =>
     // invoicing: one registrar per sub-domain
     debtorAdminRoutes,
     paymentOfferAdminRoutes,
+    reportAdminRoutes,
   ]);
