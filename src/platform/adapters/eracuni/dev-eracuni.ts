@@ -7,20 +7,28 @@
  */
 import type { Config } from '../../../config.ts';
 import type { Logger } from '../../logging.ts';
-import { startEracuniServer } from './local-server.ts';
+import { startEracuniServer, type EracuniTestServer } from './local-server.ts';
 
+/** The local server with the configured credentials on `port` (default DEV_ERACUNI_PORT). */
+export const startDevEracuni = (
+  config: Config,
+  port = config.DEV_ERACUNI_PORT,
+): Promise<EracuniTestServer> =>
+  startEracuniServer({
+    port,
+    credentials: {
+      username: config.ERACUNI_USERNAME,
+      password: config.ERACUNI_PW,
+      token: config.ERACUNI_TOKEN,
+    },
+    fiscaliseAfterMs: 5_000,
+  });
+
+/** For `start`: outside production with no ERACUNI_URL, the local server and its URL. */
 export async function withDevEracuni(config: Config, logger: Logger): Promise<Config> {
   if (config.NODE_ENV === 'production' || config.ERACUNI_URL) return config;
   try {
-    const server = await startEracuniServer({
-      port: config.DEV_ERACUNI_PORT,
-      credentials: {
-        username: config.ERACUNI_USERNAME,
-        password: config.ERACUNI_PW,
-        token: config.ERACUNI_TOKEN,
-      },
-      fiscaliseAfterMs: 5_000,
-    });
+    const server = await startDevEracuni(config);
     logger.warn(
       { eracuni: server.url },
       `no ERACUNI_URL: local development e-računi server on ${server.url}`,
