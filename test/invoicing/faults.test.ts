@@ -63,7 +63,18 @@ describe('invoicing through an e-računi outage and a SIGKILLed worker', () => {
         .set({ next_attempt_at: new Date(Date.now() - 1_000) })
         .where('status', '=', 'PENDING')
         .execute();
-      await waitFor(done, { timeoutMs: 60_000, intervalMs: 250 });
+      // and status polls that backed off while e-računi was away are due again (the
+      // backoff doubles per failed poll, up to 10 minutes in production)
+      await t.deps.db
+        .updateTable('e_racuni_documents')
+        .set({ next_poll_at: new Date(Date.now() - 1_000) })
+        .where('next_poll_at', 'is not', null)
+        .execute();
+      await waitFor(done, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: 'every order invoiced and fiscalised',
+      });
     } finally {
       if (worker) await stopService(worker);
     }
