@@ -29,6 +29,12 @@ const DEV_PII_KEYS = 'dev0:Z12AeURlYzLXJ8JVfzD6fYoPRCD/PovyCYFXgOjlf3Y=';
 const DEV_PII_BLIND_INDEX_KEY = 'UrbClhrJRkeJrlrnHVhMhQD8kpOT2D7rF0k+oh7uGMk=';
 // Development Stripe and ticket signing secrets (payments, tickets): refused in production.
 export const DEV_STRIPE_API_KEY = 'sk_test_development';
+// Development e-računi credentials (invoicing): the local server's; refused in production.
+export const DEV_ERACUNI_CREDENTIALS = {
+  username: 'hns-dev',
+  password: 'development',
+  token: 'DEVELOPMENTTOKEN0000000000000000',
+};
 const DEV_STRIPE_WEBHOOK_SECRET = 'whsec_development';
 const DEV_TICKET_SIGNING_KEYS = 'dev0:Z5DUCHddgywxFixEJw3ggRxZA1cS6lz9qSRG/ls52rg=';
 
@@ -194,6 +200,21 @@ export const configSchema = z
     // Outside production with no STRIPE_API_KEY, `npm start` runs a local Stripe-protocol
     // server here (src/platform/adapters/stripe/dev-stripe.ts).
     DEV_STRIPE_PORT: port.default(12111),
+    // Invoicing (invoicing): e-računi's JSON API (E8-F5), e.g.
+    // https://e-racuni.com/WebServicesHR/API. Unset outside production, `npm start` runs a
+    // local e-računi-protocol server on DEV_ERACUNI_PORT (adapters/eracuni/dev-eracuni.ts);
+    // unset elsewhere, invoice requests wait in their outbox.
+    ERACUNI_URL: z.url().optional(),
+    ERACUNI_USERNAME: z.string().min(1).default(DEV_ERACUNI_CREDENTIALS.username),
+    ERACUNI_PW: z.string().min(1).default(DEV_ERACUNI_CREDENTIALS.password),
+    ERACUNI_TOKEN: z.string().min(1).default(DEV_ERACUNI_CREDENTIALS.token),
+    ERACUNI_TIMEOUT_MS: positiveInt.default(10_000),
+    ERACUNI_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    // First retry of a failed document request and first status poll; both double per
+    // attempt (at most an hour / 10 minutes).
+    ERACUNI_RETRY_MS: positiveInt.default(30_000),
+    ERACUNI_POLL_MS: positiveInt.default(2_000),
+    DEV_ERACUNI_PORT: port.default(12112),
     // The demo sale (matches/demo-sale.seed.ts): unset, seeded when the database has no
     // match yet; true, whenever none is on sale; false, never. Refused in production.
     DEMO_SALE: bool.optional(),
@@ -231,7 +252,7 @@ export const configSchema = z
       });
     }
     // Notifications and audit must not silently go nowhere in production.
-    for (const name of ['SMTP_URL', 'LOKI_URL'] as const) {
+    for (const name of ['SMTP_URL', 'LOKI_URL', 'ERACUNI_URL'] as const) {
       if (!cfg[name]) {
         ctx.addIssue({ code: 'custom', path: [name], message: 'is required in production' });
       }
@@ -250,6 +271,8 @@ export const configSchema = z
       ['STRIPE_API_KEY', DEV_STRIPE_API_KEY],
       ['STRIPE_WEBHOOK_SECRET', DEV_STRIPE_WEBHOOK_SECRET],
       ['TICKET_SIGNING_KEYS', DEV_TICKET_SIGNING_KEYS],
+      ['ERACUNI_PW', DEV_ERACUNI_CREDENTIALS.password],
+      ['ERACUNI_TOKEN', DEV_ERACUNI_CREDENTIALS.token],
     ] as const) {
       if (cfg[name] === dev || cfg[name].includes(dev)) {
         ctx.addIssue({ code: 'custom', path: [name], message: 'must be set in production' });

@@ -7,6 +7,7 @@ import { runAdminCommand, runDevToken } from './modules/identity/identity.cli.ts
 import { runAuditInvariants } from './modules/integrity/integrity.cli.ts';
 import { withDevMailCatcher } from './platform/adapters/smtp/dev-mail-catcher.ts';
 import { withDevStripe } from './platform/adapters/stripe/dev-stripe.ts';
+import { withDevEracuni } from './platform/adapters/eracuni/dev-eracuni.ts';
 import { closeGracefully } from './platform/http/shutdown.ts';
 import { createLogger, type Logger } from './platform/logging.ts';
 import { createRuntime, type Runtime } from './platform/runtime/runtime.ts';
@@ -94,8 +95,11 @@ const commands: Record<string, Command> = {
   // Outside production with no Drupal configured, `start` also runs a local OIDC issuer.
   start: async (config, logger) =>
     runServer(
-      await withDevStripe(
-        await withDevSso(await withDevMailCatcher(config, logger), logger),
+      await withDevEracuni(
+        await withDevStripe(
+          await withDevSso(await withDevMailCatcher(config, logger), logger),
+          logger,
+        ),
         logger,
       ),
       logger,

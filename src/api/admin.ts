@@ -16,6 +16,9 @@ import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
 import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.routes.ts';
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
 import { refundAdminRoutes } from '../modules/sales/refunds.routes.ts';
+import { debtorAdminRoutes } from '../modules/invoicing/debtors.routes.ts';
+import { paymentOfferAdminRoutes } from '../modules/invoicing/payment-offers.routes.ts';
+import { reportAdminRoutes } from '../modules/invoicing/reports.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { quotaAdminRoutes } from '../modules/quotas/quotas.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
@@ -53,4 +56,8 @@ export const adminApi = (deps: AppDeps) =>
     sectorTransferAdminRoutes,
     refundAdminRoutes,
     quotaAdminRoutes,
+    // invoicing: one registrar per sub-domain
+    debtorAdminRoutes,
+    paymentOfferAdminRoutes,
+    reportAdminRoutes,
   ]);

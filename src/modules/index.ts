@@ -5,6 +5,9 @@ import type { Seed } from '../platform/seeds.ts';
 import { auditJobs } from './audit/audit.jobs.ts';
 import { countPendingAuditEvents } from './audit/audit.repo.ts';
 import { startAuditShipper } from './audit/audit.shipper.ts';
+import { startInvoicingLoops } from './invoicing/documents.delivery.ts';
+import { countPendingRequests } from './invoicing/documents.repo.ts';
+import { invoicingJobs } from './invoicing/invoicing.jobs.ts';
 import { identityJobs } from './identity/identity.jobs.ts';
 import { demoSaleSeed } from './matches/demo-sale.seed.ts';
 import { matchJobs } from './matches/matches.jobs.ts';
@@ -46,6 +49,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...ticketJobs(deps),
     ...loyaltyJobs(deps),
     ...quotaJobs(deps),
+    ...invoicingJobs(deps),
   ];
 }
 
@@ -59,7 +63,12 @@ export interface WorkerLoop {
  * a job per item otherwise. Each must be safe to run in any number of processes at once.
  */
 export function startWorkerLoops(deps: AppDeps): WorkerLoop[] {
-  return [startAuditShipper(deps), startEmailDelivery(deps), startPushDelivery(deps)];
+  return [
+    startAuditShipper(deps),
+    startEmailDelivery(deps),
+    startPushDelivery(deps),
+    ...startInvoicingLoops(deps),
+  ];
 }
 
 /**
@@ -71,6 +80,7 @@ export function outboxBacklogs(db: Executor): Record<string, () => Promise<numbe
     audit: () => countPendingAuditEvents(db),
     email: () => countPendingDeliveries(db, 'email_logs'),
     push: () => countPendingDeliveries(db, 'push_logs'),
+    eracuni: () => countPendingRequests(db),
   };
 }
 

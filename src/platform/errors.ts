@@ -56,6 +56,13 @@ export const problemCatalogue = {
   PROFILE_NOT_FOUND: { status: 404, title: 'No ticketing profile exists yet' },
   PROFILE_EXISTS: { status: 409, title: 'A ticketing profile already exists' },
   OIB_INVALID: { status: 422, title: 'The OIB is not valid' },
+  // invoicing (E8-F4, E8-F5)
+  DEBTOR_OIB_TAKEN: { status: 409, title: 'A debtor with this OIB exists already' },
+  DEBTOR_IN_USE: { status: 409, title: 'The debtor has payment offers' },
+  ORDERS_NOT_OFFERABLE: { status: 409, title: 'These orders cannot go into a payment offer' },
+  OFFER_STATUS_CONFLICT: { status: 409, title: 'The payment offer cannot take that status' },
+  ERACUNI_UNAVAILABLE: { status: 503, title: 'e-računi is unavailable, retry later' },
+  ERACUNI_REJECTED: { status: 422, title: 'e-računi refused the document' },
   OIB_ALREADY_USED: { status: 409, title: 'The OIB is already in use' },
   OIB_IMMUTABLE: { status: 400, title: 'The OIB cannot be changed once set' },
   IDENTITY_DOCUMENT_REQUIRED: { status: 422, title: 'An identity document is required' },

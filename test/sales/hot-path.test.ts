@@ -48,10 +48,12 @@ describe('purchase hot path: round trips', () => {
     // buyer along) and the payment upsert; the order lines; the match's extra codes if it
     // was exported to the gates (access-control, one indexed statement that takes nothing
     // otherwise); the seats' sale with the tickets, their holders and the seat trail; the
-    // order and the queue entry completed; the email's and the push's rows in the
-    // notifications outbox (no pg-boss job); the audit event; the event's outcome; commit.
-    expect(plainSql).toHaveLength(11);
+    // order and the queue entry completed; the invoice request in invoicing's outbox (issue
+    // 25: one INSERT, e-računi is called by the workers); the email's and the push's rows in
+    // the notifications outbox (no pg-boss job); the audit event; the event's outcome; commit.
+    expect(plainSql).toHaveLength(12);
     expect(count(plainSql, /barcode_export_logs/)).toBe(1);
+    expect(count(plainSql, /insert into "e_racuni_requests"/)).toBe(1);
     const taken = await t.deps.db
       .selectFrom('tickets')
       .select('barcode')
@@ -73,7 +75,7 @@ describe('purchase hot path: round trips', () => {
     expect(count(sql, /INSERT INTO tickets/)).toBe(2);
     expect(count(sql, /INSERT INTO ticket_holders/)).toBe(2);
     expect(count(sql, /INSERT INTO seat_audit_logs/)).toBe(2);
-    expect(sql).toHaveLength(12);
+    expect(sql).toHaveLength(13); // 12 above and the retried barcodes
     // match, buyer and the payment's upsert come with the event's claim and the order lock
     expect(count(sql, /from "matches"|from "users"/)).toBe(0);
     expect(count(sql, /payments/)).toBe(1);

@@ -188,6 +188,49 @@ export const INVARIANTS: InvariantQuery[] = [
        WHERE e.user_id IS NULL OR a.user_id IS NULL OR a.points <> 1`,
   },
   {
+    name: 'paid_order_without_invoice',
+    description:
+      'every paid order has exactly one invoice at e-računi or a pending invoice request (E8-F5)',
+    query: (m) => sql`
+      SELECT o.id::text AS id FROM orders o
+      WHERE o.match_id = ${m} AND o.completed_at IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM e_racuni_documents d
+                         WHERE d.document_type = 'INVOICE' AND d.local_reference_id = o.id)
+        AND NOT EXISTS (SELECT 1 FROM e_racuni_requests r
+                         WHERE r.document_type = 'INVOICE' AND r.local_reference_id = o.id
+                           AND r.status = 'PENDING')`,
+  },
+  {
+    name: 'invoice_total_differs_from_order',
+    description: "an invoice's total at e-računi equals its order's total to the cent",
+    query: (m) => sql`
+      SELECT d.id::text AS id FROM e_racuni_documents d JOIN orders o ON o.id = d.local_reference_id
+      WHERE d.document_type = 'INVOICE' AND o.match_id = ${m} AND d.total_amount <> o.total_amount`,
+  },
+  {
+    name: 'refund_without_credit_note',
+    description:
+      'every completed refund has one credit note at e-računi or a pending credit-note request (E8-F3)',
+    query: (m) => sql`
+      SELECT r.id::text AS id FROM refunds r JOIN orders o ON o.id = r.order_id
+      WHERE o.match_id = ${m} AND r.status = 'COMPLETED'
+        AND NOT EXISTS (SELECT 1 FROM e_racuni_documents d
+                         WHERE d.document_type = 'CREDIT_NOTE' AND d.local_reference_id = r.id)
+        AND NOT EXISTS (SELECT 1 FROM credit_note_requests c
+                         WHERE c.refund_id = r.id AND c.processed_at IS NULL
+                           AND NOT EXISTS (SELECT 1 FROM e_racuni_requests q
+                                            WHERE q.document_type = 'CREDIT_NOTE'
+                                              AND q.local_reference_id = r.id AND q.status = 'FAILED'))`,
+  },
+  {
+    name: 'credit_note_total_differs_from_refund',
+    description: "a credit note's total at e-računi equals its refund's amount to the cent",
+    query: (m) => sql`
+      SELECT d.id::text AS id FROM e_racuni_documents d
+      JOIN refunds r ON r.id = d.local_reference_id JOIN orders o ON o.id = r.order_id
+      WHERE d.document_type = 'CREDIT_NOTE' AND o.match_id = ${m} AND d.total_amount <> r.refund_amount`,
+  },
+  {
     name: 'refunds_exceed_payment',
     description: "an order's refunds (all but rejected ones) add up to no more than was paid",
     query: (m) => sql`

@@ -1,4 +1,5 @@
 import type { AppDeps } from '../../deps.ts';
+import { invoiceUrlOf } from '../invoicing/invoices.service.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { findPaymentByOrder } from '../payments/payments.repo.ts';
 import { listTicketIdsOfOrders } from '../tickets/tickets.repo.ts';
@@ -67,7 +68,7 @@ export async function listMyOrders(
 /**
  * GET /orders/{id} (E9-F7): the summary plus the lines (holders masked), the tickets with
  * their status (the seat per its tier, E9-F2), the payment state, the refund summary the
- * refunds write (`refund_status`, `refunded_amount`) and the invoice (none is issued yet).
+ * refunds write (`refund_status`, `refunded_amount`) and the invoice's PDF URL.
  */
 export async function getMyOrder(
   deps: Pick<AppDeps, 'db' | 'config' | 'clock'>,
@@ -81,10 +82,11 @@ export async function getMyOrder(
     }
     throw notFound('Order');
   }
-  const [items, tickets, payment] = await Promise.all([
+  const [items, tickets, payment, invoiceUrl] = await Promise.all([
     listOrderItems(deps.db, row.id),
     orderTicketViews(deps, row),
     findPaymentByOrder(deps.db, row.id),
+    invoiceUrlOf(deps.db, row.id),
   ]);
   return {
     ...orderSummary(
@@ -95,8 +97,8 @@ export async function getMyOrder(
     tickets,
     refund_status: row.refund_status,
     refunded_amount: row.refunded_amount,
-    // Invoices (E9-F7 "invoice PDF URL") are issued by the invoicing feature (issue 25).
-    invoice_url: null,
+    // The invoice PDF (E9-F7) once e-računi has issued it (invoicing), else null.
+    invoice_url: invoiceUrl,
     payment: payment
       ? {
           status: payment.status,

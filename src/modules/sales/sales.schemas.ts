@@ -253,7 +253,7 @@ export const orderDetailResponse = orderSummary.extend({
   invoice_url: z
     .string()
     .nullable()
-    .describe('the invoice PDF; null until invoices are issued (the invoicing feature)'),
+    .describe('the invoice PDF at e-računi; null until the invoice is issued (invoicing)'),
   payment: z
     .object({
       status: z.enum(['PENDING', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),

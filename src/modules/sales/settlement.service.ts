@@ -10,6 +10,7 @@ import {
 import type { Executor } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { queueInvoiceRequest } from '../invoicing/invoices.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { registerPaymentEventHandlers } from '../payments/payment-events.ts';
 import {
@@ -199,6 +200,9 @@ async function onSucceeded(
     await completeOrderPurchase(deps, trx, order);
     // Modules that sold through this order (a quota claim) record it in this transaction.
     await announceOrderCompleted(trx, order, tickets, now);
+    // The invoice (E8-F5) through invoicing's outbox: one INSERT here, e-računi is called
+    // by the workers, so a slow or dead e-računi never slows or fails a sale.
+    await queueInvoiceRequest(deps, trx, order.id);
     await sendEmail(deps, trx, {
       template_key: 'order_confirmation',
       to: order.buyer_email,

@@ -42,6 +42,10 @@ export type ConfigStatus = "DRAFT" | "LOCKED" | "VALIDATED";
 
 export type EmailStatus = "BOUNCED" | "DELIVERED" | "FAILED" | "QUEUED" | "SENT";
 
+export type ERacuniDocType = "CREDIT_NOTE" | "INVOICE" | "PAYMENT_OFFER";
+
+export type ERacuniStatus = "CANCELLED" | "DRAFT" | "FISCALIZED" | "SENT";
+
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
@@ -73,6 +77,8 @@ export type MatchStatus = "ACTIVE" | "CANCELLED" | "CLOSED" | "DELETED" | "DRAFT
 export type MatchType = "AWAY" | "HOME";
 
 export type Numeric = ColumnType<string, number | string, number | string>;
+
+export type OfferStatus = "CANCELLED" | "DRAFT" | "OVERDUE" | "PAID" | "SENT";
 
 export type OrderRefundStatus = "FULL" | "NONE" | "PARTIAL";
 
@@ -245,6 +251,17 @@ export interface CreditNoteRequests {
   total_amount: number;
 }
 
+export interface Debtors {
+  address: string | null;
+  created_at: Generated<Timestamp>;
+  email: string | null;
+  id: Generated<string>;
+  name: string;
+  oib: string;
+  payment_terms_days: Generated<number>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface EmailLogs {
   attempts: Generated<number>;
   created_at: Generated<Timestamp>;
@@ -279,6 +296,38 @@ export interface EmailTemplates {
   template_key: string;
   updated_at: Generated<Timestamp>;
   variables: Generated<string[]>;
+}
+
+export interface ERacuniDocuments {
+  created_at: Generated<Timestamp>;
+  currency: Generated<string>;
+  document_type: ERacuniDocType;
+  e_racuni_id: string;
+  e_racuni_number: string;
+  fiscalization_id: string | null;
+  fiscalized_at: Timestamp | null;
+  id: Generated<string>;
+  local_reference_id: string;
+  next_poll_at: Timestamp | null;
+  order_id: string | null;
+  poll_attempts: Generated<number>;
+  public_url: string | null;
+  reference: string;
+  status: Generated<ERacuniStatus>;
+  total_amount: number;
+}
+
+export interface ERacuniRequests {
+  attempts: Generated<number>;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  document_type: ERacuniDocType;
+  id: Generated<string>;
+  last_error: string | null;
+  local_reference_id: string;
+  next_attempt_at: Generated<Timestamp | null>;
+  order_id: string | null;
+  status: Generated<string>;
 }
 
 export interface ExtraBarcodes {
@@ -458,6 +507,29 @@ export interface Orders {
   total_amount: number;
   updated_at: Generated<Timestamp>;
   user_id: string;
+}
+
+export interface PaymentOfferOrders {
+  order_id: string;
+  payment_offer_id: string;
+}
+
+export interface PaymentOffers {
+  cancelled_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  created_by: string | null;
+  currency: Generated<string>;
+  debtor_id: string;
+  due_date: string;
+  e_racuni_id: string | null;
+  e_racuni_reference: string | null;
+  id: Generated<string>;
+  orders: string[];
+  overdue_at: Timestamp | null;
+  paid_at: Timestamp | null;
+  sent_at: Timestamp | null;
+  status: Generated<OfferStatus>;
+  total_amount: number;
 }
 
 export interface Payments {
@@ -969,6 +1041,9 @@ export interface DB {
   cancellation_requests: CancellationRequests;
   carts: Carts;
   credit_note_requests: CreditNoteRequests;
+  debtors: Debtors;
+  e_racuni_documents: ERacuniDocuments;
+  e_racuni_requests: ERacuniRequests;
   email_logs: EmailLogs;
   email_templates: EmailTemplates;
   extra_barcodes: ExtraBarcodes;
@@ -982,6 +1057,8 @@ export interface DB {
   matches: Matches;
   order_items: OrderItems;
   orders: Orders;
+  payment_offer_orders: PaymentOfferOrders;
+  payment_offers: PaymentOffers;
   payments: Payments;
   price_categories: PriceCategories;
   profiles: Profiles;
