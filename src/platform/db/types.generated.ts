@@ -44,6 +44,8 @@ export type HolderSource = "DEFAULT_PROFILE" | "MANUAL_ENTRY" | "SAVED_PROFILE";
 
 export type HoldKind = "CART" | "ORDER" | "PETROL" | "QUOTA";
 
+export type JobStatus = "COMPLETED" | "FAILED" | "PENDING" | "PROCESSING";
+
 export type Json = JsonValue;
 
 export type JsonArray = JsonValue[];
@@ -85,6 +87,8 @@ export type QueueStatus = "ACTIVE" | "COMPLETED" | "EXPIRED" | "LEFT" | "WAITING
 export type QuotaSeatStatus = "ALLOCATED" | "CANCELLED" | "DELEGATED" | "RESERVED" | "SOLD";
 
 export type QuotaStatus = "ACTIVE" | "CANCELLED" | "FULLY_CLAIMED" | "PAST_DEADLINE" | "PENDING";
+
+export type ReportType = "ATTENDANCE" | "FINANCIAL" | "QUOTA_USAGE" | "SALES";
 
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
 
@@ -495,6 +499,22 @@ export interface QuotaSeats {
   ticket_id: string | null;
 }
 
+export interface ReportExportJobs {
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  error_message: string | null;
+  file_bytes: number | null;
+  file_url: string | null;
+  id: Generated<string>;
+  parameters_json: Generated<Json>;
+  report_type: ReportType;
+  requested_by: string | null;
+  requested_role: AppRole;
+  row_count: number | null;
+  started_at: Timestamp | null;
+  status: Generated<JobStatus>;
+}
+
 export interface SalesPhases {
   created_at: Generated<Timestamp>;
   eligibility_rules_json: Generated<Json>;
@@ -767,6 +787,7 @@ export interface DB {
   queue_settings: QueueSettings;
   quota_seats: QuotaSeats;
   quotas: Quotas;
+  report_export_jobs: ReportExportJobs;
   sales_phases: SalesPhases;
   saved_profiles: SavedProfiles;
   seat_audit_logs: SeatAuditLogs;
