@@ -10,6 +10,8 @@ import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
 import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.routes.ts';
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
+import { exportAdminRoutes } from '../modules/reports/exports.routes.ts';
+import { salesReportAdminRoutes } from '../modules/reports/sales-report.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
 import { surface } from './surface.ts';
@@ -29,4 +31,7 @@ export const adminApi = (deps: AppDeps) =>
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,
+    // reports: one registrar per sub-domain
+    salesReportAdminRoutes,
+    exportAdminRoutes,
   ]);

@@ -15,6 +15,7 @@ import { countPendingDeliveries } from './notifications/notifications.repo.ts';
 import { startPushDelivery } from './notifications/push.delivery.ts';
 import { paymentJobs } from './payments/payments.jobs.ts';
 import { queueJobs } from './queue/queue.jobs.ts';
+import { reportJobs } from './reports/reports.jobs.ts';
 import { salesJobs } from './sales/sales.jobs.ts';
 // Registers settlement's handlers of payment events (payments/payment-events.ts), which the
 // payment jobs of a worker need.
@@ -36,6 +37,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...queueJobs(deps),
     ...salesJobs(deps),
     ...paymentJobs(deps),
+    ...reportJobs(deps),
   ];
 }
 

@@ -94,6 +94,13 @@ export const problemCatalogue = {
   MATCH_NOT_FOUND: { status: 404, title: 'The match was not found' },
   QUEUE_NOT_OPEN: { status: 409, title: 'The waiting room of this match is not open' },
   QUEUE_ENTRY_NOT_FOUND: { status: 404, title: 'You are not in the waiting room of this match' },
+  // reports (E14)
+  REPORT_NOT_AVAILABLE: {
+    status: 422,
+    title: 'This report needs data the system does not record yet',
+  },
+  REPORT_NOT_READY: { status: 409, title: 'The export has not finished' },
+  DOWNLOAD_LINK_INVALID: { status: 403, title: 'The download link is invalid or has expired' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof problemCatalogue;
