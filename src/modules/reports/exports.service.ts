@@ -65,7 +65,10 @@ export async function requestExport(
   if (report_type === 'FINANCIAL' && (input.ticket_type || input.sector)) {
     throw new AppError('VALIDATION_FAILED', 'The financial export has no ticket type or sector', {
       errors: [
-        { field: `body.${input.ticket_type ? 'ticket_type' : 'sector'}`, message: 'not a filter of FINANCIAL' },
+        {
+          field: `body.${input.ticket_type ? 'ticket_type' : 'sector'}`,
+          message: 'not a filter of FINANCIAL',
+        },
       ],
     });
   }

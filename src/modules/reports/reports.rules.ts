@@ -61,7 +61,12 @@ export interface ReportRange {
  * or an instant (date_to included). `null` when the period is empty (from after to).
  */
 export function reportRange(dateFrom?: string, dateTo?: string): ReportRange | null {
-  const from = dateFrom === undefined ? null : DAY.test(dateFrom) ? zagrebDayStart(dateFrom) : new Date(dateFrom);
+  const from =
+    dateFrom === undefined
+      ? null
+      : DAY.test(dateFrom)
+        ? zagrebDayStart(dateFrom)
+        : new Date(dateFrom);
   const until =
     dateTo === undefined
       ? null
