@@ -10,6 +10,7 @@ import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
 import { priceCategoryAdminRoutes } from '../modules/matches/price-categories.routes.ts';
 import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
+import { dashboardAdminRoutes } from '../modules/reports/dashboard.routes.ts';
 import { exportAdminRoutes } from '../modules/reports/exports.routes.ts';
 import { salesReportAdminRoutes } from '../modules/reports/sales-report.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
@@ -34,4 +35,5 @@ export const adminApi = (deps: AppDeps) =>
     // reports: one registrar per sub-domain
     salesReportAdminRoutes,
     exportAdminRoutes,
+    dashboardAdminRoutes,
   ]);
