@@ -9,6 +9,7 @@ import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-z
 import { adminApi } from './api/admin.ts';
 import { internalApi } from './api/internal.ts';
 import { publicApi } from './api/public.ts';
+import { opsPages } from './api/ops.ts';
 import { webhooksApi } from './api/webhooks.ts';
 import type { AppDeps } from './deps.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
@@ -120,6 +121,7 @@ export async function buildApp(
   await app.register(adminApi(deps), { prefix: '/admin' });
   await app.register(internalApi(deps), { prefix: '/internal' });
   await app.register(webhooksApi(deps), { prefix: '/webhooks' });
+  await app.register(opsPages(deps));
 
   return app;
 }

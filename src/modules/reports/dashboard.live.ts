@@ -97,20 +97,23 @@ export class DashboardLiveHub {
   }
 
   /** One interval: for each match watched here, compute if this instance has the turn. */
-  tick(): Promise<void> {
-    this.ticking ??= (async () => {
-      try {
-        for (const matchId of [...this.rooms.keys()]) {
-          const turn = await this.deps.redis
-            .set(turnKey(matchId), this.instance, 'PX', this.turnMs(), 'NX')
-            .catch(() => null);
-          if (turn === 'OK') await this.compute(matchId, false);
-        }
-      } finally {
-        this.ticking = null;
+  async tick(): Promise<void> {
+    // One round at a time: a slow computation makes the next interval skip, not pile up.
+    if (this.ticking) return this.ticking;
+    const round = (async () => {
+      for (const matchId of [...this.rooms.keys()]) {
+        const turn = await this.deps.redis
+          .set(turnKey(matchId), this.instance, 'PX', this.turnMs(), 'NX')
+          .catch(() => null);
+        if (turn === 'OK') await this.compute(matchId, false);
       }
     })();
-    return this.ticking;
+    this.ticking = round;
+    try {
+      await round;
+    } finally {
+      this.ticking = null;
+    }
   }
 
   // Slightly shorter than the interval, so the next interval's turn is free again.
