@@ -169,7 +169,13 @@ async function copyFloor(url: string, db: Database, dir: string) {
   const started = performance.now();
   const r = spawnSync(
     'psql',
-    [url, '-v', 'ON_ERROR_STOP=1', '-c', `\\copy (${query.sql.replace(/\s+/g, ' ')}) TO '${file}' WITH CSV HEADER`],
+    [
+      url,
+      '-v',
+      'ON_ERROR_STOP=1',
+      '-c',
+      `\\copy (${query.sql.replace(/\s+/g, ' ')}) TO '${file}' WITH CSV HEADER`,
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
@@ -221,7 +227,9 @@ if (process.argv[2] === '--child') {
       console.log(JSON.stringify(entry));
       sizes.push(entry);
     }
-    const [small, large] = sizes as Array<{ export: { rss_above_baseline_mb: number; peak_rss_mb: number } }>;
+    const [small, large] = sizes as Array<{
+      export: { rss_above_baseline_mb: number; peak_rss_mb: number };
+    }>;
     const file = await writeResult('report-export', {
       batch_rows: EXPORT_BATCH_ROWS,
       sizes,

@@ -12,7 +12,7 @@ import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { signDownloadToken, verifyDownloadToken } from './download-token.ts';
 import * as repo from './exports.repo.ts';
 import { reportReader, type ReportReader } from './report-reader.ts';
-import { salesLinesQuery, type SalesFilters } from './sales-report.repo.ts';
+import { salesLinesQuery, type SalesFilters, type SalesLineRow } from './sales-report.repo.ts';
 import type { SalesFiltersIn } from './sales-report.schemas.ts';
 import { resolveSalesFilters } from './sales-report.service.ts';
 import { REPORT_ROLES } from './reports.rules.ts';
@@ -187,7 +187,7 @@ interface ExportShape<R> {
 
 function shapeOf(type: ReportType, f: SalesFilters): ExportShape<never> {
   if (type === 'SALES') {
-    const shape: ExportShape<import('./sales-report.repo.ts').SalesLineRow> = {
+    const shape: ExportShape<SalesLineRow> = {
       query: salesLinesQuery(f),
       columns: [
         ['sold_at', (r) => instant(r.completed_at)],
