@@ -29,7 +29,7 @@ const SIZES = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Numbe
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 /** The match, sector and buyer the generated sales belong to. */
-async function seedMatch(db: Database) {
+export async function seedMatch(db: Database) {
   const user = await db
     .insertInto('users')
     .values({ drupal_user_id: 'bench-buyer', email: 'bench-buyer@example.test' })
@@ -76,7 +76,7 @@ async function seedMatch(db: Database) {
 type Seeded = Awaited<ReturnType<typeof seedMatch>>;
 
 /** Lines [from, to) as sold seats: 4 per order, each with its ticket. Foreign key triggers off. */
-async function seedLines(db: Database, s: Seeded, from: number, to: number) {
+export async function seedLines(db: Database, s: Seeded, from: number, to: number) {
   await db.connection().execute(async (c) => {
     await sql`SET session_replication_role = replica`.execute(c);
     const g = sql`generate_series(${from}::int, ${to - 1}::int) g`;

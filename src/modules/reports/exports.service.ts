@@ -273,7 +273,8 @@ export async function writeExport(
       client.release();
     }
   }
-  const { bytes } = await store.write(key, Readable.from(csv()));
+  // One batch in flight: the next is read from the cursor when the file took this one.
+  const { bytes } = await store.write(key, Readable.from(csv(), { highWaterMark: 1 }));
   return { rows, bytes };
 }
 
