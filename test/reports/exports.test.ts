@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runExport } from '../../src/modules/reports/exports.service.ts';
 import { reportJobs } from '../../src/modules/reports/reports.jobs.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { waitFor } from '../harness/wait.ts';
@@ -87,6 +88,43 @@ describe('report exports (E14-F1)', () => {
     expect((push.data_json as Record<string, string>).export_id).toBe(res.json().id);
     // The emailed link opens the same file.
     expect((await download(vars.download_url, finance.token)).body).toBe(file.body);
+
+    // A re-delivered job of a completed export writes nothing and tells nobody again.
+    await runExport(t.deps, res.json().id);
+    const emails = await t.deps.db
+      .selectFrom('email_logs')
+      .select('id')
+      .where('template_key', '=', 'report_export_ready')
+      .where('recipient_email', '=', finance.email)
+      .execute();
+    expect(emails).toHaveLength(1);
+  });
+
+  it('marks an export that could not be written FAILED, with no file and no notice', async () => {
+    const job = await t.deps.db
+      .transaction()
+      .execute((trx) =>
+        trx
+          .insertInto('report_export_jobs')
+          .values({ report_type: 'SALES', requested_by: finance.id, requested_role: 'FINANCE' })
+          .returning('id')
+          .executeTakeFirstOrThrow(),
+      );
+    const broken = { ...t.deps, config: { ...t.config, FILE_STORE_DIR: '/dev/null/exports' } };
+    await expect(runExport(broken, job.id)).rejects.toThrow();
+    const row = await t.deps.db
+      .selectFrom('report_export_jobs')
+      .selectAll()
+      .where('id', '=', job.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'FAILED', file_url: null, completed_at: null });
+    expect(row.error_message).toMatch(/ENOTDIR|EEXIST|ENOENT/);
+    const pushes = await t.deps.db
+      .selectFrom('push_logs')
+      .select('id')
+      .where('data_json', '@>', JSON.stringify({ export_id: job.id }))
+      .execute();
+    expect(pushes).toEqual([]);
   });
 
   it('exports FINANCIAL: one line per payment', async () => {
