@@ -226,13 +226,17 @@ describe('the live dashboard over WebSocket (E14-F2)', () => {
       `dashboard cost over ${windowMs} ms (interval ${INTERVAL_MS} ms): 1 watcher ${reads1} computations, ` +
         `${single.sql.length} statements; 100 watchers on 2 instances ${reads100} computations, ${hundred.sql.length} statements`,
     );
+    // At most one computation per interval, whatever the number of watchers (a loaded
+    // machine may skip an interval, never add one).
     const intervals = windowMs / INTERVAL_MS;
-    expect(reads1).toBeGreaterThanOrEqual(intervals - 3);
+    expect(reads1).toBeGreaterThan(0);
+    expect(reads100).toBeGreaterThan(0);
     expect(reads1).toBeLessThanOrEqual(intervals + 1);
-    expect(reads100).toBeGreaterThanOrEqual(intervals - 3);
     expect(reads100).toBeLessThanOrEqual(intervals + 1);
-    expect(Math.abs(hundred.sql.length - single.sql.length)).toBeLessThanOrEqual(
-      Math.ceil(single.sql.length / intervals) * 2,
+    // And the statements of the whole process: those of one computation per interval.
+    const perComputation = Math.ceil(single.sql.length / reads1);
+    expect(hundred.sql.length).toBeLessThanOrEqual(
+      (intervals + 1) * perComputation + perComputation,
     );
     for (const w of [one, ...many]) w.socket.close();
   });
