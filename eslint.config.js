@@ -29,4 +29,9 @@ export default tseslint.config(
     files: ['bench/**', 'test/**', 'scripts/**', 'src/main.ts', 'src/cli/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The operations page's script runs in the browser (reports/ops, no build step).
+    files: ['src/modules/reports/ops/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'script' },
+  },
 );

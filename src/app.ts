@@ -10,6 +10,7 @@ import { adminApi } from './api/admin.ts';
 import { internalApi } from './api/internal.ts';
 import { publicApi } from './api/public.ts';
 import { quotaPortalApi } from './api/quota-portal.ts';
+import { opsPages } from './api/ops.ts';
 import { webhooksApi } from './api/webhooks.ts';
 import type { AppDeps } from './deps.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
@@ -122,6 +123,7 @@ export async function buildApp(
   await app.register(quotaPortalApi(deps), { prefix: '/quota-portal' });
   await app.register(internalApi(deps), { prefix: '/internal' });
   await app.register(webhooksApi(deps), { prefix: '/webhooks' });
+  await app.register(opsPages(deps));
 
   return app;
 }

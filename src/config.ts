@@ -88,6 +88,15 @@ export const configSchema = z
     DATABASE_URL: z.url().optional(),
     DATABASE_POOL_MAX: positiveInt.default(20),
     DATABASE_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
+    // Reports (reports module) read here when set: a streaming replica, so a million-row
+    // export never competes with the sale on the primary. Unset: the primary.
+    DATABASE_REPLICA_URL: z.url().optional(),
+    DATABASE_REPLICA_POOL_MAX: positiveInt.default(5),
+    // How long the signed download link of a finished report export stays valid.
+    REPORT_DOWNLOAD_TTL_SECONDS: positiveInt.default(72 * 60 * 60),
+    // How often the live match dashboard recomputes its figures (one computation per match
+    // and interval across all API instances, whatever the number of watchers).
+    DASHBOARD_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),
     EMBEDDED_PG_PORT: port.default(54329),
 
     REDIS_URL: z.url().optional(),

@@ -21,6 +21,9 @@ import { paymentOfferAdminRoutes } from '../modules/invoicing/payment-offers.rou
 import { reportAdminRoutes } from '../modules/invoicing/reports.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { quotaAdminRoutes } from '../modules/quotas/quotas.routes.ts';
+import { dashboardAdminRoutes } from '../modules/reports/dashboard.routes.ts';
+import { exportAdminRoutes } from '../modules/reports/exports.routes.ts';
+import { salesReportAdminRoutes } from '../modules/reports/sales-report.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { seatMapAdminRoutes } from '../modules/venues/seat-maps.routes.ts';
 import { sectorAdminRoutes } from '../modules/venues/sectors.routes.ts';
@@ -60,4 +63,8 @@ export const adminApi = (deps: AppDeps) =>
     debtorAdminRoutes,
     paymentOfferAdminRoutes,
     reportAdminRoutes,
+    // reports: one registrar per sub-domain
+    salesReportAdminRoutes,
+    exportAdminRoutes,
+    dashboardAdminRoutes,
   ]);

@@ -23,6 +23,7 @@ import { queueJobs } from './queue/queue.jobs.ts';
 // Also registers the QUOTA_HOLDER role source (identity) and the quota claims' order
 // completion handler (sales), which workers' settlement needs.
 import { quotaJobs } from './quotas/quotas.jobs.ts';
+import { reportJobs } from './reports/reports.jobs.ts';
 import { salesJobs } from './sales/sales.jobs.ts';
 // Registers settlement's handlers of payment events (payments/payment-events.ts), which the
 // payment jobs of a worker need.
@@ -50,6 +51,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...loyaltyJobs(deps),
     ...quotaJobs(deps),
     ...invoicingJobs(deps),
+    ...reportJobs(deps),
   ];
 }
 

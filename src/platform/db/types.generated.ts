@@ -54,6 +54,8 @@ export type HolderSource = "DEFAULT_PROFILE" | "MANUAL_ENTRY" | "SAVED_PROFILE";
 
 export type HoldKind = "CART" | "ORDER" | "PETROL" | "QUOTA";
 
+export type JobStatus = "COMPLETED" | "FAILED" | "PENDING" | "PROCESSING";
+
 export type Json = JsonValue;
 
 export type JsonArray = JsonValue[];
@@ -103,6 +105,8 @@ export type QuotaStatus = "ACTIVE" | "CANCELLED" | "FULLY_CLAIMED" | "PAST_DEADL
 export type RefundSource = "SELF_SERVICE" | "SUPPORT" | "SYSTEM";
 
 export type RefundStatus = "APPROVED" | "COMPLETED" | "FAILED" | "PENDING" | "PENDING_APPROVAL" | "PROCESSING" | "REJECTED";
+
+export type ReportType = "ATTENDANCE" | "FINANCIAL" | "QUOTA_USAGE" | "SALES";
 
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
 
@@ -747,6 +751,22 @@ export interface RefundTickets {
   ticket_id: string;
 }
 
+export interface ReportExportJobs {
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  error_message: string | null;
+  file_bytes: number | null;
+  file_url: string | null;
+  id: Generated<string>;
+  parameters_json: Generated<Json>;
+  report_type: ReportType;
+  requested_by: string | null;
+  requested_role: AppRole;
+  row_count: number | null;
+  started_at: Timestamp | null;
+  status: Generated<JobStatus>;
+}
+
 export interface SalesPhases {
   created_at: Generated<Timestamp>;
   eligibility_rules_json: Generated<Json>;
@@ -1073,6 +1093,7 @@ export interface DB {
   quotas: Quotas;
   refund_tickets: RefundTickets;
   refunds: Refunds;
+  report_export_jobs: ReportExportJobs;
   sales_phases: SalesPhases;
   saved_profiles: SavedProfiles;
   seat_audit_logs: SeatAuditLogs;

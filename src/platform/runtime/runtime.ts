@@ -1,6 +1,7 @@
 import type { Config } from '../../config.ts';
 import type { AppDeps } from '../../deps.ts';
 import { jobDefinitions } from '../../modules/index.ts';
+import { closeReportReaders } from '../../modules/reports/report-reader.ts';
 import { createTokenService } from '../auth/tokens.ts';
 import { systemClock } from '../clock.ts';
 import { createDatabase } from '../db/database.ts';
@@ -62,6 +63,8 @@ export async function createRuntime(
       config.DATABASE_CONNECT_TIMEOUT_MS,
     );
     closers.push(database.close);
+    // The reports' replica pools, opened on first use (modules/reports/report-reader.ts).
+    closers.push(closeReportReaders);
     const redis = createRedis(redisTarget.url, config.REDIS_KEY_PREFIX);
     closers.push(async () => redis.quit().catch(() => redis.disconnect()));
     const jobs = createJobQueue({

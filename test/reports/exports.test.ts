@@ -1,0 +1,240 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runExport } from '../../src/modules/reports/exports.service.ts';
+import { reportJobs } from '../../src/modules/reports/reports.jobs.ts';
+import { createUser, type TestUser } from '../factories/users.ts';
+import { waitFor } from '../harness/wait.ts';
+import { createSale, useStripeTestContext, type SaleFixture } from '../sales/helpers.ts';
+import { buy, soldFromDb } from './helpers.ts';
+
+const dir = await mkdtemp(path.join(tmpdir(), 'hns-exports-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+const { t, stripe } = await useStripeTestContext({ env: { FILE_STORE_DIR: dir } });
+
+let sale: SaleFixture;
+let finance: TestUser;
+
+beforeAll(async () => {
+  finance = await createUser(t.deps, { roles: ['FINANCE'] });
+  sale = await createSale(t.deps, { sectors: 2 });
+  for (let i = 0; i < 3; i++) await buy(t, stripe, sale, 2);
+  await buy(t, stripe, sale, 1, sale.zoneIds[1]);
+  await t.startWorker(reportJobs(t.deps));
+}, 60_000);
+
+const start = (body: Record<string, unknown>, token = finance.token) =>
+  t.request({ method: 'POST', url: '/admin/reports/sales/export', token, payload: body });
+
+async function finished(id: string, token = finance.token) {
+  let view: Record<string, unknown> = {};
+  await waitFor(
+    async () => {
+      view = (
+        await t.request({ method: 'GET', url: `/admin/reports/exports/${id}`, token })
+      ).json();
+      return view.status === 'COMPLETED' || view.status === 'FAILED';
+    },
+    { what: `export ${id} finished` },
+  );
+  return view as { status: string; download_url: string; row_count: number; file_bytes: number };
+}
+
+const download = (url: string, token?: string) =>
+  t.request({ method: 'GET', url: url.replace(t.config.PUBLIC_BASE_URL, ''), token });
+
+describe('report exports (E14-F1)', () => {
+  it('runs the export job: a CSV of every line in the file store, the admin told by email and push', async () => {
+    const res = await start({ report_type: 'SALES', match_id: sale.matchId });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toMatchObject({
+      report_type: 'SALES',
+      status: 'PENDING',
+      download_url: null,
+    });
+    const job = await finished(res.json().id);
+    expect(job.status).toBe('COMPLETED');
+    const db = await soldFromDb(t, sale.matchId);
+    expect(job.row_count).toBe(db.tickets);
+
+    const file = await download(job.download_url, finance.token);
+    expect(file.statusCode).toBe(200);
+    expect(file.headers['content-type']).toContain('text/csv');
+    expect(Number(file.headers['content-length'])).toBe(job.file_bytes);
+    const rows = parse(file.body, { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(db.tickets);
+    const cents = rows.reduce((n, r) => n + Math.round(Number(r.total_eur) * 100), 0);
+    expect(cents).toBe(db.paid);
+    expect(new Set(rows.map((r) => r.sector_code))).toEqual(new Set(['S1', 'S2']));
+
+    // Notified: the report_export_ready email and a push, both with the link.
+    const email = await t.deps.db
+      .selectFrom('email_logs')
+      .selectAll()
+      .where('template_key', '=', 'report_export_ready')
+      .where('recipient_email', '=', finance.email)
+      .executeTakeFirstOrThrow();
+    const vars = email.variables_json as Record<string, string>;
+    expect(vars.download_url).toContain(`/admin/reports/exports/${res.json().id}/download?token=`);
+    expect(vars.report_name).toContain(`${db.tickets} rows`);
+    const push = await t.deps.db
+      .selectFrom('push_logs')
+      .selectAll()
+      .where('user_id', '=', finance.id)
+      .where('notification_type', '=', 'report_export_ready')
+      .executeTakeFirstOrThrow();
+    expect((push.data_json as Record<string, string>).export_id).toBe(res.json().id);
+    // The emailed link opens the same file.
+    expect((await download(vars.download_url, finance.token)).body).toBe(file.body);
+
+    // A re-delivered job of a completed export writes nothing and tells nobody again.
+    await runExport(t.deps, res.json().id);
+    const emails = await t.deps.db
+      .selectFrom('email_logs')
+      .select('id')
+      .where('template_key', '=', 'report_export_ready')
+      .where('recipient_email', '=', finance.email)
+      .execute();
+    expect(emails).toHaveLength(1);
+  });
+
+  it('marks an export that could not be written FAILED, with no file and no notice', async () => {
+    const job = await t.deps.db
+      .transaction()
+      .execute((trx) =>
+        trx
+          .insertInto('report_export_jobs')
+          .values({ report_type: 'SALES', requested_by: finance.id, requested_role: 'FINANCE' })
+          .returning('id')
+          .executeTakeFirstOrThrow(),
+      );
+    const broken = { ...t.deps, config: { ...t.config, FILE_STORE_DIR: '/dev/null/exports' } };
+    await expect(runExport(broken, job.id)).rejects.toThrow();
+    const row = await t.deps.db
+      .selectFrom('report_export_jobs')
+      .selectAll()
+      .where('id', '=', job.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'FAILED', file_url: null, completed_at: null });
+    expect(row.error_message).toMatch(/ENOTDIR|EEXIST|ENOENT/);
+    const pushes = await t.deps.db
+      .selectFrom('push_logs')
+      .select('id')
+      .where('data_json', '@>', JSON.stringify({ export_id: job.id }))
+      .execute();
+    expect(pushes).toEqual([]);
+  });
+
+  it('exports FINANCIAL: one line per payment', async () => {
+    const res = await start({ report_type: 'FINANCIAL', match_id: sale.matchId });
+    expect(res.statusCode).toBe(202);
+    const job = await finished(res.json().id);
+    const rows = parse((await download(job.download_url, finance.token)).body, {
+      columns: true,
+    }) as Record<string, string>[];
+    const payments = await t.deps.db
+      .selectFrom('payments')
+      .innerJoin('orders', 'orders.id', 'payments.order_id')
+      .select(['payments.id', 'payments.amount'])
+      .where('orders.match_id', '=', sale.matchId)
+      .execute();
+    expect(rows.map((r) => r.payment_id).sort()).toEqual(payments.map((p) => p.id).sort());
+    expect(rows.every((r) => r.payment_status === 'SUCCEEDED')).toBe(true);
+  });
+
+  it('opens the download only for the requester or their role, and only until the link expires', async () => {
+    const res = await start({ report_type: 'SALES', match_id: sale.matchId, sector: 'S2' });
+    const job = await finished(res.json().id);
+    expect(job.row_count).toBe(1);
+    const colleague = await createUser(t.deps, { roles: ['FINANCE'] });
+    const manager = await createUser(t.deps, { roles: ['MATCH_MANAGER'] });
+    const fan = await createUser(t.deps);
+    expect((await download(job.download_url, colleague.token)).statusCode).toBe(200);
+    expect((await download(job.download_url, manager.token)).json().code).toBe('NOT_FOUND');
+    expect((await download(job.download_url, fan.token)).statusCode).toBe(403);
+    expect((await download(job.download_url)).statusCode).toBe(401);
+    // A token of another export, a forged one, none: refused.
+    const other = await finished((await start({ report_type: 'SALES' })).json().id);
+    const otherToken = new URL(other.download_url).searchParams.get('token')!;
+    const wrong = `/admin/reports/exports/${res.json().id}/download?token=${otherToken}`;
+    expect((await download(wrong, finance.token)).json().code).toBe('DOWNLOAD_LINK_INVALID');
+    const forged = job.download_url.replace(/.{6}$/, 'AAAAAA');
+    expect((await download(forged, finance.token)).json().code).toBe('DOWNLOAD_LINK_INVALID');
+    // Past REPORT_DOWNLOAD_TTL_SECONDS the link is dead; asking the status gives a new one.
+    t.clock.advance((t.config.REPORT_DOWNLOAD_TTL_SECONDS + 1) * 1000);
+    // (Access tokens follow the clock too: a fresh login.)
+    finance = { ...finance, token: await t.token(finance.id, ['FINANCE']) };
+    manager.token = await t.token(manager.id, ['MATCH_MANAGER']);
+    const expired = await download(job.download_url, finance.token);
+    expect(expired.statusCode).toBe(403);
+    expect(expired.json().code).toBe('DOWNLOAD_LINK_INVALID');
+    const again = await finished(res.json().id);
+    expect((await download(again.download_url, finance.token)).statusCode).toBe(200);
+    // The status is another admin's business only within the role.
+    const status = await t.request({
+      method: 'GET',
+      url: `/admin/reports/exports/${res.json().id}`,
+      token: manager.token,
+    });
+    expect(status.json().code).toBe('NOT_FOUND');
+  });
+
+  it('answers a problem naming what is missing for ATTENDANCE and QUOTA_USAGE', async () => {
+    for (const [type, issue] of [
+      ['ATTENDANCE', 'issue 21'],
+      ['QUOTA_USAGE', 'issue 22'],
+    ] as const) {
+      const res = await start({ report_type: type });
+      expect(res.statusCode).toBe(422);
+      expect(res.json().code).toBe('REPORT_NOT_AVAILABLE');
+      expect(res.json().detail).toContain(issue);
+    }
+    const count = await t.deps.db
+      .selectFrom('report_export_jobs')
+      .select((e) => e.fn.countAll<number>().as('n'))
+      .where('report_type', 'in', ['ATTENDANCE', 'QUOTA_USAGE'])
+      .executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(0);
+  });
+
+  it('answers bad filters with problems and writes no job', async () => {
+    const before = await t.deps.db.selectFrom('report_export_jobs').select('id').execute();
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [{ report_type: 'FINANCIAL', sector: 'S1' }, 400, 'VALIDATION_FAILED'],
+      [
+        { report_type: 'SALES', date_from: '2026-12-05', date_to: '2026-12-01' },
+        400,
+        'VALIDATION_FAILED',
+      ],
+      [{ report_type: 'SALES', match_id: crypto.randomUUID() }, 404, 'MATCH_NOT_FOUND'],
+      [{ report_type: 'PDF' }, 400, 'VALIDATION_FAILED'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await start(body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(status);
+      expect(res.json().code).toBe(code);
+    }
+    expect(await t.deps.db.selectFrom('report_export_jobs').select('id').execute()).toHaveLength(
+      before.length,
+    );
+  });
+
+  it('is for finance and match managers only', async () => {
+    const fan = await createUser(t.deps);
+    const id = crypto.randomUUID();
+    for (const [method, url] of [
+      ['POST', '/admin/reports/sales/export'],
+      ['GET', `/admin/reports/exports/${id}`],
+      ['GET', `/admin/reports/exports/${id}/download?token=x`],
+    ] as const) {
+      expect((await t.request({ method, url, payload: {} })).statusCode).toBe(401);
+      expect((await t.request({ method, url, payload: {}, token: fan.token })).statusCode).toBe(
+        403,
+      );
+    }
+    const manager = await createUser(t.deps, { roles: ['MATCH_MANAGER'] });
+    expect((await start({ report_type: 'SALES' }, manager.token)).statusCode).toBe(202);
+  });
+});
