@@ -20,6 +20,8 @@ export type ArrayTypeImpl<T> = T extends ColumnType<infer S, infer I, infer U>
 
 export type AttendanceMode = "WITH_DATA" | "WITHOUT_DATA";
 
+export type AwayPdfOutcome = "AMBIGUOUS" | "ASSIGNED" | "DUPLICATE" | "MATCHED" | "UNMATCHED";
+
 export type BlacklistAction = "CREATE" | "REMOVE" | "RESTORE" | "UPDATE";
 
 export type BlacklistStatus = "ACTIVE" | "REMOVED";
@@ -116,10 +118,48 @@ export type UserStatus = "active" | "inactive" | "suspended";
 
 export type ViolationAction = "PURCHASE_ATTEMPT" | "TRANSFER_ATTEMPT";
 
+export interface ApplePassRegistrations {
+  created_at: Generated<Timestamp>;
+  device_library_identifier: string;
+  id: Generated<string>;
+  pass_type_identifier: string;
+  push_token: string;
+  ticket_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface AuditOutbox {
   created_at: Generated<Timestamp>;
   event: Json;
   id: Generated<number>;
+}
+
+export interface AwayPdfDocuments {
+  assigned_at: Timestamp | null;
+  assigned_by: string | null;
+  candidate_ticket_ids: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  email_log_id: string | null;
+  file_key: string | null;
+  id: Generated<string>;
+  match_id: string;
+  outcome: AwayPdfOutcome;
+  reason: string | null;
+  sha256: string;
+  source: string;
+  ticket_id: string | null;
+  upload_id: string;
+}
+
+export interface AwayPdfUploads {
+  content_type: string;
+  created_at: Generated<Timestamp>;
+  documents: number;
+  file_name: string | null;
+  id: Generated<string>;
+  match_id: string;
+  sha256: string;
+  uploaded_by: string | null;
 }
 
 export interface Blacklist {
@@ -645,6 +685,8 @@ export interface Stadiums {
   created_at: Generated<Timestamp>;
   id: Generated<string>;
   is_numbered: Generated<boolean>;
+  latitude: number | null;
+  longitude: number | null;
   name: string;
   type: Generated<StadiumType>;
   updated_at: Generated<Timestamp>;
@@ -742,8 +784,20 @@ export interface ViolationLogs {
   user_id: string | null;
 }
 
+export interface WalletPasses {
+  apple_issued_at: Timestamp | null;
+  google_issued_at: Timestamp | null;
+  google_object_id: string | null;
+  google_synced_at: Timestamp | null;
+  ticket_id: string;
+  updated_at: Timestamp;
+}
+
 export interface DB {
+  apple_pass_registrations: ApplePassRegistrations;
   audit_outbox: AuditOutbox;
+  away_pdf_documents: AwayPdfDocuments;
+  away_pdf_uploads: AwayPdfUploads;
   blacklist: Blacklist;
   blacklist_audit_logs: BlacklistAuditLogs;
   carts: Carts;
@@ -786,4 +840,5 @@ export interface DB {
   user_roles: UserRoles;
   users: Users;
   violation_logs: ViolationLogs;
+  wallet_passes: WalletPasses;
 }
