@@ -5,6 +5,7 @@ import { notificationPublicRoutes } from '../modules/notifications/notifications
 import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
 import { salesPublicRoutes } from '../modules/sales/sales.routes.ts';
 import { ticketPublicRoutes } from '../modules/tickets/tickets.routes.ts';
+import { appleWalletPublicRoutes } from '../modules/wallet/apple.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
 
@@ -23,6 +24,7 @@ export const publicApi = (deps: AppDeps) =>
       queuePublicRoutes,
       salesPublicRoutes,
       ticketPublicRoutes,
+      appleWalletPublicRoutes,
     ],
     (app) => installRateLimit(app, deps),
   );

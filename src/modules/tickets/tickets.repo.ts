@@ -142,6 +142,9 @@ const ticketColumns = [
   't.price_amount',
   't.fee_amount',
   't.transfer_allowed',
+  't.owner_user_id',
+  't.external_ticket_required',
+  't.external_pdf_url',
   't.created_at',
   'm.home_team',
   'm.away_team',
@@ -155,6 +158,11 @@ const ticketColumns = [
   'h.is_minor as holder_is_minor',
   'h.oib_encrypted as holder_oib_encrypted',
   'o.order_number',
+  'st.name as stadium_name',
+  'st.city as stadium_city',
+  'st.address as stadium_address',
+  'st.latitude as stadium_latitude',
+  'st.longitude as stadium_longitude',
 ] as const;
 
 function ticketQuery(db: Executor) {
@@ -166,6 +174,7 @@ function ticketQuery(db: Executor) {
     .innerJoin('seats as s', 's.id', 'i.seat_id')
     .innerJoin('match_sectors as ms', 'ms.id', 'i.match_sector_id')
     .leftJoin('ticket_holders as h', 'h.ticket_id', 't.id')
+    .leftJoin('stadiums as st', 'st.id', 'm.venue_id')
     .select(ticketColumns);
 }
 
@@ -184,6 +193,37 @@ export async function findOwnedTicket(db: Executor, userId: string, ticketId: st
     .where('t.owner_user_id', '=', userId)
     .where('t.id', '=', ticketId)
     .executeTakeFirst();
+}
+
+/** A ticket whoever owns it (wallet passes check the owner themselves). */
+export async function findTicket(db: Executor, ticketId: string) {
+  return ticketQuery(db).where('t.id', '=', ticketId).executeTakeFirst();
+}
+
+/** The valid tickets of a match with their holders (away-match PDFs are matched to them). */
+export async function listValidTicketsOfMatch(db: Executor, matchId: string) {
+  return ticketQuery(db)
+    .where('t.match_id', '=', matchId)
+    .where('t.status', 'in', ['SOLD', 'ATTENDED'])
+    .orderBy('ms.code')
+    .orderBy('s.row_identifier')
+    .orderBy('s.seat_number')
+    .execute();
+}
+
+/** Marks a ticket as admitted by the host's PDF (E9-F6); false when it is not valid. */
+export async function setExternalTicket(
+  db: Executor,
+  ticketId: string,
+  pdfUrl: string,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('tickets')
+    .set({ external_pdf_url: pdfUrl, external_ticket_required: true })
+    .where('id', '=', ticketId)
+    .where('status', 'in', ['SOLD', 'ATTENDED'])
+    .executeTakeFirst();
+  return r.numUpdatedRows === 1n;
 }
 
 /** Ticket ids per order, in issue order (the order list of GET /orders). */

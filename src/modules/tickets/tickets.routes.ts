@@ -23,7 +23,12 @@ const ticketSchema = z.object({
   }),
   status: z.string(),
   barcode: z.string(),
-  qr_code_data: z.string().describe('signed payload encoded in the QR code'),
+  qr_code_data: z
+    .string()
+    .nullable()
+    .describe('signed payload encoded in the QR code; null when the host PDF admits (E9-F6)'),
+  external_ticket_required: z.boolean(),
+  external_pdf_url: z.string().nullable(),
   price_amount: z.number().int(),
   fee_amount: z.number().int(),
   transfer_allowed: z.boolean(),
@@ -82,7 +87,7 @@ export const ticketPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/tickets/:id/qr',
     {
-      config: { access: 'authenticated', problems: ['NOT_FOUND'] },
+      config: { access: 'authenticated', problems: ['EXTERNAL_TICKET_REQUIRED', 'NOT_FOUND'] },
       schema: {
         tags: ['tickets'],
         summary: "The QR code of one of the caller's tickets, as PNG or SVG",

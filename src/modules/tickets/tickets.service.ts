@@ -3,15 +3,18 @@ import QRCode from 'qrcode';
 import type { AppDeps } from '../../deps.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { notFound } from '../../platform/errors.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
 import { ISSUED_TICKET_STATUS } from '../sales/order-state.ts';
 import type { OrderItemRow, OrderRow } from '../sales/orders.repo.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
 import {
   findOwnedTicket,
+  findTicket,
   insertSoldTickets,
   listOwnedTickets,
+  listValidTicketsOfMatch,
   sellSeatsIssuingTickets,
+  setExternalTicket,
   type NewTicket,
 } from './tickets.repo.ts';
 
@@ -118,7 +121,10 @@ function ticketView(deps: Pick<AppDeps, 'config'>, row: Row) {
     },
     status: row.status,
     barcode: row.barcode,
-    qr_code_data: row.qr_code_data,
+    // Admitted by the host federation's PDF (E9-F6): our QR would not open their gates.
+    qr_code_data: row.external_ticket_required ? null : row.qr_code_data,
+    external_ticket_required: row.external_ticket_required,
+    external_pdf_url: row.external_pdf_url,
     price_amount: row.price_amount,
     fee_amount: row.fee_amount,
     transfer_allowed: row.transfer_allowed,
@@ -161,6 +167,7 @@ export async function renderTicketQr(
   format: 'png' | 'svg',
 ): Promise<{ contentType: string; body: Buffer | string }> {
   const ticket = await getMyTicket(deps, userId, ticketId);
+  if (ticket.qr_code_data === null) throw new AppError('EXTERNAL_TICKET_REQUIRED');
   const options = { errorCorrectionLevel: 'M' as const, margin: 4 };
   return format === 'svg'
     ? {
@@ -171,4 +178,49 @@ export async function renderTicketQr(
         contentType: 'image/png',
         body: await QRCode.toBuffer(ticket.qr_code_data, { ...options, type: 'png', width: 400 }),
       };
+}
+
+/**
+ * A ticket as a wallet pass shows it (E9-F4): the fan's view plus its owner, the stadium
+ * and the raw QR payload; undefined when there is no such ticket. The caller checks the
+ * owner (a pass is only ever handed to the ticket's owner).
+ */
+export async function getTicketForWallet(deps: Pick<AppDeps, 'db' | 'config'>, ticketId: string) {
+  const row = await findTicket(deps.db, ticketId);
+  return row ? walletTicket(deps, row) : undefined;
+}
+
+function walletTicket(deps: Pick<AppDeps, 'config'>, row: Row) {
+  return {
+    ...ticketView(deps, row),
+    owner_user_id: row.owner_user_id,
+    stadium: row.stadium_name
+      ? {
+          name: row.stadium_name,
+          city: row.stadium_city ?? '',
+          address: row.stadium_address,
+          latitude: row.stadium_latitude,
+          longitude: row.stadium_longitude,
+        }
+      : null,
+  };
+}
+
+export type WalletTicket = ReturnType<typeof walletTicket>;
+
+/** The valid tickets of a match with their holders (E9-F6 matches host PDFs to them). */
+export async function listValidMatchTickets(
+  deps: Pick<AppDeps, 'config'>,
+  db: Executor,
+  matchId: string,
+): Promise<WalletTicket[]> {
+  return (await listValidTicketsOfMatch(db, matchId)).map((r) => walletTicket(deps, r));
+}
+
+/**
+ * E9-F6: the ticket is admitted by the host federation's PDF at `pdfUrl`; the QR is no
+ * longer shown. In the caller's transaction; false when the ticket is no longer valid.
+ */
+export async function markExternalTicket(trx: Executor, ticketId: string, pdfUrl: string) {
+  return setExternalTicket(trx, ticketId, pdfUrl);
 }

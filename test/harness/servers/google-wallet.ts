@@ -25,7 +25,9 @@ export interface LocalGoogleWallet {
   close(): Promise<void>;
 }
 
-export async function startLocalGoogleWallet(issuerId = '3388000000022000001'): Promise<LocalGoogleWallet> {
+export async function startLocalGoogleWallet(
+  issuerId = '3388000000022000001',
+): Promise<LocalGoogleWallet> {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const clientEmail = `wallet-issuer@hns-test.iam.gserviceaccount.com`;
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();

@@ -104,7 +104,9 @@ export function createApnsClient(options: ApnsOptions): ApnsClient {
       stream.on('data', (chunk: string) => {
         data += chunk;
       });
-      stream.on('error', (err) => resolve({ deviceToken: push.deviceToken, status: 0, reason: err.message }));
+      stream.on('error', (err) =>
+        resolve({ deviceToken: push.deviceToken, status: 0, reason: err.message }),
+      );
       stream.on('close', () => {
         let reason: string | undefined;
         try {

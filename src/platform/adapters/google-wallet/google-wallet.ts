@@ -29,7 +29,10 @@ export class GoogleWalletError extends Error {
 export interface GoogleWalletClient {
   readonly issuerId: string;
   /** The save link for these classes and objects (created by Google when the fan saves). */
-  saveLink(payload: { eventTicketClasses: object[]; eventTicketObjects: object[] }): Promise<string>;
+  saveLink(payload: {
+    eventTicketClasses: object[];
+    eventTicketObjects: object[];
+  }): Promise<string>;
   /** Patches a saved object; `false` when Google has no such object (never saved). */
   patchObject(objectId: string, patch: object): Promise<boolean>;
 }
@@ -93,9 +96,13 @@ export function createGoogleWalletClient(options: GoogleWalletOptions): GoogleWa
           signal: AbortSignal.timeout(timeoutMs),
         });
       } catch (err) {
-        throw new GoogleWalletError(`Google Wallet unreachable: ${(err as Error).message}`, undefined, {
-          cause: err,
-        });
+        throw new GoogleWalletError(
+          `Google Wallet unreachable: ${(err as Error).message}`,
+          undefined,
+          {
+            cause: err,
+          },
+        );
       }
       if (response.ok) return true;
       if (response.status === 404) return false;
