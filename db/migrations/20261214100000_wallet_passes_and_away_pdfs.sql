@@ -7,14 +7,23 @@ ALTER TABLE stadiums
   ADD COLUMN longitude double precision CHECK (longitude BETWEEN -180 AND 180);
 
 -- One row per ticket that was ever given to a wallet: when its pass last changed (Apple's
--- "serial numbers updated since", Last-Modified) and whether a Google object was issued.
+-- "serial numbers updated since", Last-Modified, and the Google objects' sync).
 CREATE TABLE wallet_passes (
-  ticket_id            uuid PRIMARY KEY REFERENCES tickets (id),
-  updated_at           timestamptz NOT NULL,
-  apple_issued_at      timestamptz,
-  google_object_id     text,
-  google_issued_at     timestamptz,
-  google_synced_at     timestamptz
+  ticket_id        uuid PRIMARY KEY REFERENCES tickets (id),
+  updated_at       timestamptz NOT NULL,
+  apple_issued_at  timestamptz,
+  google_issued_at timestamptz
+);
+
+-- Google Wallet objects, one per ticket and owner it was issued to: after a transfer the
+-- old owner's object is made inactive, the new owner's gets the new QR.
+CREATE TABLE google_wallet_objects (
+  object_id      text PRIMARY KEY,
+  ticket_id      uuid NOT NULL REFERENCES tickets (id),
+  owner_user_id  uuid NOT NULL REFERENCES users (id),
+  issued_at      timestamptz NOT NULL,
+  synced_at      timestamptz,
+  CONSTRAINT google_wallet_objects_ticket_owner_key UNIQUE (ticket_id, owner_user_id)
 );
 
 -- Apple devices that installed a pass (the pass web service's registrations).

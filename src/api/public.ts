@@ -6,6 +6,7 @@ import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
 import { salesPublicRoutes } from '../modules/sales/sales.routes.ts';
 import { ticketPublicRoutes } from '../modules/tickets/tickets.routes.ts';
 import { appleWalletPublicRoutes } from '../modules/wallet/apple.routes.ts';
+import { googleWalletPublicRoutes, walletAssetRoutes } from '../modules/wallet/google.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
 
@@ -25,6 +26,8 @@ export const publicApi = (deps: AppDeps) =>
       salesPublicRoutes,
       ticketPublicRoutes,
       appleWalletPublicRoutes,
+      googleWalletPublicRoutes,
+      walletAssetRoutes,
     ],
     (app) => installRateLimit(app, deps),
   );

@@ -251,6 +251,14 @@ export interface FeeConfigurations {
   presale_discount_percent: Generated<Numeric>;
 }
 
+export interface GoogleWalletObjects {
+  issued_at: Timestamp;
+  object_id: string;
+  owner_user_id: string;
+  synced_at: Timestamp | null;
+  ticket_id: string;
+}
+
 export interface LoyaltyPoints {
   created_at: Generated<Timestamp>;
   earned_at: Generated<Timestamp>;
@@ -787,8 +795,6 @@ export interface ViolationLogs {
 export interface WalletPasses {
   apple_issued_at: Timestamp | null;
   google_issued_at: Timestamp | null;
-  google_object_id: string | null;
-  google_synced_at: Timestamp | null;
   ticket_id: string;
   updated_at: Timestamp;
 }
@@ -804,6 +810,7 @@ export interface DB {
   email_logs: EmailLogs;
   email_templates: EmailTemplates;
   fee_configurations: FeeConfigurations;
+  google_wallet_objects: GoogleWalletObjects;
   loyalty_points: LoyaltyPoints;
   match_audit_logs: MatchAuditLogs;
   match_seat_inventory: MatchSeatInventory;
