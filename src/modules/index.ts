@@ -20,6 +20,7 @@ import { salesJobs } from './sales/sales.jobs.ts';
 // payment jobs of a worker need.
 import './sales/settlement.service.ts';
 import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
+import { walletJobs } from './wallet/wallet.jobs.ts';
 
 /**
  * The module registry: what each domain module contributes to the process besides routes
@@ -36,6 +37,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...queueJobs(deps),
     ...salesJobs(deps),
     ...paymentJobs(deps),
+    ...walletJobs(deps),
   ];
 }
 
