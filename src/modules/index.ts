@@ -19,6 +19,7 @@ import { salesJobs } from './sales/sales.jobs.ts';
 // Registers settlement's handlers of payment events (payments/payment-events.ts), which the
 // payment jobs of a worker need.
 import './sales/settlement.service.ts';
+import { ticketJobs } from './tickets/tickets.jobs.ts';
 import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
 import { walletJobs } from './wallet/wallet.jobs.ts';
 
@@ -37,6 +38,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...queueJobs(deps),
     ...salesJobs(deps),
     ...paymentJobs(deps),
+    ...ticketJobs(deps),
     ...walletJobs(deps),
   ];
 }

@@ -89,6 +89,9 @@ export const problemCatalogue = {
     title: 'The new holder needs an account with this email',
   },
   HOLDER_HAS_TICKET: { status: 409, title: 'The new holder already holds a ticket for the match' },
+  QR_NOT_YET_AVAILABLE: { status: 403, title: 'The QR code is shown from 5 hours before kick-off' },
+  TICKET_NOT_VALID: { status: 409, title: 'The ticket no longer admits anyone' },
+  ORDER_BUYER_ONLY: { status: 403, title: 'Only the buyer can see the order' },
   WEBHOOK_SIGNATURE_INVALID: { status: 400, title: 'The webhook signature is not valid' },
   // wallet: passes (E9-F4) and away-match PDFs (E9-F6)
   EXTERNAL_TICKET_REQUIRED: {

@@ -30,3 +30,15 @@ export async function createUser(
   const token = await deps.tokens.sign({ userId: user.id, roles: effectiveRoles(roles, []) });
   return { id: user.id, email, token };
 }
+
+/**
+ * A new access token for the user, valid from the clock's now: a test that moves the fake
+ * clock days ahead (past the token's TTL) signs in again, as the app would.
+ */
+export async function freshToken(
+  deps: Pick<AppDeps, 'tokens'>,
+  user: Pick<TestUser, 'id'>,
+  roles: Role[] = ['FAN'],
+): Promise<string> {
+  return deps.tokens.sign({ userId: user.id, roles: effectiveRoles(roles, []) });
+}

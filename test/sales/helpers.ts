@@ -5,6 +5,7 @@ import { generateOib } from '../../src/modules/identity/oib.ts';
 import { insertProfile, insertSavedProfile } from '../../src/modules/identity/profiles.repo.ts';
 import { getPiiCipher } from '../../src/platform/crypto.ts';
 import { getTicketSigner, isValidBarcode } from '../../src/modules/tickets/ticket-codes.ts';
+import { QR_VISIBLE_BEFORE_KICKOFF_MS } from '../../src/modules/tickets/tickets.rules.ts';
 import { useTestContext, type TestContext, type TestContextOptions } from '../harness/context.ts';
 import {
   startStripeServer,
@@ -185,11 +186,12 @@ export async function checkoutToPayment(
   fan: Fan,
   sale: SaleFixture,
   quantity: number,
+  holderList: unknown[] = holdersFor(quantity),
 ) {
   const add = await addToCart(t, fan, sale, quantity);
   if (add.statusCode !== 200) throw new Error(`cart/add ${add.statusCode}: ${add.body}`);
   const cart = add.json().cart;
-  const holders = await nameHolders(t, fan, cart.id, holdersFor(quantity));
+  const holders = await nameHolders(t, fan, cart.id, holderList);
   if (holders.statusCode !== 200) throw new Error(`holders ${holders.statusCode}: ${holders.body}`);
   const order = holders.json();
   const pay = await t.request({
@@ -204,6 +206,27 @@ export async function checkoutToPayment(
     order,
     payment: pay.json() as { payment_intent_id: string; client_secret: string },
   };
+}
+
+/** Runs `fn` with the test clock set to `at`, then puts the clock back. */
+export async function withClockAt<T>(t: TestContext, at: Date, fn: () => Promise<T>): Promise<T> {
+  const saved = t.clock.now();
+  t.clock.set(at);
+  try {
+    return await fn();
+  } finally {
+    t.clock.set(saved);
+  }
+}
+
+/** When a match's QR codes open (E9-F2): 5 hours before its kick-off. */
+export async function qrOpensAtOf(t: TestContext, matchId: string): Promise<Date> {
+  const { kick_off_time } = await t.deps.db
+    .selectFrom('matches')
+    .select('kick_off_time')
+    .where('id', '=', matchId)
+    .executeTakeFirstOrThrow();
+  return new Date(kick_off_time.getTime() - QR_VISIBLE_BEFORE_KICKOFF_MS);
 }
 
 /** An order's status as stored. */

@@ -7,6 +7,7 @@ import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { blacklistOib } from '../factories/blacklist.ts';
+import { freshToken } from '../factories/users.ts';
 import { tool } from '../harness/tools.ts';
 import { paymentJobs } from '../../src/modules/payments/payments.jobs.ts';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
@@ -25,6 +26,8 @@ import {
   nameHolders,
   useStripeTestContext,
   orderStatusOf,
+  qrOpensAtOf,
+  withClockAt,
 } from './helpers.ts';
 
 const { t, stripe } = await useStripeTestContext();
@@ -241,58 +244,64 @@ describe('purchase flow: listing → cart → holders → payment → tickets', 
       .execute();
     expect(seats.every((s) => s.status === 'SOLD')).toBe(true);
 
-    const mine = await t.request({ method: 'GET', url: '/users/me/tickets', token: fan.token });
-    const tickets = mine.json().items;
-    expect(tickets).toHaveLength(3);
-    for (const ticket of tickets) {
-      expect(ticket.status).toBe('SOLD');
-      expectSignedTicket(t, ticket, sale.matchId);
-    }
-    const holderRows = await t.deps.db
-      .selectFrom('ticket_holders')
-      .selectAll()
-      .where(
-        'ticket_id',
-        'in',
-        tickets.map((x: { id: string }) => x.id),
-      )
-      .execute();
-    expect(holderRows).toHaveLength(3);
-    expect(JSON.stringify(holderRows)).not.toContain(friendOib);
+    // Barcode and QR are shown from 5 hours before kick-off (E9-F2, test/tickets/visibility.test.ts).
+    await withClockAt(t, await qrOpensAtOf(t, sale.matchId), async () => {
+      // signed in again: the clock moved past the purchase's access tokens
+      const fanToken = await freshToken(t.deps, fan);
+      const otherToken = await freshToken(t.deps, other);
+      const mine = await t.request({ method: 'GET', url: '/users/me/tickets', token: fanToken });
+      const tickets = mine.json().items;
+      expect(tickets).toHaveLength(3);
+      for (const ticket of tickets) {
+        expect(ticket.status).toBe('SOLD');
+        expectSignedTicket(t, ticket, sale.matchId);
+      }
+      const holderRows = await t.deps.db
+        .selectFrom('ticket_holders')
+        .selectAll()
+        .where(
+          'ticket_id',
+          'in',
+          tickets.map((x: { id: string }) => x.id),
+        )
+        .execute();
+      expect(holderRows).toHaveLength(3);
+      expect(JSON.stringify(holderRows)).not.toContain(friendOib);
 
-    expect(
-      await t.request({ method: 'GET', url: `/tickets/${tickets[0].id}`, token: other.token }),
-    ).toMatchObject({ statusCode: 404 });
-    const one = await t.request({
-      method: 'GET',
-      url: `/tickets/${tickets[0].id}`,
-      token: fan.token,
-    });
-    expect(one.json().id).toBe(tickets[0].id);
+      expect(
+        await t.request({ method: 'GET', url: `/tickets/${tickets[0].id}`, token: otherToken }),
+      ).toMatchObject({ statusCode: 404 });
+      const one = await t.request({
+        method: 'GET',
+        url: `/tickets/${tickets[0].id}`,
+        token: fanToken,
+      });
+      expect(one.json().id).toBe(tickets[0].id);
 
-    // the QR code decodes (jsQR and zbarimg) to the signed payload of the ticket
-    const png = await t.request({
-      method: 'GET',
-      url: `/tickets/${tickets[0].id}/qr?format=png`,
-      token: fan.token,
+      // the QR code decodes (jsQR and zbarimg) to the signed payload of the ticket
+      const png = await t.request({
+        method: 'GET',
+        url: `/tickets/${tickets[0].id}/qr?format=png`,
+        token: fanToken,
+      });
+      expect(png.headers['content-type']).toBe('image/png');
+      const image = PNG.sync.read(png.rawPayload);
+      const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
+      expect(decoded?.data).toBe(tickets[0].qr_code_data);
+      const zbarimg = tool('zbarimg'); // the cross-check runs where it is installed (always in CI)
+      if (zbarimg) {
+        const file = join(tmpdir(), `ticket-${tickets[0].id}.png`);
+        await writeFile(file, png.rawPayload);
+        const { stdout } = await promisify(execFile)(zbarimg, ['--raw', '-q', file]);
+        expect(stdout.trim()).toBe(tickets[0].qr_code_data);
+      }
+      const svg = await t.request({
+        method: 'GET',
+        url: `/tickets/${tickets[0].id}/qr?format=svg`,
+        token: fanToken,
+      });
+      expect(svg.headers['content-type']).toMatch(/^image\/svg\+xml/);
     });
-    expect(png.headers['content-type']).toBe('image/png');
-    const image = PNG.sync.read(png.rawPayload);
-    const decoded = jsQR(new Uint8ClampedArray(image.data), image.width, image.height);
-    expect(decoded?.data).toBe(tickets[0].qr_code_data);
-    const zbarimg = tool('zbarimg'); // the cross-check runs where it is installed (always in CI)
-    if (zbarimg) {
-      const file = join(tmpdir(), `ticket-${tickets[0].id}.png`);
-      await writeFile(file, png.rawPayload);
-      const { stdout } = await promisify(execFile)(zbarimg, ['--raw', '-q', file]);
-      expect(stdout.trim()).toBe(tickets[0].qr_code_data);
-    }
-    const svg = await t.request({
-      method: 'GET',
-      url: `/tickets/${tickets[0].id}/qr?format=svg`,
-      token: fan.token,
-    });
-    expect(svg.headers['content-type']).toMatch(/^image\/svg\+xml/);
 
     // The confirmation email and push are in the notifications outbox, due for delivery.
     const emails = await emailsTo(fan.email);

@@ -1,8 +1,10 @@
+import { freshToken } from '../factories/users.ts';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { passAssets } from '../../src/modules/wallet/branding.ts';
 import { readZip } from '../../src/platform/files/zip.ts';
@@ -12,8 +14,8 @@ import {
   TEST_TEAM,
   useWalletWorld,
 } from '../harness/wallet.ts';
-import { createFan, useStripeTestContext } from '../sales/helpers.ts';
-import { buyTickets } from './helpers.ts';
+import { createFan, useStripeTestContext, withClockAt } from '../sales/helpers.ts';
+import { atQrTime, buyTickets } from './helpers.ts';
 
 const wallet = await useWalletWorld();
 const { t, stripe } = await useStripeTestContext({ env: wallet.env });
@@ -88,11 +90,20 @@ describe('Apple Wallet pass (E9-F4)', () => {
         ).venue_id!,
       )
       .execute();
-    const res = await t.request({
-      method: 'GET',
-      url: `/tickets/${ticket.id}/wallet/apple`,
-      token: fan.token,
-    });
+    const { res, mine } = await atQrTime(t, ticket, async () => ({
+      res: await t.request({
+        method: 'GET',
+        url: `/tickets/${ticket.id}/wallet/apple`,
+        token: await freshToken(t.deps, fan),
+      }),
+      mine: (
+        await t.request({
+          method: 'GET',
+          url: `/tickets/${ticket.id}`,
+          token: await freshToken(t.deps, fan),
+        })
+      ).json(),
+    }));
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/vnd.apple.pkpass');
     const files = await unpack(res.rawPayload);
@@ -135,9 +146,6 @@ describe('Apple Wallet pass (E9-F4)', () => {
     expect(opensslVerify(tampered, wallet.caPem).ok).toBe(false);
 
     const pass = JSON.parse(files.get('pass.json')!.toString());
-    const mine = (
-      await t.request({ method: 'GET', url: `/tickets/${ticket.id}`, token: fan.token })
-    ).json();
     expect(pass).toMatchObject({
       formatVersion: 1,
       serialNumber: ticket.id,
@@ -168,20 +176,70 @@ describe('Apple Wallet pass (E9-F4)', () => {
     expect(mine.qr_code_data).toMatch(/^HNS1:/);
   });
 
+  it('follows the visibility tiers: no seat and no barcode a month ahead, the seat from 4 days, the QR from 5 hours', async () => {
+    const { fan, ticket } = await buyTickets(t, stripe);
+    const kickOff = new Date(ticket.match.kick_off_time).getTime();
+    const passAt = async (at: number) =>
+      withClockAt(t, new Date(at), async () => {
+        const res = await t.request({
+          method: 'GET',
+          url: `/tickets/${ticket.id}/wallet/apple`,
+          token: await freshToken(t.deps, fan),
+        });
+        expect(res.statusCode).toBe(200);
+        const pass = JSON.parse((await unpack(res.rawPayload)).get('pass.json')!.toString());
+        const fields = [
+          'headerFields',
+          'primaryFields',
+          'secondaryFields',
+          'auxiliaryFields',
+          'backFields',
+        ].flatMap((k) => pass.eventTicket[k] as Array<{ key: string; value: string }>);
+        return {
+          pass,
+          keys: fields.map((f) => f.key),
+          notice: fields.find((f) => f.key === 'status')?.value,
+        };
+      });
+
+    const early = await passAt(t.clock.now().getTime());
+    expect(early.pass.barcodes ?? []).toEqual([]);
+    expect(early.keys).not.toContain('seat');
+    expect(early.notice).toMatch(/^Sjedalo od .* QR kod od /);
+    expect(early.pass.voided).toBeUndefined();
+    // refreshes are scheduled for when the seat and the QR open
+    const jobs = await sql<{ start_after: Date }>`
+      SELECT start_after FROM pgboss.job WHERE name = 'wallet.refresh' AND data->'ticket_ids' ? ${ticket.id}
+      ORDER BY start_after`.execute(t.deps.db);
+    expect(jobs.rows.map((r) => r.start_after.getTime())).toEqual([
+      kickOff - 4 * 24 * 3_600_000,
+      kickOff - 5 * 3_600_000,
+    ]);
+
+    const seatTier = await passAt(kickOff - 3 * 24 * 3_600_000);
+    expect(seatTier.keys).toEqual(expect.arrayContaining(['sector', 'row', 'seat']));
+    expect(seatTier.pass.barcodes ?? []).toEqual([]);
+    expect(seatTier.notice).toMatch(/^QR kod od /);
+
+    const full = await passAt(kickOff - 5 * 3_600_000);
+    expect(full.pass.barcodes).toHaveLength(1);
+    expect(full.notice).toBeUndefined();
+  });
+
   it('is only for the ticket owner: another fan and an unknown id get 404, no token 401', async () => {
     const { ticket } = await buyTickets(t, stripe);
     const stranger = await createFan(t.deps);
     const other = await t.request({
       method: 'GET',
       url: `/tickets/${ticket.id}/wallet/apple`,
-      token: stranger.token,
+      token: await freshToken(t.deps, stranger),
     });
     expect(other.statusCode).toBe(404);
     expect(other.json().code).toBe('NOT_FOUND');
     const missing = await t.request({
       method: 'GET',
       url: `/tickets/${crypto.randomUUID()}/wallet/apple`,
-      token: stranger.token,
+      token: await freshToken(t.deps, stranger),
     });
     expect(missing.statusCode).toBe(404);
     const anonymous = await t.request({ method: 'GET', url: `/tickets/${ticket.id}/wallet/apple` });

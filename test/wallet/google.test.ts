@@ -1,9 +1,10 @@
+import { freshToken } from '../factories/users.ts';
 import { importSPKI, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { useWalletWorld } from '../harness/wallet.ts';
 import { createFan, useStripeTestContext } from '../sales/helpers.ts';
-import { buyTickets } from './helpers.ts';
+import { atQrTime, buyTickets } from './helpers.ts';
 
 const wallet = await useWalletWorld();
 const { t, stripe } = await useStripeTestContext({ env: wallet.env });
@@ -155,11 +156,20 @@ describe('Google Wallet save link (E9-F4)', () => {
       .set({ latitude: 45.8189, longitude: 16.0181 })
       .where('id', '=', venue.venue_id!)
       .execute();
-    const res = await t.request({
-      method: 'GET',
-      url: `/tickets/${ticket.id}/wallet/google`,
-      token: fan.token,
-    });
+    const { res, mine } = await atQrTime(t, ticket, async () => ({
+      res: await t.request({
+        method: 'GET',
+        url: `/tickets/${ticket.id}/wallet/google`,
+        token: await freshToken(t.deps, fan),
+      }),
+      mine: (
+        await t.request({
+          method: 'GET',
+          url: `/tickets/${ticket.id}`,
+          token: await freshToken(t.deps, fan),
+        })
+      ).json(),
+    }));
     expect(res.statusCode).toBe(200);
     const body = res.json() as { save_url: string; class_id: string; object_id: string };
     expect(body.save_url.startsWith('https://pay.google.com/gp/v/save/')).toBe(true);
@@ -187,9 +197,6 @@ describe('Google Wallet save link (E9-F4)', () => {
     const c = classSchema(issuer).parse(cls);
     const o = objectSchema(issuer).parse(obj);
 
-    const mine = (
-      await t.request({ method: 'GET', url: `/tickets/${ticket.id}`, token: fan.token })
-    ).json();
     expect(c).toMatchObject({
       id: body.class_id,
       eventId: sale.matchId,
@@ -232,7 +239,7 @@ describe('Google Wallet save link (E9-F4)', () => {
           await t.request({
             method: 'GET',
             url: `/tickets/${x.id}/wallet/google`,
-            token: fan.token,
+            token: await freshToken(t.deps, fan),
           })
         ).json(),
       ),
@@ -247,7 +254,7 @@ describe('Google Wallet save link (E9-F4)', () => {
     const res = await t.request({
       method: 'GET',
       url: `/tickets/${ticket.id}/wallet/google`,
-      token: stranger.token,
+      token: await freshToken(t.deps, stranger),
     });
     expect(res.statusCode).toBe(404);
   });

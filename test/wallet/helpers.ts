@@ -1,7 +1,14 @@
+import { freshToken } from '../factories/users.ts';
 import { expect } from 'vitest';
 import type { TestContext } from '../harness/context.ts';
 import type { StripeTestServer } from '../../src/platform/adapters/stripe/local-server.ts';
-import { checkoutToPayment, createFan, createSale, deliver } from '../sales/helpers.ts';
+import {
+  checkoutToPayment,
+  createFan,
+  createSale,
+  deliver,
+  withClockAt,
+} from '../sales/helpers.ts';
 
 export interface BoughtTicket {
   id: string;
@@ -22,7 +29,27 @@ export async function buyTickets(
   const { payment } = await checkoutToPayment(t, fan, sale, options.count ?? 1);
   const paid = await deliver(t, stripe, stripe.succeed(payment.payment_intent_id));
   expect(paid.statusCode).toBe(200);
-  const mine = await t.request({ method: 'GET', url: '/users/me/tickets', token: fan.token });
+  // Read as they show once the QR is open (E9-F2), so seat and codes are there.
+  const { kick_off_time } = await t.deps.db
+    .selectFrom('matches')
+    .select('kick_off_time')
+    .where('id', '=', sale.matchId)
+    .executeTakeFirstOrThrow();
+  const mine = await withClockAt(
+    t,
+    new Date(kick_off_time.getTime() - 5 * 3_600_000 + 60_000),
+    async () =>
+      t.request({ method: 'GET', url: '/users/me/tickets', token: await freshToken(t.deps, fan) }),
+  );
   const tickets = mine.json().items as BoughtTicket[];
   return { sale, fan, tickets, ticket: tickets[0]! };
+}
+
+/** Runs `fn` with the app clock one minute after the ticket's QR opened (E9-F2). */
+export function atQrTime<T>(t: TestContext, ticket: BoughtTicket, fn: () => Promise<T>) {
+  return withClockAt(
+    t,
+    new Date(new Date(ticket.match.kick_off_time).getTime() - 5 * 3_600_000 + 60_000),
+    fn,
+  );
 }

@@ -1,10 +1,11 @@
+import { freshToken } from '../factories/users.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { walletJobs } from '../../src/modules/wallet/wallet.jobs.ts';
 import { readZip } from '../../src/platform/files/zip.ts';
 import { waitFor } from '../harness/wait.ts';
 import { useWalletWorld } from '../harness/wallet.ts';
 import { createFan, useStripeTestContext, type Fan } from '../sales/helpers.ts';
-import { buyTickets } from './helpers.ts';
+import { atQrTime, buyTickets } from './helpers.ts';
 
 const wallet = await useWalletWorld();
 const { t, stripe } = await useStripeTestContext({ env: wallet.env });
@@ -24,7 +25,7 @@ async function applePassOf(fan: Fan, ticketId: string) {
   const res = await t.request({
     method: 'GET',
     url: `/tickets/${ticketId}/wallet/apple`,
-    token: fan.token,
+    token: await freshToken(t.deps, fan),
   });
   expect(res.statusCode).toBe(200);
   return passJson(res.rawPayload);
@@ -38,11 +39,11 @@ const register = (device: string, serial: string, token: string, pushToken: stri
     payload: { pushToken },
   });
 
-const transfer = (fan: Fan, ticketId: string, to: Fan) =>
+const transfer = async (fan: Fan, ticketId: string, to: Fan) =>
   t.request({
     method: 'POST',
     url: `/tickets/${ticketId}/transfer`,
-    token: fan.token,
+    token: await freshToken(t.deps, fan),
     payload: {
       full_name: 'Petra Perić',
       oib: to.oib,
@@ -94,7 +95,7 @@ describe('Apple pass web service and updates (E9-F4)', () => {
     });
     expect(latest.statusCode).toBe(200);
     expect(latest.headers['content-type']).toBe('application/vnd.apple.pkpass');
-    expect((await passJson(latest.rawPayload)).barcodes[0].message).toBe(ticket.qr_code_data);
+    expect((await passJson(latest.rawPayload)).serialNumber).toBe(ticket.id);
     const notModified = await t.request({
       method: 'GET',
       url: `${base}/passes/${PASS_TYPE}/${ticket.id}`,
@@ -149,7 +150,7 @@ describe('Apple pass web service and updates (E9-F4)', () => {
       await t.request({
         method: 'GET',
         url: `/tickets/${ticket.id}/wallet/google`,
-        token: fan.token,
+        token: await freshToken(t.deps, fan),
       })
     ).json();
     wallet.google.save({
@@ -199,13 +200,28 @@ describe('Apple pass web service and updates (E9-F4)', () => {
     expect(JSON.stringify(voided)).not.toContain('Petra');
 
     // the new owner's pass has the new QR
-    const now = (
-      await t.request({ method: 'GET', url: `/tickets/${ticket.id}`, token: friend.token })
-    ).json();
-    expect(now.qr_code_data).not.toBe(ticket.qr_code_data);
-    const fresh = await applePassOf(friend, ticket.id);
-    expect(fresh.barcodes[0].message).toBe(now.qr_code_data);
-    expect(fresh.authenticationToken).not.toBe(pass.authenticationToken);
+    await atQrTime(t, ticket, async () => {
+      const now = (
+        await t.request({
+          method: 'GET',
+          url: `/tickets/${ticket.id}`,
+          token: await freshToken(t.deps, friend),
+        })
+      ).json();
+      expect(now.qr_code_data).toMatch(/^HNS1:/);
+      expect(now.qr_code_data).not.toBe(ticket.qr_code_data);
+      const fresh = await applePassOf(friend, ticket.id);
+      expect(fresh.barcodes[0].message).toBe(now.qr_code_data);
+      expect(fresh.authenticationToken).not.toBe(pass.authenticationToken);
+      // the old owner's pass never shows the new QR
+      const old = await t.request({
+        method: 'GET',
+        url: `${base}/passes/${PASS_TYPE}/${ticket.id}`,
+        headers: { authorization: `ApplePass ${pass.authenticationToken}` },
+      });
+      expect(old.rawPayload.includes(Buffer.from(now.qr_code_data))).toBe(false);
+      expect((await passJson(old.rawPayload)).voided).toBe(true);
+    });
   });
 
   it('drops a registration APNs reports as unregistered', async () => {

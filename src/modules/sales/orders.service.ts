@@ -1,13 +1,16 @@
 import type { AppDeps } from '../../deps.ts';
-import { notFound } from '../../platform/errors.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
 import { findPaymentByOrder } from '../payments/payments.repo.ts';
 import { listTicketIdsOfOrders } from '../tickets/tickets.repo.ts';
+import { holdsTicketOfOrder, orderTicketViews } from '../tickets/tickets.service.ts';
 import { orderView } from './checkout.service.ts';
 import { findUserOrder, listOrderItems, listUserOrders, type UserOrderRow } from './orders.repo.ts';
 
 /**
- * The fan's own orders (E4-F7): GET /orders and GET /orders/{id}. Only the caller's orders
- * exist for them: another fan's order id answers 404 exactly like an unknown one.
+ * The fan's own orders (E4-F7, E9-F7): GET /orders and GET /orders/{id}. Only the buyer sees
+ * an order: someone who owns or holds one of its tickets without having bought it (a
+ * transfer's recipient, a friend named as holder) gets 403 ORDER_BUYER_ONLY; to anyone else
+ * the order id answers 404 exactly like an unknown one.
  */
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -61,22 +64,39 @@ export async function listMyOrders(
   };
 }
 
-/** GET /orders/{id}: the summary plus the lines (holders masked) and the payment state. */
+/**
+ * GET /orders/{id} (E9-F7): the summary plus the lines (holders masked), the tickets with
+ * their status (the seat per its tier, E9-F2), the payment state, the refund summary the
+ * refunds write (`refund_status`, `refunded_amount`) and the invoice (none is issued yet).
+ */
 export async function getMyOrder(
-  deps: Pick<AppDeps, 'db' | 'config'>,
+  deps: Pick<AppDeps, 'db' | 'config' | 'clock'>,
   userId: string,
   orderId: string,
 ) {
   const row = await findUserOrder(deps.db, userId, orderId);
-  if (!row) throw notFound('Order');
+  if (!row) {
+    if (await holdsTicketOfOrder(deps, orderId, userId)) {
+      throw new AppError('ORDER_BUYER_ONLY', 'Only the buyer can see the order');
+    }
+    throw notFound('Order');
+  }
   const [items, tickets, payment] = await Promise.all([
     listOrderItems(deps.db, row.id),
-    listTicketIdsOfOrders(deps.db, [row.id]),
+    orderTicketViews(deps, row),
     findPaymentByOrder(deps.db, row.id),
   ]);
   return {
-    ...orderSummary(row, tickets.get(row.id) ?? []),
+    ...orderSummary(
+      row,
+      tickets.map((x) => x.id),
+    ),
     items: orderView(deps, row, items).items,
+    tickets,
+    refund_status: row.refund_status,
+    refunded_amount: row.refunded_amount,
+    // Invoices (E9-F7 "invoice PDF URL") are issued by the invoicing feature (issue 25).
+    invoice_url: null,
     payment: payment
       ? {
           status: payment.status,

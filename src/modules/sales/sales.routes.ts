@@ -206,11 +206,14 @@ export const salesPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/orders/:id',
     {
-      config: { access: 'authenticated', problems: ['NOT_FOUND'] },
+      config: { access: 'authenticated', problems: ['NOT_FOUND', 'ORDER_BUYER_ONLY'] },
       schema: {
         tags: ['sales'],
-        summary: "One of the caller's orders with its lines and payment state",
-        description: "404 NOT_FOUND for an unknown id and for another fan's order alike.",
+        summary: "One of the caller's orders: lines, tickets with status, payment, refunds (E9-F7)",
+        description:
+          'Only the buyer sees the order. 403 ORDER_BUYER_ONLY for someone who owns or is the ' +
+          'named holder of one of its tickets without being the buyer; 404 NOT_FOUND for an ' +
+          "unknown id and for anyone else's order alike. Seats follow the tickets' tiers (E9-F2).",
         params: s.orderIdParams,
         response: { 200: s.orderDetailResponse },
       },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { seatSchema, visibilitySchema } from '../tickets/tickets.schemas.ts';
 
 const cents = z.number().int().describe('euro cents');
 
@@ -229,6 +230,30 @@ export const ordersResponse = z.object({
 
 export const orderDetailResponse = orderSummary.extend({
   items: orderSchema.shape.items,
+  tickets: z
+    .array(
+      z.object({
+        id: z.uuid(),
+        status: z.string(),
+        seat: seatSchema,
+        holder_name: z.string().nullable(),
+        price_amount: cents,
+        fee_amount: cents,
+        owned_by_buyer: z.boolean().describe('false once the ticket was transferred away'),
+        visibility: visibilitySchema,
+      }),
+    )
+    .describe(
+      "the order's tickets with status; barcode and QR only on GET /tickets/{id}, to the owner",
+    ),
+  refund_status: z
+    .enum(['NONE', 'PARTIAL', 'FULL'])
+    .describe('what has been given back: NONE, PARTIAL or FULL (E8-F3, E9-F8)'),
+  refunded_amount: cents.describe('refunded so far, in cents'),
+  invoice_url: z
+    .string()
+    .nullable()
+    .describe('the invoice PDF; null until invoices are issued (the invoicing feature)'),
   payment: z
     .object({
       status: z.enum(['PENDING', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'CANCELLED']),

@@ -1,6 +1,7 @@
 import { sql, type Insertable } from 'kysely';
 import type { Executor } from '../../platform/db/database.ts';
 import type { TicketHolders, Tickets } from '../../platform/db/types.generated.ts';
+import { CODE_TICKET_STATUSES, QR_VISIBLE_BEFORE_KICKOFF_MS } from './tickets.rules.ts';
 
 /** SQL on tickets and ticket_holders (E4-F8, E9-F1) and the sale of an order's seats. */
 
@@ -36,9 +37,9 @@ function issueTicketsOfSoldSeats(input: { tickets: NewTicket[]; userId: string; 
     t AS (
       INSERT INTO tickets
              (id, order_id, match_id, match_seat_inventory_id, owner_user_id, barcode,
-              qr_code_data, status, price_amount, fee_amount)
+              qr_code_data, status, price_amount, fee_amount, created_at)
       SELECT x.id, x.order_id, x.match_id, x.match_seat_inventory_id, x.owner_user_id,
-             x.barcode, x.qr_code_data, x.status, x.price_amount, x.fee_amount
+             x.barcode, x.qr_code_data, x.status, x.price_amount, x.fee_amount, x.created_at
         FROM jsonb_populate_recordset(NULL::tickets, ${tickets}::jsonb) AS x
         JOIN sold ON sold.id = x.match_seat_inventory_id
           ON CONFLICT (barcode) DO NOTHING
@@ -211,6 +212,16 @@ export async function listValidTicketsOfMatch(db: Executor, matchId: string) {
     .execute();
 }
 
+/** An order's tickets, whoever owns them now (order details, E9-F7), in seat order. */
+export async function listTicketsOfOrder(db: Executor, orderId: string) {
+  return ticketQuery(db)
+    .where('t.order_id', '=', orderId)
+    .orderBy('ms.code')
+    .orderBy('s.row_identifier')
+    .orderBy('s.seat_number')
+    .execute();
+}
+
 /** Marks a ticket as admitted by the host's PDF (E9-F6); false when it is not valid. */
 export async function setExternalTicket(
   db: Executor,
@@ -224,6 +235,27 @@ export async function setExternalTicket(
     .where('status', 'in', ['SOLD', 'ATTENDED'])
     .executeTakeFirst();
   return r.numUpdatedRows === 1n;
+}
+
+/**
+ * Whether the user owns one of the order's tickets (received by transfer, say) or is named
+ * as the holder of one (by the email of their account).
+ */
+export async function hasTicketOfOrder(
+  db: Executor,
+  orderId: string,
+  userId: string,
+): Promise<boolean> {
+  const { rows } = await sql<{ found: boolean }>`
+    SELECT EXISTS (
+      SELECT 1
+        FROM tickets t
+        LEFT JOIN ticket_holders h ON h.ticket_id = t.id
+       WHERE t.order_id = ${orderId}
+         AND (t.owner_user_id = ${userId}
+              OR lower(h.email) = (SELECT lower(email) FROM users WHERE id = ${userId}))
+    ) AS found`.execute(db);
+  return rows[0]!.found;
 }
 
 /** Ticket ids per order, in issue order (the order list of GET /orders). */
@@ -242,4 +274,51 @@ export async function listTicketIdsOfOrders(
     .execute();
   for (const r of rows) map.set(r.order_id, [...(map.get(r.order_id) ?? []), r.id]);
   return map;
+}
+
+export interface QrReadyTicket {
+  owner_user_id: string;
+  match_id: string;
+  home_team: string;
+  away_team: string;
+  kick_off_time: Date;
+  /** Whether the owner is told: bought before the QR opened and the match not yet started. */
+  notify: boolean;
+}
+
+/**
+ * Takes up to `limit` tickets whose QR has opened (kick-off − 5 h ≤ now) and that were not
+ * handled yet, marks them handled (qr_ready_notified_at) and returns them with whether
+ * their owner is to be told: only for a valid ticket bought before the QR opened (a later
+ * purchase said so itself) of a match not yet kicked off. Every ticket is marked, told or
+ * not, so the pending index drains. SKIP LOCKED: concurrent runs take disjoint tickets and
+ * each is returned once.
+ */
+export async function takeQrReadyTickets(
+  db: Executor,
+  now: Date,
+  limit: number,
+): Promise<QrReadyTicket[]> {
+  const opensBy = new Date(now.getTime() + QR_VISIBLE_BEFORE_KICKOFF_MS);
+  const { rows } = await sql<QrReadyTicket>`
+    WITH due AS (
+      SELECT t.id, t.owner_user_id, t.match_id, m.home_team, m.away_team, m.kick_off_time,
+             (t.created_at < m.kick_off_time - ${QR_VISIBLE_BEFORE_KICKOFF_MS} * interval '1 millisecond'
+              AND m.kick_off_time > ${now}
+              AND t.status = ANY (${CODE_TICKET_STATUSES}::ticket_status[])) AS notify
+        FROM matches m
+        JOIN tickets t ON t.match_id = m.id
+       WHERE m.kick_off_time <= ${opensBy}
+         AND t.qr_ready_notified_at IS NULL
+       ORDER BY m.kick_off_time, t.owner_user_id, t.id
+       LIMIT ${limit}
+         FOR UPDATE OF t SKIP LOCKED
+    )
+    UPDATE tickets t
+       SET qr_ready_notified_at = ${now}
+      FROM due
+     WHERE t.id = due.id
+    RETURNING due.owner_user_id, due.match_id, due.home_team, due.away_team,
+              due.kick_off_time, due.notify`.execute(db);
+  return rows;
 }

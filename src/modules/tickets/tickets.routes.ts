@@ -1,42 +1,9 @@
 import { z } from 'zod';
 import type { RouteRegistrar } from '../../api/surface.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import { ticketSchema } from './tickets.schemas.ts';
 import { getMyTicket, listMyTickets, renderTicketQr } from './tickets.service.ts';
 import { transferTicket } from './transfer.service.ts';
-
-const ticketSchema = z.object({
-  id: z.uuid(),
-  order_id: z.uuid(),
-  order_number: z.string(),
-  match: z.object({
-    id: z.uuid(),
-    home_team: z.string(),
-    away_team: z.string(),
-    competition: z.string(),
-    kick_off_time: z.string(),
-  }),
-  seat: z.object({
-    sector_code: z.string(),
-    sector_name: z.string(),
-    row: z.string(),
-    seat_number: z.number().int(),
-  }),
-  status: z.string(),
-  barcode: z.string(),
-  qr_code_data: z
-    .string()
-    .nullable()
-    .describe('signed payload encoded in the QR code; null when the host PDF admits (E9-F6)'),
-  external_ticket_required: z.boolean(),
-  external_pdf_url: z.string().nullable(),
-  price_amount: z.number().int(),
-  fee_amount: z.number().int(),
-  transfer_allowed: z.boolean(),
-  holder: z
-    .object({ full_name: z.string(), is_minor: z.boolean(), oib_masked: z.string().nullable() })
-    .nullable(),
-  created_at: z.string(),
-});
 
 const transferBody = z
   .object({
@@ -55,7 +22,10 @@ const transferResult = z.object({
   transferred_at: z.string(),
 });
 
-/** The fan's tickets (E4-F8, E9-F1). Another fan's ticket answers 404. */
+/**
+ * The fan's tickets (E4-F8, E9-F1), each showing what its tier allows (E9-F2). Another
+ * fan's ticket answers 404.
+ */
 export const ticketPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/users/me/tickets',
@@ -76,7 +46,7 @@ export const ticketPublicRoutes: RouteRegistrar = (app, deps) => {
       config: { access: 'authenticated', problems: ['NOT_FOUND'] },
       schema: {
         tags: ['tickets'],
-        summary: "One of the caller's tickets with barcode and QR payload",
+        summary: "One of the caller's tickets; seat, barcode and QR payload per its tier (E9-F2)",
         params: z.object({ id: z.uuid() }),
         response: { 200: ticketSchema },
       },
@@ -87,10 +57,21 @@ export const ticketPublicRoutes: RouteRegistrar = (app, deps) => {
   app.get(
     '/tickets/:id/qr',
     {
-      config: { access: 'authenticated', problems: ['EXTERNAL_TICKET_REQUIRED', 'NOT_FOUND'] },
+      config: {
+        access: 'authenticated',
+        problems: [
+          'EXTERNAL_TICKET_REQUIRED',
+          'NOT_FOUND',
+          'QR_NOT_YET_AVAILABLE',
+          'TICKET_NOT_VALID',
+        ],
+      },
       schema: {
         tags: ['tickets'],
         summary: "The QR code of one of the caller's tickets, as PNG or SVG",
+        description:
+          'From 5 hours before kick-off (E9-F2); earlier 403 QR_NOT_YET_AVAILABLE with ' +
+          '`opens_at`. A cancelled or refunded ticket: 409 TICKET_NOT_VALID.',
         params: z.object({ id: z.uuid() }),
         querystring: z.object({ format: z.enum(['png', 'svg']).default('png') }),
       },

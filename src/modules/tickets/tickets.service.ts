@@ -7,11 +7,14 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { ISSUED_TICKET_STATUS } from '../sales/order-state.ts';
 import type { OrderItemRow, OrderRow } from '../sales/orders.repo.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
+import { ticketVisibility, type TicketVisibility } from './tickets.rules.ts';
 import {
   findOwnedTicket,
   findTicket,
+  hasTicketOfOrder,
   insertSoldTickets,
   listOwnedTickets,
+  listTicketsOfOrder,
   listValidTicketsOfMatch,
   sellSeatsIssuingTickets,
   setExternalTicket,
@@ -36,7 +39,7 @@ export async function sellAndIssueOrderTickets(
   const draw = (pending: typeof issued): NewTicket[] =>
     pending.map((x) => {
       x.barcode = generateBarcode();
-      return newTicket(signer, order, x.item, x.id, x.barcode);
+      return newTicket(signer, order, x.item, x.id, x.barcode, now);
     });
   const sold = await sellSeatsIssuingTickets(trx, {
     orderId: order.id,
@@ -69,10 +72,13 @@ function newTicket(
   item: OrderItemRow,
   id: string,
   barcode: string,
+  now: Date,
 ): NewTicket {
   return {
     ticket: {
       id,
+      // the issue instant by the app's clock: the QR notice compares it with the QR opening
+      created_at: now,
       order_id: order.id,
       match_id: order.match_id,
       match_seat_inventory_id: item.match_seat_inventory_id,
@@ -100,8 +106,14 @@ function newTicket(
 
 type Row = NonNullable<Awaited<ReturnType<typeof findOwnedTicket>>>;
 
-function ticketView(deps: Pick<AppDeps, 'config'>, row: Row) {
+/**
+ * The ticket as its owner sees it at `now` (E9-F2): the seat from 4 days before kick-off,
+ * barcode and QR payload from 5 hours before (tickets.rules.ts); hidden fields are null and
+ * `visibility` says when they appear.
+ */
+function ticketView(deps: Pick<AppDeps, 'config'>, row: Row, now: Date) {
   const pii = getPiiCipher(deps.config);
+  const shown = ticketVisibility(row.kick_off_time, now, row.status);
   return {
     id: row.id,
     order_id: row.order_id,
@@ -113,16 +125,12 @@ function ticketView(deps: Pick<AppDeps, 'config'>, row: Row) {
       competition: row.competition,
       kick_off_time: row.kick_off_time.toISOString(),
     },
-    seat: {
-      sector_code: row.sector_code,
-      sector_name: row.sector_name,
-      row: row.row_identifier,
-      seat_number: row.seat_number,
-    },
+    seat: shown.seat ? seatOf(row) : null,
     status: row.status,
-    barcode: row.barcode,
-    // Admitted by the host federation's PDF (E9-F6): our QR would not open their gates.
-    qr_code_data: row.external_ticket_required ? null : row.qr_code_data,
+    // Admitted by the host federation's PDF (E9-F6): our codes would not open their gates.
+    barcode: shown.codes && !row.external_ticket_required ? row.barcode : null,
+    qr_code_data: shown.codes && !row.external_ticket_required ? row.qr_code_data : null,
+    visibility: visibilityView(shown),
     external_ticket_required: row.external_ticket_required,
     external_pdf_url: row.external_pdf_url,
     price_amount: row.price_amount,
@@ -141,33 +149,114 @@ function ticketView(deps: Pick<AppDeps, 'config'>, row: Row) {
   };
 }
 
+/** A ticket's seat as every view shows it. */
+export function seatOf(row: {
+  sector_code: string;
+  sector_name: string;
+  row_identifier: string;
+  seat_number: number;
+}) {
+  return {
+    sector_code: row.sector_code,
+    sector_name: row.sector_name,
+    row: row.row_identifier,
+    seat_number: row.seat_number,
+  };
+}
+
+export function visibilityView(shown: TicketVisibility) {
+  return {
+    tier: shown.tier,
+    seat_visible_at: shown.seat_visible_at.toISOString(),
+    qr_opens_at: shown.qr_opens_at.toISOString(),
+  };
+}
+
 export type TicketView = ReturnType<typeof ticketView>;
 
-export async function listMyTickets(deps: Pick<AppDeps, 'db' | 'config'>, userId: string) {
+export async function listMyTickets(
+  deps: Pick<AppDeps, 'db' | 'config' | 'clock'>,
+  userId: string,
+) {
   const rows = await listOwnedTickets(deps.db, userId);
-  return { items: rows.map((r) => ticketView(deps, r)) };
+  const now = deps.clock.now();
+  return { items: rows.map((r) => ticketView(deps, r, now)) };
+}
+
+/**
+ * An order's tickets as its buyer sees them in the order details (E9-F7): status, holder,
+ * prices and the seat per the tier (E9-F2), never barcode or QR (those are the owner's, on
+ * GET /tickets/{id}), and whether the buyer still owns each one.
+ */
+export async function orderTicketViews(
+  deps: Pick<AppDeps, 'db' | 'clock'>,
+  order: { id: string; user_id: string },
+) {
+  const rows = await listTicketsOfOrder(deps.db, order.id);
+  const now = deps.clock.now();
+  return rows.map((row) => {
+    const shown = ticketVisibility(row.kick_off_time, now, row.status);
+    return {
+      id: row.id,
+      status: row.status,
+      seat: shown.seat ? seatOf(row) : null,
+      holder_name: row.holder_name,
+      price_amount: row.price_amount,
+      fee_amount: row.fee_amount,
+      owned_by_buyer: row.owner_user_id === order.user_id,
+      visibility: visibilityView(shown),
+    };
+  });
+}
+
+/** Whether the user owns or is the named holder of one of the order's tickets. */
+export async function holdsTicketOfOrder(
+  deps: Pick<AppDeps, 'db'>,
+  orderId: string,
+  userId: string,
+): Promise<boolean> {
+  return hasTicketOfOrder(deps.db, orderId, userId);
+}
+
+async function ownedTicket(deps: Pick<AppDeps, 'db'>, userId: string, ticketId: string) {
+  const row = await findOwnedTicket(deps.db, userId, ticketId);
+  if (!row) throw notFound('Ticket');
+  return row;
 }
 
 /** A fan's own ticket; another fan's id answers 404 like a missing one. */
 export async function getMyTicket(
-  deps: Pick<AppDeps, 'db' | 'config'>,
+  deps: Pick<AppDeps, 'db' | 'config' | 'clock'>,
   userId: string,
   ticketId: string,
 ): Promise<TicketView> {
-  const row = await findOwnedTicket(deps.db, userId, ticketId);
-  if (!row) throw notFound('Ticket');
-  return ticketView(deps, row);
+  return ticketView(deps, await ownedTicket(deps, userId, ticketId), deps.clock.now());
 }
 
-/** The ticket's QR code as PNG or SVG, encoding the signed payload. */
+/**
+ * The ticket's QR code as PNG or SVG, encoding the signed payload: only from 5 hours before
+ * kick-off (403 QR_NOT_YET_AVAILABLE with `opens_at`) and only for a ticket that still
+ * admits (409 TICKET_NOT_VALID).
+ */
 export async function renderTicketQr(
-  deps: Pick<AppDeps, 'db' | 'config'>,
+  deps: Pick<AppDeps, 'db' | 'clock'>,
   userId: string,
   ticketId: string,
   format: 'png' | 'svg',
 ): Promise<{ contentType: string; body: Buffer | string }> {
-  const ticket = await getMyTicket(deps, userId, ticketId);
-  if (ticket.qr_code_data === null) throw new AppError('EXTERNAL_TICKET_REQUIRED');
+  const ticket = await ownedTicket(deps, userId, ticketId);
+  const shown = ticketVisibility(ticket.kick_off_time, deps.clock.now(), ticket.status);
+  if (shown.tier !== 'FULL') {
+    throw new AppError(
+      'QR_NOT_YET_AVAILABLE',
+      'The QR code is shown from 5 hours before kick-off',
+      {
+        extra: { opens_at: shown.qr_opens_at.toISOString() },
+      },
+    );
+  }
+  if (!shown.codes) throw new AppError('TICKET_NOT_VALID', `The ticket is ${ticket.status}`);
+  if (ticket.external_ticket_required) throw new AppError('EXTERNAL_TICKET_REQUIRED');
   const options = { errorCorrectionLevel: 'M' as const, margin: 4 };
   return format === 'svg'
     ? {
@@ -181,18 +270,21 @@ export async function renderTicketQr(
 }
 
 /**
- * A ticket as a wallet pass shows it (E9-F4): the fan's view plus its owner, the stadium
- * and the raw QR payload; undefined when there is no such ticket. The caller checks the
- * owner (a pass is only ever handed to the ticket's owner).
+ * A ticket as a wallet pass shows it (E9-F4) at `now`: the fan's view (seat and codes per
+ * the tier of E9-F2, codes hidden for host-PDF tickets) plus its owner and the stadium;
+ * undefined when there is no such ticket. The caller checks the owner.
  */
-export async function getTicketForWallet(deps: Pick<AppDeps, 'db' | 'config'>, ticketId: string) {
+export async function getTicketForWallet(
+  deps: Pick<AppDeps, 'db' | 'config' | 'clock'>,
+  ticketId: string,
+) {
   const row = await findTicket(deps.db, ticketId);
-  return row ? walletTicket(deps, row) : undefined;
+  return row ? walletTicket(deps, row, deps.clock.now()) : undefined;
 }
 
-function walletTicket(deps: Pick<AppDeps, 'config'>, row: Row) {
+function walletTicket(deps: Pick<AppDeps, 'config'>, row: Row, now: Date) {
   return {
-    ...ticketView(deps, row),
+    ...ticketView(deps, row, now),
     owner_user_id: row.owner_user_id,
     stadium: row.stadium_name
       ? {
@@ -208,13 +300,20 @@ function walletTicket(deps: Pick<AppDeps, 'config'>, row: Row) {
 
 export type WalletTicket = ReturnType<typeof walletTicket>;
 
-/** The valid tickets of a match with their holders (E9-F6 matches host PDFs to them). */
-export async function listValidMatchTickets(
-  deps: Pick<AppDeps, 'config'>,
-  db: Executor,
-  matchId: string,
-): Promise<WalletTicket[]> {
-  return (await listValidTicketsOfMatch(db, matchId)).map((r) => walletTicket(deps, r));
+/**
+ * The valid tickets of a match with holder and seat (E9-F6 matches host PDFs to them; the
+ * admin sees every seat whatever the fan's tier).
+ */
+export async function listValidMatchTickets(db: Executor, matchId: string) {
+  return (await listValidTicketsOfMatch(db, matchId)).map((r) => ({
+    id: r.id,
+    owner_user_id: r.owner_user_id,
+    holder_name: r.holder_name,
+    seat: seatOf(r),
+    external_ticket_required: r.external_ticket_required,
+    home_team: r.home_team,
+    away_team: r.away_team,
+  }));
 }
 
 /**

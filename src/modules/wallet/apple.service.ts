@@ -8,8 +8,9 @@ import { passContent, type PassContent } from './pass-content.ts';
 import { appleSigning, type AppleSigning } from './wallet-clients.ts';
 import { findPass, notePassIssued } from './wallet-passes.repo.ts';
 import { passAuthToken, passTokenOwner } from './wallet.rules.ts';
+import { schedulePassRefresh } from './pass-schedule.ts';
 
-type Deps = Pick<AppDeps, 'db' | 'config' | 'clock' | 'logger'>;
+type Deps = Pick<AppDeps, 'db' | 'config' | 'clock' | 'logger' | 'jobs'>;
 
 const rgb = (c: { r: number; g: number; b: number }) => `rgb(${c.r}, ${c.g}, ${c.b})`;
 
@@ -56,11 +57,13 @@ export function buildPkpass(
   pass.type = 'eventTicket';
   pass.headerFields.push({ key: 'kickoff', label: 'POČETAK', value: content.kickOffText });
   pass.primaryFields.push({ key: 'match', label: content.competition, value: content.title });
-  pass.secondaryFields.push(
-    { key: 'sector', label: 'SEKTOR', value: content.seat.sector },
-    { key: 'row', label: 'RED', value: content.seat.row },
-    { key: 'seat', label: 'SJEDALO', value: String(content.seat.seat) },
-  );
+  if (content.seat) {
+    pass.secondaryFields.push(
+      { key: 'sector', label: 'SEKTOR', value: content.seat.sector },
+      { key: 'row', label: 'RED', value: content.seat.row },
+      { key: 'seat', label: 'SJEDALO', value: String(content.seat.seat) },
+    );
+  }
   pass.auxiliaryFields.push(
     { key: 'holder', label: 'IME', value: content.holderName ?? '—' },
     ...(content.venue
@@ -80,7 +83,9 @@ export function buildPkpass(
       message: content.barcode,
       format: 'PKBarcodeFormatQR',
       messageEncoding: 'iso-8859-1',
-      altText: content.seat.sector + ' · ' + content.seat.row + ' · ' + content.seat.seat,
+      ...(content.seat
+        ? { altText: `${content.seat.sector} · ${content.seat.row} · ${content.seat.seat}` }
+        : {}),
     });
   }
   pass.setRelevantDate(content.kickOff);
@@ -99,12 +104,12 @@ export async function getApplePass(deps: Deps, userId: string, ticketId: string)
   const signing = appleSigning(deps.config);
   const ticket = await getTicketForWallet(deps, ticketId);
   if (!ticket || ticket.owner_user_id !== userId) throw notFound('Ticket');
-  const updatedAt = await notePassIssued(deps.db, {
-    ticketId,
-    wallet: 'apple',
-    now: deps.clock.now(),
+  const content = passContent(ticket, userId);
+  const updatedAt = await deps.db.transaction().execute(async (trx) => {
+    await schedulePassRefresh(deps, trx, content);
+    return notePassIssued(trx, { ticketId, wallet: 'apple', now: deps.clock.now() });
   });
-  return { body: buildPkpass(signing, passContent(ticket, userId), userId), updatedAt };
+  return { body: buildPkpass(signing, content, userId), updatedAt };
 }
 
 // The pass web service (Apple's "Wallet web service" protocol) ---------------------------

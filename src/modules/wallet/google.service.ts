@@ -3,10 +3,11 @@ import { notFound } from '../../platform/errors.ts';
 import { getTicketForWallet } from '../tickets/tickets.service.ts';
 import { HNS_BLUE } from './branding.ts';
 import { passContent, type PassContent } from './pass-content.ts';
+import { schedulePassRefresh } from './pass-schedule.ts';
 import { googleWalletOf } from './wallet-clients.ts';
 import { noteGoogleObject, notePassIssued } from './wallet-passes.repo.ts';
 
-type Deps = Pick<AppDeps, 'db' | 'config' | 'clock'>;
+type Deps = Pick<AppDeps, 'db' | 'config' | 'clock' | 'jobs'>;
 
 const hex = (c: { r: number; g: number; b: number }) =>
   `#${[c.r, c.g, c.b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
@@ -61,17 +62,23 @@ export function eventTicketObject(issuerId: string, content: PassContent, viewer
     state: content.state.kind === 'VOID' ? 'INACTIVE' : 'ACTIVE',
     ticketHolderName: content.holderName ?? '',
     ticketNumber: content.orderNumber,
-    seatInfo: {
-      section: text(content.seat.sector),
-      row: text(content.seat.row),
-      seat: text(String(content.seat.seat)),
-    },
+    ...(content.seat
+      ? {
+          seatInfo: {
+            section: text(content.seat.sector),
+            row: text(content.seat.row),
+            seat: text(String(content.seat.seat)),
+          },
+        }
+      : {}),
     ...(content.barcode
       ? {
           barcode: {
             type: 'QR_CODE',
             value: content.barcode,
-            alternateText: `${content.seat.sector} · ${content.seat.row} · ${content.seat.seat}`,
+            alternateText: content.seat
+              ? `${content.seat.sector} · ${content.seat.row} · ${content.seat.seat}`
+              : content.orderNumber,
           },
         }
       : {}),
@@ -98,6 +105,7 @@ export async function getGoogleSaveLink(deps: Deps, userId: string, ticketId: st
   const saveUrl = await client.saveLink({ eventTicketClasses: [cls], eventTicketObjects: [obj] });
   const now = deps.clock.now();
   await deps.db.transaction().execute(async (trx) => {
+    await schedulePassRefresh(deps, trx, content);
     await notePassIssued(trx, { ticketId, wallet: 'google', now });
     await noteGoogleObject(trx, { objectId: obj.id, ticketId, ownerUserId: userId, now });
   });
@@ -111,5 +119,6 @@ export function eventTicketObjectPatch(
   viewerUserId: string,
 ) {
   const object = eventTicketObject(issuerId, content, viewerUserId);
-  return 'barcode' in object ? object : { ...object, barcode: null };
+  // PATCH keeps fields it is not given: null removes a barcode or seat no longer shown.
+  return { barcode: null, seatInfo: null, ...object };
 }

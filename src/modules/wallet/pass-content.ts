@@ -1,10 +1,11 @@
 import type { WalletTicket } from '../tickets/tickets.service.ts';
-import { PASS_NOTICES, passState, zagrebKickOff, type PassState } from './wallet.rules.ts';
+import { passNotice, passState, zagrebKickOff, type PassState } from './wallet.rules.ts';
 
 /**
  * What a ticket's wallet pass says, the same for Apple and Google (E9-F4): the match,
  * kick-off in Zagreb time, the stadium, sector/row/seat, the holder, and the app's signed QR
- * payload — or, instead of the QR, why there is none.
+ * payload — or, instead of the QR, why there is none (yet): the visibility tiers of E9-F2
+ * decide, as in the app.
  */
 export interface PassContent {
   ticketId: string;
@@ -13,18 +14,13 @@ export interface PassContent {
   competition: string;
   kickOff: Date;
   kickOffText: string;
-  venue: {
-    name: string;
-    city: string;
-    address: string | null;
-    latitude: number | null;
-    longitude: number | null;
-  } | null;
-  seat: { sector: string; sectorName: string; row: string; seat: number };
+  venue: WalletTicket['stadium'];
+  /** null before the seat is shown (E9-F2). */
+  seat: { sector: string; sectorName: string; row: string; seat: number } | null;
   holderName: string | null;
   orderNumber: string;
   state: PassState;
-  /** The signed QR payload; null when the pass must not admit (see `notice`). */
+  /** The signed QR payload; null when the pass must not (or not yet) admit, see `notice`. */
   barcode: string | null;
   notice: string | null;
 }
@@ -34,9 +30,12 @@ export function passContent(ticket: WalletTicket, viewerUserId: string): PassCon
     status: ticket.status,
     external_ticket_required: ticket.external_ticket_required,
     ownedByViewer: ticket.owner_user_id === viewerUserId,
+    tier: ticket.visibility.tier,
+    seatVisibleAt: new Date(ticket.visibility.seat_visible_at),
+    qrOpensAt: new Date(ticket.visibility.qr_opens_at),
   });
   const kickOff = new Date(ticket.match.kick_off_time);
-  const valid = state.kind === 'VALID';
+  const away = state.kind === 'VOID' && state.reason === 'TRANSFERRED_AWAY';
   return {
     ticketId: ticket.id,
     matchId: ticket.match.id,
@@ -45,25 +44,20 @@ export function passContent(ticket: WalletTicket, viewerUserId: string): PassCon
     kickOff,
     kickOffText: zagrebKickOff(kickOff),
     venue: ticket.stadium,
-    seat: {
-      sector: ticket.seat.sector_code,
-      sectorName: ticket.seat.sector_name,
-      row: ticket.seat.row,
-      seat: ticket.seat.seat_number,
-    },
+    seat:
+      ticket.seat && !away
+        ? {
+            sector: ticket.seat.sector_code,
+            sectorName: ticket.seat.sector_name,
+            row: ticket.seat.row,
+            seat: ticket.seat.seat_number,
+          }
+        : null,
     // A pass left with someone who gave the ticket away shows nothing of the new holder.
-    holderName:
-      state.kind === 'VOID' && state.reason === 'TRANSFERRED_AWAY'
-        ? null
-        : (ticket.holder?.full_name ?? null),
+    holderName: away ? null : (ticket.holder?.full_name ?? null),
     orderNumber: ticket.order_number,
     state,
-    barcode: valid ? ticket.qr_code_data : null,
-    notice:
-      state.kind === 'VALID'
-        ? null
-        : state.kind === 'EXTERNAL'
-          ? PASS_NOTICES.EXTERNAL
-          : PASS_NOTICES[state.reason],
+    barcode: state.kind === 'VALID' ? ticket.qr_code_data : null,
+    notice: passNotice(state),
   };
 }

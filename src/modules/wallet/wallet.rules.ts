@@ -45,30 +45,68 @@ export function passTokenOwner(
   return expected.length === given.length && timingSafeEqual(expected, given) ? owner : undefined;
 }
 
-/** What a ticket's pass shows besides the match: the QR, or why there is none. */
+/** What a ticket's pass shows besides the match: the QR, or why there is none (yet). */
 export type PassState =
   | { kind: 'VALID' }
+  | { kind: 'SEAT_PENDING'; seatVisibleAt: Date; qrOpensAt: Date }
+  | { kind: 'QR_PENDING'; qrOpensAt: Date }
   | { kind: 'EXTERNAL' }
   | { kind: 'VOID'; reason: 'CANCELLED' | 'TRANSFERRED_AWAY' };
 
 const VALID_STATUSES = new Set(['SOLD', 'ATTENDED']);
 
+/**
+ * The pass follows the ticket's visibility tier (E9-F2, tickets.rules.ts): before the seat
+ * is shown the pass says when it will be and has no barcode; before the QR opens it shows
+ * the seat and says when the QR comes. A ticket no longer the viewer's, or no longer
+ * valid, voids the pass; one admitted by the host's PDF has no QR at all.
+ */
 export function passState(ticket: {
   status: string;
   external_ticket_required: boolean;
   ownedByViewer: boolean;
+  tier: 'ORDER_INFO' | 'SEAT' | 'FULL';
+  seatVisibleAt: Date;
+  qrOpensAt: Date;
 }): PassState {
   if (!ticket.ownedByViewer) return { kind: 'VOID', reason: 'TRANSFERRED_AWAY' };
   if (!VALID_STATUSES.has(ticket.status)) return { kind: 'VOID', reason: 'CANCELLED' };
   if (ticket.external_ticket_required) return { kind: 'EXTERNAL' };
+  if (ticket.tier === 'ORDER_INFO') {
+    return {
+      kind: 'SEAT_PENDING',
+      seatVisibleAt: ticket.seatVisibleAt,
+      qrOpensAt: ticket.qrOpensAt,
+    };
+  }
+  if (ticket.tier === 'SEAT') return { kind: 'QR_PENDING', qrOpensAt: ticket.qrOpensAt };
   return { kind: 'VALID' };
 }
 
-export const PASS_NOTICES = {
-  EXTERNAL: "Ulaz s PDF ulaznicom domaćina (poslana e-poštom) / Entry with the host's PDF ticket",
-  CANCELLED: 'Ulaznica je poništena / This ticket is no longer valid',
-  TRANSFERRED_AWAY: 'Ulaznica je prenesena drugoj osobi / This ticket was transferred',
-} as const;
+/** The line a pass shows instead of the QR. */
+export function passNotice(state: PassState): string | null {
+  switch (state.kind) {
+    case 'VALID':
+      return null;
+    case 'SEAT_PENDING':
+      return `Sjedalo od ${zagrebKickOff(state.seatVisibleAt)}, QR kod od ${zagrebKickOff(state.qrOpensAt)} / Seat and QR code shown closer to the match`;
+    case 'QR_PENDING':
+      return `QR kod od ${zagrebKickOff(state.qrOpensAt)} / QR code shown 5 hours before kick-off`;
+    case 'EXTERNAL':
+      return "Ulaz s PDF ulaznicom domaćina (poslana e-poštom) / Entry with the host's PDF ticket";
+    case 'VOID':
+      return state.reason === 'CANCELLED'
+        ? 'Ulaznica je poništena / This ticket is no longer valid'
+        : 'Ulaznica je prenesena drugoj osobi / This ticket was transferred';
+  }
+}
+
+/** The instants at which a pass issued in this state changes by itself (tier openings). */
+export function passChangesAt(state: PassState): Date[] {
+  if (state.kind === 'SEAT_PENDING') return [state.seatVisibleAt, state.qrOpensAt];
+  if (state.kind === 'QR_PENDING') return [state.qrOpensAt];
+  return [];
+}
 
 // Away-match PDFs ----------------------------------------------------------------------
 

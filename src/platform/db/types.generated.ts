@@ -743,6 +743,7 @@ export interface Tickets {
   pdf_delivered_at: Timestamp | null;
   price_amount: number;
   qr_code_data: string;
+  qr_ready_notified_at: Timestamp | null;
   status: Generated<TicketStatus>;
   transfer_allowed: Generated<boolean>;
 }
