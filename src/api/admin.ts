@@ -12,6 +12,7 @@ import { stadiumConfigAdminRoutes } from '../modules/matches/stadium-config.rout
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { notificationAdminRoutes } from '../modules/notifications/notifications.routes.ts';
 import { venueAdminRoutes } from '../modules/venues/venues.routes.ts';
+import { awayPdfAdminRoutes } from '../modules/wallet/away-pdf.routes.ts';
 import { surface } from './surface.ts';
 
 export const adminApi = (deps: AppDeps) =>
@@ -29,4 +30,5 @@ export const adminApi = (deps: AppDeps) =>
     inventoryAdminRoutes,
     queueAdminRoutes,
     loyaltyAdminRoutes,
+    awayPdfAdminRoutes,
   ]);

@@ -6,6 +6,7 @@ import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
 import { salesPublicRoutes } from '../modules/sales/sales.routes.ts';
 import { ticketPublicRoutes } from '../modules/tickets/tickets.routes.ts';
 import { appleWalletPublicRoutes } from '../modules/wallet/apple.routes.ts';
+import { awayPdfPublicRoutes } from '../modules/wallet/away-pdf.routes.ts';
 import { googleWalletPublicRoutes, walletAssetRoutes } from '../modules/wallet/google.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
@@ -28,6 +29,7 @@ export const publicApi = (deps: AppDeps) =>
       appleWalletPublicRoutes,
       googleWalletPublicRoutes,
       walletAssetRoutes,
+      awayPdfPublicRoutes,
     ],
     (app) => installRateLimit(app, deps),
   );

@@ -204,6 +204,8 @@ export async function findTicket(db: Executor, ticketId: string) {
 /** The valid tickets of a match with their holders (away-match PDFs are matched to them). */
 export async function listValidTicketsOfMatch(db: Executor, matchId: string) {
   return ticketQuery(db)
+    .innerJoin('users as u', 'u.id', 't.owner_user_id')
+    .select(['h.email as holder_email', 'u.email as owner_email'])
     .where('t.match_id', '=', matchId)
     .where('t.status', 'in', ['SOLD', 'ATTENDED'])
     .orderBy('ms.code')

@@ -309,6 +309,8 @@ export async function listValidMatchTickets(db: Executor, matchId: string) {
     id: r.id,
     owner_user_id: r.owner_user_id,
     holder_name: r.holder_name,
+    // the holder's own email when the order named one, else the owner's account
+    email: r.holder_email ?? r.owner_email,
     seat: seatOf(r),
     external_ticket_required: r.external_ticket_required,
     home_team: r.home_team,
