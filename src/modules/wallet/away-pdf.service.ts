@@ -47,7 +47,8 @@ async function loadPdf(data: Buffer, name: string): Promise<PDFDocument> {
   try {
     return await PDFDocument.load(data, { updateMetadata: false });
   } catch (err) {
-    if (err instanceof EncryptedPDFError) {
+    // pdf-lib's EncryptedPDFError does not survive instanceof (ES5 classes): its message does.
+    if (err instanceof EncryptedPDFError || /is encrypted/.test((err as Error).message)) {
       throw new AppError(
         'PDF_ENCRYPTED',
         `${name} is encrypted; ask the host for an unprotected file`,
