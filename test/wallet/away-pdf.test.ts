@@ -329,4 +329,40 @@ describe('away-match PDF tickets (E9-F6)', () => {
     const missing = await upload(crypto.randomUUID(), good);
     expect(missing.statusCode).toBe(404);
   });
+
+  it('concurrent uploads of one file and concurrent assignments of one page: one wins', async () => {
+    const { tickets, sale } = await awayMatchWithHolders(['Ivo Ivić', 'Ivo Ivić', 'Ana Anić']);
+    const pdf = await hostPdf([['Holder: Ivo Ivić'], ['Holder: Ana Anić']]);
+    const uploads = await Promise.all(Array.from({ length: 6 }, () => upload(sale.matchId, pdf)));
+    expect(uploads.map((r) => r.statusCode).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    const won = uploads.find((r) => r.statusCode === 200)!.json();
+    const documents = await t.deps.db
+      .selectFrom('away_pdf_documents')
+      .select('id')
+      .where('match_id', '=', sale.matchId)
+      .execute();
+    expect(documents).toHaveLength(2);
+
+    const token = await freshToken(t.deps, admin, ['MATCH_MANAGER']);
+    const page = won.ambiguous[0].document_id as string;
+    const assigns = await Promise.all(
+      [tickets[0]!, tickets[1]!, tickets[0]!, tickets[1]!, tickets[0]!, tickets[1]!].map((x) =>
+        t.request({
+          method: 'POST',
+          url: `/admin/matches/${sale.matchId}/pdf-tickets/assign`,
+          payload: { document_id: page, ticket_id: x.id },
+          token,
+        }),
+      ),
+    );
+    expect(assigns.filter((r) => r.statusCode === 200)).toHaveLength(1);
+    expect(assigns.filter((r) => r.statusCode === 409)).toHaveLength(5);
+    const flagged = await t.deps.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('id', 'in', [tickets[0]!.id, tickets[1]!.id])
+      .where('external_ticket_required', '=', true)
+      .execute();
+    expect(flagged).toHaveLength(1);
+  });
 });
