@@ -5,6 +5,7 @@ import path from 'node:path';
 import fontkit from '@pdf-lib/fontkit';
 import { PDFDocument, PDFName } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
 import { createUser, freshToken } from '../factories/users.ts';
 import { tool } from '../harness/tools.ts';
 import { makeZip } from '../harness/zip-writer.ts';
@@ -364,5 +365,10 @@ describe('away-match PDF tickets (E9-F6)', () => {
       .where('external_ticket_required', '=', true)
       .execute();
     expect(flagged).toHaveLength(1);
+    const report = await auditMatchInvariants(t.deps, sale.matchId);
+    expect(
+      report.invariants.find((i) => i.name === 'external_ticket_without_one_pdf')?.violations,
+    ).toBe(0);
+    expect(report.ok).toBe(true);
   });
 });
