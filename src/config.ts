@@ -240,6 +240,33 @@ export const configSchema = z
           }),
         { message: 'must be "<id>:<base64 of 32 bytes>", comma-separated, first signs' },
       ),
+
+    // Wallet passes (wallet, E9-F4). Apple: the pass type certificate and key, Apple's WWDR
+    // intermediate (each PEM text or a path to the PEM file), and the secret the passes'
+    // authentication tokens are derived from. Unset: the wallet routes answer 503.
+    APPLE_PASS_TYPE_IDENTIFIER: z.string().min(1).default('pass.hr.hns.ulaznice'),
+    APPLE_PASS_TEAM_IDENTIFIER: z.string().min(1).optional(),
+    APPLE_PASS_CERT: z.string().min(1).optional(),
+    APPLE_PASS_KEY: z.string().min(1).optional(),
+    APPLE_PASS_KEY_PASSPHRASE: z.string().min(1).optional(),
+    APPLE_PASS_WWDR_CERT: z.string().min(1).optional(),
+    APPLE_PASS_AUTH_SECRET: z.string().min(32).optional(),
+    // The pass web service Apple devices call (register, updates); default PUBLIC_BASE_URL/wallet/apple.
+    APPLE_PASS_WEB_SERVICE_URL: z.url().optional(),
+    // APNs (token-based): the .p8 key (PEM text or path), its key id; the team is the pass's.
+    APNS_KEY: z.string().min(1).optional(),
+    APNS_KEY_ID: z.string().min(1).optional(),
+    APNS_URL: z.url().default('https://api.push.apple.com'),
+    // Google Wallet: the issuer id and a service account (JSON text or path) allowed to issue.
+    GOOGLE_WALLET_ISSUER_ID: z.string().regex(/^\d+$/).optional(),
+    GOOGLE_WALLET_SERVICE_ACCOUNT_JSON: z.string().min(1).optional(),
+    GOOGLE_WALLET_BASE_URL: z.url().default('https://walletobjects.googleapis.com'),
+    GOOGLE_WALLET_TOKEN_URL: z.url().optional(),
+    GOOGLE_WALLET_ORIGINS: csv.default([]),
+    // Away-match PDFs from the host federation (wallet, E9-F6): upload and zip limits.
+    AWAY_PDF_MAX_BYTES: positiveInt.default(20 * 1_048_576),
+    AWAY_PDF_MAX_ZIP_ENTRIES: positiveInt.default(500),
+    AWAY_PDF_MAX_UNZIPPED_BYTES: positiveInt.default(100 * 1_048_576),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.NODE_ENV !== 'production') return;

@@ -30,6 +30,7 @@ import { sectorAdminRoutes } from '../modules/venues/sectors.routes.ts';
 import { snakeConfigAdminRoutes } from '../modules/venues/snake-configs.routes.ts';
 import { stadiumAdminRoutes } from '../modules/venues/stadiums.routes.ts';
 import { sectorTransferAdminRoutes } from '../modules/tickets/sector-transfer.routes.ts';
+import { awayPdfAdminRoutes } from '../modules/wallet/away-pdf.routes.ts';
 import { surface } from './surface.ts';
 
 export const adminApi = (deps: AppDeps) =>
@@ -67,4 +68,5 @@ export const adminApi = (deps: AppDeps) =>
     salesReportAdminRoutes,
     exportAdminRoutes,
     dashboardAdminRoutes,
+    awayPdfAdminRoutes,
   ]);

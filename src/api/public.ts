@@ -6,6 +6,9 @@ import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
 import { cancellationPublicRoutes } from '../modules/sales/cancellations.routes.ts';
 import { salesPublicRoutes } from '../modules/sales/sales.routes.ts';
 import { ticketPublicRoutes } from '../modules/tickets/tickets.routes.ts';
+import { appleWalletPublicRoutes } from '../modules/wallet/apple.routes.ts';
+import { awayPdfPublicRoutes } from '../modules/wallet/away-pdf.routes.ts';
+import { googleWalletPublicRoutes, walletAssetRoutes } from '../modules/wallet/google.routes.ts';
 import { installRateLimit } from '../platform/http/rate-limit.ts';
 import { surface } from './surface.ts';
 
@@ -25,6 +28,10 @@ export const publicApi = (deps: AppDeps) =>
       salesPublicRoutes,
       cancellationPublicRoutes,
       ticketPublicRoutes,
+      appleWalletPublicRoutes,
+      googleWalletPublicRoutes,
+      walletAssetRoutes,
+      awayPdfPublicRoutes,
     ],
     (app) => installRateLimit(app, deps),
   );

@@ -30,6 +30,7 @@ import { salesJobs } from './sales/sales.jobs.ts';
 import './sales/settlement.service.ts';
 import { ticketJobs } from './tickets/tickets.jobs.ts';
 import { stadiumTemplatesSeed } from './venues/venues.seed.ts';
+import { walletJobs } from './wallet/wallet.jobs.ts';
 
 /**
  * The module registry: what each domain module contributes to the process besides routes
@@ -52,6 +53,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...quotaJobs(deps),
     ...invoicingJobs(deps),
     ...reportJobs(deps),
+    ...walletJobs(deps),
   ];
 }
 

@@ -141,6 +141,20 @@ export const problemCatalogue = {
   SUBQUOTAS_NOT_ALLOWED: { status: 403, title: 'This quota may not be split into sub-quotas' },
   SUBQUOTA_NOT_RETRACTABLE: { status: 400, title: 'Only an ALLOCATED sub-quota can be retracted' },
   QUOTA_IMPORT_FILE_INVALID: { status: 400, title: 'The quota file cannot be read' },
+  // wallet: passes (E9-F4) and away-match PDFs (E9-F6)
+  EXTERNAL_TICKET_REQUIRED: {
+    status: 409,
+    title: "This ticket is admitted by the host federation's PDF, not by a QR code",
+  },
+  WALLET_NOT_CONFIGURED: { status: 503, title: 'Wallet passes are not configured' },
+  WALLET_PASS_AUTH_INVALID: { status: 401, title: 'The pass authentication token is not valid' },
+  NOT_AN_AWAY_MATCH: { status: 409, title: 'Host PDFs are only taken for away matches' },
+  PDF_INVALID: { status: 422, title: 'The file is not a readable PDF or zip of PDFs' },
+  PDF_ENCRYPTED: { status: 422, title: 'The PDF is encrypted' },
+  ZIP_LIMITS_EXCEEDED: { status: 413, title: 'The zip has too many entries or unpacks too large' },
+  PDF_ALREADY_UPLOADED: { status: 409, title: 'This file was already uploaded for the match' },
+  PDF_ALREADY_ASSIGNED: { status: 409, title: 'The PDF or the ticket is already assigned' },
+  TICKET_NOT_OF_MATCH: { status: 422, title: 'The ticket is not a valid ticket of this match' },
   // waiting room (E5)
   MATCH_NOT_FOUND: { status: 404, title: 'The match was not found' },
   QUEUE_NOT_OPEN: { status: 409, title: 'The waiting room of this match is not open' },

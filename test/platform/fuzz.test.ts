@@ -5,6 +5,7 @@ import { emailTemplatesSeed } from '../../src/modules/notifications/email-templa
 import { createUser } from '../factories/users.ts';
 import { hostileArb, validArb, type FuzzWorld, type JsonSchema } from '../harness/fuzz.ts';
 import { startDrupalOidc } from '../harness/servers/oidc.ts';
+import { useWalletWorld } from '../harness/wallet.ts';
 import { addToCart, createFan, createSale, useStripeTestContext } from '../sales/helpers.ts';
 
 /**
@@ -22,9 +23,15 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 4);
 
 const drupal = await startDrupalOidc();
 afterAll(() => drupal.close());
+// Wallet passes configured against local providers: unconfigured they answer 503.
+const wallet = await useWalletWorld();
 const { t } = await useStripeTestContext({
   seeds: [emailTemplatesSeed],
-  env: { DRUPAL_USERINFO_URL: drupal.userinfoUrl, MAILGUN_WEBHOOK_SIGNING_KEY: 'fuzz-signing-key' },
+  env: {
+    DRUPAL_USERINFO_URL: drupal.userinfoUrl,
+    MAILGUN_WEBHOOK_SIGNING_KEY: 'fuzz-signing-key',
+    ...wallet.env,
+  },
 });
 
 interface Parameter {

@@ -94,6 +94,15 @@ export const INVARIANTS: InvariantQuery[] = [
       GROUP BY o.user_id HAVING count(*) > 4`,
   },
   {
+    name: 'external_ticket_without_one_pdf',
+    description: 'every ticket admitted by a host PDF (E9-F6) has exactly one assigned page',
+    query: (m) => sql`
+      SELECT t.id::text AS id FROM tickets t
+      WHERE t.match_id = ${m} AND t.external_ticket_required
+        AND (SELECT count(*) FROM away_pdf_documents d
+              WHERE d.ticket_id = t.id AND d.outcome IN ('MATCHED', 'ASSIGNED')) <> 1`,
+  },
+  {
     name: 'expired_hold_still_blocking',
     description: 'no hold stays RESERVED longer than the sweeper grace after its expiry',
     query: (m, now, grace) => sql`

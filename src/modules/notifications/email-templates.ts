@@ -576,6 +576,39 @@ My tickets: {{tickets_url}}`,
     },
   },
   {
+    // Away matches (E9-F6): the host federation's PDF ticket, for the holder to print or show.
+    key: 'away_ticket_pdf',
+    variables: ['holder_name', 'match_name', 'pdf_url'],
+    hr: {
+      name: 'Ulaznica domaćina za gostujuću utakmicu',
+      subject: 'Vaša ulaznica za {{match_name}}',
+      html: `<h1>Vaša ulaznica domaćina</h1>
+<p>Poštovani/a {{holder_name}},</p>
+<p>za utakmicu <strong>{{match_name}}</strong> ulaz je s PDF ulaznicom koju je izdao domaćin. Preuzmite je i ponesite na stadion (ispisanu ili na mobitelu); QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.</p>
+${button('{{pdf_url}}', 'Preuzmi PDF ulaznicu')}`,
+      text: `Vaša ulaznica domaćina
+
+Poštovani/a {{holder_name}},
+za utakmicu {{match_name}} ulaz je s PDF ulaznicom koju je izdao domaćin. Preuzmite je i ponesite na stadion (ispisanu ili na mobitelu); QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.
+
+PDF ulaznica: {{pdf_url}}`,
+    },
+    en: {
+      name: 'Host ticket for an away match',
+      subject: 'Your ticket for {{match_name}}',
+      html: `<h1>Your host ticket</h1>
+<p>Dear {{holder_name}},</p>
+<p>for <strong>{{match_name}}</strong> entry is with the PDF ticket issued by the host federation. Download it and bring it to the stadium (printed or on your phone); the HNS app QR code is not valid for this match.</p>
+${button('{{pdf_url}}', 'Download the PDF ticket')}`,
+      text: `Your host ticket
+
+Dear {{holder_name}},
+for {{match_name}} entry is with the PDF ticket issued by the host federation. Download it and bring it to the stadium (printed or on your phone); the HNS app QR code is not valid for this match.
+
+PDF ticket: {{pdf_url}}`,
+    },
+  },
+  {
     key: 'cancellation_refund_confirmation',
     variables: ['customer_name', 'order_number', 'match_name', 'refund_amount', 'refund_method'],
     hr: {

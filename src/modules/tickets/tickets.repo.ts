@@ -147,6 +147,8 @@ const ticketColumns = [
   't.fee_amount',
   't.transfer_allowed',
   't.owner_user_id',
+  't.external_ticket_required',
+  't.external_pdf_url',
   't.created_at',
   'm.home_team',
   'm.away_team',
@@ -160,6 +162,11 @@ const ticketColumns = [
   'h.is_minor as holder_is_minor',
   'h.oib_encrypted as holder_oib_encrypted',
   'o.order_number',
+  'st.name as stadium_name',
+  'st.city as stadium_city',
+  'st.address as stadium_address',
+  'st.latitude as stadium_latitude',
+  'st.longitude as stadium_longitude',
 ] as const;
 
 function ticketQuery(db: Executor) {
@@ -171,6 +178,7 @@ function ticketQuery(db: Executor) {
     .innerJoin('seats as s', 's.id', 'i.seat_id')
     .innerJoin('match_sectors as ms', 'ms.id', 'i.match_sector_id')
     .leftJoin('ticket_holders as h', 'h.ticket_id', 't.id')
+    .leftJoin('stadiums as st', 'st.id', 'm.venue_id')
     .select(ticketColumns);
 }
 
@@ -191,6 +199,24 @@ export async function findOwnedTicket(db: Executor, userId: string, ticketId: st
     .executeTakeFirst();
 }
 
+/** A ticket whoever owns it (wallet passes check the owner themselves). */
+export async function findTicket(db: Executor, ticketId: string) {
+  return ticketQuery(db).where('t.id', '=', ticketId).executeTakeFirst();
+}
+
+/** The valid tickets of a match with their holders (away-match PDFs are matched to them). */
+export async function listValidTicketsOfMatch(db: Executor, matchId: string) {
+  return ticketQuery(db)
+    .innerJoin('users as u', 'u.id', 't.owner_user_id')
+    .select(['h.email as holder_email', 'u.email as owner_email'])
+    .where('t.match_id', '=', matchId)
+    .where('t.status', 'in', ['SOLD', 'ATTENDED'])
+    .orderBy('ms.code')
+    .orderBy('s.row_identifier')
+    .orderBy('s.seat_number')
+    .execute();
+}
+
 /** An order's tickets, whoever owns them now (order details, E9-F7), in seat order. */
 export async function listTicketsOfOrder(db: Executor, orderId: string) {
   return ticketQuery(db)
@@ -199,6 +225,21 @@ export async function listTicketsOfOrder(db: Executor, orderId: string) {
     .orderBy('s.row_identifier')
     .orderBy('s.seat_number')
     .execute();
+}
+
+/** Marks a ticket as admitted by the host's PDF (E9-F6); false when it is not valid. */
+export async function setExternalTicket(
+  db: Executor,
+  ticketId: string,
+  pdfUrl: string,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('tickets')
+    .set({ external_pdf_url: pdfUrl, external_ticket_required: true })
+    .where('id', '=', ticketId)
+    .where('status', 'in', ['SOLD', 'ATTENDED'])
+    .executeTakeFirst();
+  return r.numUpdatedRows === 1n;
 }
 
 /**

@@ -59,7 +59,12 @@ export const ticketPublicRoutes: RouteRegistrar = (app, deps) => {
     {
       config: {
         access: 'authenticated',
-        problems: ['NOT_FOUND', 'QR_NOT_YET_AVAILABLE', 'TICKET_NOT_VALID'],
+        problems: [
+          'EXTERNAL_TICKET_REQUIRED',
+          'NOT_FOUND',
+          'QR_NOT_YET_AVAILABLE',
+          'TICKET_NOT_VALID',
+        ],
       },
       schema: {
         tags: ['tickets'],

@@ -50,6 +50,10 @@ export const ticketSchema = z.object({
     .nullable()
     .describe('signed payload encoded in the QR code; null whenever barcode is'),
   visibility: visibilitySchema,
+  external_ticket_required: z
+    .boolean()
+    .describe("admitted by the host federation's PDF (away match, E9-F6): no barcode or QR here"),
+  external_pdf_url: z.string().nullable().describe('where the owner downloads the host PDF'),
   price_amount: z.number().int(),
   fee_amount: z.number().int(),
   transfer_allowed: z.boolean(),

@@ -11,11 +11,14 @@ import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
 import { ticketVisibility, type TicketVisibility } from './tickets.rules.ts';
 import {
   findOwnedTicket,
+  findTicket,
   hasTicketOfOrder,
   insertSoldTickets,
   listOwnedTickets,
   listTicketsOfOrder,
+  listValidTicketsOfMatch,
   sellSeatsIssuingTickets,
+  setExternalTicket,
   type NewTicket,
 } from './tickets.repo.ts';
 
@@ -146,9 +149,12 @@ function ticketView(deps: Pick<AppDeps, 'config'>, row: Row, now: Date) {
     },
     seat: shown.seat ? seatOf(row) : null,
     status: row.status,
-    barcode: shown.codes ? row.barcode : null,
-    qr_code_data: shown.codes ? row.qr_code_data : null,
+    // Admitted by the host federation's PDF (E9-F6): our codes would not open their gates.
+    barcode: shown.codes && !row.external_ticket_required ? row.barcode : null,
+    qr_code_data: shown.codes && !row.external_ticket_required ? row.qr_code_data : null,
     visibility: visibilityView(shown),
+    external_ticket_required: row.external_ticket_required,
+    external_pdf_url: row.external_pdf_url,
     price_amount: row.price_amount,
     fee_amount: row.fee_amount,
     transfer_allowed: row.transfer_allowed,
@@ -272,6 +278,7 @@ export async function renderTicketQr(
     );
   }
   if (!shown.codes) throw new AppError('TICKET_NOT_VALID', `The ticket is ${ticket.status}`);
+  if (ticket.external_ticket_required) throw new AppError('EXTERNAL_TICKET_REQUIRED');
   const options = { errorCorrectionLevel: 'M' as const, margin: 4 };
   return format === 'svg'
     ? {
@@ -282,4 +289,61 @@ export async function renderTicketQr(
         contentType: 'image/png',
         body: await QRCode.toBuffer(ticket.qr_code_data, { ...options, type: 'png', width: 400 }),
       };
+}
+
+/**
+ * A ticket as a wallet pass shows it (E9-F4) at `now`: the fan's view (seat and codes per
+ * the tier of E9-F2, codes hidden for host-PDF tickets) plus its owner and the stadium;
+ * undefined when there is no such ticket. The caller checks the owner.
+ */
+export async function getTicketForWallet(
+  deps: Pick<AppDeps, 'db' | 'config' | 'clock'>,
+  ticketId: string,
+) {
+  const row = await findTicket(deps.db, ticketId);
+  return row ? walletTicket(deps, row, deps.clock.now()) : undefined;
+}
+
+function walletTicket(deps: Pick<AppDeps, 'config'>, row: Row, now: Date) {
+  return {
+    ...ticketView(deps, row, now),
+    owner_user_id: row.owner_user_id,
+    stadium: row.stadium_name
+      ? {
+          name: row.stadium_name,
+          city: row.stadium_city ?? '',
+          address: row.stadium_address,
+          latitude: row.stadium_latitude,
+          longitude: row.stadium_longitude,
+        }
+      : null,
+  };
+}
+
+export type WalletTicket = ReturnType<typeof walletTicket>;
+
+/**
+ * The valid tickets of a match with holder and seat (E9-F6 matches host PDFs to them; the
+ * admin sees every seat whatever the fan's tier).
+ */
+export async function listValidMatchTickets(db: Executor, matchId: string) {
+  return (await listValidTicketsOfMatch(db, matchId)).map((r) => ({
+    id: r.id,
+    owner_user_id: r.owner_user_id,
+    holder_name: r.holder_name,
+    // the holder's own email when the order named one, else the owner's account
+    email: r.holder_email ?? r.owner_email,
+    seat: seatOf(r),
+    external_ticket_required: r.external_ticket_required,
+    home_team: r.home_team,
+    away_team: r.away_team,
+  }));
+}
+
+/**
+ * E9-F6: the ticket is admitted by the host federation's PDF at `pdfUrl`; the QR is no
+ * longer shown. In the caller's transaction; false when the ticket is no longer valid.
+ */
+export async function markExternalTicket(trx: Executor, ticketId: string, pdfUrl: string) {
+  return setExternalTicket(trx, ticketId, pdfUrl);
 }

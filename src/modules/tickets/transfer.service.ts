@@ -9,6 +9,7 @@ import { isValidOib } from '../identity/oib.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { ageOn, type RequestContext } from '../sales/checkout.service.ts';
 import { ticketSources } from '../sales/order-state.ts';
+import { announceTicketsChanged } from './ticket-events.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
 import {
   findActiveUserIdByEmail,
@@ -191,6 +192,7 @@ export async function transferTicket(
       data: { deeplink: `hns://tickets/${ticketId}`, ticket_id: ticketId },
       priority: 'HIGH',
     });
+    await announceTicketsChanged(deps, trx, [ticketId], 'TRANSFERRED');
     await recordAudit(deps, trx, {
       domain: 'ticket',
       action: 'ticket_transferred',

@@ -20,6 +20,8 @@ export type ArrayTypeImpl<T> = T extends ColumnType<infer S, infer I, infer U>
 
 export type AttendanceMode = "WITH_DATA" | "WITHOUT_DATA";
 
+export type AwayPdfOutcome = "AMBIGUOUS" | "ASSIGNED" | "DUPLICATE" | "MATCHED" | "UNMATCHED";
+
 export type BlacklistAction = "CREATE" | "REMOVE" | "RESTORE" | "UPDATE";
 
 export type BlacklistStatus = "ACTIVE" | "REMOVED";
@@ -151,6 +153,16 @@ export interface AccessControlFallbacks {
   ticket_id: string | null;
 }
 
+export interface ApplePassRegistrations {
+  created_at: Generated<Timestamp>;
+  device_library_identifier: string;
+  id: Generated<string>;
+  pass_type_identifier: string;
+  push_token: string;
+  ticket_id: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface AttendanceImports {
   attended_tickets: number;
   file_name: string;
@@ -176,6 +188,34 @@ export interface AuditOutbox {
   created_at: Generated<Timestamp>;
   event: Json;
   id: Generated<number>;
+}
+
+export interface AwayPdfDocuments {
+  assigned_at: Timestamp | null;
+  assigned_by: string | null;
+  candidate_ticket_ids: Generated<string[]>;
+  created_at: Generated<Timestamp>;
+  email_log_id: string | null;
+  file_key: string | null;
+  id: Generated<string>;
+  match_id: string;
+  outcome: AwayPdfOutcome;
+  reason: string | null;
+  sha256: string;
+  source: string;
+  ticket_id: string | null;
+  upload_id: string;
+}
+
+export interface AwayPdfUploads {
+  content_type: string;
+  created_at: Generated<Timestamp>;
+  documents: number;
+  file_name: string | null;
+  id: Generated<string>;
+  match_id: string;
+  sha256: string;
+  uploaded_by: string | null;
 }
 
 export interface BarcodeExportLogs {
@@ -356,6 +396,14 @@ export interface FeeConfigurations {
   id: Generated<string>;
   match_id: string | null;
   presale_discount_percent: Generated<Numeric>;
+}
+
+export interface GoogleWalletObjects {
+  issued_at: Timestamp;
+  object_id: string;
+  owner_user_id: string;
+  synced_at: Timestamp | null;
+  ticket_id: string;
 }
 
 export interface LoyaltyPoints {
@@ -930,6 +978,8 @@ export interface Stadiums {
   created_at: Generated<Timestamp>;
   id: Generated<string>;
   is_numbered: Generated<boolean>;
+  latitude: number | null;
+  longitude: number | null;
   name: string;
   type: Generated<StadiumType>;
   updated_at: Generated<Timestamp>;
@@ -1050,11 +1100,21 @@ export interface ViolationLogs {
   user_id: string | null;
 }
 
+export interface WalletPasses {
+  apple_issued_at: Timestamp | null;
+  google_issued_at: Timestamp | null;
+  ticket_id: string;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   access_control_fallbacks: AccessControlFallbacks;
+  apple_pass_registrations: ApplePassRegistrations;
   attendance_imports: AttendanceImports;
   attendance_unmatched: AttendanceUnmatched;
   audit_outbox: AuditOutbox;
+  away_pdf_documents: AwayPdfDocuments;
+  away_pdf_uploads: AwayPdfUploads;
   barcode_export_logs: BarcodeExportLogs;
   blacklist: Blacklist;
   blacklist_audit_logs: BlacklistAuditLogs;
@@ -1068,6 +1128,7 @@ export interface DB {
   email_templates: EmailTemplates;
   extra_barcodes: ExtraBarcodes;
   fee_configurations: FeeConfigurations;
+  google_wallet_objects: GoogleWalletObjects;
   loyalty_points: LoyaltyPoints;
   match_audit_logs: MatchAuditLogs;
   match_seat_inventory: MatchSeatInventory;
@@ -1116,4 +1177,5 @@ export interface DB {
   user_roles: UserRoles;
   users: Users;
   violation_logs: ViolationLogs;
+  wallet_passes: WalletPasses;
 }

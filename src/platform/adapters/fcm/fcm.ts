@@ -7,18 +7,16 @@
  * client against a local server.
  */
 import { readFile } from 'node:fs/promises';
-import { importPKCS8, SignJWT } from 'jose';
+import {
+  GOOGLE_TOKEN_URL,
+  GoogleOAuthError,
+  serviceAccountTokens,
+  type ServiceAccount,
+} from '../google-oauth.ts';
+
+export type { ServiceAccount };
 
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
-const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
-
-export interface ServiceAccount {
-  project_id?: string;
-  client_email: string;
-  private_key: string;
-  private_key_id?: string;
-  token_uri?: string;
-}
 
 export interface FcmMessage {
   token: string;
@@ -129,71 +127,14 @@ export function createFcmClient(options: FcmOptions): FcmClient {
   const sendUrl = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/messages:send`;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const now = options.now ?? (() => new Date());
-  let cached: { token: string; expiresAt: number } | null = null;
-  let inflight: Promise<string> | null = null;
-
-  async function fetchAccessToken(): Promise<string> {
-    const key = await importPKCS8(account.private_key, 'RS256');
-    const issuedAt = Math.floor(now().getTime() / 1000);
-    const assertion = await new SignJWT({ scope: FCM_SCOPE })
-      .setProtectedHeader({
-        alg: 'RS256',
-        typ: 'JWT',
-        ...(account.private_key_id ? { kid: account.private_key_id } : {}),
-      })
-      .setIssuer(account.client_email)
-      .setSubject(account.client_email)
-      .setAudience(tokenUrl)
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + 3600)
-      .sign(key);
-    let response: Response;
-    try {
-      response = await fetch(tokenUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
-          assertion,
-        }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw new FcmError(
-        `OAuth2 token endpoint unreachable: ${(err as Error).message}`,
-        undefined,
-        undefined,
-        {
-          cause: err,
-        },
-      );
-    }
-    const body = (await response.json().catch(() => ({}))) as {
-      access_token?: string;
-      expires_in?: number;
-      error?: string;
-      error_description?: string;
-    };
-    if (!response.ok || !body.access_token) {
-      throw new FcmError(
-        `OAuth2 token request failed (${response.status}): ${body.error_description ?? body.error ?? 'no access_token'}`,
-        response.status >= 500 ? response.status : 401,
-        body.error,
-      );
-    }
-    cached = {
-      token: body.access_token,
-      expiresAt: now().getTime() + ((body.expires_in ?? 3600) - 60) * 1000,
-    };
-    return body.access_token;
-  }
-
+  const tokens = serviceAccountTokens({ account, scope: FCM_SCOPE, tokenUrl, timeoutMs, now });
   async function accessToken(): Promise<string> {
-    if (cached && cached.expiresAt > now().getTime()) return cached.token;
-    inflight ??= fetchAccessToken().finally(() => {
-      inflight = null;
-    });
-    return inflight;
+    try {
+      return await tokens.get();
+    } catch (err) {
+      if (!(err instanceof GoogleOAuthError)) throw err;
+      throw new FcmError(err.message, err.status, err.errorCode, { cause: err.cause });
+    }
   }
 
   return {
@@ -227,7 +168,7 @@ export function createFcmClient(options: FcmOptions): FcmClient {
         };
       };
       if (response.ok && body.name) return body.name;
-      if (response.status === 401) cached = null; // token revoked or expired early
+      if (response.status === 401) tokens.reset(); // token revoked or expired early
       const fcmCode = body.error?.details?.find((d) => d.errorCode)?.errorCode;
       const invalidFields = (body.error?.details ?? []).flatMap((d) =>
         (d.fieldViolations ?? []).flatMap((v) => (v.field ? [v.field] : [])),
