@@ -3,6 +3,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import { AppError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmail, sendPush, sendPushes } from '../notifications/notify.ts';
+import { announceTicketsChanged } from '../tickets/ticket-events.ts';
 import {
   insertCreditNoteRequest,
   returnSeats,
@@ -88,6 +89,8 @@ export async function returnTicketsForRefund(deps: Deps, trx: Executor, input: T
   await deps.jobs.enqueue(trx, STRIPE_REFUND_QUEUE, {
     refund_id: refund.id,
   } satisfies StripeRefundJob);
+  // Passes in wallets (E9-F4) are voided with the tickets, in this transaction.
+  await announceTicketsChanged(deps, trx, ids, input.kind === 'refund' ? 'REFUNDED' : 'CANCELLED');
 
   await notifyReturn(deps, trx, input);
   await recordAudit(deps, trx, {

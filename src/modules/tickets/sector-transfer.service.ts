@@ -16,6 +16,7 @@ import { planSectorTransfer } from './sector-transfer.rules.ts';
 import type { SectorTransferBody, SectorTransferOut } from './sector-transfer.schemas.ts';
 import { barcodesForNewTickets } from '../access-control/extra-codes.service.ts';
 import { generateBarcode, getTicketSigner } from './ticket-codes.ts';
+import { announceTicketsChanged } from './ticket-events.ts';
 
 /**
  * POST /admin/tickets/sector-transfer (E3-F6): moves the valid tickets of source seats (or
@@ -201,6 +202,13 @@ async function reissue(
   if ((await repo.moveTickets(trx, rows)) !== rows.length) {
     throw new Error('sector transfer: a locked ticket did not move');
   }
+  // Passes in wallets (E9-F4) get the new seat and QR, once this transaction commits.
+  await announceTicketsChanged(
+    deps,
+    trx,
+    rows.map((r) => r.ticketId),
+    'MOVED',
+  );
 }
 
 /**
