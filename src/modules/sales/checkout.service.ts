@@ -11,7 +11,7 @@ import {
   getSavedProfileForCheckout,
   type CheckoutProfile,
 } from '../identity/profiles.checkout.ts';
-import { priceOrder } from '../payments/fees.ts';
+import { priceOrder, type OrderAmounts } from '../payments/fees.ts';
 import {
   attachPaymentIntent,
   attachPaymentIntentUnlessCancelled,
@@ -86,6 +86,53 @@ export interface ResolvedHolder {
   phone: string | null;
   is_minor: boolean;
   source: HolderInput['source'];
+}
+
+/** The seat a line is for: where it is and its price category. */
+interface LineSeat {
+  inventory_id: string;
+  match_sector_id: string;
+  price_category_id: string | null;
+}
+
+/**
+ * An order's lines, one per seat in order, each with its price and its holder (OIB and
+ * passport encrypted, the OIB's blind index for the per-match holder rule): the shop's
+ * checkout and a quota claim write them alike.
+ */
+export function orderLineRows(
+  deps: Pick<AppDeps, 'config'>,
+  orderId: string,
+  seats: readonly LineSeat[],
+  holders: readonly ResolvedHolder[],
+  amounts: OrderAmounts,
+) {
+  const pii = getPiiCipher(deps.config);
+  return seats.map((seat, i) => {
+    const h = holders[i]!;
+    const line = amounts.lines[i]!;
+    return {
+      order_id: orderId,
+      position: i + 1,
+      match_seat_inventory_id: seat.inventory_id,
+      match_sector_id: seat.match_sector_id,
+      price_category_id: seat.price_category_id,
+      unit_price: line.unitPrice,
+      ticket_vat_amount: line.ticketVat,
+      fee_amount: line.fee,
+      fee_vat_amount: line.feeVat,
+      holder_full_name: h.full_name,
+      holder_date_of_birth: h.date_of_birth,
+      holder_nationality: h.nationality,
+      holder_oib_encrypted: h.oib ? pii.encrypt(h.oib) : null,
+      holder_oib_blind_index: h.oib ? pii.blindIndex(h.oib) : null,
+      holder_passport_encrypted: h.passport_number ? pii.encrypt(h.passport_number) : null,
+      holder_email: h.email,
+      holder_phone: h.phone,
+      holder_is_minor: h.is_minor,
+      holder_source: h.source,
+    };
+  });
 }
 
 /** Age in whole years on `today` (both YYYY-MM-DD). */
@@ -316,7 +363,6 @@ export async function submitTicketHolders(
   const match = await saleMatch(deps, cart.match_id, now);
   if (!match) throw notFound('Match');
   const rates = feeRatesOf(await feeConfiguration(deps, cart.match_id, now));
-  const pii = getPiiCipher(deps.config);
   return deps.db.transaction().execute(async (trx) => {
     const locked = await findCart(trx, cart.id, { forUpdate: true });
     if (!locked || locked.status !== 'ACTIVE' || locked.expires_at <= now) {
@@ -363,31 +409,7 @@ export async function submitTicketHolders(
     const items = await writeOrderItems(
       trx,
       order.id,
-      seats.map((seat, i) => {
-        const h = holders[i]!;
-        const line = amounts.lines[i]!;
-        return {
-          order_id: order.id,
-          position: i + 1,
-          match_seat_inventory_id: seat.inventory_id,
-          match_sector_id: seat.match_sector_id,
-          price_category_id: seat.price_category_id,
-          unit_price: line.unitPrice,
-          ticket_vat_amount: line.ticketVat,
-          fee_amount: line.fee,
-          fee_vat_amount: line.feeVat,
-          holder_full_name: h.full_name,
-          holder_date_of_birth: h.date_of_birth,
-          holder_nationality: h.nationality,
-          holder_oib_encrypted: h.oib ? pii.encrypt(h.oib) : null,
-          holder_oib_blind_index: h.oib ? pii.blindIndex(h.oib) : null,
-          holder_passport_encrypted: h.passport_number ? pii.encrypt(h.passport_number) : null,
-          holder_email: h.email,
-          holder_phone: h.phone,
-          holder_is_minor: h.is_minor,
-          holder_source: h.source,
-        };
-      }),
+      orderLineRows(deps, order.id, seats, holders, amounts),
       { replace: !!open },
     );
     await recordAudit(deps, trx, {

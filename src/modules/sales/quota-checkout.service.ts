@@ -1,12 +1,11 @@
 import type { AppDeps } from '../../deps.ts';
-import { getPiiCipher } from '../../platform/crypto.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { percentToBp, presalePrice, priceOrder, type MatchType } from '../payments/fees.ts';
 import { requestIntentCancellations } from '../payments/payments.service.ts';
 import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import { releaseHolds } from './carts.repo.ts';
-import type { ResolvedHolder } from './checkout.service.ts';
+import { orderLineRows, type ResolvedHolder } from './checkout.service.ts';
 import { markOrderPaymentPending, writeOrderItems } from './checkout.repo.ts';
 import { announceOrderCompleted } from './order-events.ts';
 import {
@@ -96,35 +95,10 @@ export async function writeQuotaOrder(
     fee_vat_bp: amounts.feeVatBp,
     is_presale: false,
   });
-  const pii = getPiiCipher(deps.config);
   const items = await writeOrderItems(
     trx,
     order.id,
-    seats.map((seat, i) => {
-      const h = holders[i]!;
-      const line = amounts.lines[i]!;
-      return {
-        order_id: order.id,
-        position: i + 1,
-        match_seat_inventory_id: seat.inventory_id,
-        match_sector_id: seat.match_sector_id,
-        price_category_id: seat.price_category_id,
-        unit_price: line.unitPrice,
-        ticket_vat_amount: line.ticketVat,
-        fee_amount: line.fee,
-        fee_vat_amount: line.feeVat,
-        holder_full_name: h.full_name,
-        holder_date_of_birth: h.date_of_birth,
-        holder_nationality: h.nationality,
-        holder_oib_encrypted: h.oib ? pii.encrypt(h.oib) : null,
-        holder_oib_blind_index: h.oib ? pii.blindIndex(h.oib) : null,
-        holder_passport_encrypted: h.passport_number ? pii.encrypt(h.passport_number) : null,
-        holder_email: h.email,
-        holder_phone: h.phone,
-        holder_is_minor: h.is_minor,
-        holder_source: h.source,
-      };
-    }),
+    orderLineRows(deps, order.id, seats, holders, amounts),
     { replace: false },
   );
   await recordAudit(deps, trx, {
