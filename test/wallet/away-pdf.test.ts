@@ -23,6 +23,7 @@ const { t, stripe } = await useStripeTestContext({
 });
 
 // A font with Croatian letters (č ć đ š ž), as host federations' PDFs embed one.
+// Without it (outside CI) the file is skipped; .ci/run installs fonts-dejavu-core.
 const FONT = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'].find((f) => {
   try {
     readFileSync(f);
@@ -31,6 +32,8 @@ const FONT = ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'].find((f) => {
     return false;
   }
 });
+if (!FONT && process.env.CI)
+  throw new Error('DejaVuSans.ttf is missing, and CI must run this check');
 
 /** A host-style ticket PDF: one page per ticket with these lines. */
 async function hostPdf(pages: string[][]): Promise<Buffer> {
@@ -92,7 +95,7 @@ const ticketRow = (id: string) =>
     .where('id', '=', id)
     .executeTakeFirstOrThrow();
 
-describe('away-match PDF tickets (E9-F6)', () => {
+describe.skipIf(!FONT)('away-match PDF tickets (E9-F6)', () => {
   it('matches pages by name (case, diacritics, name order) or seat; lists ambiguous and unmatched; stores, flags, hides the QR, emails', async () => {
     const { fan, tickets, sale } = await awayMatchWithHolders([
       'Ana Marija Perić',
