@@ -47,8 +47,38 @@ describe('stadium templates (E2-F3, E2-F5)', () => {
       type: 'HOME',
       is_numbered: true,
       base_capacity: 0,
+      latitude: null,
+      longitude: null,
       sector_count: 0,
     });
+  });
+
+  it('keeps the location wallet passes show (E9-F4); latitude and longitude go together', async () => {
+    const res = await api(t, token, 'POST', '/admin/stadiums', {
+      name: 'Stadion Rujevica (located)',
+      city: 'Rijeka',
+      latitude: 45.3409,
+      longitude: 14.4052,
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ latitude: 45.3409, longitude: 14.4052 });
+    const got = await api(t, token, 'GET', `/admin/stadiums/${res.body.id}`);
+    expect(got.body).toMatchObject({ latitude: 45.3409, longitude: 14.4052 });
+    const half = await api(t, token, 'POST', '/admin/stadiums', {
+      name: 'Half located',
+      city: 'Split',
+      latitude: 43.5,
+    });
+    expect(half.status).toBe(400);
+    expect(half.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.longitude']);
+    const off = await api(t, token, 'POST', '/admin/stadiums', {
+      name: 'Off the map',
+      city: 'Split',
+      latitude: 91,
+      longitude: 16,
+    });
+    expect(off.status).toBe(400);
+    expect(off.body.errors.map((e: { field: string }) => e.field)).toEqual(['body.latitude']);
   });
 
   it('creates an away stadium with every field saved and is_numbered persisted', async () => {

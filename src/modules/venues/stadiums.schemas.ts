@@ -13,6 +13,8 @@ export const stadiumOut = z.object({
     .int()
     .describe('Sum of the sector capacities once the stadium has sectors; as given before'),
   is_numbered: z.boolean(),
+  latitude: z.number().nullable().describe('WGS 84; wallet passes show the match near it'),
+  longitude: z.number().nullable(),
   sector_count: z.number().int(),
   created_at: instant,
   updated_at: instant,
@@ -54,6 +56,20 @@ export const createStadiumBody = z
       .max(200_000)
       .default(0)
       .describe('Capacity before sectors are defined; then the sum of sector capacities'),
+    latitude: z
+      .number()
+      .min(-90)
+      .max(90)
+      .nullable()
+      .optional()
+      .describe(
+        'WGS 84 degrees, with longitude: the location a wallet pass uses to show the ticket on the lock screen near the stadium (E9-F4)',
+      ),
+    longitude: z.number().min(-180).max(180).nullable().optional(),
   })
-  .strict();
+  .strict()
+  .refine((b) => (b.latitude == null) === (b.longitude == null), {
+    message: 'latitude and longitude go together',
+    path: ['longitude'],
+  });
 export type CreateStadiumBody = z.infer<typeof createStadiumBody>;

@@ -22,6 +22,8 @@ export const stadiumView = (s: stadiumsRepo.StadiumRow, sectorCount: number) => 
   type: s.type,
   base_capacity: s.base_capacity,
   is_numbered: s.is_numbered,
+  latitude: s.latitude,
+  longitude: s.longitude,
   sector_count: sectorCount,
   created_at: iso(s.created_at),
   updated_at: iso(s.updated_at),
@@ -54,6 +56,8 @@ export async function createStadium(deps: VenuesDeps, actor: Actor, body: Create
       type: body.type,
       is_numbered: body.is_numbered,
       base_capacity: body.base_capacity,
+      latitude: body.latitude ?? null,
+      longitude: body.longitude ?? null,
     });
     await audit(
       deps,
