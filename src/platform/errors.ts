@@ -169,10 +169,6 @@ export const problemCatalogue = {
     title: 'No valid ticket sits on the source seats',
   },
   // reports (E14)
-  REPORT_NOT_AVAILABLE: {
-    status: 422,
-    title: 'This report needs data the system does not record yet',
-  },
   REPORT_NOT_READY: { status: 409, title: 'The export has not finished' },
   DOWNLOAD_LINK_INVALID: { status: 403, title: 'The download link is invalid or has expired' },
 } as const satisfies Record<string, { status: number; title: string }>;

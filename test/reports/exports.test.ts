@@ -5,6 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExport } from '../../src/modules/reports/exports.service.ts';
 import { reportJobs } from '../../src/modules/reports/reports.jobs.ts';
+import { createQuota } from '../factories/quotas.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { waitFor } from '../harness/wait.ts';
 import { createSale, useStripeTestContext, type SaleFixture } from '../sales/helpers.ts';
@@ -181,22 +182,78 @@ describe('report exports (E14-F1)', () => {
     expect(status.json().code).toBe('NOT_FOUND');
   });
 
-  it('answers a problem naming what is missing for ATTENDANCE and QUOTA_USAGE', async () => {
-    for (const [type, issue] of [
-      ['ATTENDANCE', 'issue 21'],
-      ['QUOTA_USAGE', 'issue 22'],
-    ] as const) {
-      const res = await start({ report_type: type });
-      expect(res.statusCode).toBe(422);
-      expect(res.json().code).toBe('REPORT_NOT_AVAILABLE');
-      expect(res.json().detail).toContain(issue);
-    }
-    const count = await t.deps.db
-      .selectFrom('report_export_jobs')
-      .select((e) => e.fn.countAll<number>().as('n'))
-      .where('report_type', 'in', ['ATTENDANCE', 'QUOTA_USAGE'])
-      .executeTakeFirstOrThrow();
-    expect(Number(count.n)).toBe(0);
+  it('exports ATTENDANCE: one line per ticket of the match, attended or not and when (E2-F9)', async () => {
+    const tickets = await t.deps.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('match_id', '=', sale.matchId)
+      .orderBy('id')
+      .execute();
+    const scannedAt = new Date('2026-12-20T19:05:00.000Z');
+    // Two tickets scanned at the gate, as the closure with the gates' file leaves them.
+    await t.deps.db
+      .updateTable('tickets')
+      .set({ status: 'ATTENDED', attended_at: scannedAt })
+      .where(
+        'id',
+        'in',
+        tickets.slice(0, 2).map((x) => x.id),
+      )
+      .execute();
+    const res = await start({ report_type: 'ATTENDANCE', match_id: sale.matchId });
+    expect(res.statusCode).toBe(202);
+    const job = await finished(res.json().id);
+    expect(job.status).toBe('COMPLETED');
+    expect(job.row_count).toBe(tickets.length);
+    const rows = parse((await download(job.download_url, finance.token)).body, {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(rows.map((r) => r.ticket_id).sort()).toEqual(tickets.map((x) => x.id).sort());
+    const attended = rows.filter((r) => r.attended === 'yes');
+    expect(attended.map((r) => r.ticket_id).sort()).toEqual(tickets.slice(0, 2).map((x) => x.id));
+    expect(new Set(attended.map((r) => r.attended_at))).toEqual(new Set([scannedAt.toISOString()]));
+    expect(rows.filter((r) => r.attended === 'no').every((r) => r.attended_at === '')).toBe(true);
+    // Only the sales lines have ticket types and sectors.
+    const bad = await start({ report_type: 'ATTENDANCE', sector: 'S1' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('body.sector');
+  });
+
+  it('exports QUOTA_USAGE: one line per quota with its seats by status (E7)', async () => {
+    const free = await t.deps.db
+      .selectFrom('match_seat_inventory')
+      .select('id')
+      .where('match_id', '=', sale.matchId)
+      .where('status', '=', 'AVAILABLE')
+      .orderBy('id')
+      .limit(5)
+      .execute();
+    const quota = await createQuota(t.deps.db, {
+      matchId: sale.matchId,
+      recipientEmail: 'klub@example.hr',
+      seats: [
+        free[0]!.id,
+        free[1]!.id,
+        { inventoryId: free[2]!.id, status: 'DELEGATED' },
+        { inventoryId: free[3]!.id, status: 'CANCELLED' },
+      ],
+    });
+    const res = await start({ report_type: 'QUOTA_USAGE', match_id: sale.matchId });
+    const job = await finished(res.json().id);
+    expect(job.status).toBe('COMPLETED');
+    const rows = parse((await download(job.download_url, finance.token)).body, {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      quota_id: quota.quotaId,
+      recipient_email: 'klub@example.hr',
+      allocated: '2',
+      reserved: '0',
+      sold: '0',
+      delegated: '1',
+      cancelled: '1',
+    });
   });
 
   it('answers bad filters with problems and writes no job', async () => {

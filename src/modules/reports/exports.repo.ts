@@ -127,3 +127,93 @@ export function financialLinesQuery(f: Pick<SalesFilters, 'matchId' | 'from' | '
      WHERE ${sql.join(where, sql` AND `)}
      ORDER BY p.created_at, p.id`;
 }
+
+export interface AttendanceLineRow {
+  match_id: string;
+  match_name: string;
+  match_status: string;
+  ticket_id: string;
+  order_number: string;
+  sector_code: string | null;
+  row_identifier: string | null;
+  seat_number: string | null;
+  ticket_status: string;
+  attended: boolean;
+  attended_at: Date | null;
+  holder_name: string | null;
+}
+
+/**
+ * The attendance export (E2-F9, E13-F2 data): one line per ticket issued for the match
+ * (tickets and their holders, read only), whether it was ATTENDED and when it was scanned.
+ * Filters: match and period (when the ticket was issued).
+ */
+export function attendanceLinesQuery(f: Pick<SalesFilters, 'matchId' | 'from' | 'until'>) {
+  const where = [sql`true`];
+  if (f.matchId) where.push(sql`t.match_id = ${f.matchId}`);
+  if (f.from) where.push(sql`t.created_at >= ${f.from}`);
+  if (f.until) where.push(sql`t.created_at < ${f.until}`);
+  return sql<AttendanceLineRow>`
+    SELECT t.match_id, m.home_team || ' – ' || m.away_team AS match_name,
+           m.status AS match_status, t.id AS ticket_id,
+           o.order_number, ms.code AS sector_code, s.row_identifier, s.seat_number,
+           t.status AS ticket_status, (t.status = 'ATTENDED') AS attended, t.attended_at,
+           h.full_name AS holder_name
+      FROM tickets t
+      JOIN matches m ON m.id = t.match_id
+      JOIN orders o ON o.id = t.order_id
+      LEFT JOIN ticket_holders h ON h.ticket_id = t.id
+      LEFT JOIN match_seat_inventory i ON i.id = t.match_seat_inventory_id
+      LEFT JOIN match_sectors ms ON ms.id = i.match_sector_id
+      LEFT JOIN seats s ON s.id = i.seat_id
+     WHERE ${sql.join(where, sql` AND `)}
+     ORDER BY t.match_id, ms.code NULLS LAST, s.row_identifier, s.seat_number, t.id`;
+}
+
+export interface QuotaUsageLineRow {
+  quota_id: string;
+  match_id: string;
+  match_name: string;
+  recipient_name: string | null;
+  recipient_email: string;
+  quota_status: string;
+  allocation_algorithm: string;
+  discount_percent: string;
+  deferred_payment: boolean;
+  total_quantity: number;
+  allocated: number;
+  reserved: number;
+  sold: number;
+  delegated: number;
+  cancelled: number;
+  expiration_date: Date | null;
+  created_at: Date;
+}
+
+/**
+ * The quota usage export (E7 data): one line per quota (quotas and their seats, read only)
+ * with its seats by status. Filters: match and period (when the quota was created).
+ */
+export function quotaUsageLinesQuery(f: Pick<SalesFilters, 'matchId' | 'from' | 'until'>) {
+  const where = [sql`true`];
+  if (f.matchId) where.push(sql`q.match_id = ${f.matchId}`);
+  if (f.from) where.push(sql`q.created_at >= ${f.from}`);
+  if (f.until) where.push(sql`q.created_at < ${f.until}`);
+  return sql<QuotaUsageLineRow>`
+    SELECT q.id AS quota_id, q.match_id, m.home_team || ' – ' || m.away_team AS match_name,
+           q.recipient_name,
+           q.recipient_email, q.status AS quota_status, q.allocation_algorithm,
+           q.discount_percent::text AS discount_percent, q.deferred_payment, q.total_quantity,
+           count(qs.id) FILTER (WHERE qs.status = 'ALLOCATED')::int AS allocated,
+           count(qs.id) FILTER (WHERE qs.status = 'RESERVED')::int AS reserved,
+           count(qs.id) FILTER (WHERE qs.status = 'SOLD')::int AS sold,
+           count(qs.id) FILTER (WHERE qs.status = 'DELEGATED')::int AS delegated,
+           count(qs.id) FILTER (WHERE qs.status = 'CANCELLED')::int AS cancelled,
+           q.expiration_date, q.created_at
+      FROM quotas q
+      JOIN matches m ON m.id = q.match_id
+      LEFT JOIN quota_seats qs ON qs.quota_id = q.id
+     WHERE ${sql.join(where, sql` AND `)}
+     GROUP BY q.id, m.home_team, m.away_team
+     ORDER BY q.created_at, q.id`;
+}

@@ -11,7 +11,7 @@ export const exportAdminRoutes: RouteRegistrar = (app, deps) => {
     {
       config: {
         access: REPORT_ROLES,
-        problems: ['MATCH_NOT_FOUND', 'REPORT_NOT_AVAILABLE'],
+        problems: ['MATCH_NOT_FOUND'],
       },
       schema: {
         tags,

@@ -8,9 +8,10 @@ export const exportBody = salesFilters.extend({
     .enum(REPORT_TYPES)
     .default('SALES')
     .describe(
-      'SALES: one line per sold seat; FINANCIAL: one line per payment (match and period ' +
-        'filters only); ATTENDANCE and QUOTA_USAGE answer 422 REPORT_NOT_AVAILABLE until ' +
-        'their data is recorded',
+      'SALES: one line per sold seat; FINANCIAL: one line per payment; ATTENDANCE: one ' +
+        'line per ticket, attended or not and when scanned (E2-F9); QUOTA_USAGE: one line ' +
+        'per quota with its seats by status (E7). All but SALES filter by match and period ' +
+        'only',
     ),
 });
 

@@ -31,16 +31,6 @@ export interface ExportJobData {
 /** Rows fetched per cursor read: memory stays at one batch whatever the report's size. */
 export const EXPORT_BATCH_ROWS = 2_000;
 
-/** What each not-yet-exportable type is waiting for (their data does not exist yet). */
-const UNAVAILABLE: Partial<Record<ReportType, string>> = {
-  ATTENDANCE:
-    'The attendance report needs the match-day entry scans (E2-F9, E13: issue 21); no ' +
-    'attendance is recorded yet.',
-  QUOTA_USAGE:
-    'The quota usage report needs the quota claims and allocations (E7: issue 22); quota ' +
-    'usage is not recorded yet.',
-};
-
 type ExportDeps = Pick<AppDeps, 'db' | 'pool' | 'config' | 'jobs' | 'clock' | 'logger'>;
 
 export interface ExportRequest extends SalesFiltersIn {
@@ -60,17 +50,21 @@ export async function requestExport(
   request: ExportRequest,
 ): Promise<ExportView> {
   const { report_type, ...input } = request;
-  const missing = UNAVAILABLE[report_type];
-  if (missing) throw new AppError('REPORT_NOT_AVAILABLE', missing);
-  if (report_type === 'FINANCIAL' && (input.ticket_type || input.sector)) {
-    throw new AppError('VALIDATION_FAILED', 'The financial export has no ticket type or sector', {
-      errors: [
-        {
-          field: `body.${input.ticket_type ? 'ticket_type' : 'sector'}`,
-          message: 'not a filter of FINANCIAL',
-        },
-      ],
-    });
+  // Only the sales lines have a ticket type and a sector; the other reports are by match
+  // and period.
+  if (report_type !== 'SALES' && (input.ticket_type || input.sector)) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `The ${report_type} export has no ticket type or sector`,
+      {
+        errors: [
+          {
+            field: `body.${input.ticket_type ? 'ticket_type' : 'sector'}`,
+            message: `not a filter of ${report_type}`,
+          },
+        ],
+      },
+    );
   }
   // Checked now, so a bad filter is the caller's problem, not a failed job later.
   await resolveSalesFilters(reportReader(deps).db, input);
@@ -210,6 +204,51 @@ function shapeOf(type: ReportType, f: SalesFilters): ExportShape<never> {
         ['total_eur', (r) => euros(r.line_total)],
         ['order_status', (r) => r.order_status],
         ['order_refunded_eur', (r) => euros(r.order_refunded_amount)],
+      ],
+    };
+    return shape as unknown as ExportShape<never>;
+  }
+  if (type === 'ATTENDANCE') {
+    const shape: ExportShape<repo.AttendanceLineRow> = {
+      query: repo.attendanceLinesQuery(f),
+      columns: [
+        ['match_id', (r) => r.match_id],
+        ['match', (r) => r.match_name],
+        ['match_status', (r) => r.match_status],
+        ['ticket_id', (r) => r.ticket_id],
+        ['order_number', (r) => r.order_number],
+        ['sector_code', (r) => r.sector_code],
+        ['row', (r) => r.row_identifier],
+        ['seat', (r) => r.seat_number],
+        ['holder', (r) => r.holder_name],
+        ['ticket_status', (r) => r.ticket_status],
+        ['attended', (r) => (r.attended ? 'yes' : 'no')],
+        ['attended_at', (r) => instant(r.attended_at)],
+      ],
+    };
+    return shape as unknown as ExportShape<never>;
+  }
+  if (type === 'QUOTA_USAGE') {
+    const shape: ExportShape<repo.QuotaUsageLineRow> = {
+      query: repo.quotaUsageLinesQuery(f),
+      columns: [
+        ['quota_id', (r) => r.quota_id],
+        ['match_id', (r) => r.match_id],
+        ['match', (r) => r.match_name],
+        ['recipient', (r) => r.recipient_name],
+        ['recipient_email', (r) => r.recipient_email],
+        ['quota_status', (r) => r.quota_status],
+        ['algorithm', (r) => r.allocation_algorithm],
+        ['discount_percent', (r) => r.discount_percent],
+        ['deferred_payment', (r) => (r.deferred_payment ? 'yes' : 'no')],
+        ['total_quantity', (r) => r.total_quantity],
+        ['allocated', (r) => r.allocated],
+        ['reserved', (r) => r.reserved],
+        ['sold', (r) => r.sold],
+        ['delegated', (r) => r.delegated],
+        ['cancelled', (r) => r.cancelled],
+        ['expires_at', (r) => instant(r.expiration_date)],
+        ['created_at', (r) => instant(r.created_at)],
       ],
     };
     return shape as unknown as ExportShape<never>;
