@@ -32,6 +32,7 @@ export NODE_ENV=production DATABASE_URL="$url" REDIS_URL="$redis" REDIS_KEY_PREF
   HOST=127.0.0.1 PORT="$port" JWT_SECRETS="$(key)" PII_KEYS="k1:$(key)" PII_BLIND_INDEX_KEY="$(key)" \
   TICKET_SIGNING_KEYS="k1:$(key)" SMTP_URL=smtp://127.0.0.1:1 LOKI_URL=http://127.0.0.1:1 \
   STRIPE_API_KEY=sk_test_smoke STRIPE_WEBHOOK_SECRET=whsec_smoke \
+  ERACUNI_URL=http://127.0.0.1:1/API ERACUNI_USERNAME=smoke ERACUNI_PW=smoke-pw ERACUNI_TOKEN=smoke-token \
   DRUPAL_JWKS_URL=http://127.0.0.1:1/jwks DRUPAL_ISSUER=http://127.0.0.1:1 DRUPAL_AUDIENCE=hns
 
 (cd "$work" && node bin/hns-ticketing.js migrate) >"$work/migrate.log" 2>&1 \

@@ -29,6 +29,7 @@ import {
 import { startLocalLoki } from '../../test/harness/servers/loki.ts';
 import { startDrupalOidc } from '../../test/harness/servers/oidc.ts';
 import { startLocalSmtp } from '../../test/harness/servers/smtp.ts';
+import { startEracuniServer } from '../../src/platform/adapters/eracuni/local-server.ts';
 import { startStripeServer } from '../../src/platform/adapters/stripe/local-server.ts';
 import {
   autovacuumIsOff,
@@ -203,17 +204,26 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const redisPrefix = `onsale:${randomBytes(4).toString('hex')}:`;
     await migrate(dbUrl);
 
-    const [oidc, stripe, smtp, loki] = await Promise.all([
+    const [oidc, stripe, smtp, loki, eracuni] = await Promise.all([
       startDrupalOidc('hns-ticketing-bench'),
       startStripeServer(),
       startLocalSmtp({ parse: false }),
       startLocalLoki(),
+      // Every paid order is invoiced through e-računi by the workers (invoicing module).
+      startEracuniServer({
+        credentials: {
+          username: 'bench',
+          password: randomBytes(12).toString('hex'),
+          token: randomBytes(12).toString('hex'),
+        },
+      }),
     ]);
     closers.push(
       () => oidc.close(),
       () => stripe.close(),
       () => smtp.close(),
       () => loki.close(),
+      () => eracuni.close(),
     );
 
     const secrets = {
@@ -240,6 +250,10 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
       SMTP_URL: smtp.url,
       LOKI_URL: loki.url,
+      ERACUNI_URL: eracuni.url,
+      ERACUNI_USERNAME: eracuni.credentials.username,
+      ERACUNI_PW: eracuni.credentials.password,
+      ERACUNI_TOKEN: eracuni.credentials.token,
       QUEUE_TICK_MS: '500',
     };
 

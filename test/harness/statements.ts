@@ -8,15 +8,20 @@ const counting = new AsyncLocalStorage<string[]>();
  * tests that pin the round trips of a hot path. Only statements sent from `fn`'s own
  * asynchronous context count, so the process's background loops (the revocation sync,
  * pg-boss, the outbox loops) that happen to run meanwhile are not counted: on a loaded
- * machine they made the count flaky.
+ * machine they made the count flaky. `{ everywhere: true }` counts every statement the
+ * process sends meanwhile, for tests that measure what background work costs.
  */
-export async function statementsOf<T>(fn: () => Promise<T>): Promise<{ result: T; sql: string[] }> {
+export async function statementsOf<T>(
+  fn: () => Promise<T>,
+  options: { everywhere?: boolean } = {},
+): Promise<{ result: T; sql: string[] }> {
   const sql: string[] = [];
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const real = proto.query;
   proto.query = function (this: unknown, ...args: unknown[]) {
     const q = args[0] as string | { text: string };
-    counting.getStore()?.push((typeof q === 'string' ? q : q.text).trim());
+    const into = options.everywhere ? sql : counting.getStore();
+    into?.push((typeof q === 'string' ? q : q.text).trim());
     return real.apply(this, args);
   };
   try {

@@ -308,18 +308,23 @@ describe('E2-F6 match update notices', () => {
       emails.find((e) => e.recipient_email === m.buyer.email)!.variables_json.change_summary,
     ).toMatch(/početak.*; utakmica je sada u prodaji/);
 
-    // POST /status with notify: a second notice.
-    const closed = await postStatus(m.match.matchId, {
-      status: 'CLOSED',
+    // POST /status with notify announces too (closing has its own route, E2-F9, and
+    // cancellation its workflow, E2-F7: an ACTIVE match has no other status change).
+    const other = await audience();
+    const activated = await postStatus(other.match.matchId, {
+      status: 'ACTIVE',
       notification_preference: 'notify',
     });
-    expect(closed.statusCode).toBe(200);
-    const notices = await noticesOf(m.match.matchId);
-    expect(notices).toHaveLength(2);
-    await runUpdateNotice(t.deps, notices[1]!.id);
-    const pushes = await pushesOf(m.match.matchId);
-    expect(pushes.get(m.buyer.id)!.count).toBe(2);
-    expect(await emailsOf(m.match.matchId)).toHaveLength(6);
+    expect(activated.statusCode).toBe(200);
+    const notices = await noticesOf(other.match.matchId);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.changes_json).toMatchObject({
+      status: { before: 'PUBLISHED', after: 'ACTIVE' },
+    });
+    await runUpdateNotice(t.deps, notices[0]!.id);
+    expect((await pushesOf(other.match.matchId)).get(other.buyer.id)!.count).toBe(1);
+    expect(await emailsOf(other.match.matchId)).toHaveLength(3);
+    expect((await pushesOf(m.match.matchId)).get(m.buyer.id)!.count).toBe(1);
   });
 
   it('runs of one notice at the same time, in small batches, still tell each person once', async () => {

@@ -199,10 +199,10 @@ export const INVARIANTS: InvariantQuery[] = [
   {
     name: 'paid_order_without_invoice',
     description:
-      'every paid order has exactly one invoice at e-računi or a pending invoice request (E8-F5)',
+      'every paid order (a free quota claim pays nothing and is not invoiced) has exactly one invoice at e-računi or a pending invoice request (E8-F5)',
     query: (m) => sql`
       SELECT o.id::text AS id FROM orders o
-      WHERE o.match_id = ${m} AND o.completed_at IS NOT NULL
+      WHERE o.match_id = ${m} AND o.completed_at IS NOT NULL AND o.total_amount > 0
         AND NOT EXISTS (SELECT 1 FROM e_racuni_documents d
                          WHERE d.document_type = 'INVOICE' AND d.local_reference_id = o.id)
         AND NOT EXISTS (SELECT 1 FROM e_racuni_requests r
