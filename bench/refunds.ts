@@ -144,6 +144,12 @@ try {
         INSERT INTO payments (order_id, stripe_payment_intent_id, stripe_charge_id, amount, status, completed_at)
         SELECT order_id, intent, 'ch_' || intent, ${PRICE + FEE}, 'SUCCEEDED', now() FROM input
       ),
+      inv AS (
+        -- the invoice request settlement queues with every paid order (invoicing's outbox;
+        -- no worker here sends it, so e-računi is not part of what is measured)
+        INSERT INTO e_racuni_requests (document_type, local_reference_id, order_id, next_attempt_at)
+        SELECT 'INVOICE', order_id, order_id, now() + interval '1 day' FROM input
+      ),
       t AS (
         INSERT INTO tickets (order_id, match_id, match_seat_inventory_id, owner_user_id, barcode,
                              qr_code_data, status, price_amount, fee_amount)
