@@ -16,6 +16,7 @@ export const problemCatalogue = {
   CONFLICT: { status: 409, title: 'Conflict with the current state' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  UPLOAD_INVALID: { status: 400, title: 'The uploaded form cannot be read' },
   UNPROCESSABLE: { status: 422, title: 'The request cannot be processed' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },

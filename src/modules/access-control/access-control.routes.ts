@@ -4,6 +4,7 @@ import type { RouteRegistrar } from '../../api/surface.ts';
 import type { Role } from '../../platform/auth/roles.ts';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import { acceptUploads, uploadOf } from '../../platform/http/uploads.ts';
 import * as s from './access-control.schemas.ts';
 import { closeMatchWithAttendance, getAttendance } from './closure.service.ts';
 import { accessControlStatus, exportAccessControl, type Actor } from './export.service.ts';
@@ -86,10 +87,7 @@ export const accessControlAdminRoutes: RouteRegistrar = async (app, deps) => {
   // The closure takes the file as the request body, so its scope reads those types raw.
   await app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
-    scope.removeContentTypeParser(['text/plain']);
-    scope.addContentTypeParser(UPLOAD_TYPES, { parseAs: 'buffer' }, (_request, body, done) =>
-      done(null, body),
-    );
+    acceptUploads(scope, { types: UPLOAD_TYPES, maxBytes: deps.config.ATTENDANCE_FILE_MAX_BYTES });
     scope.post(
       '/matches/:id/close',
       {
@@ -124,17 +122,20 @@ export const accessControlAdminRoutes: RouteRegistrar = async (app, deps) => {
         },
       },
       async (request) => {
-        const body: unknown = request.body;
-        if (Buffer.isBuffer(body)) {
-          const xlsx = body.subarray(0, 2).toString('latin1') === 'PK';
+        const upload = uploadOf(request);
+        if (upload) {
+          const xlsx = upload.bytes.subarray(0, 2).toString('latin1') === 'PK';
           return closeMatchWithAttendance(deps, actorOf(request), request.params.id, {
             file: {
-              name: request.query.file_name ?? (xlsx ? 'attendance.xlsx' : 'attendance.csv'),
-              bytes: body,
+              name:
+                request.query.file_name ??
+                upload.filename ??
+                (xlsx ? 'attendance.xlsx' : 'attendance.csv'),
+              bytes: upload.bytes,
             },
           });
         }
-        const parsed = s.closeWithoutDataBody.safeParse(body ?? {});
+        const parsed = s.closeWithoutDataBody.safeParse(request.body ?? {});
         if (!parsed.success) {
           throw new AppError('VALIDATION_FAILED', 'Send the attendance file, or a reason', {
             errors: parsed.error.issues.map((i) => ({

@@ -2,6 +2,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { RouteRegistrar } from '../../api/surface.ts';
 import type { Role } from '../../platform/auth/roles.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import { acceptUploads, uploadOf } from '../../platform/http/uploads.ts';
 import * as s from './points-admin.schemas.ts';
 import { importHistoricPoints, loyaltyDistribution } from './points-admin.service.ts';
 
@@ -34,12 +35,10 @@ export const loyaltyPointsAdminRoutes: RouteRegistrar = async (app, deps) => {
   // The import takes the CSV as the request body.
   await app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
-    scope.removeContentTypeParser(['text/plain']);
-    scope.addContentTypeParser(
-      ['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'],
-      { parseAs: 'buffer' },
-      (_request, body, done) => done(null, body),
-    );
+    acceptUploads(scope, {
+      types: ['text/csv', 'text/plain', 'application/csv', 'application/octet-stream'],
+      maxBytes: deps.config.ATTENDANCE_FILE_MAX_BYTES,
+    });
     scope.post(
       '/loyalty/imports',
       {
@@ -59,11 +58,10 @@ export const loyaltyPointsAdminRoutes: RouteRegistrar = async (app, deps) => {
         },
       },
       async (request) => {
-        const body: unknown = request.body;
         return importHistoricPoints(
           deps,
           { userId: requireUser(request).userId, context: { request_id: request.id } },
-          Buffer.isBuffer(body) ? body : Buffer.alloc(0),
+          uploadOf(request)?.bytes ?? Buffer.alloc(0),
         );
       },
     );

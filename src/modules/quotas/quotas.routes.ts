@@ -1,6 +1,7 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { RouteRegistrar } from '../../api/surface.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import { acceptUploads, uploadOf } from '../../platform/http/uploads.ts';
 import {
   ALLOCATION_DESCRIPTION,
   cancelQuotaQuery,
@@ -21,9 +22,7 @@ export const quotaAdminRoutes: RouteRegistrar = async (app, deps) => {
   // context, so no other route accepts CSV.
   await app.register(async (instance) => {
     const scope = instance.withTypeProvider<ZodTypeProvider>();
-    scope.addContentTypeParser(['text/csv'], { parseAs: 'buffer' }, (_request, body, done) =>
-      done(null, body),
-    );
+    acceptUploads(scope, { types: ['text/csv'], maxBytes: deps.config.BODY_LIMIT_BYTES });
     scope.post(
       '/quotas/import',
       {
@@ -44,10 +43,10 @@ export const quotaAdminRoutes: RouteRegistrar = async (app, deps) => {
         },
       },
       async (request, reply) => {
-        const bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+        const upload = uploadOf(request);
         const result = await importQuotas(deps, requireUser(request).userId, {
-          bytes,
-          fileName: request.query.file_name,
+          bytes: upload?.bytes ?? Buffer.alloc(0),
+          fileName: request.query.file_name ?? upload?.filename ?? undefined,
           matchIds: request.query.match_ids,
         });
         return reply.status(result.status).send(result.body);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { RouteRegistrar } from '../../api/surface.ts';
 import { AppError } from '../../platform/errors.ts';
 import { requireUser } from '../../platform/http/auth.ts';
+import { acceptUploads, uploadOf } from '../../platform/http/uploads.ts';
 import {
   assignBody,
   assignResult,
@@ -27,16 +28,15 @@ const MANAGERS = ['MATCH_MANAGER'] as const;
 export const awayPdfAdminRoutes: RouteRegistrar = async (app, deps) => {
   await app.register(async (plain) => {
     const scope = plain.withTypeProvider<ZodTypeProvider>();
-    scope.addContentTypeParser(
-      [
+    acceptUploads(scope, {
+      types: [
         'application/pdf',
         'application/zip',
         'application/x-zip-compressed',
         'application/octet-stream',
       ],
-      { parseAs: 'buffer', bodyLimit: deps.config.AWAY_PDF_MAX_BYTES },
-      (_request, body, done) => done(null, body),
-    );
+      maxBytes: deps.config.AWAY_PDF_MAX_BYTES,
+    });
     scope.post(
       '/matches/:id/upload-pdf-tickets',
       {
@@ -66,15 +66,16 @@ export const awayPdfAdminRoutes: RouteRegistrar = async (app, deps) => {
         },
       },
       async (request) => {
-        if (!Buffer.isBuffer(request.body)) {
+        const upload = uploadOf(request);
+        if (!upload) {
           throw new AppError('PDF_INVALID', 'Send the file as application/pdf or application/zip');
         }
         return uploadPdfTickets(
           deps,
           requireUser(request).userId,
           request.params.id,
-          request.body,
-          request.query.filename ?? null,
+          upload.bytes,
+          request.query.filename ?? upload.filename,
         );
       },
     );
