@@ -93,7 +93,7 @@ export const configSchema = z
     DATABASE_REPLICA_URL: z.url().optional(),
     DATABASE_REPLICA_POOL_MAX: positiveInt.default(5),
     // How long the signed download link of a finished report export stays valid.
-    REPORT_DOWNLOAD_TTL_SECONDS: positiveInt.default(72 * 60 * 60),
+    REPORT_DOWNLOAD_TTL_SECONDS: positiveInt.default(24 * 60 * 60),
     // How often the live match dashboard recomputes its figures (one computation per match
     // and interval across all API instances, whatever the number of watchers).
     DASHBOARD_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),

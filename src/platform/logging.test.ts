@@ -27,4 +27,22 @@ describe('log redaction', () => {
     expect(out).toContain('Ivan Horvat');
     expect(out).toContain('[redacted]');
   });
+
+  it('censors credentials in a request URL query string (signed download links)', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = createLogger('info', sink);
+    log.info(
+      { req: { method: 'GET', url: '/admin/reports/exports/1/download?token=eyJabc.def&x=1' } },
+      'incoming request',
+    );
+    const out = lines.join('');
+    expect(out).not.toContain('eyJabc');
+    expect(out).toContain('/admin/reports/exports/1/download?token=[redacted]&x=1');
+  });
 });

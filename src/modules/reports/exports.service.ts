@@ -8,6 +8,7 @@ import { hasAccess, type Role } from '../../platform/auth/roles.ts';
 import type { DB, ReportType } from '../../platform/db/types.generated.ts';
 import { AppError } from '../../platform/errors.ts';
 import { fileStoreOf, type FileStore } from '../../platform/files/file-store.ts';
+import { currentUser } from '../identity/auth.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { signDownloadToken, verifyDownloadToken } from './download-token.ts';
 import * as repo from './exports.repo.ts';
@@ -19,8 +20,8 @@ import { REPORT_ROLES } from './reports.rules.ts';
 
 /**
  * Report exports (E14-F1): an admin asks, a worker streams the CSV to the file store and
- * tells them by email and push with a signed link that only they, or holders of the role
- * they asked with, can open until it expires.
+ * tells them by email and push with a signed, expiring link that opens in their browser
+ * (only for them; with a staff login also for holders of the role they asked with).
  */
 
 export const EXPORT_QUEUE = 'reports.export';
@@ -146,18 +147,40 @@ export async function exportStatus(deps: ExportDeps, actor: AccessClaims, id: st
   return viewOf(deps, await openableJob(deps, actor, id));
 }
 
-/** GET /admin/reports/exports/{id}/download?token=…: the file, for an allowed caller. */
+const linkInvalid = () =>
+  new AppError('DOWNLOAD_LINK_INVALID', 'The download link is invalid or has expired');
+
+/**
+ * GET /admin/reports/exports/{id}/download?token=…: the file, for an allowed caller.
+ *
+ * The signed link is the credential, so the emailed link opens in a browser (no bearer
+ * header there): it names this export, the requester and their role and expires, and it
+ * opens only for the requester while their account is active and still holds a report
+ * role. With a staff login as well (the API, the ops page) a holder of the role the export
+ * was asked with may open it too; anyone else gets 404, as for a missing export.
+ */
 export async function openDownload(
   deps: ExportDeps,
-  actor: AccessClaims,
+  actor: AccessClaims | null,
   id: string,
   token: string,
 ): Promise<{ stream: Readable; filename: string; bytes: number }> {
   const claims = await verifyDownloadToken(deps.config, token, deps.clock.now());
-  if (!claims || claims.exportId !== id) {
-    throw new AppError('DOWNLOAD_LINK_INVALID', 'The download link is invalid or has expired');
+  if (!claims || claims.exportId !== id) throw linkInvalid();
+  let job: repo.ExportJobRow;
+  if (actor) {
+    job = await openableJob(deps, actor, id);
+  } else {
+    const found = await repo.findExportJob(deps.db, id);
+    // Bound to the one it was made for: a link signed for someone else is no link here.
+    if (!found || found.requested_by !== claims.userId || found.requested_role !== claims.role) {
+      throw linkInvalid();
+    }
+    const user = await currentUser(deps, claims.userId).catch(() => undefined);
+    // Suspended, or no longer finance or a match manager: the link died with the access.
+    if (user?.status !== 'active' || !hasAccess(REPORT_ROLES, user.roles)) throw linkInvalid();
+    job = found;
   }
-  const job = await openableJob(deps, actor, id);
   if (job.status !== 'COMPLETED' || !job.file_url) {
     throw new AppError('REPORT_NOT_READY', `The export is ${job.status}`);
   }
