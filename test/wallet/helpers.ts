@@ -22,7 +22,7 @@ export interface BoughtTicket {
 export async function buyTickets(
   t: TestContext,
   stripe: StripeTestServer,
-  options: { kickOff?: Date; count?: number } = {},
+  options: { kickOff?: Date; count?: number; sectors?: number } = {},
 ) {
   const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6, ...options });
   const fan = await createFan(t.deps);
