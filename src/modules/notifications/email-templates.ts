@@ -584,28 +584,28 @@ My tickets: {{tickets_url}}`,
       subject: 'Vaša ulaznica za {{match_name}}',
       html: `<h1>Vaša ulaznica domaćina</h1>
 <p>Poštovani/a {{holder_name}},</p>
-<p>za utakmicu <strong>{{match_name}}</strong> ulaz je s PDF ulaznicom koju je izdao domaćin. Preuzmite je i ponesite na stadion (ispisanu ili na mobitelu); QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.</p>
+<p>za utakmicu <strong>{{match_name}}</strong> ulaz je s PDF ulaznicom koju je izdao domaćin. Ulaznica je u privitku ove poruke; ponesite je na stadion (ispisanu ili na mobitelu). QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.</p>
 ${button('{{pdf_url}}', 'Preuzmi PDF ulaznicu')}`,
       text: `Vaša ulaznica domaćina
 
 Poštovani/a {{holder_name}},
-za utakmicu {{match_name}} ulaz je s PDF ulaznicom koju je izdao domaćin. Preuzmite je i ponesite na stadion (ispisanu ili na mobitelu); QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.
+za utakmicu {{match_name}} ulaz je s PDF ulaznicom koju je izdao domaćin. Ulaznica je u privitku ove poruke; ponesite je na stadion (ispisanu ili na mobitelu). QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.
 
-PDF ulaznica: {{pdf_url}}`,
+PDF ulaznica (i u aplikaciji): {{pdf_url}}`,
     },
     en: {
       name: 'Host ticket for an away match',
       subject: 'Your ticket for {{match_name}}',
       html: `<h1>Your host ticket</h1>
 <p>Dear {{holder_name}},</p>
-<p>for <strong>{{match_name}}</strong> entry is with the PDF ticket issued by the host federation. Download it and bring it to the stadium (printed or on your phone); the HNS app QR code is not valid for this match.</p>
+<p>for <strong>{{match_name}}</strong> entry is with the PDF ticket issued by the host federation. It is attached to this email; bring it to the stadium (printed or on your phone). The HNS app QR code is not valid for this match.</p>
 ${button('{{pdf_url}}', 'Download the PDF ticket')}`,
       text: `Your host ticket
 
 Dear {{holder_name}},
-for {{match_name}} entry is with the PDF ticket issued by the host federation. Download it and bring it to the stadium (printed or on your phone); the HNS app QR code is not valid for this match.
+for {{match_name}} entry is with the PDF ticket issued by the host federation. It is attached to this email; bring it to the stadium (printed or on your phone). The HNS app QR code is not valid for this match.
 
-PDF ticket: {{pdf_url}}`,
+PDF ticket (also in the app): {{pdf_url}}`,
     },
   },
   {
