@@ -224,6 +224,10 @@ export const configSchema = z
     ERACUNI_RETRY_MS: positiveInt.default(30_000),
     ERACUNI_POLL_MS: positiveInt.default(2_000),
     DEV_ERACUNI_PORT: port.default(12112),
+    // Where the daily overdue job tells finance about overdue payment offers (E8-F4):
+    // comma-separated addresses (a shared finance mailbox). Unset: every active user
+    // holding the FINANCE role.
+    FINANCE_EMAIL: csv.pipe(z.array(z.email())).optional(),
     // The demo sale (matches/demo-sale.seed.ts): unset, seeded when the database has no
     // match yet; true, whenever none is on sale; false, never. Refused in production.
     DEMO_SALE: bool.optional(),

@@ -698,6 +698,38 @@ the export of {{report_name}} has finished. You can download the file until {{ex
 Download: {{download_url}}`,
     },
   },
+  {
+    key: 'payment_offers_overdue',
+    variables: ['offers_count', 'offers_total', 'offers_list', 'offers_url'],
+    hr: {
+      name: 'Dospjele ponude (financije)',
+      subject: 'Dospjele neplaćene ponude: {{offers_count}}',
+      html: `<h1>Dospjele neplaćene ponude</h1>
+<p>Rok plaćanja prošao je za {{offers_count}} ponuda/e, ukupno {{offers_total}}:</p>
+<p style="white-space:pre-line;font-family:monospace">{{offers_list}}</p>
+${button('{{offers_url}}', 'Otvori dospjele ponude')}`,
+      text: `Dospjele neplaćene ponude
+
+Rok plaćanja prošao je za {{offers_count}} ponuda/e, ukupno {{offers_total}}:
+{{offers_list}}
+
+Dospjele ponude: {{offers_url}}`,
+    },
+    en: {
+      name: 'Overdue payment offers (finance)',
+      subject: 'Overdue unpaid payment offers: {{offers_count}}',
+      html: `<h1>Overdue unpaid payment offers</h1>
+<p>{{offers_count}} payment offer(s) passed their due date, {{offers_total}} in all:</p>
+<p style="white-space:pre-line;font-family:monospace">{{offers_list}}</p>
+${button('{{offers_url}}', 'Open the overdue offers')}`,
+      text: `Overdue unpaid payment offers
+
+{{offers_count}} payment offer(s) passed their due date, {{offers_total}} in all:
+{{offers_list}}
+
+Overdue offers: {{offers_url}}`,
+    },
+  },
 ];
 
 /** Seed rows: one per (template_key, locale), bodies wrapped in the common layout. */
