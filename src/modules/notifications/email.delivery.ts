@@ -179,7 +179,10 @@ export async function deliverEmailBatch(
 }
 
 class MissingAttachment {
-  constructor(readonly message: string) {}
+  readonly message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
 }
 
 /**
