@@ -4,7 +4,16 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signDownloadToken } from '../../src/modules/reports/download-token.ts';
-import { runExport } from '../../src/modules/reports/exports.service.ts';
+import { runExport, writeExport } from '../../src/modules/reports/exports.service.ts';
+import {
+  copyCsvStatement,
+  csvEuros,
+  csvInstant,
+  csvText,
+  csvYesNo,
+} from '../../src/modules/reports/exports.repo.ts';
+import { to as copyTo } from 'pg-copy-streams';
+import { localFileStore } from '../../src/platform/files/file-store.ts';
 import { reportJobs } from '../../src/modules/reports/reports.jobs.ts';
 import { createQuota } from '../factories/quotas.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
@@ -278,6 +287,82 @@ describe('report exports (E14-F1)', () => {
     await refused(link);
     // (Access tokens follow the clock too: a fresh login for the tests after this one.)
     finance = { ...finance, token: await t.token(finance.id, ['FINANCE']) };
+  });
+
+  it('the database writes the CSV (COPY): fields quoted, amounts and instants formatted, filters inlined safely', async () => {
+    // A holder whose name needs CSV quoting, diacritics and a line break.
+    const line = await t.deps.db
+      .selectFrom('order_items')
+      .innerJoin('orders', 'orders.id', 'order_items.order_id')
+      .select(['order_items.id', 'orders.id as order_id'])
+      .where('orders.match_id', '=', sale.matchId)
+      .orderBy('order_items.id')
+      .executeTakeFirstOrThrow();
+    const name = 'Đurđa "Mala", Šimić\nml.';
+    await t.deps.db
+      .updateTable('order_items')
+      .set({ holder_full_name: name })
+      .where('id', '=', line.id)
+      .execute();
+    const { rows, bytes } = await writeExport(
+      { db: t.deps.db, pool: t.deps.pool },
+      localFileStore(dir),
+      'SALES',
+      { matchId: sale.matchId, from: null, until: null },
+      'copy-check.csv',
+    );
+    const text = await (
+      await import('node:fs/promises')
+    ).readFile(path.join(dir, 'copy-check.csv'), 'utf8');
+    expect(Buffer.byteLength(text)).toBe(bytes);
+    const parsed = parse(text, { columns: true }) as Record<string, string>[];
+    expect(parsed).toHaveLength(rows);
+    const mine = parsed.find((r) => r.holder === name)!;
+    expect(mine).toBeDefined();
+    const db = await t.deps.db
+      .selectFrom('order_items')
+      .innerJoin('orders', 'orders.id', 'order_items.order_id')
+      .select(['order_items.unit_price', 'order_items.fee_amount', 'orders.completed_at'])
+      .where('order_items.id', '=', line.id)
+      .executeTakeFirstOrThrow();
+    const euros = (c: number) => `${Math.trunc(c / 100)}.${String(c % 100).padStart(2, '0')}`;
+    expect(mine.unit_price_eur).toBe(euros(db.unit_price));
+    expect(mine.total_eur).toBe(euros(db.unit_price + db.fee_amount));
+    expect(mine.sold_at).toBe(db.completed_at!.toISOString());
+
+    // Parameters become literals: quotes, backslashes, dates and arrays arrive intact, and
+    // nothing in a value is ever SQL.
+    const statement = copyCsvStatement(
+      {
+        sql: 'SELECT $1::text AS a, $2::timestamptz AS b, $3::text[] AS c, $4::int AS d, $5::boolean AS e',
+        parameters: [
+          'O\'Brien \\ "x"; DROP TABLE orders; --',
+          new Date('2026-12-20T19:05:00.123Z'),
+          ['a"b', 'c\\d', 'e,f'],
+          7,
+          true,
+        ],
+      },
+      [csvText('a'), csvInstant('b', 'b'), csvText('c'), csvEuros('d', 'd'), csvYesNo('e', 'e')],
+    );
+    const client = await t.deps.pool.connect();
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of client.query(copyTo(statement))) chunks.push(c as Buffer);
+      const [out] = parse(Buffer.concat(chunks).toString(), { columns: true }) as Record<
+        string,
+        string
+      >[];
+      expect(out).toEqual({
+        a: 'O\'Brien \\ "x"; DROP TABLE orders; --',
+        b: '2026-12-20T19:05:00.123Z',
+        c: '{"a\\"b","c\\\\d","e,f"}',
+        d: '0.07',
+        e: 'yes',
+      });
+    } finally {
+      client.release();
+    }
   });
 
   it('exports ATTENDANCE: one line per ticket of the match, attended or not and when (E2-F9)', async () => {
