@@ -1,12 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { walletJobs } from '../../src/modules/wallet/wallet.jobs.ts';
-import { readZip } from '../../src/platform/files/zip.ts';
 import { createUser, freshToken } from '../factories/users.ts';
 import { adminRefund, staff } from '../sales/refund-helpers.ts';
 import { useStripeTestContext, type Fan } from '../sales/helpers.ts';
 import { waitFor } from '../harness/wait.ts';
 import { useWalletWorld } from '../harness/wallet.ts';
-import { atQrTime, buyTickets, type BoughtTicket } from './helpers.ts';
+import { atQrTime, buyTickets, passJson, type BoughtTicket } from './helpers.ts';
 
 /**
  * A sector move (E3-F6) and a staff refund reach the passes in the fans' wallets (E9-F4):
@@ -25,10 +24,6 @@ beforeAll(async () => {
 const PASS_TYPE = wallet.passTypeIdentifier;
 const base = '/wallet/apple/v1';
 
-async function passJson(body: Buffer) {
-  const files = await readZip(body, { maxEntries: 100, maxTotalBytes: 10_000_000 });
-  return JSON.parse(files.find((f) => f.name === 'pass.json')!.data.toString());
-}
 const field = (pass: Record<string, Record<string, unknown>>, key: string) =>
   (
     ['primaryFields', 'secondaryFields', 'auxiliaryFields', 'backFields']
