@@ -194,7 +194,7 @@ async function attachmentsOf(
   store: FileStore,
   log: repo.EmailLogRow,
 ): Promise<MissingAttachment | Array<{ filename: string; contentType: string; content: Buffer }>> {
-  const refs = (log.attachments_json ?? []) as repo.EmailAttachmentRef[];
+  const refs = (log.attachments_json ?? []) as unknown as repo.EmailAttachmentRef[];
   const out = [];
   for (const ref of refs) {
     const stream = await store.read(ref.file_key);
