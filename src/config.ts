@@ -219,6 +219,10 @@ export const configSchema = z
     ERACUNI_TOKEN: z.string().min(1).default(DEV_ERACUNI_CREDENTIALS.token),
     ERACUNI_TIMEOUT_MS: positiveInt.default(10_000),
     ERACUNI_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    // e-računi allows 4 requests in 4 s per company: each process starts at most this many
+    // calls per ERACUNI_WINDOW_MS (with several workers, give each its share).
+    ERACUNI_CALLS_PER_WINDOW: positiveInt.default(4),
+    ERACUNI_WINDOW_MS: positiveInt.default(4_000),
     // First retry of a failed document request and first status poll; both double per
     // attempt (at most an hour / 10 minutes).
     ERACUNI_RETRY_MS: positiveInt.default(30_000),

@@ -42,6 +42,8 @@ export async function useInvoicingContext(
       ERACUNI_TOKEN: eracuni.credentials.token,
       ERACUNI_TIMEOUT_MS: '300',
       ERACUNI_ATTEMPTS: '2',
+      // the local server has no rate limit; the real one's is tested in eracuni.test.ts
+      ERACUNI_CALLS_PER_WINDOW: '100000',
       ...options.env,
     },
     ...(options.seeds ? { seeds: options.seeds } : {}),

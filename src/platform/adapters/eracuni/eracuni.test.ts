@@ -80,6 +80,22 @@ describe('e-računi protocol details confirmed from its public API pages', () =>
     expect(items[0]).toMatchObject({ description: 'Ulaznica', quantity: 2, unit: 'kom' });
   });
 
+  it('keeps to the rate limit: no more than `calls` requests start within a window', async () => {
+    const starts: number[] = [];
+    const limited = client({ rateLimit: { calls: 2, windowMs: 300 } });
+    const t0 = Date.now();
+    // Each create is two calls (the lookup by reference, then the create): 6 calls in all.
+    await Promise.all(
+      [invoice(), invoice(), invoice()].map(async (req) => {
+        await limited.createDocument(req);
+        starts.push(Date.now() - t0);
+      }),
+    );
+    expect(server.calls).toHaveLength(6);
+    // 6 calls at 2 per 300 ms: the last starts no sooner than 2 windows in.
+    expect(Math.max(...starts)).toBeGreaterThanOrEqual(600);
+  });
+
   it('the local server answers a repeated apiTransactionId with the document it made', async () => {
     const req = invoice();
     const raw = async () =>
