@@ -5,8 +5,9 @@
 // inventory, orders of 4, order lines, tickets), at two sizes (BENCH_SIZES, default
 // 100000,1000000; the second size adds rows to the first). At each size, in a fresh child
 // process each (so peak RSS is the run's own):
-//   - export: writeExport() of the SALES report, the code the export job runs (pg-cursor
-//     batches → csv-stringify → the file store), rows/s and peak RSS;
+//   - export: writeExport() of the SALES report, the code the export job runs (the
+//     server's COPY … TO STDOUT of the formatted CSV through pg-copy-streams → the file
+//     store), rows/s and peak RSS;
 //   - floor: psql's \copy of the very same SELECT to a CSV file (the server's COPY), rows/s;
 //   - baseline: the child's RSS and heap with every module loaded, before exporting;
 //   - live heap: every 250 ms the child forces a full GC and samples the heap still alive.
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { loadConfig } from '../src/config.ts';
-import { EXPORT_BATCH_ROWS, writeExport } from '../src/modules/reports/exports.service.ts';
+import { writeExport } from '../src/modules/reports/exports.service.ts';
 import { salesLinesQuery } from '../src/modules/reports/sales-report.repo.ts';
 import { createDatabase as openDatabase, type Database } from '../src/platform/db/database.ts';
 import { localFileStore } from '../src/platform/files/file-store.ts';
@@ -27,8 +28,10 @@ import { writeResult } from './lib/results.ts';
 import { openBenchWorld } from './lib/world.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
-// How often the child forces a full GC and samples the heap that is still alive.
-const LIVE_SAMPLE_MS = 250;
+// How often the child forces a full GC and samples the heap that is still alive (each
+// forced GC costs the export CPU: on a busy machine BENCH_LIVE_SAMPLE_MS=2000 measures the
+// throughput with less of that cost).
+const LIVE_SAMPLE_MS = Number(process.env.BENCH_LIVE_SAMPLE_MS ?? 250);
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 /** The match, sector and buyer the generated sales belong to. */
@@ -247,7 +250,8 @@ if (process.argv[2] === '--child') {
       export: { peak_rss_mb: number; peak_live_heap_above_baseline_mb: number };
     }>;
     const file = await writeResult('report-export', {
-      batch_rows: EXPORT_BATCH_ROWS,
+      method:
+        'COPY (SELECT <formatted columns> FROM (<report query>) q) TO STDOUT WITH CSV via pg-copy-streams',
       sizes,
       ...(small && large
         ? {
@@ -262,7 +266,7 @@ if (process.argv[2] === '--child') {
           }
         : {}),
       note:
-        'export = the export job’s writeExport (pg-cursor batches → csv-stringify → file store) ' +
+        'export = the export job’s writeExport (server COPY of the formatted CSV → pg-copy-streams → file store) ' +
         'in its own process; copy_floor = psql \\copy of the same SELECT (server COPY). ' +
         'peak_live_heap_above_baseline_mb: the heap still alive after a forced full GC every ' +
         `${LIVE_SAMPLE_MS} ms, above the child's baseline — what the export holds; constant ` +

@@ -93,7 +93,7 @@ export const configSchema = z
     DATABASE_REPLICA_URL: z.url().optional(),
     DATABASE_REPLICA_POOL_MAX: positiveInt.default(5),
     // How long the signed download link of a finished report export stays valid.
-    REPORT_DOWNLOAD_TTL_SECONDS: positiveInt.default(72 * 60 * 60),
+    REPORT_DOWNLOAD_TTL_SECONDS: positiveInt.default(24 * 60 * 60),
     // How often the live match dashboard recomputes its figures (one computation per match
     // and interval across all API instances, whatever the number of watchers).
     DASHBOARD_INTERVAL_MS: z.coerce.number().int().min(100).default(1_000),
@@ -219,11 +219,19 @@ export const configSchema = z
     ERACUNI_TOKEN: z.string().min(1).default(DEV_ERACUNI_CREDENTIALS.token),
     ERACUNI_TIMEOUT_MS: positiveInt.default(10_000),
     ERACUNI_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    // e-računi allows 4 requests in 4 s per company: each process starts at most this many
+    // calls per ERACUNI_WINDOW_MS (with several workers, give each its share).
+    ERACUNI_CALLS_PER_WINDOW: positiveInt.default(4),
+    ERACUNI_WINDOW_MS: positiveInt.default(4_000),
     // First retry of a failed document request and first status poll; both double per
     // attempt (at most an hour / 10 minutes).
     ERACUNI_RETRY_MS: positiveInt.default(30_000),
     ERACUNI_POLL_MS: positiveInt.default(2_000),
     DEV_ERACUNI_PORT: port.default(12112),
+    // Where the daily overdue job tells finance about overdue payment offers (E8-F4):
+    // comma-separated addresses (a shared finance mailbox). Unset: every active user
+    // holding the FINANCE role.
+    FINANCE_EMAIL: csv.pipe(z.array(z.email())).optional(),
     // The demo sale (matches/demo-sale.seed.ts): unset, seeded when the database has no
     // match yet; true, whenever none is on sale; false, never. Refused in production.
     DEMO_SALE: bool.optional(),

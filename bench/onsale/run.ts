@@ -254,6 +254,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       ERACUNI_USERNAME: eracuni.credentials.username,
       ERACUNI_PW: eracuni.credentials.password,
       ERACUNI_TOKEN: eracuni.credentials.token,
+      ERACUNI_CALLS_PER_WINDOW: '100000', // the local server has no rate limit
       QUEUE_TICK_MS: '500',
     };
 

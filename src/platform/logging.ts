@@ -29,11 +29,39 @@ export const REDACT_PATHS = [
   ...SENSITIVE_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
 ];
 
+/** Query parameters that carry a credential (a report's emailed download link, E14-F1). */
+const SENSITIVE_QUERY = /([?&](?:token|access_token|refresh_token)=)[^&#]*/gi;
+export const maskUrl = (url: unknown) =>
+  typeof url === 'string' ? url.replace(SENSITIVE_QUERY, '$1[redacted]') : url;
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}
+
+/**
+ * Fastify's request serializer (it takes ours over its own), with credentials in the query
+ * string censored: a signed link is a credential until it expires.
+ */
+const serializers = {
+  req: (req: LoggedRequest) => ({
+    method: req.method,
+    url: maskUrl(req.url),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  }),
+};
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers,
       base: { app: 'hns-ticketing' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

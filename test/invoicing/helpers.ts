@@ -1,6 +1,6 @@
 import { afterAll } from 'vitest';
 import { startEracuniServer } from '../../src/platform/adapters/eracuni/local-server.ts';
-import type { TestContext } from '../harness/context.ts';
+import type { TestContext, TestContextOptions } from '../harness/context.ts';
 import {
   checkoutToPayment,
   createFan,
@@ -16,7 +16,13 @@ import {
  */
 export const FISCALISE_MS = 10_000;
 
-export async function useInvoicingContext(options: { realTimeFiscaliseMs?: number } = {}) {
+export async function useInvoicingContext(
+  options: {
+    realTimeFiscaliseMs?: number;
+    env?: Record<string, string>;
+    seeds?: TestContextOptions['seeds'];
+  } = {},
+) {
   const world: { t?: TestContext } = {};
   // Worker processes (faults.test.ts) live on the real clock, so does the server then.
   const eracuni = await startEracuniServer(
@@ -36,7 +42,11 @@ export async function useInvoicingContext(options: { realTimeFiscaliseMs?: numbe
       ERACUNI_TOKEN: eracuni.credentials.token,
       ERACUNI_TIMEOUT_MS: '300',
       ERACUNI_ATTEMPTS: '2',
+      // the local server has no rate limit; the real one's is tested in eracuni.test.ts
+      ERACUNI_CALLS_PER_WINDOW: '100000',
+      ...options.env,
     },
+    ...(options.seeds ? { seeds: options.seeds } : {}),
   });
   world.t = ctx.t;
   return { ...ctx, eracuni };

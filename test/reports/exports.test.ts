@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runExport } from '../../src/modules/reports/exports.service.ts';
+import { signDownloadToken } from '../../src/modules/reports/download-token.ts';
+import { runExport, writeExport } from '../../src/modules/reports/exports.service.ts';
+import {
+  copyCsvStatement,
+  csvEuros,
+  csvInstant,
+  csvText,
+  csvYesNo,
+} from '../../src/modules/reports/exports.repo.ts';
+import { to as copyTo } from 'pg-copy-streams';
+import { localFileStore } from '../../src/platform/files/file-store.ts';
 import { reportJobs } from '../../src/modules/reports/reports.jobs.ts';
 import { createQuota } from '../factories/quotas.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
@@ -154,8 +164,10 @@ describe('report exports (E14-F1)', () => {
     const fan = await createUser(t.deps);
     expect((await download(job.download_url, colleague.token)).statusCode).toBe(200);
     expect((await download(job.download_url, manager.token)).json().code).toBe('NOT_FOUND');
-    expect((await download(job.download_url, fan.token)).statusCode).toBe(403);
-    expect((await download(job.download_url)).statusCode).toBe(401);
+    // Someone else's login with the link: as for a missing export.
+    expect((await download(job.download_url, fan.token)).json().code).toBe('NOT_FOUND');
+    // The link alone opens for its requester (the emailed link in a browser).
+    expect((await download(job.download_url)).statusCode).toBe(200);
     // A token of another export, a forged one, none: refused.
     const other = await finished((await start({ report_type: 'SALES' })).json().id);
     const otherToken = new URL(other.download_url).searchParams.get('token')!;
@@ -180,6 +192,177 @@ describe('report exports (E14-F1)', () => {
       token: manager.token,
     });
     expect(status.json().code).toBe('NOT_FOUND');
+  });
+
+  it('the emailed link opens in a browser without a bearer header, for its requester only, until it expires', async () => {
+    const admin = await createUser(t.deps, { roles: ['FINANCE'] });
+    const res = await start({ report_type: 'SALES', match_id: sale.matchId }, admin.token);
+    const job = await finished(res.json().id, admin.token);
+    const email = await t.deps.db
+      .selectFrom('email_logs')
+      .select('variables_json')
+      .where('template_key', '=', 'report_export_ready')
+      .where('recipient_email', '=', admin.email)
+      .executeTakeFirstOrThrow();
+    const link = (email.variables_json as Record<string, string>).download_url!;
+    const id = res.json().id as string;
+
+    // As a browser opens it: no Authorization header, no cookie.
+    const opened = await download(link);
+    expect(opened.statusCode).toBe(200);
+    expect(opened.headers['content-type']).toContain('text/csv');
+    expect(opened.headers['content-disposition']).toContain(`sales-${id}.csv`);
+    expect(opened.headers['cache-control']).toBe('no-store');
+    expect(opened.headers['referrer-policy']).toBe('no-referrer');
+    expect(parse(opened.body, { columns: true })).toHaveLength(job.row_count);
+    // It can be opened again while it lasts (a browser retries a download).
+    expect((await download(link)).statusCode).toBe(200);
+
+    const token = new URL(link).searchParams.get('token')!;
+    const at = (exportId: string, tk: string) =>
+      `/admin/reports/exports/${exportId}/download?token=${encodeURIComponent(tk)}`;
+    const refused = async (url: string) => {
+      const r = await download(url);
+      expect(r.statusCode, url).toBe(403);
+      expect(r.json().code).toBe('DOWNLOAD_LINK_INVALID');
+    };
+    // Another job: the link names its export.
+    const other = await finished(
+      (await start({ report_type: 'FINANCIAL' }, admin.token)).json().id,
+      admin.token,
+    );
+    await refused(at(other.download_url.match(/exports\/([^/]+)\//)![1]!, token));
+    // Tampered: a changed payload (another export id) or signature.
+    const [h, p, sig] = token.split('.');
+    const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    const swapped = Buffer.from(JSON.stringify({ ...claims, uid: crypto.randomUUID() })).toString(
+      'base64url',
+    );
+    await refused(at(id, `${h}.${swapped}.${sig}`));
+    await refused(at(id, `${h}.${p}.${sig!.slice(0, -4)}AAAA`));
+    await refused(at(id, 'not-a-token'));
+    // An access token is not a link (another audience), nor is the link an access token.
+    await refused(at(id, admin.token));
+    const asBearer = await t.request({
+      method: 'GET',
+      url: `/admin/reports/exports/${id}`,
+      token,
+    });
+    expect(asBearer.statusCode).toBe(401);
+    // Another user: a link properly signed for a colleague does not open this export
+    // without a login (it is bound to the requester), nor for a stranger with one.
+    const colleague = await createUser(t.deps, { roles: ['FINANCE'] });
+    const forColleague = await signDownloadToken(t.config, {
+      exportId: id,
+      userId: colleague.id,
+      role: 'FINANCE',
+      expiresAt: new Date(t.clock.now().getTime() + 60_000),
+    });
+    await refused(at(id, forColleague));
+    const manager = await createUser(t.deps, { roles: ['MATCH_MANAGER'] });
+    expect((await download(link, manager.token)).json().code).toBe('NOT_FOUND');
+    // The requester lost the role (or was suspended): the link died with the access.
+    await t.deps.db.deleteFrom('user_roles').where('user_id', '=', admin.id).execute();
+    await refused(link);
+    await t.deps.db
+      .insertInto('user_roles')
+      .values({ user_id: admin.id, role: 'FINANCE' })
+      .execute();
+    expect((await download(link)).statusCode).toBe(200);
+    await t.deps.db
+      .updateTable('users')
+      .set({ status: 'suspended' })
+      .where('id', '=', admin.id)
+      .execute();
+    await refused(link);
+    await t.deps.db
+      .updateTable('users')
+      .set({ status: 'active' })
+      .where('id', '=', admin.id)
+      .execute();
+    // Expired: REPORT_DOWNLOAD_TTL_SECONDS after it was signed.
+    t.clock.advance(t.config.REPORT_DOWNLOAD_TTL_SECONDS * 1000 - 5_000);
+    expect((await download(link)).statusCode).toBe(200);
+    t.clock.advance(10_000);
+    await refused(link);
+    // (Access tokens follow the clock too: a fresh login for the tests after this one.)
+    finance = { ...finance, token: await t.token(finance.id, ['FINANCE']) };
+  });
+
+  it('the database writes the CSV (COPY): fields quoted, amounts and instants formatted, filters inlined safely', async () => {
+    // A holder whose name needs CSV quoting, diacritics and a line break.
+    const line = await t.deps.db
+      .selectFrom('order_items')
+      .innerJoin('orders', 'orders.id', 'order_items.order_id')
+      .select(['order_items.id', 'orders.id as order_id'])
+      .where('orders.match_id', '=', sale.matchId)
+      .orderBy('order_items.id')
+      .executeTakeFirstOrThrow();
+    const name = 'Đurđa "Mala", Šimić\nml.';
+    await t.deps.db
+      .updateTable('order_items')
+      .set({ holder_full_name: name })
+      .where('id', '=', line.id)
+      .execute();
+    const { rows, bytes } = await writeExport(
+      { db: t.deps.db, pool: t.deps.pool },
+      localFileStore(dir),
+      'SALES',
+      { matchId: sale.matchId, from: null, until: null },
+      'copy-check.csv',
+    );
+    const text = await (
+      await import('node:fs/promises')
+    ).readFile(path.join(dir, 'copy-check.csv'), 'utf8');
+    expect(Buffer.byteLength(text)).toBe(bytes);
+    const parsed = parse(text, { columns: true }) as Record<string, string>[];
+    expect(parsed).toHaveLength(rows);
+    const mine = parsed.find((r) => r.holder === name)!;
+    expect(mine).toBeDefined();
+    const db = await t.deps.db
+      .selectFrom('order_items')
+      .innerJoin('orders', 'orders.id', 'order_items.order_id')
+      .select(['order_items.unit_price', 'order_items.fee_amount', 'orders.completed_at'])
+      .where('order_items.id', '=', line.id)
+      .executeTakeFirstOrThrow();
+    const euros = (c: number) => `${Math.trunc(c / 100)}.${String(c % 100).padStart(2, '0')}`;
+    expect(mine.unit_price_eur).toBe(euros(db.unit_price));
+    expect(mine.total_eur).toBe(euros(db.unit_price + db.fee_amount));
+    expect(mine.sold_at).toBe(db.completed_at!.toISOString());
+
+    // Parameters become literals: quotes, backslashes, dates and arrays arrive intact, and
+    // nothing in a value is ever SQL.
+    const statement = copyCsvStatement(
+      {
+        sql: 'SELECT $1::text AS a, $2::timestamptz AS b, $3::text[] AS c, $4::int AS d, $5::boolean AS e',
+        parameters: [
+          'O\'Brien \\ "x"; DROP TABLE orders; --',
+          new Date('2026-12-20T19:05:00.123Z'),
+          ['a"b', 'c\\d', 'e,f'],
+          7,
+          true,
+        ],
+      },
+      [csvText('a'), csvInstant('b', 'b'), csvText('c'), csvEuros('d', 'd'), csvYesNo('e', 'e')],
+    );
+    const client = await t.deps.pool.connect();
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of client.query(copyTo(statement))) chunks.push(c as Buffer);
+      const [out] = parse(Buffer.concat(chunks).toString(), { columns: true }) as Record<
+        string,
+        string
+      >[];
+      expect(out).toEqual({
+        a: 'O\'Brien \\ "x"; DROP TABLE orders; --',
+        b: '2026-12-20T19:05:00.123Z',
+        c: '{"a\\"b","c\\\\d","e,f"}',
+        d: '0.07',
+        e: 'yes',
+      });
+    } finally {
+      client.release();
+    }
   });
 
   it('exports ATTENDANCE: one line per ticket of the match, attended or not and when (E2-F9)', async () => {
@@ -284,12 +467,21 @@ describe('report exports (E14-F1)', () => {
     for (const [method, url] of [
       ['POST', '/admin/reports/sales/export'],
       ['GET', `/admin/reports/exports/${id}`],
-      ['GET', `/admin/reports/exports/${id}/download?token=x`],
     ] as const) {
       expect((await t.request({ method, url, payload: {} })).statusCode).toBe(401);
       expect((await t.request({ method, url, payload: {}, token: fan.token })).statusCode).toBe(
         403,
       );
+    }
+    // The download's credential is its signed link: without one, nothing opens.
+    for (const token of [undefined, fan.token]) {
+      const res = await t.request({
+        method: 'GET',
+        url: `/admin/reports/exports/${id}/download?token=x`,
+        token,
+      });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().code).toBe('DOWNLOAD_LINK_INVALID');
     }
     const manager = await createUser(t.deps, { roles: ['MATCH_MANAGER'] });
     expect((await start({ report_type: 'SALES' }, manager.token)).statusCode).toBe(202);

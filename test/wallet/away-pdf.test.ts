@@ -6,7 +6,10 @@ import fontkit from '@pdf-lib/fontkit';
 import { PDFDocument, PDFName } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
+import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
+import { deliverEmailBatch, mailerOf } from '../../src/modules/notifications/email.delivery.ts';
 import { createUser, freshToken } from '../factories/users.ts';
+import { startLocalSmtp } from '../harness/servers/smtp.ts';
 import { tool } from '../harness/tools.ts';
 import { makeZip } from '../harness/zip-writer.ts';
 import { useStripeTestContext } from '../sales/helpers.ts';
@@ -14,8 +17,13 @@ import { atQrTime, buyTickets, type BoughtTicket } from './helpers.ts';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'hns-away-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const smtp = await startLocalSmtp();
+afterAll(() => smtp.close());
 const { t, stripe } = await useStripeTestContext({
+  seeds: [emailTemplatesSeed],
   env: {
+    SMTP_URL: smtp.url,
+    EMAIL_FROM: 'HNS Ulaznice <ulaznice@hns.hr>',
     FILE_STORE_DIR: path.join(scratch, 'files'),
     AWAY_PDF_MAX_ZIP_ENTRIES: '6',
     AWAY_PDF_MAX_UNZIPPED_BYTES: String(2 * 1024 * 1024),
@@ -238,6 +246,90 @@ describe.skipIf(!FONT)('away-match PDF tickets (E9-F6)', () => {
     expect(await t.deps.db.selectFrom('away_pdf_documents').select('id').execute()).toHaveLength(
       before.length,
     );
+  });
+
+  it('emails each holder their PDF as an attachment over SMTP (the outbox reads it from the file store)', async () => {
+    const { tickets, sale } = await awayMatchWithHolders(['Željka Čović', 'Tomislav Babić']);
+    const [zeljka, tomislav] = tickets as [BoughtTicket, BoughtTicket];
+    const result = (
+      await upload(
+        sale.matchId,
+        await hostPdf([
+          ['Ticket', 'Holder: ČOVIĆ Željka', seatLine(zeljka)],
+          ['Ticket', 'Holder: Tomislav Babić', seatLine(tomislav)],
+        ]),
+      )
+    ).json();
+    expect(result.matched).toHaveLength(2);
+    // The outbox row names the stored file, not its bytes.
+    const logs = await t.deps.db
+      .selectFrom('email_logs')
+      .select(['id', 'attachments_json', 'variables_json'])
+      .where('template_key', '=', 'away_ticket_pdf')
+      .where(
+        'id',
+        'in',
+        (
+          await t.deps.db
+            .selectFrom('away_pdf_documents')
+            .select('email_log_id')
+            .where('match_id', '=', sale.matchId)
+            .where('email_log_id', 'is not', null)
+            .execute()
+        ).map((d) => d.email_log_id!),
+      )
+      .execute();
+    expect(logs).toHaveLength(2);
+    for (const log of logs) {
+      expect(log.attachments_json).toEqual([
+        expect.objectContaining({
+          content_type: 'application/pdf',
+          file_key: expect.stringMatching(/^away-pdfs\//),
+        }),
+      ]);
+    }
+    // Tomislav's stored page is lost before the send: his email is given up, with why.
+    const docs = await t.deps.db
+      .selectFrom('away_pdf_documents')
+      .select(['ticket_id', 'file_key', 'email_log_id'])
+      .where('match_id', '=', sale.matchId)
+      .execute();
+    const lost = docs.find((d) => d.ticket_id === tomislav.id)!;
+    rmSync(path.join(scratch, 'files', lost.file_key!));
+
+    const before = smtp.received.length;
+    while ((await deliverEmailBatch(t.deps, mailerOf(t.deps))) > 0);
+    const mails = smtp.received
+      .slice(before)
+      .filter((m) => m.parsed.attachments.some((a) => a.filename === `ulaznica-${zeljka.id}.pdf`));
+    expect(mails).toHaveLength(1);
+    const mail = mails[0]!.parsed;
+    expect(mail.text).toContain('privitku');
+    const pdfPart = mail.attachments.find((a) => a.contentType === 'application/pdf')!;
+    expect(pdfPart.filename).toBe(`ulaznica-${zeljka.id}.pdf`);
+    expect(pdfPart.content.subarray(0, 5).toString()).toBe('%PDF-');
+    const text = pdftotext(pdfPart.content);
+    if (text !== null) expect(text).toContain('ČOVIĆ Željka');
+    expect((await PDFDocument.load(pdfPart.content)).getPageCount()).toBe(1);
+    // Nothing of Tomislav's went out; his log says why, and it is not retried.
+    expect(
+      smtp.received
+        .slice(before)
+        .some((m) => m.parsed.attachments.some((a) => a.filename?.includes(tomislav.id))),
+    ).toBe(false);
+    const failed = await t.deps.db
+      .selectFrom('email_logs')
+      .select(['status', 'error_message', 'next_attempt_at'])
+      .where('id', '=', lost.email_log_id!)
+      .executeTakeFirstOrThrow();
+    expect(failed).toMatchObject({ status: 'FAILED', next_attempt_at: null });
+    expect(failed.error_message).toContain('no longer stored');
+    const sent = await t.deps.db
+      .selectFrom('email_logs')
+      .select('status')
+      .where('id', '=', docs.find((d) => d.ticket_id === zeljka.id)!.email_log_id!)
+      .executeTakeFirstOrThrow();
+    expect(sent.status).toBe('SENT');
   });
 
   it('takes a zip of PDFs; a page uploaded before is a listed duplicate', async () => {

@@ -1,5 +1,6 @@
 import { freshToken } from '../factories/users.ts';
 import { expect } from 'vitest';
+import { readZip } from '../../src/platform/files/zip.ts';
 import type { TestContext } from '../harness/context.ts';
 import type { StripeTestServer } from '../../src/platform/adapters/stripe/local-server.ts';
 import {
@@ -22,7 +23,7 @@ export interface BoughtTicket {
 export async function buyTickets(
   t: TestContext,
   stripe: StripeTestServer,
-  options: { kickOff?: Date; count?: number } = {},
+  options: { kickOff?: Date; count?: number; sectors?: number } = {},
 ) {
   const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6, ...options });
   const fan = await createFan(t.deps);
@@ -52,4 +53,10 @@ export function atQrTime<T>(t: TestContext, ticket: BoughtTicket, fn: () => Prom
     new Date(new Date(ticket.match.kick_off_time).getTime() - 5 * 3_600_000 + 60_000),
     fn,
   );
+}
+
+/** The pass.json of a .pkpass (a zip). */
+export async function passJson(body: Buffer) {
+  const files = await readZip(body, { maxEntries: 100, maxTotalBytes: 10_000_000 });
+  return JSON.parse(files.find((f) => f.name === 'pass.json')!.data.toString());
 }

@@ -1,11 +1,10 @@
 import { freshToken } from '../factories/users.ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { walletJobs } from '../../src/modules/wallet/wallet.jobs.ts';
-import { readZip } from '../../src/platform/files/zip.ts';
 import { waitFor } from '../harness/wait.ts';
 import { useWalletWorld } from '../harness/wallet.ts';
 import { createFan, useStripeTestContext, type Fan } from '../sales/helpers.ts';
-import { atQrTime, buyTickets } from './helpers.ts';
+import { atQrTime, buyTickets, passJson } from './helpers.ts';
 
 const wallet = await useWalletWorld();
 const { t, stripe } = await useStripeTestContext({ env: wallet.env });
@@ -15,11 +14,6 @@ beforeAll(async () => {
 
 const PASS_TYPE = wallet.passTypeIdentifier;
 const base = '/wallet/apple/v1';
-
-async function passJson(body: Buffer) {
-  const files = await readZip(body, { maxEntries: 100, maxTotalBytes: 10_000_000 });
-  return JSON.parse(files.find((f) => f.name === 'pass.json')!.data.toString());
-}
 
 async function applePassOf(fan: Fan, ticketId: string) {
   const res = await t.request({

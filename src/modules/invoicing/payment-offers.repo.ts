@@ -118,3 +118,58 @@ export async function listOffers(
   ]);
   return { items, total: Number(count.n) };
 }
+
+export interface OverdueOfferLine {
+  id: string;
+  debtor_name: string;
+  e_racuni_reference: string | null;
+  due_date: string;
+  total_amount: number;
+  currency: string;
+}
+
+/** What finance is told of each overdue offer: debtor, e-računi number, due date, amount. */
+export async function overdueOfferLines(
+  db: Executor,
+  ids: readonly string[],
+): Promise<OverdueOfferLine[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom('payment_offers as o')
+    .innerJoin('debtors as d', 'd.id', 'o.debtor_id')
+    .select([
+      'o.id',
+      'd.name as debtor_name',
+      'o.e_racuni_reference',
+      sql<string>`o.due_date::text`.as('due_date'),
+      'o.total_amount',
+      'o.currency',
+    ])
+    .where('o.id', 'in', [...ids])
+    .orderBy('o.due_date')
+    .orderBy('d.name')
+    .execute();
+}
+
+/** The addresses of the active users who hold FINANCE (granted here or by Drupal's map). */
+export async function financeUserEmails(db: Executor): Promise<string[]> {
+  const rows = await db
+    .selectFrom('users as u')
+    .select('u.email')
+    .where('u.status', '=', 'active')
+    .where((eb) =>
+      eb.or([
+        eb.exists(
+          eb
+            .selectFrom('user_roles as r')
+            .select('r.user_id')
+            .whereRef('r.user_id', '=', 'u.id')
+            .where('r.role', '=', 'FINANCE'),
+        ),
+        sql<boolean>`'FINANCE'::app_role = ANY(u.sso_roles)`,
+      ]),
+    )
+    .orderBy('u.email')
+    .execute();
+  return rows.map((r) => r.email);
+}

@@ -3,7 +3,10 @@ import { EracuniRejected, getInvoicingGateway } from '../../platform/adapters/er
 import { zagrebDate } from '../../platform/clock.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { OfferStatus } from '../../platform/db/types.generated.ts';
+import type { Executor } from '../../platform/db/database.ts';
 import { recordAudit } from '../audit/audit.service.ts';
+import { sendEmails } from '../notifications/notify.ts';
+import { formatEuro } from '../sales/settlement.service.ts';
 import { findDebtor } from './debtors.repo.ts';
 import { insertDocument } from './documents.repo.ts';
 import { findOrdersForInvoice } from './invoices.repo.ts';
@@ -246,9 +249,10 @@ export async function listOffers(
 
 /**
  * The daily job: every SENT offer whose due date has passed (Zagreb calendar) becomes
- * OVERDUE in one transaction, and finance is told: an audit event per offer (the
- * payment audit stream finance watches) and a warning in the log; GET
- * /admin/payment-offers?status=OVERDUE lists them.
+ * OVERDUE in one transaction, and finance is told in it: one email listing the offers
+ * (`payment_offers_overdue`, through the outbox) to FINANCE_EMAIL, or without it to every
+ * active FINANCE user; an audit event per offer and a warning in the log. A second run (or
+ * a second worker) finds nothing left SENT, so nobody is told twice.
  */
 export async function markOverdueOffers(deps: Deps): Promise<string[]> {
   const now = deps.clock.now();
@@ -268,6 +272,11 @@ export async function markOverdueOffers(deps: Deps): Promise<string[]> {
       });
     }
     if (overdue.length) {
+      await tellFinance(
+        deps,
+        trx,
+        overdue.map((o) => o.id),
+      );
       deps.logger.warn(
         { offers: overdue.map((o) => o.id) },
         `${overdue.length} payment offer(s) overdue: finance, see GET /admin/payment-offers?status=OVERDUE`,
@@ -275,4 +284,41 @@ export async function markOverdueOffers(deps: Deps): Promise<string[]> {
     }
     return overdue.map((o) => o.id);
   });
+}
+
+async function tellFinance(deps: Deps, trx: Executor, offerIds: string[]) {
+  const lines = await repo.overdueOfferLines(trx, offerIds);
+  const to = deps.config.FINANCE_EMAIL?.length
+    ? deps.config.FINANCE_EMAIL
+    : await repo.financeUserEmails(trx);
+  if (to.length === 0) {
+    deps.logger.error(
+      { offers: offerIds },
+      'overdue payment offers: nobody to tell (set FINANCE_EMAIL or grant FINANCE)',
+    );
+    return;
+  }
+  const total = lines.reduce((sum, l) => sum + l.total_amount, 0);
+  const list = lines
+    .map(
+      (l) =>
+        `${l.e_racuni_reference ?? l.id} · ${l.debtor_name} · rok ${l.due_date} · ${formatEuro(l.total_amount)}`,
+    )
+    .join('\n');
+  const url = `${deps.config.PUBLIC_BASE_URL.replace(/\/+$/, '')}/admin/payment-offers?status=OVERDUE`;
+  await sendEmails(
+    deps,
+    trx,
+    to.map((email) => ({
+      template_key: 'payment_offers_overdue',
+      to: email,
+      locale: 'hr' as const,
+      variables: {
+        offers_count: lines.length,
+        offers_total: formatEuro(total),
+        offers_list: list,
+        offers_url: url,
+      },
+    })),
+  );
 }

@@ -584,28 +584,28 @@ My tickets: {{tickets_url}}`,
       subject: 'Vaša ulaznica za {{match_name}}',
       html: `<h1>Vaša ulaznica domaćina</h1>
 <p>Poštovani/a {{holder_name}},</p>
-<p>za utakmicu <strong>{{match_name}}</strong> ulaz je s PDF ulaznicom koju je izdao domaćin. Preuzmite je i ponesite na stadion (ispisanu ili na mobitelu); QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.</p>
+<p>za utakmicu <strong>{{match_name}}</strong> ulaz je s PDF ulaznicom koju je izdao domaćin. Ulaznica je u privitku ove poruke; ponesite je na stadion (ispisanu ili na mobitelu). QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.</p>
 ${button('{{pdf_url}}', 'Preuzmi PDF ulaznicu')}`,
       text: `Vaša ulaznica domaćina
 
 Poštovani/a {{holder_name}},
-za utakmicu {{match_name}} ulaz je s PDF ulaznicom koju je izdao domaćin. Preuzmite je i ponesite na stadion (ispisanu ili na mobitelu); QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.
+za utakmicu {{match_name}} ulaz je s PDF ulaznicom koju je izdao domaćin. Ulaznica je u privitku ove poruke; ponesite je na stadion (ispisanu ili na mobitelu). QR kod u aplikaciji HNS-a za ovu utakmicu ne vrijedi.
 
-PDF ulaznica: {{pdf_url}}`,
+PDF ulaznica (i u aplikaciji): {{pdf_url}}`,
     },
     en: {
       name: 'Host ticket for an away match',
       subject: 'Your ticket for {{match_name}}',
       html: `<h1>Your host ticket</h1>
 <p>Dear {{holder_name}},</p>
-<p>for <strong>{{match_name}}</strong> entry is with the PDF ticket issued by the host federation. Download it and bring it to the stadium (printed or on your phone); the HNS app QR code is not valid for this match.</p>
+<p>for <strong>{{match_name}}</strong> entry is with the PDF ticket issued by the host federation. It is attached to this email; bring it to the stadium (printed or on your phone). The HNS app QR code is not valid for this match.</p>
 ${button('{{pdf_url}}', 'Download the PDF ticket')}`,
       text: `Your host ticket
 
 Dear {{holder_name}},
-for {{match_name}} entry is with the PDF ticket issued by the host federation. Download it and bring it to the stadium (printed or on your phone); the HNS app QR code is not valid for this match.
+for {{match_name}} entry is with the PDF ticket issued by the host federation. It is attached to this email; bring it to the stadium (printed or on your phone). The HNS app QR code is not valid for this match.
 
-PDF ticket: {{pdf_url}}`,
+PDF ticket (also in the app): {{pdf_url}}`,
     },
   },
   {
@@ -696,6 +696,38 @@ Dear {{recipient_name}},
 the export of {{report_name}} has finished. You can download the file until {{expires_at}}.
 
 Download: {{download_url}}`,
+    },
+  },
+  {
+    key: 'payment_offers_overdue',
+    variables: ['offers_count', 'offers_total', 'offers_list', 'offers_url'],
+    hr: {
+      name: 'Dospjele ponude (financije)',
+      subject: 'Dospjele neplaćene ponude: {{offers_count}}',
+      html: `<h1>Dospjele neplaćene ponude</h1>
+<p>Rok plaćanja prošao je za {{offers_count}} ponuda/e, ukupno {{offers_total}}:</p>
+<p style="white-space:pre-line;font-family:monospace">{{offers_list}}</p>
+${button('{{offers_url}}', 'Otvori dospjele ponude')}`,
+      text: `Dospjele neplaćene ponude
+
+Rok plaćanja prošao je za {{offers_count}} ponuda/e, ukupno {{offers_total}}:
+{{offers_list}}
+
+Dospjele ponude: {{offers_url}}`,
+    },
+    en: {
+      name: 'Overdue payment offers (finance)',
+      subject: 'Overdue unpaid payment offers: {{offers_count}}',
+      html: `<h1>Overdue unpaid payment offers</h1>
+<p>{{offers_count}} payment offer(s) passed their due date, {{offers_total}} in all:</p>
+<p style="white-space:pre-line;font-family:monospace">{{offers_list}}</p>
+${button('{{offers_url}}', 'Open the overdue offers')}`,
+      text: `Overdue unpaid payment offers
+
+{{offers_count}} payment offer(s) passed their due date, {{offers_total}} in all:
+{{offers_list}}
+
+Overdue offers: {{offers_url}}`,
     },
   },
 ];

@@ -8,6 +8,7 @@ import {
 } from '../../platform/batch-loop.ts';
 import { renderTemplate, TemplateRenderError } from './notifications.rules.ts';
 import * as repo from './email.repo.ts';
+import { fileStoreOf, type FileStore } from '../../platform/files/file-store.ts';
 
 /**
  * The email delivery loop: renders due email_logs rows from their templates and sends them
@@ -131,16 +132,23 @@ export async function deliverEmailBatch(
   });
 
   const domain = messageIdDomain(config.EMAIL_FROM);
+  const store = fileStoreOf(config);
   await Promise.all(
     sends.map(async ({ log, rendered, transport }) => {
       const attempt = log.attempts + 1;
       try {
+        const attachments = await attachmentsOf(store, log);
+        if (attachments instanceof MissingAttachment) {
+          fail(log, attachments.message);
+          return;
+        }
         const sent = await transport.send({
           to: log.recipient_email,
           subject: rendered.subject,
           html: rendered.html,
           text: rendered.text,
           messageId: `${log.id}@${domain}`,
+          ...(attachments.length ? { attachments } : {}),
         });
         attempts.push({
           id: log.id,
@@ -168,4 +176,36 @@ export async function deliverEmailBatch(
   );
   await repo.markEmailAttempts(db, attempts);
   return leased.length;
+}
+
+class MissingAttachment {
+  readonly message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
+}
+
+/**
+ * The email's attachments, read from the file store now (the outbox row holds only their
+ * keys). A file no longer stored is a problem no retry fixes (the email is given up with
+ * the reason); a store that cannot be read now throws, and the attempt is retried.
+ */
+async function attachmentsOf(
+  store: FileStore,
+  log: repo.EmailLogRow,
+): Promise<MissingAttachment | Array<{ filename: string; contentType: string; content: Buffer }>> {
+  const refs = (log.attachments_json ?? []) as unknown as repo.EmailAttachmentRef[];
+  const out = [];
+  for (const ref of refs) {
+    const stream = await store.read(ref.file_key);
+    if (!stream) return new MissingAttachment(`attachment ${ref.filename} is no longer stored`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    out.push({
+      filename: ref.filename,
+      contentType: ref.content_type,
+      content: Buffer.concat(chunks),
+    });
+  }
+  return out;
 }

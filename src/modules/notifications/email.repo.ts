@@ -6,6 +6,13 @@ import type { DB, EmailLogs, EmailTemplates } from '../../platform/db/types.gene
 
 export type EmailTemplateRow = Selectable<EmailTemplates>;
 export type EmailLogRow = Selectable<EmailLogs>;
+
+/** What `email_logs.attachments_json` holds: files of the file store, by key. */
+export interface EmailAttachmentRef {
+  filename: string;
+  content_type: string;
+  file_key: string;
+}
 export type EmailStatus = EmailLogRow['status'];
 
 // Email templates ------------------------------------------------------------------------
@@ -121,14 +128,17 @@ export async function insertEmailLog(
     locale: string;
     recipient_email: string;
     variables_json: Record<string, unknown>;
+    attachments?: readonly EmailAttachmentRef[] | undefined;
   },
   now: Date,
 ): Promise<string> {
+  const { attachments, ...fields } = row;
   const { id } = await db
     .insertInto('email_logs')
     .values({
-      ...row,
+      ...fields,
       variables_json: JSON.stringify(row.variables_json),
+      attachments_json: attachments?.length ? JSON.stringify(attachments) : null,
       status: 'QUEUED',
       next_attempt_at: now,
     })

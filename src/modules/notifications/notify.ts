@@ -1,6 +1,6 @@
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { insertEmailLog, insertEmailLogs } from './email.repo.ts';
+import { insertEmailLog, insertEmailLogs, type EmailAttachmentRef } from './email.repo.ts';
 import { insertPushes } from './push.repo.ts';
 
 /**
@@ -28,7 +28,12 @@ export interface EmailRequest {
   locale?: Locale;
   /** Must cover the template's declared variables (checked when rendering). */
   variables: Record<string, unknown>;
+  /** Files of the file store sent with the email (read when it is sent, not now). */
+  attachments?: EmailAttachment[];
 }
+
+/** An attachment by reference: a file store key (platform/files/file-store.ts). */
+export type EmailAttachment = EmailAttachmentRef;
 
 /** A job of the previous release's email queue: the request and, mostly, its log row. */
 export interface EmailJob extends EmailRequest {
@@ -62,6 +67,7 @@ export async function sendEmail(
       locale: request.locale ?? 'hr',
       recipient_email: request.to,
       variables_json: request.variables,
+      attachments: request.attachments,
     },
     deps.clock.now(),
   );

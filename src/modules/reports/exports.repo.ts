@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import type { Executor } from '../../platform/db/database.ts';
 import type {
   AppRole,
@@ -216,4 +217,65 @@ export function quotaUsageLinesQuery(f: Pick<SalesFilters, 'matchId' | 'from' | 
      WHERE ${sql.join(where, sql` AND `)}
      GROUP BY q.id, m.home_team, m.away_team
      ORDER BY q.created_at, q.id`;
+}
+
+// The CSV of an export, made by the database's own COPY -------------------------------
+
+/**
+ * One CSV column: its header and the SQL that formats it from the report query's row
+ * (alias `q`), so the server writes the finished text and Node only moves bytes.
+ */
+export type CsvColumn = readonly [header: string, expression: string];
+
+const ident = (name: string) => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a column name: ${name}`);
+  return `q.${name}`;
+};
+/** The value as text; NULL → an empty field. */
+export const csvText = (header: string, column = header): CsvColumn => [header, ident(column)];
+/** Cents as euros with two decimals (`1234` → `12.34`), as the API shows amounts. */
+export const csvEuros = (header: string, column: string): CsvColumn => {
+  const c = `coalesce(${ident(column)}, 0)`;
+  return [header, `(${c} / 100)::text || '.' || lpad((abs(${c}) % 100)::text, 2, '0')`];
+};
+/** An instant in UTC, ISO 8601 with milliseconds (`2026-12-20T19:05:00.000Z`); NULL → empty. */
+export const csvInstant = (header: string, column: string): CsvColumn => [
+  header,
+  `to_char(${ident(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+];
+/** A boolean as yes / no. */
+export const csvYesNo = (header: string, column: string): CsvColumn => [
+  header,
+  `CASE WHEN ${ident(column)} THEN 'yes' ELSE 'no' END`,
+];
+
+/** A bind parameter as an untyped SQL literal, read by the server as it reads the parameter. */
+function literalOf(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
+  if (Array.isArray(value)) {
+    const items = value.map((v) => `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+    return pg.escapeLiteral(`{${items.join(',')}}`);
+  }
+  if (typeof value === 'object') return pg.escapeLiteral(JSON.stringify(value));
+  return pg.escapeLiteral(String(value));
+}
+
+/**
+ * The COPY … TO STDOUT statement of a report: the report's query (compiled, its
+ * parameters inlined as literals — COPY takes no bind parameters) as a subquery, each
+ * column formatted by `columns`, a header line. The parameters are our own filters (ids,
+ * dates, codes), each escaped by pg's own literal quoting.
+ */
+export function copyCsvStatement(
+  compiled: { sql: string; parameters: readonly unknown[] },
+  columns: readonly CsvColumn[],
+): string {
+  const inner = compiled.sql.replace(/\$(\d+)\b/g, (_, n: string) => {
+    const index = Number(n) - 1;
+    if (index < 0 || index >= compiled.parameters.length) throw new Error(`no parameter $${n}`);
+    return literalOf(compiled.parameters[index]);
+  });
+  const select = columns.map(([h, e]) => `${e} AS "${h.replace(/"/g, '""')}"`).join(', ');
+  return `COPY (SELECT ${select} FROM (${inner}) q) TO STDOUT WITH (FORMAT csv, HEADER true)`;
 }

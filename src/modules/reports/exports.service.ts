@@ -1,35 +1,32 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Kysely, RawBuilder } from 'kysely';
-import Cursor from 'pg-cursor';
-import { stringify } from 'csv-stringify/sync';
+import { to as copyTo } from 'pg-copy-streams';
 import type { AppDeps } from '../../deps.ts';
 import type { AccessClaims } from '../../platform/auth/tokens.ts';
 import { hasAccess, type Role } from '../../platform/auth/roles.ts';
 import type { DB, ReportType } from '../../platform/db/types.generated.ts';
 import { AppError } from '../../platform/errors.ts';
 import { fileStoreOf, type FileStore } from '../../platform/files/file-store.ts';
+import { currentUser } from '../identity/auth.service.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { signDownloadToken, verifyDownloadToken } from './download-token.ts';
 import * as repo from './exports.repo.ts';
 import { reportReader, type ReportReader } from './report-reader.ts';
-import { salesLinesQuery, type SalesFilters, type SalesLineRow } from './sales-report.repo.ts';
+import { salesLinesQuery, type SalesFilters } from './sales-report.repo.ts';
 import type { SalesFiltersIn } from './sales-report.schemas.ts';
 import { resolveSalesFilters } from './sales-report.service.ts';
 import { REPORT_ROLES } from './reports.rules.ts';
 
 /**
  * Report exports (E14-F1): an admin asks, a worker streams the CSV to the file store and
- * tells them by email and push with a signed link that only they, or holders of the role
- * they asked with, can open until it expires.
+ * tells them by email and push with a signed, expiring link that opens in their browser
+ * (only for them; with a staff login also for holders of the role they asked with).
  */
 
 export const EXPORT_QUEUE = 'reports.export';
 export interface ExportJobData {
   export_id: string;
 }
-
-/** Rows fetched per cursor read: memory stays at one batch whatever the report's size. */
-export const EXPORT_BATCH_ROWS = 2_000;
 
 type ExportDeps = Pick<AppDeps, 'db' | 'pool' | 'config' | 'jobs' | 'clock' | 'logger'>;
 
@@ -146,18 +143,40 @@ export async function exportStatus(deps: ExportDeps, actor: AccessClaims, id: st
   return viewOf(deps, await openableJob(deps, actor, id));
 }
 
-/** GET /admin/reports/exports/{id}/download?token=…: the file, for an allowed caller. */
+const linkInvalid = () =>
+  new AppError('DOWNLOAD_LINK_INVALID', 'The download link is invalid or has expired');
+
+/**
+ * GET /admin/reports/exports/{id}/download?token=…: the file, for an allowed caller.
+ *
+ * The signed link is the credential, so the emailed link opens in a browser (no bearer
+ * header there): it names this export, the requester and their role and expires, and it
+ * opens only for the requester while their account is active and still holds a report
+ * role. With a staff login as well (the API, the ops page) a holder of the role the export
+ * was asked with may open it too; anyone else gets 404, as for a missing export.
+ */
 export async function openDownload(
   deps: ExportDeps,
-  actor: AccessClaims,
+  actor: AccessClaims | null,
   id: string,
   token: string,
 ): Promise<{ stream: Readable; filename: string; bytes: number }> {
   const claims = await verifyDownloadToken(deps.config, token, deps.clock.now());
-  if (!claims || claims.exportId !== id) {
-    throw new AppError('DOWNLOAD_LINK_INVALID', 'The download link is invalid or has expired');
+  if (!claims || claims.exportId !== id) throw linkInvalid();
+  let job: repo.ExportJobRow;
+  if (actor) {
+    job = await openableJob(deps, actor, id);
+  } else {
+    const found = await repo.findExportJob(deps.db, id);
+    // Bound to the one it was made for: a link signed for someone else is no link here.
+    if (!found || found.requested_by !== claims.userId || found.requested_role !== claims.role) {
+      throw linkInvalid();
+    }
+    const user = await currentUser(deps, claims.userId).catch(() => undefined);
+    // Suspended, or no longer finance or a match manager: the link died with the access.
+    if (user?.status !== 'active' || !hasAccess(REPORT_ROLES, user.roles)) throw linkInvalid();
+    job = found;
   }
-  const job = await openableJob(deps, actor, id);
   if (job.status !== 'COMPLETED' || !job.file_url) {
     throw new AppError('REPORT_NOT_READY', `The export is ${job.status}`);
   }
@@ -170,120 +189,116 @@ export async function openDownload(
   };
 }
 
-const euros = (cents: number) =>
-  `${Math.trunc(cents / 100)}.${String(Math.abs(cents % 100)).padStart(2, '0')}`;
-const instant = (d: Date | null) => (d ? d.toISOString() : '');
-
-interface ExportShape<R> {
-  query: RawBuilder<R>;
-  columns: Array<[header: string, value: (row: R) => string | number | null]>;
+interface ExportShape {
+  query: RawBuilder<unknown>;
+  columns: readonly repo.CsvColumn[];
 }
 
-function shapeOf(type: ReportType, f: SalesFilters): ExportShape<never> {
+const { csvText: text, csvEuros: eur, csvInstant: at, csvYesNo: yesNo } = repo;
+
+function shapeOf(type: ReportType, f: SalesFilters): ExportShape {
   if (type === 'SALES') {
-    const shape: ExportShape<SalesLineRow> = {
+    return {
       query: salesLinesQuery(f),
       columns: [
-        ['sold_at', (r) => instant(r.completed_at)],
-        ['order_number', (r) => r.order_number],
-        ['order_id', (r) => r.order_id],
-        ['match_id', (r) => r.match_id],
-        ['match', (r) => r.match_name],
-        ['ticket_type', (r) => r.ticket_type],
-        ['phase', (r) => r.phase_name],
-        ['sector_code', (r) => r.sector_code],
-        ['sector_name', (r) => r.sector_name],
-        ['row', (r) => r.row_identifier],
-        ['seat', (r) => r.seat_number],
-        ['ticket_id', (r) => r.ticket_id],
-        ['ticket_status', (r) => r.ticket_status],
-        ['holder', (r) => r.holder_name],
-        ['unit_price_eur', (r) => euros(r.unit_price)],
-        ['fee_eur', (r) => euros(r.fee_amount)],
-        ['vat_eur', (r) => euros(r.vat_amount)],
-        ['total_eur', (r) => euros(r.line_total)],
-        ['order_status', (r) => r.order_status],
-        ['order_refunded_eur', (r) => euros(r.order_refunded_amount)],
+        at('sold_at', 'completed_at'),
+        text('order_number'),
+        text('order_id'),
+        text('match_id'),
+        text('match', 'match_name'),
+        text('ticket_type'),
+        text('phase', 'phase_name'),
+        text('sector_code'),
+        text('sector_name'),
+        text('row', 'row_identifier'),
+        text('seat', 'seat_number'),
+        text('ticket_id'),
+        text('ticket_status'),
+        text('holder', 'holder_name'),
+        eur('unit_price_eur', 'unit_price'),
+        eur('fee_eur', 'fee_amount'),
+        eur('vat_eur', 'vat_amount'),
+        eur('total_eur', 'line_total'),
+        text('order_status'),
+        eur('order_refunded_eur', 'order_refunded_amount'),
       ],
     };
-    return shape as unknown as ExportShape<never>;
   }
   if (type === 'ATTENDANCE') {
-    const shape: ExportShape<repo.AttendanceLineRow> = {
+    return {
       query: repo.attendanceLinesQuery(f),
       columns: [
-        ['match_id', (r) => r.match_id],
-        ['match', (r) => r.match_name],
-        ['match_status', (r) => r.match_status],
-        ['ticket_id', (r) => r.ticket_id],
-        ['order_number', (r) => r.order_number],
-        ['sector_code', (r) => r.sector_code],
-        ['row', (r) => r.row_identifier],
-        ['seat', (r) => r.seat_number],
-        ['holder', (r) => r.holder_name],
-        ['ticket_status', (r) => r.ticket_status],
-        ['attended', (r) => (r.attended ? 'yes' : 'no')],
-        ['attended_at', (r) => instant(r.attended_at)],
+        text('match_id'),
+        text('match', 'match_name'),
+        text('match_status'),
+        text('ticket_id'),
+        text('order_number'),
+        text('sector_code'),
+        text('row', 'row_identifier'),
+        text('seat', 'seat_number'),
+        text('holder', 'holder_name'),
+        text('ticket_status'),
+        yesNo('attended', 'attended'),
+        at('attended_at', 'attended_at'),
       ],
     };
-    return shape as unknown as ExportShape<never>;
   }
   if (type === 'QUOTA_USAGE') {
-    const shape: ExportShape<repo.QuotaUsageLineRow> = {
+    return {
       query: repo.quotaUsageLinesQuery(f),
       columns: [
-        ['quota_id', (r) => r.quota_id],
-        ['match_id', (r) => r.match_id],
-        ['match', (r) => r.match_name],
-        ['recipient', (r) => r.recipient_name],
-        ['recipient_email', (r) => r.recipient_email],
-        ['quota_status', (r) => r.quota_status],
-        ['algorithm', (r) => r.allocation_algorithm],
-        ['discount_percent', (r) => r.discount_percent],
-        ['deferred_payment', (r) => (r.deferred_payment ? 'yes' : 'no')],
-        ['total_quantity', (r) => r.total_quantity],
-        ['allocated', (r) => r.allocated],
-        ['reserved', (r) => r.reserved],
-        ['sold', (r) => r.sold],
-        ['delegated', (r) => r.delegated],
-        ['cancelled', (r) => r.cancelled],
-        ['expires_at', (r) => instant(r.expiration_date)],
-        ['created_at', (r) => instant(r.created_at)],
+        text('quota_id'),
+        text('match_id'),
+        text('match', 'match_name'),
+        text('recipient', 'recipient_name'),
+        text('recipient_email'),
+        text('quota_status'),
+        text('algorithm', 'allocation_algorithm'),
+        text('discount_percent'),
+        yesNo('deferred_payment', 'deferred_payment'),
+        text('total_quantity'),
+        text('allocated'),
+        text('reserved'),
+        text('sold'),
+        text('delegated'),
+        text('cancelled'),
+        at('expires_at', 'expiration_date'),
+        at('created_at', 'created_at'),
       ],
     };
-    return shape as unknown as ExportShape<never>;
   }
-  const shape: ExportShape<repo.FinancialLineRow> = {
+  return {
     query: repo.financialLinesQuery(f),
     columns: [
-      ['created_at', (r) => instant(r.created_at)],
-      ['payment_id', (r) => r.payment_id],
-      ['order_number', (r) => r.order_number],
-      ['order_id', (r) => r.order_id],
-      ['match_id', (r) => r.match_id],
-      ['payment_status', (r) => r.payment_status],
-      ['amount_eur', (r) => euros(r.amount)],
-      ['currency', (r) => r.currency],
-      ['completed_at', (r) => instant(r.completed_at)],
-      ['failed_at', (r) => instant(r.failed_at)],
-      ['failure_reason', (r) => r.failure_reason],
-      ['refunded_at', (r) => instant(r.refunded_at)],
-      ['stripe_payment_intent_id', (r) => r.stripe_payment_intent_id],
-      ['order_status', (r) => r.order_status],
-      ['ticket_amount_eur', (r) => euros(r.ticket_amount)],
-      ['fee_eur', (r) => euros(r.fee_amount)],
-      ['ticket_vat_eur', (r) => euros(r.ticket_vat_amount)],
-      ['fee_vat_eur', (r) => euros(r.fee_vat_amount)],
-      ['order_refunded_eur', (r) => euros(r.order_refunded_amount)],
+      at('created_at', 'created_at'),
+      text('payment_id'),
+      text('order_number'),
+      text('order_id'),
+      text('match_id'),
+      text('payment_status'),
+      eur('amount_eur', 'amount'),
+      text('currency'),
+      at('completed_at', 'completed_at'),
+      at('failed_at', 'failed_at'),
+      text('failure_reason'),
+      at('refunded_at', 'refunded_at'),
+      text('stripe_payment_intent_id'),
+      text('order_status'),
+      eur('ticket_amount_eur', 'ticket_amount'),
+      eur('fee_eur', 'fee_amount'),
+      eur('ticket_vat_eur', 'ticket_vat_amount'),
+      eur('fee_vat_eur', 'fee_vat_amount'),
+      eur('order_refunded_eur', 'order_refunded_amount'),
     ],
   };
-  return shape as unknown as ExportShape<never>;
 }
 
 /**
- * Streams a report as CSV into the store under `key`: one server-side cursor (one
- * statement, one sort), read EXPORT_BATCH_ROWS at a time, each batch turned into CSV text
- * and written before the next is read. Memory is one batch, whatever the row count.
+ * Streams a report as CSV into the store under `key` with the database's own COPY … TO
+ * STDOUT (pg-copy-streams): the server runs the report's query once, formats every field
+ * (exports.repo.ts CsvColumn) and sends CSV text; Node parses no row and builds no object,
+ * it pipes the bytes to the file. Memory stays at the streams' buffers whatever the row
+ * count: the socket is paused while the file is behind (backpressure).
  */
 export async function writeExport(
   reader: ReportReader,
@@ -293,28 +308,26 @@ export async function writeExport(
   key: string,
 ): Promise<{ rows: number; bytes: number }> {
   const shape = shapeOf(type, filters);
-  const compiled = shape.query.compile(reader.db as Kysely<DB>);
-  let rows = 0;
-  async function* csv() {
-    yield stringify([shape.columns.map(([h]) => h)]);
-    const client = await reader.pool.connect();
-    let cursor: Cursor | null = null;
-    try {
-      cursor = client.query(new Cursor(compiled.sql, compiled.parameters as unknown[]));
-      for (;;) {
-        const batch = (await cursor.read(EXPORT_BATCH_ROWS)) as never[];
-        if (batch.length === 0) break;
-        rows += batch.length;
-        yield stringify(batch.map((row) => shape.columns.map(([, value]) => value(row))));
-      }
-    } finally {
-      await cursor?.close().catch(() => undefined);
-      client.release();
-    }
+  const statement = repo.copyCsvStatement(
+    shape.query.compile(reader.db as Kysely<DB>),
+    shape.columns,
+  );
+  const client = await reader.pool.connect();
+  const csv = client.query(copyTo(statement));
+  // The store's pipeline reports the COPY's errors; this one only keeps a COPY the store
+  // never started reading (it failed first) from being an unhandled error on release.
+  csv.on('error', () => undefined);
+  let failed: Error | undefined;
+  try {
+    const { bytes } = await store.write(key, csv);
+    return { rows: csv.rowCount, bytes };
+  } catch (err) {
+    failed = err as Error;
+    throw err;
+  } finally {
+    // A connection whose COPY broke off midway is closed, not handed to anyone else.
+    client.release(failed);
   }
-  // One batch in flight: the next is read from the cursor when the file took this one.
-  const { bytes } = await store.write(key, Readable.from(csv(), { highWaterMark: 1 }));
-  return { rows, bytes };
 }
 
 const REPORT_NAMES: Record<ReportType, string> = {

@@ -114,8 +114,10 @@ const pdfUrlOf = (deps: Pick<AppDeps, 'config'>, ticketId: string) =>
 
 /**
  * The ticket is admitted by its host PDF from now on (E9-F6): external_pdf_url and
- * external_ticket_required set (its QR hidden), the holder emailed the PDF link through the
- * outbox, the passes refreshed. In the caller's transaction; returns the email's log id.
+ * external_ticket_required set (its QR hidden), the holder emailed the PDF through the
+ * outbox — attached (the delivery loop reads it from the file store when it sends), with
+ * the link as well — the passes refreshed. In the caller's transaction; returns the
+ * email's log id.
  */
 async function handOver(
   deps: Deps,
@@ -127,6 +129,7 @@ async function handOver(
     home_team: string;
     away_team: string;
   },
+  fileKey: string,
 ) {
   if (!(await markExternalTicket(trx, ticket.id, pdfUrlOf(deps, ticket.id)))) {
     throw new AppError('TICKET_NOT_OF_MATCH', 'The ticket is no longer valid');
@@ -140,6 +143,9 @@ async function handOver(
       match_name: `${ticket.home_team} – ${ticket.away_team}`,
       pdf_url: pdfUrlOf(deps, ticket.id),
     },
+    attachments: [
+      { filename: `ulaznica-${ticket.id}.pdf`, content_type: 'application/pdf', file_key: fileKey },
+    ],
   });
 }
 
@@ -257,7 +263,7 @@ export async function uploadPdfTickets(
       }
       for (const row of rows) {
         if (row.outcome === 'MATCHED')
-          row.email_log_id = await handOver(deps, trx, byId.get(row.ticket_id!)!);
+          row.email_log_id = await handOver(deps, trx, byId.get(row.ticket_id!)!, row.file_key!);
       }
       await insertDocuments(trx, rows);
       await recordAudit(deps, trx, {
@@ -325,7 +331,8 @@ export async function assignPdfTicket(
     if ((await ticketsWithDocument(trx, [ticket.id])).size > 0) {
       throw new AppError('PDF_ALREADY_ASSIGNED', 'The ticket already has a PDF');
     }
-    const emailLogId = await handOver(deps, trx, ticket);
+    if (!doc.file_key) throw new AppError('PDF_ALREADY_ASSIGNED', 'The document has no file');
+    const emailLogId = await handOver(deps, trx, ticket, doc.file_key);
     await assignDocument(trx, {
       id: doc.id,
       ticketId: ticket.id,

@@ -307,6 +307,7 @@ export interface Debtors {
 }
 
 export interface EmailLogs {
+  attachments_json: Json | null;
   attempts: Generated<number>;
   created_at: Generated<Timestamp>;
   delivered_at: Timestamp | null;

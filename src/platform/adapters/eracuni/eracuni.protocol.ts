@@ -6,21 +6,34 @@ import { createHash } from 'node:crypto';
  * (local-server.ts) both speak only through this file, so a correction after testing
  * against the real service is a change here alone.
  *
- * Confirmed from e-računi's public API pages (WikiPage "WS API SalesInvoice" and
- * "WS API SalesQuote"): one endpoint (https://e-racuni.com/WebServicesHR/API for Croatia)
- * taking a POSTed JSON object with `username`, `md5pass`, `token`, `method` and
- * `parameters`; the methods SalesInvoiceCreate, SalesInvoiceGet, SalesInvoiceList,
- * SalesInvoiceGetPDF, SalesInvoiceGetPublicURL, SalesInvoiceCancel, SalesQuoteCreate,
- * SalesQuoteGet and SalesQuoteList; `parameters.SalesInvoice` with `dateOfSupplyFrom`,
- * `buyerName`, `buyerEMail` and `Items` of `description`, `quantity`, `unit`, `netPrice`.
+ * CONFIRMED from e-računi's public API pages (WikiPages "WS Authentication", "WS API
+ * SalesInvoice", "WS API SalesQuote", "WS API ReceivedInvoice", read for issue 25):
+ *  - one endpoint (https://e-racuni.com/WebServicesHR/API for Croatia) taking a POSTed
+ *    JSON object `username`, `md5pass`, `token`, `method`, `parameters`;
+ *  - md5pass = hex MD5 of the username in UPPERCASE followed by the password exactly as
+ *    set ("IVANnovak" for user ivan, password novak);
+ *  - the methods SalesInvoiceCreate/Get/List/GetPDF/GetPublicURL/Cancel and
+ *    SalesQuoteCreate/Get/List (and SalesQuoteCreateInvoice, not used);
+ *  - a Get takes `documentID` ("internal document identificator; no other parameter is
+ *    needed"), as SalesQuoteGet and ReceivedInvoiceGet document it;
+ *  - `parameters.SalesInvoice` with `dateOfSupplyFrom`, `buyerName`, `buyerStreet`,
+ *    `buyerEMail` and `Items` of `description`, `quantity`, `unit`, `netPrice` (net,
+ *    VAT added at the general rate when no rate is given);
+ *  - answers carry `status="ok"` on their `response`, and amounts such as
+ *    `amountWithVAT` with three decimals ("689.000");
+ *  - a limit of 4 requests in 4 seconds per company (waiting for each answer keeps to
+ *    it; see the invoicing README).
  *
- * NOT confirmed (marked UNCONFIRMED below; check them in the API developer panel,
- * https://e-racuni.hr/rhr/developer, before going live): that md5pass is the hex MD5 of the
- * password; the answer's shape (`response.status`/`result`/`error`); the field carrying our
- * own reference (`orderReference`) and the list filter by it; gross prices with a VAT rate
- * per item (`price`, `vatPercentage`) instead of net prices; the status and fiscalisation
- * fields of a document (`status`, `fiscalIdentifier` = the JIR); a credit note as a sales
- * invoice of type `CreditNote` with `referencedInvoiceNumber`; the quote's `validUntil`.
+ * UNCONFIRMED (marked below; check them in the API developer panel,
+ * https://e-racuni.hr/rhr/developer, before going live): the JSON answer's exact shape
+ * (`response.result` / `response.code` + `description`); the field carrying our own
+ * reference (`orderReference`) and the list filter by it; `apiTransactionId` as the
+ * create's idempotency key (sent by other public e-računi integrations, not in the public
+ * pages); gross prices with a VAT rate per item (`price`, `vatPercentage`, also used by
+ * other integrations) instead of net prices; the status values and the fiscalisation and
+ * URL fields of a document (`status`, `fiscalIdentifier` = the JIR, `publicURL`); a
+ * credit note as a sales invoice of type `CreditNote` with `referencedInvoiceNumber`; the
+ * quote's `validUntil`; the error codes.
  */
 
 export const METHODS = {
@@ -84,8 +97,9 @@ export interface Envelope {
   parameters: Record<string, unknown>;
 }
 
-// UNCONFIRMED: the hex MD5 of the password (the examples show a 32-hex-digit md5pass).
-export const md5pass = (password: string) => createHash('md5').update(password).digest('hex');
+// CONFIRMED ("WS Authentication"): MD5 of the UPPERCASE username and the password as set.
+export const md5pass = (username: string, password: string) =>
+  createHash('md5').update(`${username.toUpperCase()}${password}`).digest('hex');
 
 export const envelope = (
   credentials: Credentials,
@@ -93,7 +107,7 @@ export const envelope = (
   parameters: Record<string, unknown>,
 ): Envelope => ({
   username: credentials.username,
-  md5pass: md5pass(credentials.password),
+  md5pass: md5pass(credentials.username, credentials.password),
   token: credentials.token,
   method,
   parameters,
@@ -143,11 +157,14 @@ export function createParameters(req: DocumentRequest): Record<string, unknown> 
     doc.referencedInvoiceNumber = req.referencedNumber; // UNCONFIRMED
   }
   if (req.dueDate) doc[req.kind === 'PAYMENT_OFFER' ? 'validUntil' : 'dateDue'] = req.dueDate;
-  return { [documentKey(req.kind)]: doc };
+  // UNCONFIRMED: e-računi's own idempotency key (the same id never makes a second
+  // document); the lookup by our reference before any retried create stays the guard.
+  return { [documentKey(req.kind)]: doc, apiTransactionId: req.reference };
 }
 
 /** parameters of the list call finding our reference (UNCONFIRMED filter name). */
 export const listByReference = (reference: string) => ({ orderReference: reference });
+// CONFIRMED: a Get by e-računi's internal id.
 export const getParameters = (id: string) => ({ documentID: id });
 
 /** The document fields of an answer's result. */

@@ -2,7 +2,14 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../logging.ts';
 import { createEracuniClient, EracuniRejected, EracuniUnavailable } from './eracuni.ts';
-import { centsOf, decimal, type DocumentRequest } from './eracuni.protocol.ts';
+import {
+  centsOf,
+  createParameters,
+  decimal,
+  envelope,
+  md5pass,
+  type DocumentRequest,
+} from './eracuni.protocol.ts';
 import { startEracuniServer } from './local-server.ts';
 
 let clock = Date.now();
@@ -47,6 +54,66 @@ const invoice = (over: Partial<DocumentRequest> = {}): DocumentRequest => ({
 beforeEach(() => {
   lines.length = 0;
   server.calls.length = 0;
+});
+
+describe('e-računi protocol details confirmed from its public API pages', () => {
+  it('md5pass is the MD5 of the UPPERCASE username and the password ("WS Authentication")', () => {
+    // The page's own example: user ivan, password novak → md5pass 8b29582c…
+    expect(md5pass('ivan', 'novak')).toBe('8b29582ce0a1c85dc0c574d218acb900');
+    expect(md5pass('IVAN', 'novak')).toBe(md5pass('ivan', 'novak'));
+    expect(md5pass('ivan', 'Novak')).not.toBe(md5pass('ivan', 'novak'));
+    expect(
+      envelope({ username: 'ivan', password: 'novak', token: 'T' }, 'SalesInvoiceGet', {}),
+    ).toMatchObject({ username: 'ivan', md5pass: '8b29582ce0a1c85dc0c574d218acb900', token: 'T' });
+  });
+
+  it('a create names its SalesInvoice with the documented fields and our idempotency key', () => {
+    const req = invoice();
+    const p = createParameters(req);
+    expect(p.apiTransactionId).toBe(req.reference);
+    expect(p.SalesInvoice).toMatchObject({
+      dateOfSupplyFrom: '2026-12-04',
+      buyerName: 'Ana Anić',
+      buyerEMail: 'ana@example.com',
+    });
+    const items = (p.SalesInvoice as { Items: Array<Record<string, unknown>> }).Items;
+    expect(items[0]).toMatchObject({ description: 'Ulaznica', quantity: 2, unit: 'kom' });
+  });
+
+  it('keeps to the rate limit: no more than `calls` requests start within a window', async () => {
+    const starts: number[] = [];
+    const limited = client({ rateLimit: { calls: 2, windowMs: 300 } });
+    const t0 = Date.now();
+    // Each create is two calls (the lookup by reference, then the create): 6 calls in all.
+    await Promise.all(
+      [invoice(), invoice(), invoice()].map(async (req) => {
+        await limited.createDocument(req);
+        starts.push(Date.now() - t0);
+      }),
+    );
+    expect(server.calls).toHaveLength(6);
+    // 6 calls at 2 per 300 ms: the last starts no sooner than 2 windows in.
+    expect(Math.max(...starts)).toBeGreaterThanOrEqual(600);
+  });
+
+  it('the local server answers a repeated apiTransactionId with the document it made', async () => {
+    const req = invoice();
+    const raw = async () =>
+      (
+        await fetch(server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(
+            envelope(server.credentials, 'SalesInvoiceCreate', createParameters(req)),
+          ),
+        })
+      ).json() as Promise<{ response: { status: string; result: { documentID: string } } }>;
+    const first = await raw();
+    const again = await raw();
+    expect(first.response.status).toBe('ok');
+    expect(again.response.result.documentID).toBe(first.response.result.documentID);
+    expect(server.documents.filter((d) => d.reference === req.reference)).toHaveLength(1);
+  });
 });
 
 describe('e-računi client against the local protocol server (E8-F5)', () => {

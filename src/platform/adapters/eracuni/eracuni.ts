@@ -68,6 +68,32 @@ export interface EracuniClientOptions {
   attempts?: number;
   /** First backoff; doubles per retry. */
   retryDelayMs?: number;
+  /**
+   * At most `calls` requests started per `windowMs` (e-računi allows 4 in 4 s per
+   * company); a call over it waits its turn. Unset: no limit.
+   */
+  rateLimit?: { calls: number; windowMs: number };
+}
+
+/** A sliding window of call starts: take() resolves when a call may start now. */
+function slidingWindow(calls: number, windowMs: number) {
+  const starts: number[] = [];
+  let queue: Promise<void> = Promise.resolve();
+  return () => {
+    const turn = queue.then(async () => {
+      for (;;) {
+        const now = Date.now();
+        while (starts.length && starts[0]! <= now - windowMs) starts.shift();
+        if (starts.length < calls) {
+          starts.push(now);
+          return;
+        }
+        await sleep(starts[0]! + windowMs - now);
+      }
+    });
+    queue = turn;
+    return turn;
+  };
 }
 
 export function createEracuniClient(options: EracuniClientOptions): InvoicingGateway {
@@ -75,9 +101,13 @@ export function createEracuniClient(options: EracuniClientOptions): InvoicingGat
   const timeoutMs = options.timeoutMs ?? 10_000;
   const attempts = options.attempts ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 500;
+  const throttle = options.rateLimit
+    ? slidingWindow(options.rateLimit.calls, options.rateLimit.windowMs)
+    : async () => {};
 
   async function once(method: string, parameters: Record<string, unknown>): Promise<unknown> {
     const body = envelope(credentials, method, parameters);
+    await throttle();
     const started = Date.now();
     let text: string;
     let status: number;
@@ -179,6 +209,8 @@ export interface EracuniConfig {
   ERACUNI_TOKEN: string;
   ERACUNI_TIMEOUT_MS: number;
   ERACUNI_ATTEMPTS: number;
+  ERACUNI_CALLS_PER_WINDOW: number;
+  ERACUNI_WINDOW_MS: number;
 }
 
 const clients = new Map<string, InvoicingGateway>();
@@ -189,7 +221,12 @@ export function getInvoicingGateway(
   logger?: Logger,
 ): InvoicingGateway | undefined {
   if (!config.ERACUNI_URL) return undefined;
-  const key = JSON.stringify([config.ERACUNI_URL, config.ERACUNI_USERNAME, config.ERACUNI_TOKEN]);
+  const key = JSON.stringify([
+    config.ERACUNI_URL,
+    config.ERACUNI_USERNAME,
+    config.ERACUNI_TOKEN,
+    config.ERACUNI_CALLS_PER_WINDOW,
+  ]);
   let client = clients.get(key);
   if (!client) {
     client = createEracuniClient({
@@ -202,6 +239,7 @@ export function getInvoicingGateway(
       logger,
       timeoutMs: config.ERACUNI_TIMEOUT_MS,
       attempts: config.ERACUNI_ATTEMPTS,
+      rateLimit: { calls: config.ERACUNI_CALLS_PER_WINDOW, windowMs: config.ERACUNI_WINDOW_MS },
     });
     clients.set(key, client);
   }

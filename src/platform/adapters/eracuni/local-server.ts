@@ -105,6 +105,10 @@ export async function startEracuniServer(
         : 'INVOICE';
 
   function create(method: string, parameters: Record<string, unknown>): StoredDocument | string {
+    // The same apiTransactionId again: the document it made, not a second one.
+    const tx = typeof parameters.apiTransactionId === 'string' ? parameters.apiTransactionId : '';
+    const earlier = tx ? documents.find((d) => d.parameters.apiTransactionId === tx) : undefined;
+    if (earlier) return current(earlier);
     const kind = kindOf(method, undefined);
     const doc = parameters[documentKey(kind)] as Record<string, unknown> | undefined;
     if (!doc || typeof doc !== 'object') return `${documentKey(kind)} is required`;
@@ -186,7 +190,7 @@ export async function startEracuniServer(
     }
     if (
       body.username !== credentials.username ||
-      body.md5pass !== md5pass(credentials.password) ||
+      body.md5pass !== md5pass(String(body.username ?? ''), credentials.password) ||
       body.token !== credentials.token
     ) {
       return error(res, 'AUTHENTICATION_FAILED', 'username, md5pass or token is wrong');

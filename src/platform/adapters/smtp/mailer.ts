@@ -13,6 +13,8 @@ export interface OutgoingEmail {
   text: string;
   /** Without angle brackets: `<local>@<domain>` is built from it. */
   messageId: string;
+  /** MIME parts beside the text and HTML bodies (a PDF ticket). */
+  attachments?: ReadonlyArray<{ filename: string; contentType: string; content: Buffer }>;
 }
 
 export interface SentEmail {
@@ -59,6 +61,15 @@ export function createMailer(options: MailerOptions): Mailer {
         html: email.html,
         text: email.text,
         messageId: `<${email.messageId}>`,
+        ...(email.attachments?.length
+          ? {
+              attachments: email.attachments.map((a) => ({
+                filename: a.filename,
+                contentType: a.contentType,
+                content: a.content,
+              })),
+            }
+          : {}),
       });
       return {
         messageId: String(info.messageId ?? email.messageId).replace(/^<|>$/g, ''),
