@@ -58,3 +58,11 @@ CREATE TABLE print_logs (
 );
 CREATE INDEX print_logs_ticket_idx ON print_logs (ticket_id);
 CREATE INDEX print_logs_agent_idx ON print_logs (agent_id);
+
+-- E10-F1: the lookup by email and phone reaches holders and profiles through indexes (the
+-- search query uses these exact expressions); OIBs go through the existing blind indexes,
+-- account emails (stored lower case) through users_email_key.
+CREATE INDEX ticket_holders_email_lower_idx ON ticket_holders (lower(email));
+CREATE INDEX ticket_holders_phone_digits_idx ON ticket_holders ((regexp_replace(phone, '\D', '', 'g')));
+CREATE INDEX profiles_email_lower_idx ON profiles (lower(email));
+CREATE INDEX profiles_phone_digits_idx ON profiles ((regexp_replace(phone, '\D', '', 'g')));

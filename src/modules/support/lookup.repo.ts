@@ -52,37 +52,59 @@ export interface SearchRow {
   total: number;
 }
 
-// The phone as stored, in normalizePhone's form (support.rules.ts), so the comparison is
-// on the same digits whichever way the number was typed.
-const phoneDigits = (column: RawBuilder<unknown>) => sql`
-  CASE WHEN regexp_replace(${column}, '\\D', '', 'g') LIKE '00%'
-         THEN substr(regexp_replace(${column}, '\\D', '', 'g'), 3)
-       WHEN regexp_replace(${column}, '\\D', '', 'g') LIKE '0%'
-         THEN '385' || substr(regexp_replace(${column}, '\\D', '', 'g'), 2)
-       ELSE regexp_replace(${column}, '\\D', '', 'g') END`;
+/** The stored forms a phone in normalizePhone's digits may have: international, 00, national 0. */
+export function phoneForms(digits: string): string[] {
+  const forms = [digits, `00${digits}`];
+  if (digits.startsWith('385')) forms.push(`0${digits.slice(3)}`);
+  return forms;
+}
+
+// Each criterion is a set of ticket ids read through an index (blind index, unique order
+// number and email, the expression indexes of the support migration), so a search never
+// scans the tickets of every match; the sets are intersected with the other criteria.
+const buyerTickets = (profileWhere: RawBuilder<unknown>) => sql`
+  SELECT tk.id FROM profiles p
+    JOIN orders o ON o.user_id = p.user_id
+    JOIN tickets tk ON tk.order_id = o.id
+   WHERE ${profileWhere}`;
+const phoneDigits = (column: string) => sql`regexp_replace(${sql.ref(column)}, '\\D', '', 'g')`;
 
 /** One page of tickets matching every given criterion, newest order first, with the total. */
 export async function searchTickets(db: Executor, f: SearchFilter): Promise<SearchRow[]> {
+  const { rows } = await searchTicketsQuery(f).execute(db);
+  return rows;
+}
+
+/** The search statement (its plan is checked in test/support/lookup.test.ts). */
+export function searchTicketsQuery(f: SearchFilter) {
   const where: RawBuilder<unknown>[] = [];
   if (f.oibBlindIndex !== undefined) {
-    where.push(
-      sql`(h.oib_blind_index = ${f.oibBlindIndex} OR p.oib_blind_index = ${f.oibBlindIndex})`,
-    );
+    where.push(sql`t.id IN (
+      SELECT ticket_id FROM ticket_holders WHERE oib_blind_index = ${f.oibBlindIndex}
+      UNION ${buyerTickets(sql`p.oib_blind_index = ${f.oibBlindIndex}`)})`);
   }
-  if (f.orderNumber !== undefined) where.push(sql`o.order_number = ${f.orderNumber}`);
+  if (f.orderNumber !== undefined) {
+    where.push(sql`t.order_id IN (SELECT id FROM orders WHERE order_number = ${f.orderNumber})`);
+  }
   if (f.email !== undefined) {
-    where.push(
-      sql`(lower(u.email) = ${f.email} OR lower(p.email) = ${f.email} OR lower(h.email) = ${f.email} OR lower(ow.email) = ${f.email})`,
-    );
+    where.push(sql`t.id IN (
+      SELECT tk.id FROM users ub JOIN orders o ON o.user_id = ub.id JOIN tickets tk ON tk.order_id = o.id
+       WHERE ub.email = ${f.email}
+      UNION SELECT tk.id FROM users uo JOIN tickets tk ON tk.owner_user_id = uo.id
+       WHERE uo.email = ${f.email}
+      UNION ${buyerTickets(sql`lower(p.email) = ${f.email}`)}
+      UNION SELECT ticket_id FROM ticket_holders WHERE lower(email) = ${f.email})`);
   }
   if (f.phone !== undefined) {
-    where.push(
-      sql`(${phoneDigits(sql.ref('p.phone'))} = ${f.phone} OR ${phoneDigits(sql.ref('h.phone'))} = ${f.phone})`,
-    );
+    const forms = phoneForms(f.phone);
+    where.push(sql`t.id IN (
+      ${buyerTickets(sql`${phoneDigits('p.phone')} = ANY (${forms}::text[])`)}
+      UNION SELECT ticket_id FROM ticket_holders h2
+       WHERE ${phoneDigits('h2.phone')} = ANY (${forms}::text[]))`);
   }
   if (f.matchId !== undefined) where.push(sql`t.match_id = ${f.matchId}`);
   if (f.barcode !== undefined) where.push(sql`t.barcode = ${f.barcode}`);
-  const { rows } = await sql<SearchRow>`
+  return sql<SearchRow>`
     SELECT t.id AS ticket_id, t.status AS ticket_status, t.barcode, t.price_amount,
            t.fee_amount, t.created_at AS ticket_created_at, t.owner_user_id,
            o.id AS order_id, o.order_number, o.status AS order_status, o.refund_status,
@@ -97,7 +119,6 @@ export async function searchTickets(db: Executor, f: SearchFilter): Promise<Sear
       FROM tickets t
       JOIN orders o ON o.id = t.order_id
       JOIN users u ON u.id = o.user_id
-      JOIN users ow ON ow.id = t.owner_user_id
       LEFT JOIN profiles p ON p.user_id = o.user_id
       JOIN matches m ON m.id = t.match_id
       JOIN match_seat_inventory i ON i.id = t.match_seat_inventory_id
@@ -106,8 +127,7 @@ export async function searchTickets(db: Executor, f: SearchFilter): Promise<Sear
       LEFT JOIN ticket_holders h ON h.ticket_id = t.id
      WHERE ${sql.join(where, sql` AND `)}
      ORDER BY o.created_at DESC, o.id, ms.code, s.row_identifier, s.seat_number, t.id
-     LIMIT ${f.limit} OFFSET ${f.offset}`.execute(db);
-  return rows;
+     LIMIT ${f.limit} OFFSET ${f.offset}`;
 }
 
 export async function listTransfersOf(db: Executor, ticketIds: string[]) {
