@@ -31,6 +31,10 @@ import { snakeConfigAdminRoutes } from '../modules/venues/snake-configs.routes.t
 import { stadiumAdminRoutes } from '../modules/venues/stadiums.routes.ts';
 import { sectorTransferAdminRoutes } from '../modules/tickets/sector-transfer.routes.ts';
 import { awayPdfAdminRoutes } from '../modules/wallet/away-pdf.routes.ts';
+import { supportLookupAdminRoutes } from '../modules/support/lookup.routes.ts';
+import { supportPrintAdminRoutes } from '../modules/support/print.routes.ts';
+import { supportRefundAdminRoutes } from '../modules/support/refund-requests.routes.ts';
+import { supportTransferAdminRoutes } from '../modules/support/transfer.routes.ts';
 import { surface } from './surface.ts';
 
 export const adminApi = (deps: AppDeps) =>
@@ -69,4 +73,9 @@ export const adminApi = (deps: AppDeps) =>
     exportAdminRoutes,
     dashboardAdminRoutes,
     awayPdfAdminRoutes,
+    // support desk (E10): lookup, transfer, refund requests, print (OpenAPI order)
+    supportLookupAdminRoutes,
+    supportTransferAdminRoutes,
+    supportRefundAdminRoutes,
+    supportPrintAdminRoutes,
   ]);

@@ -169,6 +169,25 @@ export const problemCatalogue = {
     status: 409,
     title: 'No valid ticket sits on the source seats',
   },
+  // support desk (E10)
+  SEARCH_CRITERIA_REQUIRED: { status: 400, title: 'Name at least one search criterion' },
+  SUPPORT_TRANSFER_CLOSED: {
+    status: 400,
+    title: 'Support transfers are not possible less than 48 hours before kick-off',
+  },
+  REQUESTER_NOT_OWNER: {
+    status: 403,
+    title: 'The requester is not the buyer or holder of this order or ticket',
+  },
+  REFUND_REASON_REQUIRED: {
+    status: 400,
+    title: 'A reason is required for a refund less than 48 hours before kick-off',
+  },
+  NOT_A_SUPPORT_REFUND: { status: 404, title: 'No support refund request with this id' },
+  IDENTITY_NOT_VERIFIED: {
+    status: 422,
+    title: "An emergency print needs the holder's identity checked against a document",
+  },
   // reports (E14)
   REPORT_NOT_READY: { status: 409, title: 'The export has not finished' },
   DOWNLOAD_LINK_INVALID: { status: 403, title: 'The download link is invalid or has expired' },

@@ -63,78 +63,104 @@ export async function requestAdminRefund(
   input: AdminRefundInput,
 ) {
   assertDistinct(input.ticket_ids);
+  return deps.db
+    .transaction()
+    .execute((trx) =>
+      requestRefundIn(
+        deps,
+        trx,
+        adminId,
+        orderId,
+        input,
+        (amount) => amount > deps.config.REFUND_APPROVAL_THRESHOLD,
+      ),
+    );
+}
+
+/**
+ * The staff refund in the caller's transaction, for callers with their own approval rule
+ * (the support desk's refund requests, E10-F3, approve below 48 h only): `needsApproval`
+ * says, for the refund's amount, whether it waits in PENDING_APPROVAL.
+ */
+export async function requestRefundIn(
+  deps: Deps,
+  trx: Executor,
+  adminId: string,
+  orderId: string,
+  input: AdminRefundInput,
+  needsApproval: (amount: number) => boolean,
+) {
+  assertDistinct(input.ticket_ids);
   const now = deps.clock.now();
-  return deps.db.transaction().execute(async (trx) => {
-    const order = await lockOrderForRefund(trx, orderId);
-    if (!order) throw notFound('Order');
-    assertPaid(order);
-    const tickets = await lockOrderTickets(trx, orderId, input.ticket_ids ?? null);
-    if (input.ticket_ids) {
-      const found = new Set(tickets.map((t) => t.id));
-      const errors = input.ticket_ids.flatMap((id, i) =>
-        found.has(id)
-          ? []
-          : [{ field: `body.ticket_ids.${i}`, message: 'not a ticket of this order' }],
-      );
-      if (errors.length) throw new AppError('TICKET_NOT_IN_ORDER', undefined, { errors });
-    }
-    const refusedIds = tickets.filter((t) => t.status !== 'SOLD' || t.in_refund).map((t) => t.id);
-    // A whole-order refund takes the tickets still valid and not in a refund; named
-    // tickets must all be refundable.
-    const chosen = input.ticket_ids
-      ? tickets
-      : tickets.filter((t) => t.status === 'SOLD' && !t.in_refund);
-    if ((input.ticket_ids && refusedIds.length) || chosen.length === 0) {
-      throw new AppError(
-        'TICKET_NOT_REFUNDABLE',
-        'Tickets already refunded, cancelled, used or in a refund cannot be refunded',
-        { extra: { ticket_ids: input.ticket_ids ? refusedIds : tickets.map((t) => t.id) } },
-      );
-    }
-    const amount = chosen.reduce((a, t) => a + t.price_amount, 0);
-    const feeRetained = chosen.reduce((a, t) => a + t.fee_amount, 0);
-    await assertWithinPayment(trx, order, amount);
-    const needsApproval = amount > deps.config.REFUND_APPROVAL_THRESHOLD;
-    const refund = await insertRefund(trx, {
+  const order = await lockOrderForRefund(trx, orderId);
+  if (!order) throw notFound('Order');
+  assertPaid(order);
+  const tickets = await lockOrderTickets(trx, orderId, input.ticket_ids ?? null);
+  if (input.ticket_ids) {
+    const found = new Set(tickets.map((t) => t.id));
+    const errors = input.ticket_ids.flatMap((id, i) =>
+      found.has(id)
+        ? []
+        : [{ field: `body.ticket_ids.${i}`, message: 'not a ticket of this order' }],
+    );
+    if (errors.length) throw new AppError('TICKET_NOT_IN_ORDER', undefined, { errors });
+  }
+  const refusedIds = tickets.filter((t) => t.status !== 'SOLD' || t.in_refund).map((t) => t.id);
+  // A whole-order refund takes the tickets still valid and not in a refund; named
+  // tickets must all be refundable.
+  const chosen = input.ticket_ids
+    ? tickets
+    : tickets.filter((t) => t.status === 'SOLD' && !t.in_refund);
+  if ((input.ticket_ids && refusedIds.length) || chosen.length === 0) {
+    throw new AppError(
+      'TICKET_NOT_REFUNDABLE',
+      'Tickets already refunded, cancelled, used or in a refund cannot be refunded',
+      { extra: { ticket_ids: input.ticket_ids ? refusedIds : tickets.map((t) => t.id) } },
+    );
+  }
+  const amount = chosen.reduce((a, t) => a + t.price_amount, 0);
+  const feeRetained = chosen.reduce((a, t) => a + t.fee_amount, 0);
+  await assertWithinPayment(trx, order, amount);
+  const approval = needsApproval(amount);
+  const refund = await insertRefund(trx, {
+    order_id: order.id,
+    ticket_id: chosen.length === 1 ? chosen[0]!.id : null,
+    payment_id: order.payment_id!,
+    refund_amount: amount,
+    fee_retained: feeRetained,
+    source: 'SUPPORT',
+    reason: input.reason,
+    status: approval ? 'PENDING_APPROVAL' : 'PROCESSING',
+    requested_by: adminId,
+    created_at: now,
+  });
+  await insertRefundTickets(trx, refund.id, chosen, false);
+  await recordAudit(deps, trx, {
+    domain: 'order',
+    action: 'refund_requested',
+    actor: { type: 'user', id: adminId },
+    subject: { type: 'refund', id: refund.id },
+    changes: {
       order_id: order.id,
-      ticket_id: chosen.length === 1 ? chosen[0]!.id : null,
-      payment_id: order.payment_id!,
+      ticket_ids: chosen.map((t) => t.id),
       refund_amount: amount,
       fee_retained: feeRetained,
-      source: 'SUPPORT',
+      status: refund.status,
+      threshold: deps.config.REFUND_APPROVAL_THRESHOLD,
       reason: input.reason,
-      status: needsApproval ? 'PENDING_APPROVAL' : 'PROCESSING',
-      requested_by: adminId,
-      created_at: now,
-    });
-    await insertRefundTickets(trx, refund.id, chosen, false);
-    await recordAudit(deps, trx, {
-      domain: 'order',
-      action: 'refund_requested',
-      actor: { type: 'user', id: adminId },
-      subject: { type: 'refund', id: refund.id },
-      changes: {
-        order_id: order.id,
-        ticket_ids: chosen.map((t) => t.id),
-        refund_amount: amount,
-        fee_retained: feeRetained,
-        status: refund.status,
-        threshold: deps.config.REFUND_APPROVAL_THRESHOLD,
-        reason: input.reason,
-      },
-    });
-    if (!needsApproval) {
-      await returnTicketsForRefund(deps, trx, {
-        order,
-        tickets: chosen,
-        refund,
-        kind: 'refund',
-        by: adminId,
-        now,
-      });
-    }
-    return refundView(refund, chosen.map((t) => t.id).sort());
+    },
   });
+  if (!approval) {
+    await returnTicketsForRefund(deps, trx, {
+      order,
+      tickets: chosen,
+      refund,
+      kind: 'refund',
+      by: adminId,
+      now,
+    });
+  }
+  return refundView(refund, chosen.map((t) => t.id).sort());
 }
 
 export function assertPaid(order: RefundOrderRow) {

@@ -30,6 +30,12 @@ export async function findTicketForTransfer(
   ticketId: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<TransferTicketRow | undefined> {
+  // The lock first, on its own: a joined read locking the ticket would, once a concurrent
+  // transfer commits, re-check the new row against the old owner's users row and find
+  // nothing; read after the lock, the row is the winner's.
+  if (options.forUpdate) {
+    await sql`SELECT 1 FROM tickets WHERE id = ${ticketId} FOR UPDATE`.execute(db);
+  }
   const { rows } = await sql<TransferTicketRow>`
     SELECT t.id, t.owner_user_id, t.match_id, t.status, t.transfer_allowed,
            m.kick_off_time, m.home_team, m.away_team, u.email AS owner_email,
@@ -39,8 +45,7 @@ export async function findTicketForTransfer(
       JOIN matches m ON m.id = t.match_id
       JOIN users u ON u.id = t.owner_user_id
       LEFT JOIN ticket_holders h ON h.ticket_id = t.id
-     WHERE t.id = ${ticketId}
-     ${options.forUpdate ? sql`FOR UPDATE OF t` : sql``}`.execute(db);
+     WHERE t.id = ${ticketId}`.execute(db);
   return rows[0];
 }
 

@@ -1,6 +1,8 @@
 import type { AppDeps } from '../../deps.ts';
 import { zagrebDate } from '../../platform/clock.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
+import type { Executor } from '../../platform/db/database.ts';
+import type { TransferType } from '../../platform/db/types.generated.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { barcodesForNewTickets } from '../access-control/extra-codes.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -37,21 +39,60 @@ export interface TransferInput {
 
 type Deps = Pick<AppDeps, 'db' | 'clock' | 'config' | 'jobs'>;
 
-/** The checks that do not depend on the new holder; the caller must own the ticket. */
-function assertTransferable(ticket: TransferTicketRow | undefined, userId: string, now: Date) {
+/**
+ * Who transfers: the ticket's owner themself (E9-F5), or a support agent acting for the
+ * owner (E10-F2, support module), who must give a reason.
+ */
+export interface TransferActor {
+  type: TransferType;
+  userId: string;
+  reason: string | null;
+}
+
+/** The policy text a support agent reads out when the 48 h have started (E10-F2). */
+export const SUPPORT_TRANSFER_POLICY =
+  'Tickets cannot be transferred less than 48 hours before kick-off, so that the list of ' +
+  'holders given to the police is final.';
+
+/** The checks that do not depend on the new holder; a fan must own the ticket. */
+function assertTransferable(
+  ticket: TransferTicketRow | undefined,
+  actor: TransferActor,
+  now: Date,
+) {
   // Someone else's ticket answers like a missing one.
-  if (!ticket || ticket.owner_user_id !== userId) throw notFound('Ticket');
+  if (!ticket || (actor.type === 'SELF_SERVICE' && ticket.owner_user_id !== actor.userId)) {
+    throw notFound('Ticket');
+  }
   if (!ticket.transfer_allowed) throw new AppError('TRANSFER_NOT_ALLOWED');
   if (!(ticketSources('HOLDER_TRANSFERRED') as readonly string[]).includes(ticket.status)) {
     throw new AppError('TICKET_NOT_TRANSFERABLE', `The ticket is ${ticket.status}`);
   }
   const closesAt = new Date(ticket.kick_off_time.getTime() - TRANSFER_CLOSES_BEFORE_KICKOFF_MS);
   if (now >= closesAt) {
-    throw new AppError('TRANSFER_CLOSED', 'Transfers close 48 hours before kick-off', {
-      extra: { closed_at: closesAt.toISOString() },
-    });
+    const extra = { closed_at: closesAt.toISOString() };
+    // The support desk answers 400 with the policy to read out (E10-F2's verification).
+    if (actor.type === 'SUPPORT') {
+      throw new AppError('SUPPORT_TRANSFER_CLOSED', SUPPORT_TRANSFER_POLICY, { extra });
+    }
+    throw new AppError('TRANSFER_CLOSED', 'Transfers close 48 hours before kick-off', { extra });
   }
   return ticket;
+}
+
+export interface TransferResult {
+  ticket_id: string;
+  transfer_id: string;
+  holder: { full_name: string; oib_masked: string; is_minor: boolean };
+  transferred_at: string;
+}
+
+/** What a caller of `transferTicketAs` adds inside the transfer's transaction. */
+export interface TransferHooks {
+  /** Under the ticket's row lock, before anything is written; throw to refuse. */
+  check?(trx: Executor, ticket: TransferTicketRow): Promise<void> | void;
+  /** After the transfer, in its transaction (the support desk's request row). */
+  after?(trx: Executor, result: TransferResult): Promise<void>;
 }
 
 /**
@@ -61,13 +102,36 @@ function assertTransferable(ticket: TransferTicketRow | undefined, userId: strin
  * anyone. One transaction under the ticket's row lock: of concurrent transfers of one
  * ticket exactly one succeeds (the others find it no longer theirs, 404).
  */
-export async function transferTicket(
+export function transferTicket(
   deps: Deps,
   userId: string,
   ticketId: string,
   input: TransferInput,
   ctx: RequestContext,
 ) {
+  return transferTicketAs(
+    deps,
+    { type: 'SELF_SERVICE', userId, reason: null },
+    ticketId,
+    input,
+    ctx,
+  );
+}
+
+/**
+ * The transfer for either actor (TransferActor): the same checks, new barcode and QR,
+ * holder, log, notices and audit; `hooks` let the support desk check the requester under
+ * the lock and write its request row in the same transaction.
+ */
+export async function transferTicketAs(
+  deps: Deps,
+  actor: TransferActor,
+  ticketId: string,
+  input: TransferInput,
+  ctx: RequestContext,
+  hooks: TransferHooks = {},
+): Promise<TransferResult> {
+  const userId = actor.userId;
   if (!isValidOib(input.oib)) {
     throw new AppError('OIB_INVALID', 'The new holder’s OIB is not valid', {
       errors: [{ field: 'body.oib', message: 'not a valid OIB' }],
@@ -79,7 +143,7 @@ export async function transferTicket(
       errors: [{ field: 'body.date_of_birth', message: 'in the future' }],
     });
   }
-  const seen = assertTransferable(await findTicketForTransfer(deps.db, ticketId), userId, now);
+  const seen = assertTransferable(await findTicketForTransfer(deps.db, ticketId), actor, now);
 
   // E4-F6 as at checkout: a blacklisted new holder is refused with the MUP message; the
   // attempt is logged in its own transaction so the log survives the refusal.
@@ -100,9 +164,10 @@ export async function transferTicket(
   return deps.db.transaction().execute(async (trx) => {
     const ticket = assertTransferable(
       await findTicketForTransfer(trx, ticketId, { forUpdate: true }),
-      userId,
+      actor,
       now,
     );
+    await hooks.check?.(trx, ticket);
     const recipientId = await findActiveUserIdByEmail(trx, input.email);
     if (!recipientId) {
       throw new AppError('TRANSFER_RECIPIENT_UNKNOWN', undefined, {
@@ -149,9 +214,9 @@ export async function transferTicket(
       to_holder_name: input.full_name,
       to_holder_oib_encrypted: pii.encrypt(input.oib),
       to_holder_email: input.email,
-      transfer_type: 'SELF_SERVICE',
+      transfer_type: actor.type,
       initiated_by: userId,
-      reason: null,
+      reason: actor.reason,
       transferred_at: now,
     });
 
@@ -178,7 +243,7 @@ export async function transferTicket(
       },
     });
     await sendPush(deps, trx, {
-      user_id: userId,
+      user_id: ticket.owner_user_id,
       notification_type: 'ticket_transfer_sent',
       title: 'Ticket transferred',
       body: `${matchName}: your ticket now belongs to ${input.full_name}`,
@@ -200,17 +265,22 @@ export async function transferTicket(
       subject: { type: 'ticket', id: ticketId },
       changes: {
         transfer_log_id: transferId,
+        transfer_type: actor.type,
+        reason: actor.reason,
+        from_user_id: ticket.owner_user_id,
         to_user_id: recipientId,
         to_holder_oib: maskLast4(input.oib),
         match_id: ticket.match_id,
       },
       context: { ip: ctx.ip, user_agent: ctx.userAgent },
     });
-    return {
+    const result: TransferResult = {
       ticket_id: ticketId,
       transfer_id: transferId,
       holder: { full_name: input.full_name, oib_masked: maskLast4(input.oib), is_minor: isMinor },
       transferred_at: now.toISOString(),
     };
+    await hooks.after?.(trx, result);
+    return result;
   });
 }

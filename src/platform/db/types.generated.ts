@@ -128,6 +128,8 @@ export type StadiumType = "AWAY" | "HOME";
 
 export type SubquotaStatus = "ALLOCATED" | "CANCELLED" | "EXPIRED" | "RESERVED" | "RETRACTED" | "SOLD";
 
+export type SupportReqStatus = "APPROVED" | "COMPLETED" | "PENDING" | "REJECTED";
+
 export type TicketCancelReason = "BLACKLIST_BUYER" | "BLACKLIST_HOLDER" | "MATCH_CANCELLED" | "SELF_SERVICE" | "SUPPORT_REQUEST" | "SYSTEM";
 
 export type TicketStatus = "ATTENDED" | "CANCELLED" | "CANCELLED_BLACKLIST" | "CANCELLED_MATCH_CANCELLED" | "REFUNDED" | "SOLD" | "TRANSFERRED";
@@ -613,6 +615,19 @@ export interface PriceCategories {
   price: number;
 }
 
+export interface PrintLogs {
+  agent_id: string;
+  id: Generated<string>;
+  identity_verified: boolean;
+  layout: string;
+  print_location: string;
+  print_number: number;
+  printed_at: Generated<Timestamp>;
+  reason: string;
+  ticket_id: string;
+  verification_document_type: string;
+}
+
 export interface Profiles {
   created_at: Generated<Timestamp>;
   date_of_birth: string;
@@ -1015,6 +1030,34 @@ export interface SubquotaSeats {
   subquota_id: string;
 }
 
+export interface SupportRefundRequests {
+  agent_id: string;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  order_id: string;
+  refund_id: string;
+  requested_by_contact: string;
+  requested_by_name: string;
+  requires_supervisor: boolean;
+  within_48h: boolean;
+}
+
+export interface SupportTransferRequests {
+  agent_id: string;
+  completed_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  new_holder_email: string;
+  new_holder_name: string;
+  new_holder_oib_encrypted: string;
+  reason: string;
+  requested_by_contact: string;
+  requested_by_name: string;
+  status: Generated<SupportReqStatus>;
+  ticket_id: string;
+  transfer_log_id: string | null;
+}
+
 export interface TicketHolders {
   created_at: Generated<Timestamp>;
   date_of_birth: string;
@@ -1143,6 +1186,7 @@ export interface DB {
   payment_offers: PaymentOffers;
   payments: Payments;
   price_categories: PriceCategories;
+  print_logs: PrintLogs;
   profiles: Profiles;
   purchase_limit_locks: PurchaseLimitLocks;
   push_logs: PushLogs;
@@ -1172,6 +1216,8 @@ export interface DB {
   stripe_webhook_events: StripeWebhookEvents;
   subquota_seats: SubquotaSeats;
   subquotas: Subquotas;
+  support_refund_requests: SupportRefundRequests;
+  support_transfer_requests: SupportTransferRequests;
   ticket_holders: TicketHolders;
   tickets: Tickets;
   transfer_logs: TransferLogs;
