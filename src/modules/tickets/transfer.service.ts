@@ -4,7 +4,12 @@ import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { barcodesForNewTickets } from '../access-control/extra-codes.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findBlacklisted, refuseBlacklisted } from '../blacklist/blacklist.service.ts';
+import {
+  BlacklistedLate,
+  findBlacklisted,
+  findBlacklistedLocked,
+  refuseBlacklisted,
+} from '../blacklist/blacklist.service.ts';
 import { isValidOib } from '../identity/oib.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { ageOn, type RequestContext } from '../sales/checkout.service.ts';
@@ -83,134 +88,145 @@ export async function transferTicket(
 
   // E4-F6 as at checkout: a blacklisted new holder is refused with the MUP message; the
   // attempt is logged in its own transaction so the log survives the refusal.
+  const attempt = {
+    userId,
+    matchId: seen.match_id,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    sessionId: ctx.sessionId,
+  };
   const hits = await findBlacklisted(deps, deps.db, [input.oib]);
-  if (hits.length) {
-    await refuseBlacklisted(deps, hits, 'TRANSFER_ATTEMPT', {
-      userId,
-      matchId: seen.match_id,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent,
-      sessionId: ctx.sessionId,
-    });
-  }
+  if (hits.length) await refuseBlacklisted(deps, hits, 'TRANSFER_ATTEMPT', attempt);
 
   const pii = getPiiCipher(deps.config);
   const signer = getTicketSigner(deps.config);
   const oibIndex = pii.blindIndex(input.oib);
-  return deps.db.transaction().execute(async (trx) => {
-    const ticket = assertTransferable(
-      await findTicketForTransfer(trx, ticketId, { forUpdate: true }),
-      userId,
-      now,
-    );
-    const recipientId = await findActiveUserIdByEmail(trx, input.email);
-    if (!recipientId) {
-      throw new AppError('TRANSFER_RECIPIENT_UNKNOWN', undefined, {
-        errors: [{ field: 'body.email', message: 'no account with this email' }],
+  return deps.db
+    .transaction()
+    .execute(async (trx) => {
+      // Again under the OIB's shared lock, before any row lock: a blacklist confirmation
+      // (E11-F4) racing this transfer either sees it committed or this sees the entry.
+      const late = await findBlacklistedLocked(deps, trx, [input.oib]);
+      if (late.length) throw new BlacklistedLate(late);
+      const ticket = assertTransferable(
+        await findTicketForTransfer(trx, ticketId, { forUpdate: true }),
+        userId,
+        now,
+      );
+      const recipientId = await findActiveUserIdByEmail(trx, input.email);
+      if (!recipientId) {
+        throw new AppError('TRANSFER_RECIPIENT_UNKNOWN', undefined, {
+          errors: [{ field: 'body.email', message: 'no account with this email' }],
+        });
+      }
+      // A person holds at most one ticket of a match (checkout names nobody twice either).
+      if (
+        await holderHasTicketOfMatch(trx, {
+          matchId: ticket.match_id,
+          oibBlindIndex: oibIndex,
+          exceptTicketId: ticket.id,
+        })
+      ) {
+        throw new AppError('HOLDER_HAS_TICKET');
+      }
+
+      // After the turnstile export the new barcode is one of the match's extra codes.
+      const barcode = (
+        await barcodesForNewTickets(deps, trx, ticket.match_id, [ticket.id], generateBarcode)
+      ).get(ticket.id)!;
+      const qrCodeData = signer.qrPayload({ id: ticket.id, matchId: ticket.match_id, barcode });
+      if (!(await moveTicket(trx, { ticketId, ownerUserId: recipientId, barcode, qrCodeData }))) {
+        throw new AppError('TICKET_NOT_TRANSFERABLE');
+      }
+      const isMinor = ageOn(input.date_of_birth, zagrebDate(now)) < 18;
+      await replaceHolder(trx, ticketId, {
+        full_name: input.full_name,
+        date_of_birth: input.date_of_birth,
+        nationality: input.nationality.toUpperCase(),
+        oib_encrypted: pii.encrypt(input.oib),
+        oib_blind_index: oibIndex,
+        passport_encrypted: null,
+        email: input.email,
+        phone: null,
+        is_minor: isMinor,
+        source: 'MANUAL_ENTRY',
       });
-    }
-    // A person holds at most one ticket of a match (checkout names nobody twice either).
-    if (
-      await holderHasTicketOfMatch(trx, {
-        matchId: ticket.match_id,
-        oibBlindIndex: oibIndex,
-        exceptTicketId: ticket.id,
-      })
-    ) {
-      throw new AppError('HOLDER_HAS_TICKET');
-    }
+      const fromName = ticket.holder_name ?? ticket.owner_email;
+      const transferId = await insertTransferLog(trx, {
+        ticket_id: ticketId,
+        from_holder_name: fromName,
+        from_holder_oib_encrypted: ticket.holder_oib_encrypted,
+        to_holder_name: input.full_name,
+        to_holder_oib_encrypted: pii.encrypt(input.oib),
+        to_holder_email: input.email,
+        transfer_type: 'SELF_SERVICE',
+        initiated_by: userId,
+        reason: null,
+        transferred_at: now,
+      });
 
-    // After the turnstile export the new barcode is one of the match's extra codes.
-    const barcode = (
-      await barcodesForNewTickets(deps, trx, ticket.match_id, [ticket.id], generateBarcode)
-    ).get(ticket.id)!;
-    const qrCodeData = signer.qrPayload({ id: ticket.id, matchId: ticket.match_id, barcode });
-    if (!(await moveTicket(trx, { ticketId, ownerUserId: recipientId, barcode, qrCodeData }))) {
-      throw new AppError('TICKET_NOT_TRANSFERABLE');
-    }
-    const isMinor = ageOn(input.date_of_birth, zagrebDate(now)) < 18;
-    await replaceHolder(trx, ticketId, {
-      full_name: input.full_name,
-      date_of_birth: input.date_of_birth,
-      nationality: input.nationality.toUpperCase(),
-      oib_encrypted: pii.encrypt(input.oib),
-      oib_blind_index: oibIndex,
-      passport_encrypted: null,
-      email: input.email,
-      phone: null,
-      is_minor: isMinor,
-      source: 'MANUAL_ENTRY',
+      const matchName = `${ticket.home_team} – ${ticket.away_team}`;
+      await sendEmail(deps, trx, {
+        template_key: 'ticket_transfer_sent',
+        to: ticket.holder_email ?? ticket.owner_email,
+        variables: {
+          sender_name: fromName,
+          recipient_name: input.full_name,
+          match_name: matchName,
+          ticket_count: 1,
+        },
+      });
+      await sendEmail(deps, trx, {
+        template_key: 'ticket_transfer_received',
+        to: input.email,
+        variables: {
+          recipient_name: input.full_name,
+          sender_name: fromName,
+          match_name: matchName,
+          ticket_count: 1,
+          tickets_url: `${deps.config.PUBLIC_BASE_URL}/tickets/${ticketId}`,
+        },
+      });
+      await sendPush(deps, trx, {
+        user_id: userId,
+        notification_type: 'ticket_transfer_sent',
+        title: 'Ticket transferred',
+        body: `${matchName}: your ticket now belongs to ${input.full_name}`,
+        data: { ticket_id: ticketId },
+      });
+      await sendPush(deps, trx, {
+        user_id: recipientId,
+        notification_type: 'ticket_transfer_received',
+        title: 'You received a ticket',
+        body: `${fromName} transferred a ticket for ${matchName} to you`,
+        data: { deeplink: `hns://tickets/${ticketId}`, ticket_id: ticketId },
+        priority: 'HIGH',
+      });
+      await announceTicketsChanged(deps, trx, [ticketId], 'TRANSFERRED');
+      await recordAudit(deps, trx, {
+        domain: 'ticket',
+        action: 'ticket_transferred',
+        actor: { type: 'user', id: userId },
+        subject: { type: 'ticket', id: ticketId },
+        changes: {
+          transfer_log_id: transferId,
+          to_user_id: recipientId,
+          to_holder_oib: maskLast4(input.oib),
+          match_id: ticket.match_id,
+        },
+        context: { ip: ctx.ip, user_agent: ctx.userAgent },
+      });
+      return {
+        ticket_id: ticketId,
+        transfer_id: transferId,
+        holder: { full_name: input.full_name, oib_masked: maskLast4(input.oib), is_minor: isMinor },
+        transferred_at: now.toISOString(),
+      };
+    })
+    .catch(async (err: unknown) => {
+      if (err instanceof BlacklistedLate) {
+        return refuseBlacklisted(deps, err.hits, 'TRANSFER_ATTEMPT', attempt);
+      }
+      throw err;
     });
-    const fromName = ticket.holder_name ?? ticket.owner_email;
-    const transferId = await insertTransferLog(trx, {
-      ticket_id: ticketId,
-      from_holder_name: fromName,
-      from_holder_oib_encrypted: ticket.holder_oib_encrypted,
-      to_holder_name: input.full_name,
-      to_holder_oib_encrypted: pii.encrypt(input.oib),
-      to_holder_email: input.email,
-      transfer_type: 'SELF_SERVICE',
-      initiated_by: userId,
-      reason: null,
-      transferred_at: now,
-    });
-
-    const matchName = `${ticket.home_team} – ${ticket.away_team}`;
-    await sendEmail(deps, trx, {
-      template_key: 'ticket_transfer_sent',
-      to: ticket.holder_email ?? ticket.owner_email,
-      variables: {
-        sender_name: fromName,
-        recipient_name: input.full_name,
-        match_name: matchName,
-        ticket_count: 1,
-      },
-    });
-    await sendEmail(deps, trx, {
-      template_key: 'ticket_transfer_received',
-      to: input.email,
-      variables: {
-        recipient_name: input.full_name,
-        sender_name: fromName,
-        match_name: matchName,
-        ticket_count: 1,
-        tickets_url: `${deps.config.PUBLIC_BASE_URL}/tickets/${ticketId}`,
-      },
-    });
-    await sendPush(deps, trx, {
-      user_id: userId,
-      notification_type: 'ticket_transfer_sent',
-      title: 'Ticket transferred',
-      body: `${matchName}: your ticket now belongs to ${input.full_name}`,
-      data: { ticket_id: ticketId },
-    });
-    await sendPush(deps, trx, {
-      user_id: recipientId,
-      notification_type: 'ticket_transfer_received',
-      title: 'You received a ticket',
-      body: `${fromName} transferred a ticket for ${matchName} to you`,
-      data: { deeplink: `hns://tickets/${ticketId}`, ticket_id: ticketId },
-      priority: 'HIGH',
-    });
-    await announceTicketsChanged(deps, trx, [ticketId], 'TRANSFERRED');
-    await recordAudit(deps, trx, {
-      domain: 'ticket',
-      action: 'ticket_transferred',
-      actor: { type: 'user', id: userId },
-      subject: { type: 'ticket', id: ticketId },
-      changes: {
-        transfer_log_id: transferId,
-        to_user_id: recipientId,
-        to_holder_oib: maskLast4(input.oib),
-        match_id: ticket.match_id,
-      },
-      context: { ip: ctx.ip, user_agent: ctx.userAgent },
-    });
-    return {
-      ticket_id: ticketId,
-      transfer_id: transferId,
-      holder: { full_name: input.full_name, oib_masked: maskLast4(input.oib), is_minor: isMinor },
-      transferred_at: now.toISOString(),
-    };
-  });
 }
