@@ -269,7 +269,7 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' 
       from: ['SOLD'],
       to: 'CANCELLED_BLACKLIST',
       by: 'admin',
-      why: 'POST /admin/blacklist/{id}/cancel-tickets (or an import batch): the listed buyer\'s whole orders, the listed holder\'s own ticket; no refund (E11-F4)',
+      why: "POST /admin/blacklist/{id}/cancel-tickets (or an import batch): the listed buyer's whole orders, the listed holder's own ticket; no refund (E11-F4)",
     },
   },
 });
