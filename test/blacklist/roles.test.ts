@@ -26,7 +26,7 @@ describe('blacklist import, auto-cancel and violation routes: roles', () => {
     });
     const batchId = batch.json().batch_id as string;
 
-    type Call = { method: 'GET' | 'POST'; url: string; csv?: boolean; payload?: unknown };
+    type Call = { method: 'GET' | 'POST'; url: string; csv?: boolean; payload?: object };
     const routes: Array<[Call, 'agent' | 'supervisor']> = [
       [{ method: 'POST', url: '/admin/blacklist/import', csv: true }, 'supervisor'],
       [{ method: 'GET', url: `/admin/blacklist/imports/${batchId}` }, 'agent'],
@@ -58,8 +58,8 @@ describe('blacklist import, auto-cancel and violation routes: roles', () => {
                 headers: { 'content-type': 'text/csv' },
                 payload: csvOf([[generateOib(), 'A', 'B']]),
               }
-            : call.payload !== undefined
-              ? { payload: call.payload }
+            : call.payload
+              ? { payload: call.payload as Record<string, unknown> }
               : {}),
         });
       const status = async (role?: Role) => (await send(role && users.get(role))).statusCode;

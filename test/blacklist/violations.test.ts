@@ -158,14 +158,15 @@ describe('violation monitoring report (E11-F5)', () => {
     const agent = await createUser(t.deps, { roles: ['SUPPORT_AGENT'] });
     const get = (query: Record<string, string>, token?: string) =>
       t.request({ method: 'GET', url: '/admin/blacklist/violations', query, token });
-    for (const query of [
+    const queries: Record<string, string>[] = [
       { from: 'yesterday' },
       { match_id: 'x' },
       { limit: '0' },
       { limit: '501' },
       { format: 'xml' },
       { action_type: 'ENTRY' },
-    ]) {
+    ];
+    for (const query of queries) {
       const res = await get(query, agent.token);
       expect([res.statusCode, res.json().code], JSON.stringify(query)).toEqual([
         400,
@@ -177,7 +178,7 @@ describe('violation monitoring report (E11-F5)', () => {
       agent.token,
     );
     expect([empty.statusCode, empty.json().code]).toEqual([400, 'VALIDATION_FAILED']);
-    const search = (payload: unknown, token?: string) =>
+    const search = (payload: Record<string, unknown>, token?: string) =>
       t.request({ method: 'POST', url: '/admin/blacklist/violations/search', payload, token });
     const wrongDigit = generateOib();
     const bad = await search(
