@@ -12,6 +12,7 @@
 //     empty copy of the blacklist table (the database's own cost of the rows);
 //   - floor_with_crypto: the floor plus the AES-GCM encryption and HMAC of each OIB.
 // Results: bench/results/blacklist-import-<date>.json (rows/s and the ratio to the floor).
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import { buildApp } from '../src/app.ts';
@@ -25,6 +26,7 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 50_000);
 const log = (m: string) => console.log(`[blacklist-import] ${m}`);
 const round = (n: number) => Math.round(n);
 
+const loadAtStart = os.loadavg().map((x) => Math.round(x * 10) / 10);
 const world = await openBenchWorld({ pool: 6, env: { LOG_LEVEL: 'silent' } });
 try {
   const { deps } = world;
@@ -133,6 +135,11 @@ try {
 
   const importedRows = Number(first.body.imported);
   const result = {
+    load_average_1_5_15: {
+      start: loadAtStart,
+      end: os.loadavg().map((x) => Math.round(x * 10) / 10),
+    },
+    cpus: os.cpus().length,
     rows_in_file: lines.length - 1,
     csv_bytes: csv.length,
     import: {
