@@ -183,6 +183,34 @@ describe('blacklist CSV import (E11-F2)', () => {
     expect((await count()).entries).toBe(before.entries + 1);
   });
 
+  it('skips an OIB whose ban was lifted (restored by hand only), counted as a duplicate', async () => {
+    const sup = await supervisor();
+    const oib = generateOib();
+    const entry = await t.request({
+      method: 'POST',
+      url: '/admin/blacklist',
+      token: sup.token,
+      payload: { oib, first_name: 'Bivši', last_name: 'Zabranjeni' },
+    });
+    await t.request({
+      method: 'POST',
+      url: `/admin/blacklist/${entry.json().id}/remove`,
+      token: sup.token,
+      payload: { reason: 'Ban served' },
+    });
+    const res = await upload(sup.token, csvOf([[oib, 'Bivši', 'Zabranjeni']]));
+    expect(res.json()).toMatchObject({ imported: 0, duplicates: 1, failed: 0 });
+    expect(res.json().errors).toEqual([
+      expect.objectContaining({ line: 2, code: 'LISTED_REMOVED' }),
+    ]);
+    const row = await t.deps.db
+      .selectFrom('blacklist')
+      .select('status')
+      .where('id', '=', entry.json().id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('REMOVED');
+  });
+
   it('takes a semicolon file as the one file of a multipart form, with a BOM', async () => {
     const sup = await supervisor();
     const oib = generateOib();
