@@ -200,7 +200,7 @@ describe('violation monitoring report (E11-F5)', () => {
     }
   });
 
-  it('keeps the searched OIB out of every log line', async () => {
+  it('keeps the searched and checked OIB out of every log line', async () => {
     const { app, logs } = await appWithCapturedLogs(t);
     const oib = generateOib();
     const agent = await createUser(t.deps, { roles: ['SUPPORT_AGENT'] });
@@ -211,8 +211,16 @@ describe('violation monitoring report (E11-F5)', () => {
       payload: { oib },
     });
     expect(res.statusCode).toBe(200);
+    // The check service takes the OIB in its query string (E11-F3): the URL is censored.
+    const check = await app.inject({
+      method: 'GET',
+      url: `/internal/blacklist/check?oib=${oib}`,
+      headers: { authorization: `Bearer ${agent.token}` },
+    });
+    expect(check.statusCode).toBe(200);
     await app.close();
     expect(logs()).toContain('/admin/blacklist/violations/search');
+    expect(logs()).toContain('/internal/blacklist/check?oib=[redacted]');
     expect(logs()).not.toContain(oib);
   });
 });
