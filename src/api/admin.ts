@@ -2,7 +2,10 @@
 import type { AppDeps } from '../deps.ts';
 import { accessControlAdminRoutes } from '../modules/access-control/access-control.routes.ts';
 import { identityAdminRoutes } from '../modules/identity/identity.routes.ts';
+import { blacklistAutoCancelRoutes } from '../modules/blacklist/auto-cancel.routes.ts';
 import { blacklistAdminRoutes } from '../modules/blacklist/blacklist.routes.ts';
+import { blacklistImportRoutes } from '../modules/blacklist/import.routes.ts';
+import { blacklistViolationRoutes } from '../modules/blacklist/violations.routes.ts';
 import { bulkStatusAdminRoutes } from '../modules/inventory/bulk-status.routes.ts';
 import {
   inventoryAdminRoutes,
@@ -47,6 +50,9 @@ export const adminApi = (deps: AppDeps) =>
     snakeConfigAdminRoutes,
     notificationAdminRoutes,
     blacklistAdminRoutes,
+    blacklistImportRoutes,
+    blacklistAutoCancelRoutes,
+    blacklistViolationRoutes,
     // matches: one registrar per sub-domain, in this order (it is the OpenAPI paths' order)
     matchAdminRoutes,
     salesPhaseAdminRoutes,

@@ -83,6 +83,8 @@ export const problemCatalogue = {
   HOLDERS_MISMATCH: { status: 400, title: 'One ticket holder is needed for every seat' },
   BLACKLISTED: { status: 403, title: 'A ticket holder may not attend football matches' },
   BLACKLIST_ENTRY_EXISTS: { status: 409, title: 'The OIB is already on the blacklist' },
+  BLACKLIST_ENTRY_NOT_ACTIVE: { status: 409, title: 'The blacklist entry is not active' },
+  BLACKLIST_IMPORT_FILE_INVALID: { status: 400, title: 'The blacklist file cannot be read' },
   ORDER_NOT_PAYABLE: { status: 409, title: 'The order cannot be paid in its current state' },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,

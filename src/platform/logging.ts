@@ -31,27 +31,33 @@ export const REDACT_PATHS = [
 
 /** Query parameters that carry a credential (a report's emailed download link, E14-F1). */
 const SENSITIVE_QUERY = /([?&](?:token|access_token|refresh_token)=)[^&#]*/gi;
+
+/**
+ * A logged URL with its credentials censored (a signed link is one until it expires) and
+ * any OIB (11 digits, e.g. `/internal/blacklist/check?oib=`): the access log line of every
+ * request carries its URL.
+ */
 export const maskUrl = (url: unknown) =>
-  typeof url === 'string' ? url.replace(SENSITIVE_QUERY, '$1[redacted]') : url;
+  typeof url === 'string'
+    ? url.replace(SENSITIVE_QUERY, '$1[redacted]').replace(/\d{11}/g, '[redacted]')
+    : url;
 
 interface LoggedRequest {
   method?: string;
   url?: string;
   host?: string;
+  hostname?: string;
   ip?: string;
-  socket?: { remotePort?: number };
+  socket?: { remoteAddress?: string; remotePort?: number };
 }
 
-/**
- * Fastify's request serializer (it takes ours over its own), with credentials in the query
- * string censored: a signed link is a credential until it expires.
- */
+/** Fastify's request serializer (it takes ours over its own) with the URL censored. */
 const serializers = {
   req: (req: LoggedRequest) => ({
     method: req.method,
     url: maskUrl(req.url),
-    host: req.host,
-    remoteAddress: req.ip,
+    host: req.host ?? req.hostname,
+    remoteAddress: req.ip ?? req.socket?.remoteAddress,
     remotePort: req.socket?.remotePort,
   }),
 };

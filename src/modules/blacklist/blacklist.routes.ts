@@ -5,6 +5,7 @@ import {
   checkQuery,
   checkResponse,
   createEntryBody,
+  createdEntrySchema,
   entrySchema,
   listQuery,
   listResponse,
@@ -42,8 +43,10 @@ export const blacklistAdminRoutes: RouteRegistrar = (app, deps) => {
       config: { access: ['SUPPORT_SUPERVISOR'], problems: ['OIB_INVALID'] },
       schema: {
         summary: 'Add a person to the blacklist (E11-F1); a removed entry is restored',
+        description:
+          'The answer lists the existing tickets of the person (affected, E11-F4); confirm their cancellation with POST /admin/blacklist/{id}/cancel-tickets.',
         body: createEntryBody,
-        response: { 201: entrySchema },
+        response: { 201: createdEntrySchema },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { affectedSchema } from './auto-cancel.schemas.ts';
 
 const date = z.iso.date();
 
@@ -15,6 +16,8 @@ export const entrySchema = z.object({
   removed_at: z.string().nullable(),
   removal_reason: z.string().nullable(),
 });
+
+export const createdEntrySchema = entrySchema.extend({ affected: affectedSchema });
 
 export const createEntryBody = z.object({
   oib: z.string().regex(/^\d{11}$/, '11 digits'),

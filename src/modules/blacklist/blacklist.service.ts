@@ -5,6 +5,8 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { isValidOib } from '../identity/oib.ts';
 import { announceRevokedSessions, revokeSessionsOfOibOwner } from '../identity/revocations.ts';
+import { lockOibsShared } from './auto-cancel.repo.ts';
+import { affectedBy, entryConfirmPath, type AffectedView } from './auto-cancel.service.ts';
 import {
   findActiveByBlindIndexes,
   findEntry,
@@ -93,7 +95,7 @@ export async function createEntry(
   deps: Deps & Pick<AppDeps, 'redis' | 'logger'>,
   actorId: string,
   input: NewEntry,
-): Promise<EntryView> {
+): Promise<EntryView & { affected: AffectedView }> {
   assertOib(input.oib);
   const pii = getPiiCipher(deps.config);
   const blindIndex = pii.blindIndex(input.oib);
@@ -135,7 +137,13 @@ export async function createEntry(
       };
     });
     await announceRevokedSessions(deps, revoked);
-    return view;
+    // E11-F4: the admin sees the person's existing tickets; nothing is cancelled until
+    // they confirm (POST /admin/blacklist/{id}/cancel-tickets).
+    const affected = await affectedBy(deps, deps.db, [view.id], {
+      confirmPath: entryConfirmPath(view.id),
+      cancelledAt: null,
+    });
+    return { ...view, affected };
   } catch (err) {
     // Two admins adding the same OIB at once: the unique blind index decides.
     if (isUniqueViolation(err)) throw new AppError('BLACKLIST_ENTRY_EXISTS');
@@ -215,6 +223,34 @@ export async function findBlacklisted(
   const byIndex = new Map(oibs.map((oib) => [pii.blindIndex(oib), oib]));
   const rows = await findActiveByBlindIndexes(db, [...byIndex.keys()]);
   return rows.map((r) => ({ oib: byIndex.get(r.oib_blind_index)!, blacklistId: r.id }));
+}
+
+/**
+ * The check again inside the caller's writing transaction, under the shared lock of each
+ * OIB (E11-F4): a purchase or transfer that passed the first check while the person was
+ * being listed either commits before a confirmed cancellation reads (which then cancels
+ * what it wrote) or sees the entry here. Take it before any row lock of the transaction.
+ */
+export async function findBlacklistedLocked(
+  deps: Pick<AppDeps, 'config'>,
+  trx: Executor,
+  oibs: string[],
+): Promise<BlacklistHit[]> {
+  const pii = getPiiCipher(deps.config);
+  await lockOibsShared(
+    trx,
+    oibs.map((o) => pii.blindIndex(o)),
+  );
+  return findBlacklisted(deps, trx, oibs);
+}
+
+/** Thrown inside a writing transaction by a late hit; refuse it after the rollback. */
+export class BlacklistedLate extends Error {
+  readonly hits: BlacklistHit[];
+  constructor(hits: BlacklistHit[]) {
+    super('blacklisted while the request ran');
+    this.hits = hits;
+  }
 }
 
 export interface AttemptContext {

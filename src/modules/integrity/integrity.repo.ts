@@ -290,6 +290,23 @@ export const INVARIANTS: InvariantQuery[] = [
       WHERE i.match_id = ${m} AND i.status = 'AVAILABLE'
         AND EXISTS (SELECT 1 FROM tickets t WHERE t.match_seat_inventory_id = i.id AND ${VALID_TICKET})`,
   },
+  {
+    name: 'blacklisted_person_with_valid_ticket',
+    description:
+      'after a confirmed blacklist cancellation (E11-F4) no valid ticket of a match still to be played then is held or bought by the person',
+    // The match was upcoming at the confirmation (the auto-cancel's 6 h grace); the
+    // listed person is the ticket's holder, or the buyer of its order (through the profile).
+    query: (m) => sql`
+      SELECT t.id::text AS id FROM tickets t
+      JOIN matches mt ON mt.id = t.match_id
+      JOIN orders o ON o.id = t.order_id
+      LEFT JOIN ticket_holders h ON h.ticket_id = t.id
+      LEFT JOIN profiles p ON p.user_id = o.user_id
+      JOIN blacklist b ON b.status = 'ACTIVE' AND b.tickets_cancelled_at IS NOT NULL
+                      AND b.oib_blind_index IN (h.oib_blind_index, p.oib_blind_index)
+      WHERE t.match_id = ${m} AND t.status = 'SOLD'
+        AND mt.kick_off_time > b.tickets_cancelled_at - interval '6 hours'`,
+  },
 ];
 
 export async function findViolations(

@@ -641,6 +641,33 @@ Depending on your bank, the refund can take up to 10 business days.`,
     },
   },
   {
+    // E11-F4: a ticket cancelled because its buyer or holder is on the police blacklist.
+    key: 'tickets_cancelled_blacklist',
+    variables: ['recipient_name', 'match_name', 'order_number', 'ticket_count'],
+    hr: {
+      name: 'Ulaznice poništene (MUP)',
+      subject: 'Ulaznice za {{match_name}} su poništene',
+      html: `<h1>Ulaznice su poništene</h1>
+<p>Poštovani/a {{recipient_name}},</p>
+<p>{{ticket_count}} ulaznica za utakmicu <strong>{{match_name}}</strong> (narudžba {{order_number}}) je poništeno jer je kupac ili nositelj ulaznice na popisu osoba kojima je zabranjen pristup sportskim natjecanjima. Ulaznice više ne vrijede za ulaz; novac se ne vraća. Za više informacija obratite se Ministarstvu unutarnjih poslova (MUP): tel. 192, www.mup.gov.hr.</p>`,
+      text: `Ulaznice su poništene
+
+Poštovani/a {{recipient_name}},
+{{ticket_count}} ulaznica za utakmicu {{match_name}} (narudžba {{order_number}}) je poništeno jer je kupac ili nositelj ulaznice na popisu osoba kojima je zabranjen pristup sportskim natjecanjima. Ulaznice više ne vrijede za ulaz; novac se ne vraća. Za više informacija obratite se MUP-u: tel. 192, www.mup.gov.hr.`,
+    },
+    en: {
+      name: 'Tickets cancelled (police ban)',
+      subject: 'Your tickets for {{match_name}} were cancelled',
+      html: `<h1>Your tickets were cancelled</h1>
+<p>Dear {{recipient_name}},</p>
+<p>{{ticket_count}} ticket(s) for <strong>{{match_name}}</strong> (order {{order_number}}) were cancelled because their buyer or holder is banned from football grounds. They no longer admit anyone; no refund is made. For more information please contact the Ministry of the Interior (MUP): phone 192, www.mup.gov.hr.</p>`,
+      text: `Your tickets were cancelled
+
+Dear {{recipient_name}},
+{{ticket_count}} ticket(s) for {{match_name}} (order {{order_number}}) were cancelled because their buyer or holder is banned from football grounds. They no longer admit anyone; no refund is made. For more information please contact the Ministry of the Interior (MUP): phone 192, www.mup.gov.hr.`,
+    },
+  },
+  {
     key: 'ticket_cancelled_holder',
     variables: ['holder_name', 'match_name', 'order_number', 'buyer_name'],
     hr: {

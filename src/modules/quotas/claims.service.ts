@@ -4,7 +4,9 @@ import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound, type FieldError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import {
+  BlacklistedLate,
   findBlacklisted,
+  findBlacklistedLocked,
   refuseBlacklisted,
   type AttemptContext,
 } from '../blacklist/blacklist.service.ts';
@@ -291,9 +293,8 @@ export async function submitClaimHolders(
   const quota = (await findQuota(deps.db, quotaId))!;
   const holders = await resolveHolders(deps, userId, email, body.holders, { buyerFirst: false });
   const oibs = holders.map((h) => h.oib).filter((o): o is string => !!o);
-  const hits = await findBlacklisted(deps, deps.db, oibs);
-  if (hits.length) {
-    await refuseBlacklisted(
+  const refuse = (hits: Awaited<ReturnType<typeof findBlacklisted>>) =>
+    refuseBlacklisted(
       deps,
       hits,
       'PURCHASE_ATTEMPT',
@@ -304,7 +305,8 @@ export async function submitClaimHolders(
         ),
       },
     );
-  }
+  const hits = await findBlacklisted(deps, deps.db, oibs);
+  if (hits.length) await refuse(hits);
   // One valid ticket per person and match (as for a transfer's new holder).
   const pii = getPiiCipher(deps.config);
   const errors: FieldError[] = [];
@@ -326,65 +328,75 @@ export async function submitClaimHolders(
     });
   }
   const rates = await quotaPricing(deps, quota.match_id, now);
-  return deps.db.transaction().execute(async (trx) => {
-    const cart = await ownClaim(trx, userId, quotaId, body.claim_id);
-    assertOpen(cart, now);
-    const order = cart.order_id ? await lockQuotaOrder(trx, cart.order_id) : undefined;
-    if (cart.payment_status !== 'PENDING' || (order && order.status !== 'PENDING')) {
-      throw new AppError(
-        'QUOTA_CLAIM_NOT_PAYABLE',
-        'Payment has started; holders can no longer change',
+  return deps.db
+    .transaction()
+    .execute(async (trx) => {
+      // Again under the holders' shared OIB locks, before any row lock (as at checkout): a
+      // blacklist confirmation (E11-F4) racing this claim sees its order or this sees the entry.
+      const late = await findBlacklistedLocked(deps, trx, oibs);
+      if (late.length) throw new BlacklistedLate(late);
+      const cart = await ownClaim(trx, userId, quotaId, body.claim_id);
+      assertOpen(cart, now);
+      const order = cart.order_id ? await lockQuotaOrder(trx, cart.order_id) : undefined;
+      if (cart.payment_status !== 'PENDING' || (order && order.status !== 'PENDING')) {
+        throw new AppError(
+          'QUOTA_CLAIM_NOT_PAYABLE',
+          'Payment has started; holders can no longer change',
+        );
+      }
+      const seats = await seatsOfClaim(trx, cart.id);
+      if (seats.length !== holders.length) {
+        throw new AppError('HOLDERS_MISMATCH', `The claim has ${seats.length} seats`, {
+          extra: { seats: seats.length, holders: holders.length },
+        });
+      }
+      const details = new Map(
+        (
+          await seatDetails(
+            trx,
+            seats.map((s) => s.match_seat_inventory_id),
+          )
+        ).map((d) => [d.inventory_id, d]),
       );
-    }
-    const seats = await seatsOfClaim(trx, cart.id);
-    if (seats.length !== holders.length) {
-      throw new AppError('HOLDERS_MISMATCH', `The claim has ${seats.length} seats`, {
-        extra: { seats: seats.length, holders: holders.length },
+      const match = (await findMatchOfQuota(trx, quota.match_id))!;
+      const { order: written } = await writeQuotaOrder(deps, trx, {
+        userId,
+        matchId: quota.match_id,
+        matchType: match.match_type,
+        seats: seats.map((s) => {
+          const d = details.get(s.match_seat_inventory_id)!;
+          return {
+            inventory_id: s.match_seat_inventory_id,
+            match_sector_id: d.match_sector_id,
+            price_category_id: d.price_category_id,
+            price: d.price ?? 0,
+          };
+        }),
+        holders,
+        discountPercent: Number(quota.discount_percent),
+        rates,
+        previousOrderId: order?.id ?? null,
+        now,
       });
-    }
-    const details = new Map(
-      (
-        await seatDetails(
-          trx,
-          seats.map((s) => s.match_seat_inventory_id),
-        )
-      ).map((d) => [d.inventory_id, d]),
-    );
-    const match = (await findMatchOfQuota(trx, quota.match_id))!;
-    const { order: written } = await writeQuotaOrder(deps, trx, {
-      userId,
-      matchId: quota.match_id,
-      matchType: match.match_type,
-      seats: seats.map((s) => {
-        const d = details.get(s.match_seat_inventory_id)!;
-        return {
-          inventory_id: s.match_seat_inventory_id,
-          match_sector_id: d.match_sector_id,
-          price_category_id: d.price_category_id,
-          price: d.price ?? 0,
-        };
-      }),
-      holders,
-      discountPercent: Number(quota.discount_percent),
-      rates,
-      previousOrderId: order?.id ?? null,
-      now,
+      const updated = await updateClaimCart(trx, cart.id, {
+        order_id: written.id,
+        subtotal: written.ticket_amount,
+        service_fee: written.fee_amount,
+        total: written.total_amount,
+        ticket_holders_json: JSON.stringify(
+          holders.map((h) => ({
+            full_name: h.full_name,
+            is_minor: h.is_minor,
+            oib_masked: h.oib ? maskLast4(h.oib) : null,
+          })),
+        ),
+      });
+      return claimView(trx, updated);
+    })
+    .catch(async (err: unknown) => {
+      if (err instanceof BlacklistedLate) return refuse(err.hits);
+      throw err;
     });
-    const updated = await updateClaimCart(trx, cart.id, {
-      order_id: written.id,
-      subtotal: written.ticket_amount,
-      service_fee: written.fee_amount,
-      total: written.total_amount,
-      ticket_holders_json: JSON.stringify(
-        holders.map((h) => ({
-          full_name: h.full_name,
-          is_minor: h.is_minor,
-          oib_masked: h.oib ? maskLast4(h.oib) : null,
-        })),
-      ),
-    });
-    return claimView(trx, updated);
-  });
 }
 
 /** POST /quota-portal/quotas/{id}/payment (E7-F5 step 3). */

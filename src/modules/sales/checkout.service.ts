@@ -4,7 +4,12 @@ import { zagrebDate } from '../../platform/clock.ts';
 import { getPiiCipher, maskLast4 } from '../../platform/crypto.ts';
 import { AppError, notFound, type FieldError } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findBlacklisted, refuseBlacklisted } from '../blacklist/blacklist.service.ts';
+import {
+  BlacklistedLate,
+  findBlacklisted,
+  findBlacklistedLocked,
+  refuseBlacklisted,
+} from '../blacklist/blacklist.service.ts';
 import { isValidOib } from '../identity/oib.ts';
 import {
   getDefaultProfileForCheckout,
@@ -333,13 +338,9 @@ export async function submitTicketHolders(
 
   // E4-F6: a blacklisted holder blocks the checkout; the attempt is logged (own transaction,
   // so the log survives the refusal).
-  const hits = await findBlacklisted(
-    deps,
-    deps.db,
-    holders.map((h) => h.oib).filter((o): o is string => !!o),
-  );
-  if (hits.length) {
-    await refuseBlacklisted(
+  const holderOibs = holders.map((h) => h.oib).filter((o): o is string => !!o);
+  const refuse = (hits: Awaited<ReturnType<typeof findBlacklisted>>) =>
+    refuseBlacklisted(
       deps,
       hits,
       'PURCHASE_ATTEMPT',
@@ -356,71 +357,85 @@ export async function submitTicketHolders(
         ),
       },
     );
-  }
+  const hits = await findBlacklisted(deps, deps.db, holderOibs);
+  if (hits.length) await refuse(hits);
 
   // Reference facts (memoised, sale-facts.ts) are read before the transaction: a read on
   // another connection while holding this one would need two pool connections per request.
   const match = await saleMatch(deps, cart.match_id, now);
   if (!match) throw notFound('Match');
   const rates = feeRatesOf(await feeConfiguration(deps, cart.match_id, now));
-  return deps.db.transaction().execute(async (trx) => {
-    const locked = await findCart(trx, cart.id, { forUpdate: true });
-    if (!locked || locked.status !== 'ACTIVE' || locked.expires_at <= now) {
-      throw new AppError('CART_EXPIRED');
-    }
-    const seats = await listHeldSeats(trx, [cart.id], now);
-    if (seats.length === 0) throw new AppError('CART_EXPIRED');
-    if (seats.length !== holders.length) {
-      throw new AppError('HOLDERS_MISMATCH', `The cart has ${seats.length} seats`, {
-        extra: { seats: seats.length, holders: holders.length },
-      });
-    }
-    const presale = isPresale(now, match.kick_off_time);
-    const amounts = priceOrder(
-      seats.map((s) => unitPrice(s.price ?? 0, rates, presale)),
-      match.match_type,
-      rates,
-    );
-    const values = {
-      ticket_amount: amounts.ticketAmount,
-      ticket_vat_amount: amounts.ticketVatAmount,
-      fee_amount: amounts.feeAmount,
-      fee_vat_amount: amounts.feeVatAmount,
-      total_amount: amounts.totalAmount,
-      fee_percent_bp: amounts.feeBp,
-      ticket_vat_bp: amounts.ticketVatBp,
-      fee_vat_bp: amounts.feeVatBp,
-      is_presale: presale,
-      sales_phase_id: match.phase_id,
-    };
-    const open = await findOpenOrderForCart(trx, cart.id);
-    if (open && open.status !== 'PENDING') {
-      throw new AppError('ORDER_NOT_PAYABLE', 'Payment has started; holders can no longer change');
-    }
-    const order = open
-      ? await updateOrder(trx, open.id, values)
-      : await insertOrder(trx, {
-          ...values,
-          user_id: userId,
-          match_id: cart.match_id,
-          cart_id: cart.id,
+  return deps.db
+    .transaction()
+    .execute(async (trx) => {
+      // Again under the holders' shared OIB locks, before any row lock: a blacklist
+      // confirmation (E11-F4) racing this checkout either sees its order or this sees the entry.
+      const late = await findBlacklistedLocked(deps, trx, holderOibs);
+      if (late.length) throw new BlacklistedLate(late);
+      const locked = await findCart(trx, cart.id, { forUpdate: true });
+      if (!locked || locked.status !== 'ACTIVE' || locked.expires_at <= now) {
+        throw new AppError('CART_EXPIRED');
+      }
+      const seats = await listHeldSeats(trx, [cart.id], now);
+      if (seats.length === 0) throw new AppError('CART_EXPIRED');
+      if (seats.length !== holders.length) {
+        throw new AppError('HOLDERS_MISMATCH', `The cart has ${seats.length} seats`, {
+          extra: { seats: seats.length, holders: holders.length },
         });
-    // A new order has no lines yet; the lines are returned as written (no read-back).
-    const items = await writeOrderItems(
-      trx,
-      order.id,
-      orderLineRows(deps, order.id, seats, holders, amounts),
-      { replace: !!open },
-    );
-    await recordAudit(deps, trx, {
-      domain: 'order',
-      action: open ? 'order_holders_updated' : 'order_created',
-      actor: { type: 'user', id: userId },
-      subject: { type: 'order', id: order.id },
-      changes: { cart_id: cart.id, total_amount: order.total_amount, seats: seats.length },
+      }
+      const presale = isPresale(now, match.kick_off_time);
+      const amounts = priceOrder(
+        seats.map((s) => unitPrice(s.price ?? 0, rates, presale)),
+        match.match_type,
+        rates,
+      );
+      const values = {
+        ticket_amount: amounts.ticketAmount,
+        ticket_vat_amount: amounts.ticketVatAmount,
+        fee_amount: amounts.feeAmount,
+        fee_vat_amount: amounts.feeVatAmount,
+        total_amount: amounts.totalAmount,
+        fee_percent_bp: amounts.feeBp,
+        ticket_vat_bp: amounts.ticketVatBp,
+        fee_vat_bp: amounts.feeVatBp,
+        is_presale: presale,
+        sales_phase_id: match.phase_id,
+      };
+      const open = await findOpenOrderForCart(trx, cart.id);
+      if (open && open.status !== 'PENDING') {
+        throw new AppError(
+          'ORDER_NOT_PAYABLE',
+          'Payment has started; holders can no longer change',
+        );
+      }
+      const order = open
+        ? await updateOrder(trx, open.id, values)
+        : await insertOrder(trx, {
+            ...values,
+            user_id: userId,
+            match_id: cart.match_id,
+            cart_id: cart.id,
+          });
+      // A new order has no lines yet; the lines are returned as written (no read-back).
+      const items = await writeOrderItems(
+        trx,
+        order.id,
+        orderLineRows(deps, order.id, seats, holders, amounts),
+        { replace: !!open },
+      );
+      await recordAudit(deps, trx, {
+        domain: 'order',
+        action: open ? 'order_holders_updated' : 'order_created',
+        actor: { type: 'user', id: userId },
+        subject: { type: 'order', id: order.id },
+        changes: { cart_id: cart.id, total_amount: order.total_amount, seats: seats.length },
+      });
+      return orderView(deps, order, items);
+    })
+    .catch(async (err: unknown) => {
+      if (err instanceof BlacklistedLate) return refuse(err.hits);
+      throw err;
     });
-    return orderView(deps, order, items);
-  });
 }
 
 export interface PaymentStart {

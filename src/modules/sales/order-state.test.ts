@@ -227,6 +227,27 @@ describe('the ticket machine', () => {
   });
 });
 
+describe('blacklist cancellations (E11-F4)', () => {
+  it('cancel a SOLD ticket for good and an open order, only by staff', () => {
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'BLACKLIST_CANCELLED', 'admin')).toBe(
+      'CANCELLED_BLACKLIST',
+    );
+    expect(nextState(TICKET_MACHINE, 'SOLD', 'BLACKLIST_CANCELLED', 'fan')).toBeUndefined();
+    for (const s of ['ATTENDED', 'REFUNDED', 'CANCELLED', 'CANCELLED_BLACKLIST'] as const) {
+      expect(nextState(TICKET_MACHINE, s, 'BLACKLIST_CANCELLED', 'admin')).toBeUndefined();
+    }
+    expect(TICKET_MACHINE.states.CANCELLED_BLACKLIST.terminal).toBe(true);
+    expect(orderSources('ORDER_BLACKLISTED')).toEqual([
+      'PENDING',
+      'PAYMENT_PENDING',
+      'PAYMENT_FAILED',
+    ]);
+    expect(orderTarget('ORDER_BLACKLISTED')).toBe('CANCELLED');
+    expect(nextState(ORDER_MACHINE, 'COMPLETED', 'ORDER_BLACKLISTED', 'admin')).toBeUndefined();
+    expect(nextState(ORDER_MACHINE, 'PENDING', 'ORDER_BLACKLISTED', 'fan')).toBeUndefined();
+  });
+});
+
 describe('the order and ticket machines in the module README', () => {
   it('are the tables of the README, event by event', () => {
     const readme = readFileSync(join(import.meta.dirname, 'README.md'), 'utf8');

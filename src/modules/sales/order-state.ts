@@ -80,7 +80,8 @@ export type OrderEvent =
   | 'HOLD_EXPIRED'
   | 'REFUNDED'
   | 'QUOTA_FREE_CLAIMED'
-  | 'QUOTA_CLAIM_ABANDONED';
+  | 'QUOTA_CLAIM_ABANDONED'
+  | 'ORDER_BLACKLISTED';
 
 /** The events that cancel an order; each is also the order's `cancellation_reason`. */
 export type OrderCancellation = Extract<
@@ -91,6 +92,7 @@ export type OrderCancellation = Extract<
   | 'CART_CLEARED'
   | 'HOLD_EXPIRED'
   | 'QUOTA_CLAIM_ABANDONED'
+  | 'ORDER_BLACKLISTED'
 >;
 
 export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAMED'>({
@@ -179,6 +181,12 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
       by: 'quota',
       why: 'the quota claim of the order expired or its quota was cancelled; the seats went back to the quota (E7-F5, E7-F7)',
     },
+    ORDER_BLACKLISTED: {
+      from: OPEN,
+      to: 'CANCELLED',
+      by: 'admin',
+      why: 'POST /admin/blacklist/{id}/cancel-tickets (or an import batch): an open order of the listed buyer or naming a listed holder; a late payment success is refunded, not completed (E11-F4)',
+    },
   },
 });
 
@@ -187,7 +195,8 @@ export type TicketEvent =
   | 'SCANNED_AT_GATE'
   | 'ATTENDANCE_ASSUMED'
   | 'TICKET_REFUNDED'
-  | 'CANCELLED_BY_BUYER';
+  | 'CANCELLED_BY_BUYER'
+  | 'BLACKLIST_CANCELLED';
 
 /**
  * Tickets: issued SOLD with their order's completion. A holder transfer (E9-F5) keeps the
@@ -196,8 +205,10 @@ export type TicketEvent =
  * ATTENDED, or every valid one when the gates sent no data. A staff refund (E8-F3) makes a
  * SOLD ticket REFUNDED, the buyer's own cancellation (E9-F8) CANCELLED; both give the seat
  * back and are final (the money follows through the refund's job, retried by an admin when
- * Stripe fails it). The other statuses of the enum are declared by the schema for match and
- * blacklist cancellations, which no code performs yet (issues 20, 24): no event reaches them.
+ * Stripe fails it). A confirmed blacklist cancellation (E11-F4) makes a SOLD ticket
+ * CANCELLED_BLACKLIST, without refund, for good (lifting the ban gives no ticket back). The
+ * other statuses of the enum are declared by the schema for match cancellations, which no
+ * code performs yet (issue 20): no event reaches them.
  */
 export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' | 'QUOTA_ISSUED'>({
   name: 'ticket',
@@ -208,7 +219,7 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' 
     TRANSFERRED: { terminal: false },
     CANCELLED: { terminal: true },
     CANCELLED_MATCH_CANCELLED: { terminal: false },
-    CANCELLED_BLACKLIST: { terminal: false },
+    CANCELLED_BLACKLIST: { terminal: true },
     REFUNDED: { terminal: true },
   },
   creations: {
@@ -253,6 +264,12 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' 
       to: 'CANCELLED',
       by: 'fan',
       why: 'POST /orders/{id}/cancel-tickets by the buyer, 48 h or more before kick-off (E9-F8)',
+    },
+    BLACKLIST_CANCELLED: {
+      from: ['SOLD'],
+      to: 'CANCELLED_BLACKLIST',
+      by: 'admin',
+      why: "POST /admin/blacklist/{id}/cancel-tickets (or an import batch): the listed buyer's whole orders, the listed holder's own ticket; no refund (E11-F4)",
     },
   },
 });

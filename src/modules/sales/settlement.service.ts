@@ -184,11 +184,15 @@ async function onSucceeded(
 
   const items = await listOrderItems(trx, order.id);
   const amountOk = intent.amount === order.total_amount && items.length > 0;
+  // An order cancelled because its buyer or a holder was blacklisted (E11-F4) is never
+  // completed by a late success: its money goes back like a lost seat's.
+  const blacklisted = order.cancellation_reason === 'ORDER_BLACKLISTED';
   // One statement sells the seats (all or nothing) and writes their tickets, holders and
   // seat trail; undefined when a seat went to someone else.
-  const tickets = amountOk
-    ? await sellAndIssueOrderTickets(deps, trx, order, items, now)
-    : undefined;
+  const tickets =
+    amountOk && !blacklisted
+      ? await sellAndIssueOrderTickets(deps, trx, order, items, now)
+      : undefined;
   // Match and buyer were read with the order (claimWebhookEventLockingOrder).
   const matchName = `${order.home_team} – ${order.away_team}`;
   const customer = items[0]?.holder_full_name ?? order.buyer_email;

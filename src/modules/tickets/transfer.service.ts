@@ -6,7 +6,12 @@ import type { TransferType } from '../../platform/db/types.generated.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { barcodesForNewTickets } from '../access-control/extra-codes.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findBlacklisted, refuseBlacklisted } from '../blacklist/blacklist.service.ts';
+import {
+  BlacklistedLate,
+  findBlacklisted,
+  findBlacklistedLocked,
+  refuseBlacklisted,
+} from '../blacklist/blacklist.service.ts';
 import { isValidOib } from '../identity/oib.ts';
 import { sendEmail, sendPush } from '../notifications/notify.ts';
 import { ageOn, type RequestContext } from '../sales/checkout.service.ts';
@@ -147,21 +152,24 @@ export async function transferTicketAs(
 
   // E4-F6 as at checkout: a blacklisted new holder is refused with the MUP message; the
   // attempt is logged in its own transaction so the log survives the refusal.
+  const attempt = {
+    userId,
+    matchId: seen.match_id,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+    sessionId: ctx.sessionId,
+  };
   const hits = await findBlacklisted(deps, deps.db, [input.oib]);
-  if (hits.length) {
-    await refuseBlacklisted(deps, hits, 'TRANSFER_ATTEMPT', {
-      userId,
-      matchId: seen.match_id,
-      ip: ctx.ip,
-      userAgent: ctx.userAgent,
-      sessionId: ctx.sessionId,
-    });
-  }
+  if (hits.length) await refuseBlacklisted(deps, hits, 'TRANSFER_ATTEMPT', attempt);
 
   const pii = getPiiCipher(deps.config);
   const signer = getTicketSigner(deps.config);
   const oibIndex = pii.blindIndex(input.oib);
-  return deps.db.transaction().execute(async (trx) => {
+  const transfer = deps.db.transaction().execute(async (trx) => {
+    // Again under the OIB's shared lock, before any row lock: a blacklist confirmation
+    // (E11-F4) racing this transfer either sees it committed or this sees the entry.
+    const late = await findBlacklistedLocked(deps, trx, [input.oib]);
+    if (late.length) throw new BlacklistedLate(late);
     const ticket = assertTransferable(
       await findTicketForTransfer(trx, ticketId, { forUpdate: true }),
       actor,
@@ -282,5 +290,11 @@ export async function transferTicketAs(
     };
     await hooks.after?.(trx, result);
     return result;
+  });
+  return transfer.catch(async (err: unknown) => {
+    if (err instanceof BlacklistedLate) {
+      return refuseBlacklisted(deps, err.hits, 'TRANSFER_ATTEMPT', attempt);
+    }
+    throw err;
   });
 }

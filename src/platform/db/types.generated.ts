@@ -236,6 +236,7 @@ export interface Blacklist {
   date_of_birth: string | null;
   first_name: string;
   id: Generated<string>;
+  import_batch_id: string | null;
   last_name: string;
   notes: string | null;
   oib_blind_index: string;
@@ -246,6 +247,8 @@ export interface Blacklist {
   removed_by: string | null;
   source: Generated<string>;
   status: Generated<BlacklistStatus>;
+  tickets_cancelled_at: Timestamp | null;
+  tickets_cancelled_by: string | null;
   updated_at: Generated<Timestamp>;
 }
 
@@ -256,6 +259,21 @@ export interface BlacklistAuditLogs {
   changes_json: Generated<Json>;
   created_at: Generated<Timestamp>;
   id: Generated<string>;
+}
+
+export interface BlacklistImportBatches {
+  duplicate_rows: number;
+  error_report_json: Generated<Json>;
+  failed_rows: number;
+  file_name: string | null;
+  file_sha256: string;
+  id: Generated<string>;
+  imported_at: Generated<Timestamp>;
+  imported_by: string | null;
+  successful_rows: number;
+  tickets_cancelled_at: Timestamp | null;
+  tickets_cancelled_by: string | null;
+  total_rows: number;
 }
 
 export interface CancellationRequests {
@@ -1162,6 +1180,7 @@ export interface DB {
   barcode_export_logs: BarcodeExportLogs;
   blacklist: Blacklist;
   blacklist_audit_logs: BlacklistAuditLogs;
+  blacklist_import_batches: BlacklistImportBatches;
   cancellation_requests: CancellationRequests;
   carts: Carts;
   credit_note_requests: CreditNoteRequests;
