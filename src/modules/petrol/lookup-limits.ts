@@ -43,7 +43,12 @@ export async function assertLookupAllowed(
   const key = overStaff ? staffKey(staffId) : stationKey(stationId);
   const ttl = await deps.redis.pttl(key).catch(() => LOOKUP_WINDOW_MS);
   deps.logger.warn(
-    { staff_id: staffId, station_id: stationId, staff_misses: staffMisses, station_misses: stationMisses },
+    {
+      staff_id: staffId,
+      station_id: stationId,
+      staff_misses: staffMisses,
+      station_misses: stationMisses,
+    },
     'petrol PIN lookup refused: too many failed lookups',
   );
   throw new AppError('PETROL_LOOKUP_LIMITED', 'Too many failed PIN lookups; wait and retry', {

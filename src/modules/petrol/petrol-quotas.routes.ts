@@ -26,7 +26,12 @@ import {
   stationSchema,
   stationStaffParams,
 } from './stations.schemas.ts';
-import { assignStationStaff, createStation, listStations, salesTotals } from './stations.service.ts';
+import {
+  assignStationStaff,
+  createStation,
+  listStations,
+  salesTotals,
+} from './stations.service.ts';
 
 /** Admin petrol section (E12-F4): petrol quotas with their QR codes, stations, totals. */
 export const petrolAdminRoutes: RouteRegistrar = (app, deps) => {
@@ -51,7 +56,9 @@ export const petrolAdminRoutes: RouteRegistrar = (app, deps) => {
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await createPetrolQuota(deps, requireUser(request).userId, request.body)),
+      reply
+        .status(201)
+        .send(await createPetrolQuota(deps, requireUser(request).userId, request.body)),
   );
 
   app.get(
@@ -59,7 +66,8 @@ export const petrolAdminRoutes: RouteRegistrar = (app, deps) => {
     {
       config: { access: ['MATCH_MANAGER'] },
       schema: {
-        summary: 'Petrol quotas: by match, status, deferred-payment status, kick-off range (E12-F4)',
+        summary:
+          'Petrol quotas: by match, status, deferred-payment status, kick-off range (E12-F4)',
         querystring: listPetrolQuotasQuery,
         response: { 200: listPetrolQuotasResponse },
       },
@@ -92,7 +100,10 @@ export const petrolAdminRoutes: RouteRegistrar = (app, deps) => {
       },
       async (request, reply) => {
         const qr = await petrolQuotaQr(deps, request.params.id, format);
-        return reply.type(qr.contentType).header('cache-control', 'private, max-age=300').send(qr.body);
+        return reply
+          .type(qr.contentType)
+          .header('cache-control', 'private, max-age=300')
+          .send(qr.body);
       },
     );
   }
@@ -146,7 +157,12 @@ export const petrolAdminRoutes: RouteRegistrar = (app, deps) => {
       },
     },
     async (request) =>
-      assignStationStaff(deps, requireUser(request).userId, request.params.id, request.params.user_id),
+      assignStationStaff(
+        deps,
+        requireUser(request).userId,
+        request.params.id,
+        request.params.user_id,
+      ),
   );
 
   app.get(

@@ -24,7 +24,7 @@ export const createPetrolQuotaBody = z.object({
 export type CreatePetrolQuotaBody = z.infer<typeof createPetrolQuotaBody>;
 
 export const CREATE_DESCRIPTION =
-  'Creates the match\'s petrol-station allocation (E12-F4): a quota with quota_type=PETROL and the forced flags deferred_payment=true (the petrol company settles later, through a payment offer), can_create_subquotas=false, transfer_allowed=false (transfer permission NO) and auto_send_email=false. Its seats are allocated at once like any quota\'s. At most one ACTIVE petrol quota per match (409 PETROL_QUOTA_EXISTS, also for concurrent creations: a partial unique index decides). The match must exist and have a locked stadium configuration (422 PETROL_MATCH_INVALID).';
+  "Creates the match's petrol-station allocation (E12-F4): a quota with quota_type=PETROL and the forced flags deferred_payment=true (the petrol company settles later, through a payment offer), can_create_subquotas=false, transfer_allowed=false (transfer permission NO) and auto_send_email=false. Its seats are allocated at once like any quota's. At most one ACTIVE petrol quota per match (409 PETROL_QUOTA_EXISTS, also for concurrent creations: a partial unique index decides). The match must exist and have a locked stadium configuration (422 PETROL_MATCH_INVALID).";
 
 export const petrolFigures = z.object({
   sold: z.number().int(),
@@ -49,7 +49,7 @@ export const listPetrolQuotasQuery = z.object({
   match_id: z.uuid().optional(),
   status: quotaStatus.optional(),
   deferred_payment_status: z.enum(['NO_SALES', 'OPEN', 'SETTLED']).optional(),
-  from: z.iso.datetime({ offset: true }).optional().describe("kick-off at or after"),
+  from: z.iso.datetime({ offset: true }).optional().describe('kick-off at or after'),
   to: z.iso.datetime({ offset: true }).optional().describe('kick-off before'),
   page: z.coerce.number().int().min(1).default(1),
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -3,7 +3,12 @@ import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findQuota, listQuotaSeats, lockMatchForQuota, type QuotaRow } from '../quotas/quotas.repo.ts';
+import {
+  findQuota,
+  listQuotaSeats,
+  lockMatchForQuota,
+  type QuotaRow,
+} from '../quotas/quotas.repo.ts';
 import {
   cancelQuota,
   checkQuotaMatch,
@@ -75,7 +80,14 @@ export async function createPetrolQuota(deps: Deps, actorId: string, body: Creat
         throw new AppError(
           'PETROL_MATCH_INVALID',
           found ? 'The match has no locked stadium configuration' : 'No such match',
-          { errors: [{ field: 'body.match_id', message: found ? 'configuration not locked' : 'no such match' }] },
+          {
+            errors: [
+              {
+                field: 'body.match_id',
+                message: found ? 'configuration not locked' : 'no such match',
+              },
+            ],
+          },
         );
       }
       const match = checkQuotaMatch(found, now);
@@ -183,7 +195,10 @@ export async function petrolQuotaQr(deps: Pick<AppDeps, 'db'>, id: string, forma
   const link = petrolDeepLink(quota.id);
   const options = { errorCorrectionLevel: 'M' as const, margin: 4, width: 600 };
   return format === 'svg'
-    ? { contentType: 'image/svg+xml', body: await QRCode.toString(link, { ...options, type: 'svg' }) }
+    ? {
+        contentType: 'image/svg+xml',
+        body: await QRCode.toString(link, { ...options, type: 'svg' }),
+      }
     : { contentType: 'image/png', body: await QRCode.toBuffer(link, { ...options, type: 'png' }) };
 }
 
@@ -205,13 +220,21 @@ export async function cancelPetrolQuota(
       if (option === 'all_unused') {
         await closeReservationsOfQuota(deps, trx, quota.id, { by: actorId, now });
       }
-      const pins = await cancelActivePinsOfQuota(trx, quota.id, { keepReserved: option !== 'all_unused' });
+      const pins = await cancelActivePinsOfQuota(trx, quota.id, {
+        keepReserved: option !== 'all_unused',
+      });
       await recordAudit(deps, trx, {
         domain: 'petrol',
         action: 'petrol_quota_cancelled',
         actor: { type: 'user', id: actorId },
         subject: { type: 'quota', id: quota.id },
-        changes: { admin_id: actorId, quota_id: quota.id, match_id: quota.match_id, option, pins_cancelled: pins },
+        changes: {
+          admin_id: actorId,
+          quota_id: quota.id,
+          match_id: quota.match_id,
+          option,
+          pins_cancelled: pins,
+        },
       });
     },
   });

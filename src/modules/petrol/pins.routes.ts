@@ -52,10 +52,16 @@ export const petrolPublicRoutes: RouteRegistrar = (app, deps) => {
     },
     async (request, reply) =>
       reply.status(201).send(
-        await generatePin(deps, requireUser(request).userId, request.params.match_id, request.body, {
-          ip: request.ip,
-          userAgent: request.headers['user-agent'] ?? null,
-        }),
+        await generatePin(
+          deps,
+          requireUser(request).userId,
+          request.params.match_id,
+          request.body,
+          {
+            ip: request.ip,
+            userAgent: request.headers['user-agent'] ?? null,
+          },
+        ),
       ),
   );
 

@@ -35,7 +35,7 @@ export const pinSchema = z.object({
 });
 
 export const PIN_DESCRIPTION =
-  'Gives the fan a 5-digit PIN for buying these tickets at a petrol station (E12-F1). The PIN is unique among active PINs, valid 24 hours (never past kick-off); a new PIN replaces the fan\'s previous one for the match unless a cashier is serving it (409 PETROL_PIN_IN_USE). Refused when the match has no active petrol allocation (404 PETROL_NOT_AVAILABLE) or it has fewer free seats than holders (409 PETROL_SOLD_OUT, with `available`). The holders are checked now: the checkout\'s holder rules, the blacklist (403 BLACKLISTED), one ticket per person and match (409 HOLDER_HAS_TICKET) and the fan\'s per-match limit of 4 (409 PURCHASE_LIMIT_EXCEEDED).';
+  "Gives the fan a 5-digit PIN for buying these tickets at a petrol station (E12-F1). The PIN is unique among active PINs, valid 24 hours (never past kick-off); a new PIN replaces the fan's previous one for the match unless a cashier is serving it (409 PETROL_PIN_IN_USE). Refused when the match has no active petrol allocation (404 PETROL_NOT_AVAILABLE) or it has fewer free seats than holders (409 PETROL_SOLD_OUT, with `available`). The holders are checked now: the checkout's holder rules, the blacklist (403 BLACKLISTED), one ticket per person and match (409 HOLDER_HAS_TICKET) and the fan's per-match limit of 4 (409 PURCHASE_LIMIT_EXCEEDED).";
 
 export const petrolSaleInfoSchema = z.object({
   quota_id: z.uuid(),

@@ -106,9 +106,13 @@ export async function generatePin(
   const quantity = body.holders.length;
   const available = await countFreePetrolSeats(deps.db, quota.id);
   if (available < quantity) {
-    throw new AppError('PETROL_SOLD_OUT', `${quantity} wanted, ${available} left at petrol stations`, {
-      extra: { requested: quantity, available },
-    });
+    throw new AppError(
+      'PETROL_SOLD_OUT',
+      `${quantity} wanted, ${available} left at petrol stations`,
+      {
+        extra: { requested: quantity, available },
+      },
+    );
   }
   const user = await findUserById(deps.db, userId);
   const holders = await resolveHolders(deps, userId, user?.email ?? null, body.holders, {

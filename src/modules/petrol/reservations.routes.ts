@@ -46,7 +46,8 @@ export const petrolPortalRoutes: RouteRegistrar = (app, deps) => {
         response: { 200: lookupResponse },
       },
     },
-    async (request) => (await lookupPin(deps, requireUser(request).userId, request.params.pin)).body,
+    async (request) =>
+      (await lookupPin(deps, requireUser(request).userId, request.params.pin)).body,
   );
 
   app.post(
@@ -77,7 +78,9 @@ export const petrolPortalRoutes: RouteRegistrar = (app, deps) => {
     async (request, reply) =>
       reply
         .status(201)
-        .send(await confirmPin(deps, requireUser(request).userId, request.params.pin, request.body)),
+        .send(
+          await confirmPin(deps, requireUser(request).userId, request.params.pin, request.body),
+        ),
   );
 
   app.get(

@@ -2,7 +2,11 @@ import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findBlacklisted, refuseBlacklisted, type BlacklistHit } from '../blacklist/blacklist.service.ts';
+import {
+  findBlacklisted,
+  refuseBlacklisted,
+  type BlacklistHit,
+} from '../blacklist/blacklist.service.ts';
 import { findUserById } from '../identity/users.repo.ts';
 import {
   holdAllocatedSeats,
@@ -95,7 +99,8 @@ export async function releaseReservation(
   });
   await recordAudit(deps, trx, {
     domain: 'petrol',
-    action: input.status === 'EXPIRED' ? 'petrol_reservation_expired' : 'petrol_reservation_cancelled',
+    action:
+      input.status === 'EXPIRED' ? 'petrol_reservation_expired' : 'petrol_reservation_cancelled',
     actor: input.by ? { type: 'user', id: input.by } : { type: 'system' },
     subject: { type: 'petrol_reservation', id: reservation.id },
     changes: { pin_id: reservation.pin_id, seats: reservation.seats.length, reason: input.reason },
@@ -132,7 +137,13 @@ async function reservationView(db: Executor, reservation: ReservationRow, now: D
 async function priceReservation(
   deps: Pick<AppDeps, 'db' | 'config'>,
   db: Executor,
-  input: { matchId: string; matchType: 'HOME' | 'AWAY'; discountPercent: number; seats: string[]; now: Date },
+  input: {
+    matchId: string;
+    matchType: 'HOME' | 'AWAY';
+    discountPercent: number;
+    seats: string[];
+    now: Date;
+  },
 ) {
   const rates = await quotaPricing(deps, input.matchId, input.now);
   const details = await seatDetails(db, input.seats);
@@ -163,7 +174,12 @@ export async function lookupPin(deps: Deps, staffId: string, rawPin: string) {
   const station = await staffStation(deps, staffId);
   await assertLookupAllowed(deps, staffId, station.id);
   if (!isPinShaped(rawPin)) {
-    await recordFailedLookup(deps, { staffId, stationId: station.id, pin: rawPin, reason: 'MALFORMED' });
+    await recordFailedLookup(deps, {
+      staffId,
+      stationId: station.id,
+      pin: rawPin,
+      reason: 'MALFORMED',
+    });
     throw new AppError('PETROL_PIN_MALFORMED');
   }
   const now = deps.clock.now();
@@ -290,14 +306,20 @@ async function reservationToConfirm(
   const quota = (await lockPetrolQuota(trx, pin.quota_id))!;
   const live = await liveReservationOfPin(trx, pin.id);
   if (!live) {
-    throw new AppError('PETROL_RESERVATION_EXPIRED', 'No seats are reserved; look the PIN up again');
+    throw new AppError(
+      'PETROL_RESERVATION_EXPIRED',
+      'No seats are reserved; look the PIN up again',
+    );
   }
   if (live.staff_id !== staffId) throw new AppError('PETROL_RESERVATION_NOT_YOURS');
   if (reservationId && live.id !== reservationId) {
     throw new AppError('PETROL_RESERVATION_CLOSED', 'That reservation is no longer open');
   }
   if (live.expires_at <= now) {
-    throw new AppError('PETROL_RESERVATION_EXPIRED', 'The reservation ran out; look the PIN up again');
+    throw new AppError(
+      'PETROL_RESERVATION_EXPIRED',
+      'The reservation ran out; look the PIN up again',
+    );
   }
   return { pin, reservation: live, quota };
 }
@@ -362,11 +384,17 @@ export async function confirmPin(
       now,
       channel: 'petrol',
     });
-    await transferQuotaHold(trx, { fromOwnerId: reservation.id, toOwnerId: order.id, by: staffId, now });
+    await transferQuotaHold(trx, {
+      fromOwnerId: reservation.id,
+      toOwnerId: order.id,
+      by: staffId,
+      now,
+    });
     const items = await listOrderItems(trx, order.id);
     const tickets = await sellAndIssueOrderTickets(deps, trx, order, items, now);
     // The seats are held by the reservation until kick-off: only a bug loses them.
-    if (!tickets) throw new AppError('PETROL_RESERVATION_EXPIRED', 'The reserved seats are no longer held');
+    if (!tickets)
+      throw new AppError('PETROL_RESERVATION_EXPIRED', 'The reserved seats are no longer held');
     const completed = (await transitionOrder(trx, order.id, 'PETROL_SALE_CONFIRMED', {
       completed_at: now,
     }))!;
@@ -483,7 +511,11 @@ export async function myReservations(deps: Pick<AppDeps, 'db' | 'clock'>, staffI
 }
 
 /** GET /petrol-portal/reservations/{id}: one of the cashier's reservations. */
-export async function myReservation(deps: Pick<AppDeps, 'db' | 'clock'>, staffId: string, id: string) {
+export async function myReservation(
+  deps: Pick<AppDeps, 'db' | 'clock'>,
+  staffId: string,
+  id: string,
+) {
   await staffStation(deps, staffId);
   const reservation = await findReservation(deps.db, id);
   if (!reservation) throw notFound('Reservation');
@@ -522,7 +554,12 @@ export async function releaseExpiredReservations(deps: Pick<AppDeps, 'db' | 'clo
     const n = await deps.db.transaction().execute(async (trx) => {
       const rows = await lockExpiredReservations(trx, now, 100);
       for (const r of rows) {
-        await releaseReservation(deps, trx, r, { status: 'EXPIRED', by: null, reason: 'TIMEOUT', now });
+        await releaseReservation(deps, trx, r, {
+          status: 'EXPIRED',
+          by: null,
+          reason: 'TIMEOUT',
+          now,
+        });
       }
       return rows.length;
     });

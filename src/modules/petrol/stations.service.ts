@@ -91,7 +91,10 @@ export async function assignStationStaff(
 
 const zero = () => ({ cash_amount: 0, card_amount: 0, sales: 0, tickets: 0 });
 type Totals = ReturnType<typeof zero>;
-function add(into: Totals, row: { payment_method: string; sales: number; tickets: number; total_amount: number }) {
+function add(
+  into: Totals,
+  row: { payment_method: string; sales: number; tickets: number; total_amount: number },
+) {
   if (row.payment_method === 'CASH') into.cash_amount += row.total_amount;
   else into.card_amount += row.total_amount;
   into.sales += row.sales;
