@@ -27,7 +27,7 @@ import { closeReservationsOfQuota } from './reservations.service.ts';
  * Admin petrol quotas (E12-F4): a petrol allocation is a quota of type PETROL, created,
  * listed and cancelled here with the flags the spec forces; allocation and cancellation are
  * the quotas module's own (placeQuota, cancelQuota), so seats behave as for any quota. The
- * deep link and its QR code are derived from the quota id (petrol_deeplinks is not used).
+ * deep link and its QR code are derived from the quota id (the deprecated deep-link table is not used).
  */
 type Deps = Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>;
 
