@@ -11,6 +11,7 @@ import { createUser, type TestUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
 import { tool } from '../harness/tools.ts';
 import { createLockedMatch } from '../factories/matches.ts';
+import { createMatch } from '../../src/modules/matches/matches.service.ts';
 import { createQuotaRequest } from '../quotas/helpers.ts';
 import { createSale } from '../sales/helpers.ts';
 import {
@@ -141,17 +142,16 @@ describe('POST /admin/petrol/quotas (E12-F4)', () => {
     const unknown = await createPetrolQuotaRequest(t, manager, { match_id: '00000000-0000-4000-8000-000000000000', sector_ids: ['00000000-0000-4000-8000-000000000001'], total_quantity: 1 });
     expect(unknown.statusCode).toBe(422);
     expect(unknown.json().code).toBe('PETROL_MATCH_INVALID');
-    const draft = await t.deps.db
-      .insertInto('matches')
-      .values({ home_team: 'Hrvatska', away_team: 'Test', kick_off_time: new Date(t.clock.now().getTime() + 86_400_000), match_type: 'HOME', competition: 'Friendly' } as never)
-      .returning('id')
-      .executeTakeFirst()
-      .catch(() => undefined);
-    if (draft) {
-      const unlocked = await createPetrolQuotaRequest(t, manager, { match_id: draft.id, sector_ids: ['00000000-0000-4000-8000-000000000001'], total_quantity: 1 });
-      expect(unlocked.statusCode).toBe(422);
-      expect(unlocked.json().code).toBe('PETROL_MATCH_INVALID');
-    }
+    const draft = await createMatch(t.deps, { userId: null }, {
+      home_team: 'Hrvatska',
+      away_team: 'Unconfigured',
+      competition: 'Friendly',
+      kick_off_time: new Date(t.clock.now().getTime() + 86_400_000).toISOString(),
+      match_type: 'HOME',
+    });
+    const unlocked = await createPetrolQuotaRequest(t, manager, { match_id: draft.id, sector_ids: ['00000000-0000-4000-8000-000000000001'], total_quantity: 1 });
+    expect(unlocked.statusCode).toBe(422);
+    expect(unlocked.json().code).toBe('PETROL_MATCH_INVALID');
   });
 
   it('MATCH_MANAGER only: 403 for other roles', async () => {
