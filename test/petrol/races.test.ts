@@ -50,10 +50,10 @@ describe('petrol races', () => {
 
   it('the last petrol seats raced by several stations → no oversell', async () => {
     const { sale, quota } = await petrolMatch(t, manager, { quantity: 7 });
-    const stations = [];
+    const stations: TestUser[] = [];
     for (let i = 0; i < 6; i++) stations.push((await stationWithCashiers(t, manager)).cashiers[0]!);
     // six fans each with a PIN for 2: 12 wanted, 7 seats
-    const pins = [];
+    const pins: { pin: string }[] = [];
     for (let i = 0; i < 6; i++) pins.push((await fanWithPin(t, sale.matchId, 2)).pin);
     const looked = await Promise.all(pins.map((p, i) => lookup(t, stations[i]!, p.pin)));
     const ok = looked.filter((r) => r.statusCode === 200);
