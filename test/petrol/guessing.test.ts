@@ -39,7 +39,10 @@ describe('guessing PINs', () => {
         break;
       }
     }
-    expect(codes).toEqual([...Array(LOOKUP_FAILURES_PER_STAFF).fill('PETROL_PIN_NOT_FOUND'), 'PETROL_LOOKUP_LIMITED']);
+    expect(codes).toEqual([
+      ...Array(LOOKUP_FAILURES_PER_STAFF).fill('PETROL_PIN_NOT_FOUND'),
+      'PETROL_LOOKUP_LIMITED',
+    ]);
     // blocked even for the right PIN
     expect((await lookup(t, guesser, pin.pin)).json().code).toBe('PETROL_LOOKUP_LIMITED');
     // malformed input counts too
@@ -72,7 +75,10 @@ describe('guessing PINs', () => {
     expect(JSON.stringify(audited)).not.toMatch(/"pin":"\d{5}"/);
 
     // after the window, the cashier may look up again
-    await t.deps.redis.del(`petrol:lookup-fail:staff:${guesser.id}`, `petrol:lookup-fail:station:${station.id}`);
+    await t.deps.redis.del(
+      `petrol:lookup-fail:staff:${guesser.id}`,
+      `petrol:lookup-fail:station:${station.id}`,
+    );
     expect((await lookup(t, guesser, '99999')).json().code).toBe('PETROL_PIN_NOT_FOUND');
   });
 });

@@ -22,9 +22,15 @@ beforeAll(async () => {
 async function sell(cashier: TestUser, matchId: string, quantity: number, method: 'CASH' | 'CARD') {
   const { pin } = await fanWithPin(t, matchId, quantity);
   expect((await lookup(t, cashier, pin.pin)).statusCode).toBe(200);
-  const res = await confirm(t, cashier, pin.pin, { payment_method: method, payment_reference: `R-${pin.pin}` });
+  const res = await confirm(t, cashier, pin.pin, {
+    payment_method: method,
+    payment_reference: `R-${pin.pin}`,
+  });
   expect(res.statusCode, res.body).toBe(201);
-  return res.json() as { order: { id: string; total_amount: number }; sale: { total_amount: number } };
+  return res.json() as {
+    order: { id: string; total_amount: number };
+    sale: { total_amount: number };
+  };
 }
 
 describe('petrol money', () => {
@@ -48,7 +54,9 @@ describe('petrol money', () => {
     });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json();
-    const stationA = body.stations.find((s: { station_id: string }) => s.station_id === a.station.id);
+    const stationA = body.stations.find(
+      (s: { station_id: string }) => s.station_id === a.station.id,
+    );
     expect(stationA).toMatchObject({
       cash_amount: s1.sale.total_amount + s3.sale.total_amount,
       card_amount: s2.sale.total_amount,
@@ -56,7 +64,10 @@ describe('petrol money', () => {
       tickets: 6,
     });
     const byStaff = Object.fromEntries(
-      stationA.staff.map((s: { staff_id: string; cash_amount: number; card_amount: number }) => [s.staff_id, [s.cash_amount, s.card_amount]]),
+      stationA.staff.map((s: { staff_id: string; cash_amount: number; card_amount: number }) => [
+        s.staff_id,
+        [s.cash_amount, s.card_amount],
+      ]),
     );
     expect(byStaff).toEqual({
       [a1.id]: [s1.sale.total_amount, s2.sale.total_amount],
@@ -69,7 +80,15 @@ describe('petrol money', () => {
       tickets: 8,
     });
     const fan = await createUser(t.deps);
-    expect((await t.request({ method: 'GET', url: `/admin/petrol/sales/totals?from=${from}&to=${to}`, token: fan.token })).statusCode).toBe(403);
+    expect(
+      (
+        await t.request({
+          method: 'GET',
+          url: `/admin/petrol/sales/totals?from=${from}&to=${to}`,
+          token: fan.token,
+        })
+      ).statusCode,
+    ).toBe(403);
 
     // the financial report shows the petrol cash and card lines
     const report = await t.request({
@@ -79,7 +98,12 @@ describe('petrol money', () => {
     });
     expect(report.statusCode, report.body).toBe(200);
     const methods = Object.fromEntries(
-      report.json().by_payment_method.map((m: { method: string; amount: number; orders: number }) => [m.method, [m.orders, m.amount]]),
+      report
+        .json()
+        .by_payment_method.map((m: { method: string; amount: number; orders: number }) => [
+          m.method,
+          [m.orders, m.amount],
+        ]),
     );
     expect(methods).toEqual({
       PETROL_CASH: [2, s1.sale.total_amount + s3.sale.total_amount],
@@ -91,7 +115,12 @@ describe('petrol money', () => {
       method: 'POST',
       url: '/admin/debtors',
       token: finance.token,
-      payload: { name: 'INA d.d.', oib: generateOib(), email: 'racuni@ina.hr', payment_terms_days: 15 },
+      payload: {
+        name: 'INA d.d.',
+        oib: generateOib(),
+        email: 'racuni@ina.hr',
+        payment_terms_days: 15,
+      },
     });
     expect(debtor.statusCode).toBe(201);
     const orders = [s1, s2, s3, s4].map((s) => s.order.id);
@@ -106,11 +135,23 @@ describe('petrol money', () => {
       status: 'SENT',
       total_amount: [s1, s2, s3, s4].reduce((n, s) => n + s.order.total_amount, 0),
     });
-    const open = await t.request({ method: 'GET', url: `/admin/petrol/quotas/${quota.id}`, token: manager.token });
+    const open = await t.request({
+      method: 'GET',
+      url: `/admin/petrol/quotas/${quota.id}`,
+      token: manager.token,
+    });
     expect(open.json().figures.deferred_payment_status).toBe('OPEN');
-    const paid = await t.request({ method: 'POST', url: `/admin/payment-offers/${offer.json().id}/paid`, token: finance.token });
+    const paid = await t.request({
+      method: 'POST',
+      url: `/admin/payment-offers/${offer.json().id}/paid`,
+      token: finance.token,
+    });
     expect(paid.statusCode, paid.body).toBe(200);
-    const settled = await t.request({ method: 'GET', url: `/admin/petrol/quotas?deferred_payment_status=SETTLED&match_id=${sale.matchId}`, token: manager.token });
+    const settled = await t.request({
+      method: 'GET',
+      url: `/admin/petrol/quotas?deferred_payment_status=SETTLED&match_id=${sale.matchId}`,
+      token: manager.token,
+    });
     expect(settled.json().items.map((i: { id: string }) => i.id)).toEqual([quota.id]);
   });
 });

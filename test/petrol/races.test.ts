@@ -2,7 +2,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
-import { confirm, fanWithPin, lookup, petrolMatch, quotaSeatCounts, stationWithCashiers } from './helpers.ts';
+import {
+  confirm,
+  fanWithPin,
+  lookup,
+  petrolMatch,
+  quotaSeatCounts,
+  stationWithCashiers,
+} from './helpers.ts';
 
 /** Petrol concurrency (E12-F2): many cashiers at once, then the invariants. */
 
@@ -26,8 +33,13 @@ describe('petrol races', () => {
     const { pin } = await fanWithPin(t, sale.matchId, 2);
     const results = await Promise.all(cashiers.map((c) => lookup(t, c, pin.pin)));
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 409, 409, 409]);
-    for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().code).toBe('PETROL_PIN_RESERVED');
-    const rows = await t.deps.db.selectFrom('petrol_reservations').select('id').where('pin_id', '=', pin.id).execute();
+    for (const r of results.filter((x) => x.statusCode === 409))
+      expect(r.json().code).toBe('PETROL_PIN_RESERVED');
+    const rows = await t.deps.db
+      .selectFrom('petrol_reservations')
+      .select('id')
+      .where('pin_id', '=', pin.id)
+      .execute();
     expect(rows).toHaveLength(1);
     expect(await quotaSeatCounts(t, quota.id)).toEqual({ ALLOCATED: 8, RESERVED: 2 });
     await clean(sale.matchId);
@@ -40,10 +52,19 @@ describe('petrol races', () => {
     expect((await lookup(t, cashiers[0]!, pin.pin)).statusCode).toBe(200);
     const results = await Promise.all([0, 1, 2, 3].map(() => confirm(t, cashiers[0]!, pin.pin)));
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409]);
-    for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().code).toBe('PETROL_PIN_USED');
-    const orders = await t.deps.db.selectFrom('orders').select('id').where('user_id', '=', fan.id).execute();
+    for (const r of results.filter((x) => x.statusCode === 409))
+      expect(r.json().code).toBe('PETROL_PIN_USED');
+    const orders = await t.deps.db
+      .selectFrom('orders')
+      .select('id')
+      .where('user_id', '=', fan.id)
+      .execute();
     expect(orders).toHaveLength(1);
-    const sales = await t.deps.db.selectFrom('petrol_sales').select('id').where('order_id', '=', orders[0]!.id).execute();
+    const sales = await t.deps.db
+      .selectFrom('petrol_sales')
+      .select('id')
+      .where('order_id', '=', orders[0]!.id)
+      .execute();
     expect(sales).toHaveLength(1);
     await clean(sale.matchId);
   });
@@ -62,14 +83,20 @@ describe('petrol races', () => {
       expect(r.statusCode).toBe(409);
       expect(r.json().code).toBe('PETROL_SOLD_OUT');
     }
-    const seats = ok.flatMap((r) => r.json().reservation.seats.map((s: { inventory_id: string }) => s.inventory_id));
+    const seats = ok.flatMap((r) =>
+      r.json().reservation.seats.map((s: { inventory_id: string }) => s.inventory_id),
+    );
     expect(new Set(seats).size).toBe(6);
     const confirmed = await Promise.all(
       pins.map((p, i) => (looked[i]!.statusCode === 200 ? confirm(t, stations[i]!, p.pin) : null)),
     );
     expect(confirmed.filter((r) => r?.statusCode === 201)).toHaveLength(3);
     expect(await quotaSeatCounts(t, quota.id)).toEqual({ SOLD: 6, ALLOCATED: 1 });
-    const tickets = await t.deps.db.selectFrom('tickets').select('match_seat_inventory_id').where('match_id', '=', sale.matchId).execute();
+    const tickets = await t.deps.db
+      .selectFrom('tickets')
+      .select('match_seat_inventory_id')
+      .where('match_id', '=', sale.matchId)
+      .execute();
     expect(tickets).toHaveLength(6);
     expect(new Set(tickets.map((x) => x.match_seat_inventory_id)).size).toBe(6);
     await clean(sale.matchId);

@@ -31,7 +31,8 @@ async function signInAgain() {
 }
 beforeEach(signInAgain);
 
-const poll = () => t.request({ method: 'GET', url: '/petrol-portal/reservations', token: cashier.token });
+const poll = () =>
+  t.request({ method: 'GET', url: '/petrol-portal/reservations', token: cashier.token });
 
 async function heldBy(reservationId: string) {
   return t.deps.db
@@ -53,25 +54,45 @@ describe('petrol reservations (E12-F3)', () => {
     const at = async (minutes: number) => {
       t.clock.set(new Date(start + minutes * MINUTE));
       await signInAgain();
-      const items = (await poll()).json().items as { id: string; warning: string | null; seconds_left: number }[];
+      const items = (await poll()).json().items as {
+        id: string;
+        warning: string | null;
+        seconds_left: number;
+      }[];
       return items.find((i) => i.id === reservation.id);
     };
     expect((await at(10))?.warning).toBeNull();
     expect(await at(15)).toMatchObject({ warning: 'FIVE_MINUTES', seconds_left: 300 });
     expect((await at(18.5))?.warning).toBe('FIVE_MINUTES');
     expect(await at(19)).toMatchObject({ warning: 'ONE_MINUTE', seconds_left: 60 });
-    const one = await t.request({ method: 'GET', url: `/petrol-portal/reservations/${reservation.id}`, token: cashier.token });
+    const one = await t.request({
+      method: 'GET',
+      url: `/petrol-portal/reservations/${reservation.id}`,
+      token: cashier.token,
+    });
     expect(one.json()).toMatchObject({ warning: 'ONE_MINUTE', order_id: null });
 
     // past 20 minutes: the job releases the seats to the petrol quota (not to public sale)
     t.clock.set(new Date(start + 20 * MINUTE + 1000));
     await signInAgain();
     expect(await releaseExpiredReservations(t.deps)).toBe(1);
-    const row = await t.deps.db.selectFrom('petrol_reservations').select(['status', 'cancellation_reason']).where('id', '=', reservation.id).executeTakeFirstOrThrow();
+    const row = await t.deps.db
+      .selectFrom('petrol_reservations')
+      .select(['status', 'cancellation_reason'])
+      .where('id', '=', reservation.id)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'EXPIRED', cancellation_reason: 'TIMEOUT' });
     expect(await heldBy(reservation.id)).toHaveLength(0);
     expect(await quotaSeatCounts(t, quota.id)).toEqual({ ALLOCATED: 4 });
-    const inventory = await t.deps.db.selectFrom('match_seat_inventory').select('status').where('id', 'in', reservation.seats.map((s: { inventory_id: string }) => s.inventory_id)).execute();
+    const inventory = await t.deps.db
+      .selectFrom('match_seat_inventory')
+      .select('status')
+      .where(
+        'id',
+        'in',
+        reservation.seats.map((s: { inventory_id: string }) => s.inventory_id),
+      )
+      .execute();
     expect(inventory.every((i) => i.status === 'ALLOCATED')).toBe(true);
     expect((await poll()).json().items).toHaveLength(0);
 
@@ -95,11 +116,17 @@ describe('petrol reservations (E12-F3)', () => {
     expect(late.json().code).toBe('PETROL_RESERVATION_EXPIRED');
     // the auditor sees the overdue reservation the job has not released yet
     const overdue = await auditMatchInvariants(t.deps, sale.matchId, { graceSeconds: 0 });
-    expect(overdue.invariants.find((i) => i.name === 'petrol_reservation_overdue')?.violations).toBe(1);
+    expect(
+      overdue.invariants.find((i) => i.name === 'petrol_reservation_overdue')?.violations,
+    ).toBe(1);
     const second = await lookup(t, cashier, pin.pin);
     expect(second.statusCode).toBe(200);
     expect(second.json().reservation.id).not.toBe(first.id);
-    const old = await t.deps.db.selectFrom('petrol_reservations').select('status').where('id', '=', first.id).executeTakeFirstOrThrow();
+    const old = await t.deps.db
+      .selectFrom('petrol_reservations')
+      .select('status')
+      .where('id', '=', first.id)
+      .executeTakeFirstOrThrow();
     expect(old.status).toBe('EXPIRED');
     expect(await quotaSeatCounts(t, quota.id)).toEqual({ RESERVED: 2 });
   });
@@ -116,13 +143,27 @@ describe('petrol reservations (E12-F3)', () => {
       payload: { reason: 'customer left' },
     });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'CANCELLED', cancellation_reason: 'customer left', warning: null });
+    expect(res.json()).toMatchObject({
+      status: 'CANCELLED',
+      cancellation_reason: 'customer left',
+      warning: null,
+    });
     expect(await heldBy(reservation.id)).toHaveLength(0);
     expect(await quotaSeatCounts(t, quota.id)).toEqual({ ALLOCATED: 3 });
-    const twice = await t.request({ method: 'POST', url: `/petrol-portal/reservations/${reservation.id}/cancel`, token: cashier.token, payload: {} });
+    const twice = await t.request({
+      method: 'POST',
+      url: `/petrol-portal/reservations/${reservation.id}/cancel`,
+      token: cashier.token,
+      payload: {},
+    });
     expect(twice.statusCode).toBe(409);
     expect(twice.json().code).toBe('PETROL_RESERVATION_CLOSED');
-    const unknown = await t.request({ method: 'POST', url: '/petrol-portal/reservations/00000000-0000-4000-8000-000000000000/cancel', token: cashier.token, payload: {} });
+    const unknown = await t.request({
+      method: 'POST',
+      url: '/petrol-portal/reservations/00000000-0000-4000-8000-000000000000/cancel',
+      token: cashier.token,
+      payload: {},
+    });
     expect(unknown.statusCode).toBe(404);
     // the PIN is served again
     expect((await lookup(t, cashier, pin.pin)).statusCode).toBe(200);
@@ -134,7 +175,11 @@ describe('petrol reservations (E12-F3)', () => {
     t.clock.advance(25 * 3_600_000);
     await signInAgain();
     await releaseExpiredReservations(t.deps);
-    const row = await t.deps.db.selectFrom('petrol_pins').select('status').where('id', '=', pin.id).executeTakeFirstOrThrow();
+    const row = await t.deps.db
+      .selectFrom('petrol_pins')
+      .select('status')
+      .where('id', '=', pin.id)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('EXPIRED');
     const res = await lookup(t, cashier, pin.pin);
     expect(res.json().code).toBe('PETROL_PIN_EXPIRED');

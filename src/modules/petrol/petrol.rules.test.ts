@@ -21,8 +21,12 @@ describe('PINs', () => {
 
   it('expire after 24 hours, never after kick-off', () => {
     const now = new Date('2026-12-01T10:00:00Z');
-    expect(pinExpiry(now, new Date('2026-12-20T20:00:00Z')).getTime()).toBe(now.getTime() + PIN_TTL_MS);
-    expect(pinExpiry(now, new Date('2026-12-01T18:00:00Z')).toISOString()).toBe('2026-12-01T18:00:00.000Z');
+    expect(pinExpiry(now, new Date('2026-12-20T20:00:00Z')).getTime()).toBe(
+      now.getTime() + PIN_TTL_MS,
+    );
+    expect(pinExpiry(now, new Date('2026-12-01T18:00:00Z')).toISOString()).toBe(
+      '2026-12-01T18:00:00.000Z',
+    );
   });
 
   it('the deep link is derived from the quota id', () => {
@@ -47,13 +51,17 @@ describe('reservation warnings (E12-F3)', () => {
   it('only ever gets more urgent as time passes (property)', () => {
     const rank = { null: 0, FIVE_MINUTES: 1, ONE_MINUTE: 2, EXPIRED: 3 } as const;
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_500_000 }), fc.integer({ min: 0, max: 1_500_000 }), (a, b) => {
-        const [early, late] = a <= b ? [a, b] : [b, a];
-        const start = expires.getTime() - 1_200_000;
-        const w1 = reservationWarning(expires, new Date(start + early));
-        const w2 = reservationWarning(expires, new Date(start + late));
-        return rank[String(w1) as keyof typeof rank] <= rank[String(w2) as keyof typeof rank];
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1_500_000 }),
+        fc.integer({ min: 0, max: 1_500_000 }),
+        (a, b) => {
+          const [early, late] = a <= b ? [a, b] : [b, a];
+          const start = expires.getTime() - 1_200_000;
+          const w1 = reservationWarning(expires, new Date(start + early));
+          const w2 = reservationWarning(expires, new Date(start + late));
+          return rank[String(w1) as keyof typeof rank] <= rank[String(w2) as keyof typeof rank];
+        },
+      ),
     );
   });
 });
@@ -65,7 +73,14 @@ describe('pickPetrolSeats', () => {
     for (let r = 0; r < rows; r++)
       for (let c = 0; c < cols; c++) {
         const seatId = `${id}-${r}-${c}`;
-        if (!taken.has(seatId)) seats.push({ id: seatId, match_sector_id: id, row_index: r, col_index: c, snake_order: r * cols + c });
+        if (!taken.has(seatId))
+          seats.push({
+            id: seatId,
+            match_sector_id: id,
+            row_index: r,
+            col_index: c,
+            snake_order: r * cols + c,
+          });
       }
     return seats;
   };
@@ -93,12 +108,18 @@ describe('pickPetrolSeats', () => {
         fc.integer({ min: 1, max: 4 }),
         (rows, cols, takenFlags, quantity) => {
           const taken = new Set<string>();
-          takenFlags.forEach((t, i) => t && taken.add(`A-${Math.floor(i / cols) % rows}-${i % cols}`));
+          takenFlags.forEach(
+            (t, i) => t && taken.add(`A-${Math.floor(i / cols) % rows}-${i % cols}`),
+          );
           const seats = sector('A', rows, cols, taken);
           const picked = pickPetrolSeats(seats, ['A'], quantity);
           if (seats.length < quantity) return picked === undefined;
           const free = new Set(seats.map((s) => s.id));
-          return picked!.length === quantity && new Set(picked).size === quantity && picked!.every((id) => free.has(id));
+          return (
+            picked!.length === quantity &&
+            new Set(picked).size === quantity &&
+            picked!.every((id) => free.has(id))
+          );
         },
       ),
     );
