@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 import { readdir } from 'node:fs/promises';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordedAuditEvent } from '../../src/modules/audit/audit.service.ts';
+import { startAuditShipper } from '../../src/modules/audit/audit.shipper.ts';
+import { startLocalLoki } from '../harness/servers/loki.ts';
+import { waitFor } from '../harness/wait.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
 import { tool } from '../harness/tools.ts';
@@ -15,7 +19,6 @@ import { createMatch } from '../../src/modules/matches/matches.service.ts';
 import { createQuotaRequest } from '../quotas/helpers.ts';
 import { createSale } from '../sales/helpers.ts';
 import {
-  auditActions,
   confirm,
   createPetrolQuotaRequest,
   fanWithPin,
@@ -27,7 +30,16 @@ import {
 
 /** Admin petrol quotas (E12-F4): a petrol allocation is a quota of type PETROL. */
 
-const t = useTestContext({ env: { RATE_LIMIT_MAX: '100000' } });
+const loki = await startLocalLoki();
+const t = useTestContext({
+  env: { RATE_LIMIT_MAX: '100000', LOKI_URL: loki.url, LOKI_TENANT_ID: 'hns' },
+});
+afterAll(() => loki.close());
+let shipper: { stop(): Promise<void> };
+beforeAll(() => {
+  shipper = startAuditShipper(t.deps, { pollMs: 100, retryDelayMs: 500, retryDelayMaxMs: 500 });
+});
+afterAll(() => shipper.stop());
 const jsQR = jsQRModule as unknown as (typeof jsQRModule)['default'];
 const run = promisify(execFile);
 
@@ -80,10 +92,6 @@ describe('POST /admin/petrol/quotas (E12-F4)', () => {
       .where('id', '=', quota.id)
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ quota_type: 'PETROL', deferred_payment: true });
-    const created = await auditActions(t, 'petrol_quota_created');
-    expect(created.map((e) => e.changes)).toContainEqual(
-      expect.objectContaining({ admin_id: manager.id, quota_id: quota.id, match_id: sale.matchId }),
-    );
 
     // detail
     const detail = await t.request({
@@ -251,6 +259,41 @@ describe('POST /admin/petrol/quotas (E12-F4)', () => {
     expect(unlocked.json().code).toBe('PETROL_MATCH_INVALID');
   });
 
+  it('a station cashier is granted PETROL_STAFF (the role exists in RBAC)', async () => {
+    const { station } = await stationWithCashiers(t, manager, 0);
+    const user = await createUser(t.deps);
+    const res = await t.request({
+      method: 'PUT',
+      url: `/admin/petrol/stations/${station.id}/staff/${user.id}`,
+      token: manager.token,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ user_id: user.id, station_id: station.id });
+    expect(res.json().roles).toContain('PETROL_STAFF');
+    const roles = await t.request({
+      method: 'GET',
+      url: `/admin/users/${user.id}/roles`,
+      token: (await createUser(t.deps, { roles: ['SUPER_ADMIN'] })).token,
+    });
+    expect(roles.json().granted).toContain('PETROL_STAFF');
+    const stations = await t.request({
+      method: 'GET',
+      url: '/admin/petrol/stations',
+      token: manager.token,
+    });
+    expect(stations.json().items).toContainEqual(
+      expect.objectContaining({ id: station.id, staff_count: 1 }),
+    );
+    const dup = await t.request({
+      method: 'POST',
+      url: '/admin/petrol/stations',
+      token: manager.token,
+      payload: { code: station.code, name: 'Again' },
+    });
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json().code).toBe('PETROL_STATION_CODE_TAKEN');
+  });
+
   it('MATCH_MANAGER only: 403 for other roles', async () => {
     const { quota } = await petrolMatch(t, manager, { quantity: 1 });
     for (const roles of [['FAN'], ['FINANCE'], ['PETROL_STAFF'], ['QUOTA_HOLDER']] as const) {
@@ -391,10 +434,24 @@ describe('POST /admin/petrol/quotas/{id}/cancel (E12-F4 through E7-F7)', () => {
       .where('status', '=', 'AVAILABLE')
       .execute();
     expect(available).toHaveLength(20 - 2);
-    const audit = await auditActions(t, 'petrol_quota_cancelled');
-    expect(audit.map((e) => e.changes)).toContainEqual(
-      expect.objectContaining({ admin_id: manager.id, quota_id: quota.id, match_id: sale.matchId }),
+    // both audit events reach Loki with admin, quota and match
+    const inLoki = (action: string) =>
+      loki
+        .lines<RecordedAuditEvent>()
+        .filter((l) => l.action === action && l.subject.id === quota.id);
+    await waitFor(
+      () =>
+        inLoki('petrol_quota_created').length === 1 &&
+        inLoki('petrol_quota_cancelled').length === 1,
+      { what: 'the petrol quota audit events in Loki' },
     );
+    for (const action of ['petrol_quota_created', 'petrol_quota_cancelled']) {
+      expect(inLoki(action)[0]).toMatchObject({
+        domain: 'petrol',
+        actor: { type: 'user', id: manager.id },
+        changes: { admin_id: manager.id, quota_id: quota.id, match_id: sale.matchId },
+      });
+    }
     // cancelled again; a new petrol quota may now be created for the match
     const again = await t.request({
       method: 'POST',
