@@ -7,6 +7,7 @@ import { MINUTE } from '../sales/helpers.ts';
 import {
   confirm,
   fanWithPin,
+  generatePinRequest,
   lookup,
   petrolMatch,
   quotaSeatCounts,
@@ -167,6 +168,28 @@ describe('petrol reservations (E12-F3)', () => {
     expect(unknown.statusCode).toBe(404);
     // the PIN is served again
     expect((await lookup(t, cashier, pin.pin)).statusCode).toBe(200);
+  });
+
+  it('a new PIN while a cashier serves the old one: 409; once that reservation lapsed, the old one is replaced', async () => {
+    const { sale, quota } = await petrolMatch(t, manager, { quantity: 4 });
+    const { fan, pin } = await fanWithPin(t, sale.matchId, 2);
+    const reservation = (await lookup(t, cashier, pin.pin)).json().reservation;
+    const busy = await generatePinRequest(t, fan, sale.matchId, [{ source: 'DEFAULT_PROFILE' }]);
+    expect(busy.statusCode).toBe(409);
+    expect(busy.json().code).toBe('PETROL_PIN_IN_USE');
+    t.clock.advance(21 * MINUTE);
+    fan.token = await freshToken(t.deps, fan);
+    const next = await generatePinRequest(t, fan, sale.matchId, [{ source: 'DEFAULT_PROFILE' }]);
+    expect(next.statusCode, next.body).toBe(201);
+    const old = await t.deps.db
+      .selectFrom('petrol_reservations')
+      .select('status')
+      .where('id', '=', reservation.id)
+      .executeTakeFirstOrThrow();
+    expect(old.status).toBe('EXPIRED');
+    expect(await quotaSeatCounts(t, quota.id)).toEqual({ ALLOCATED: 4 });
+    await signInAgain();
+    expect((await lookup(t, cashier, pin.pin)).json().code).toBe('PETROL_PIN_NOT_FOUND');
   });
 
   it('the job also expires run-out PINs; an expired PIN is refused', async () => {

@@ -25,6 +25,7 @@ import {
   type PinRow,
 } from './pins.repo.ts';
 import { liveReservationOfPin } from './reservations.repo.ts';
+import { releaseReservation } from './reservation-release.ts';
 
 /**
  * The fan's side of petrol sales (E12-F1): a PIN for tickets bought at a petrol-station
@@ -174,7 +175,15 @@ export async function generatePin(
           extra: { pin_id: previous.id },
         });
       }
-      if (!live) await updatePin(trx, previous.id, { status: 'CANCELLED' });
+      // A reservation that lapsed (the job not yet run) gives its seats back first.
+      if (live)
+        await releaseReservation(deps, trx, live, {
+          status: 'EXPIRED',
+          by: null,
+          reason: 'TIMEOUT',
+          now,
+        });
+      await updatePin(trx, previous.id, { status: 'CANCELLED' });
     }
     // Unique among ACTIVE PINs: a drawn number another active PIN has is drawn again.
     let pin: PinRow | undefined;

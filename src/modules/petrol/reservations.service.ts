@@ -10,7 +10,6 @@ import {
 import { findUserById } from '../identity/users.repo.ts';
 import {
   holdAllocatedSeats,
-  releaseQuotaHold,
   seatDetails,
   transferQuotaHold,
 } from '../inventory/quota-seats.repo.ts';
@@ -25,12 +24,12 @@ import { listOrderItems, transitionOrder } from '../sales/orders.repo.ts';
 import { quotaPricing, writeQuotaOrder } from '../sales/quota-checkout.service.ts';
 import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import { assertLookupAllowed, recordFailedLookup } from './lookup-limits.ts';
+import { releaseReservation } from './reservation-release.ts';
 import {
   lockPetrolQuota,
   freePetrolSeats,
   markPetrolSeatsSold,
   reservePetrolQuotaSeats,
-  unreservePetrolQuotaSeats,
 } from './petrol-quotas.repo.ts';
 import {
   isPinShaped,
@@ -72,40 +71,6 @@ export async function staffStation(deps: Pick<AppDeps, 'db'>, staffId: string) {
   const station = await stationOfStaff(deps.db, staffId);
   if (!station) throw new AppError('PETROL_STAFF_NO_STATION');
   return station;
-}
-
-/**
- * Gives a live reservation's seats back to the petrol quota and closes it (EXPIRED or
- * CANCELLED), in the caller's transaction.
- */
-export async function releaseReservation(
-  deps: Pick<AppDeps, 'clock'>,
-  trx: Executor,
-  reservation: ReservationRow,
-  input: { status: 'EXPIRED' | 'CANCELLED'; by: string | null; reason: string; now: Date },
-) {
-  await releaseQuotaHold(trx, {
-    ownerId: reservation.id,
-    reason: `petrol reservation ${input.status.toLowerCase()}`,
-    by: input.by,
-    now: input.now,
-  });
-  await unreservePetrolQuotaSeats(trx, reservation.quota_id, reservation.seats);
-  const closed = await updateReservation(trx, reservation.id, {
-    status: input.status,
-    cancelled_at: input.now,
-    cancelled_by: input.by,
-    cancellation_reason: input.reason,
-  });
-  await recordAudit(deps, trx, {
-    domain: 'petrol',
-    action:
-      input.status === 'EXPIRED' ? 'petrol_reservation_expired' : 'petrol_reservation_cancelled',
-    actor: input.by ? { type: 'user', id: input.by } : { type: 'system' },
-    subject: { type: 'petrol_reservation', id: reservation.id },
-    changes: { pin_id: reservation.pin_id, seats: reservation.seats.length, reason: input.reason },
-  });
-  return closed;
 }
 
 async function reservationView(db: Executor, reservation: ReservationRow, now: Date) {
