@@ -229,6 +229,14 @@ describe('the cashier portal (E12-F2)', () => {
     const again = await lookup(t, cashier, pin.pin);
     expect(again.json().reservation.id).toBe(body.reservation.id);
 
+    const verified = await t.request({
+      method: 'POST',
+      url: `/petrol-portal/reservations/${body.reservation.id}/verify-identity`,
+      token: cashier.token,
+    });
+    expect(verified.statusCode, verified.body).toBe(200);
+    expect(verified.json().status).toBe('IDENTITY_VERIFIED');
+    expect((await lookup(t, cashier, pin.pin)).json().reservation.status).toBe('IDENTITY_VERIFIED');
     const done = await confirm(t, cashier, pin.pin, {
       payment_method: 'CARD',
       payment_reference: 'POS-778',

@@ -19,6 +19,7 @@ import {
   lookupPin,
   myReservation,
   myReservations,
+  verifyIdentity,
 } from './reservations.service.ts';
 
 /** The cashier portal (E12-F2, E12-F3), mounted under /petrol-portal, PETROL_STAFF only. */
@@ -111,6 +112,30 @@ export const petrolPortalRoutes: RouteRegistrar = (app, deps) => {
       },
     },
     async (request) => myReservation(deps, requireUser(request).userId, request.params.id),
+  );
+
+  app.post(
+    '/reservations/:id/verify-identity',
+    {
+      config: {
+        access: ['PETROL_STAFF'],
+        problems: [
+          'PETROL_STAFF_NO_STATION',
+          'NOT_FOUND',
+          'PETROL_RESERVATION_NOT_YOURS',
+          'PETROL_RESERVATION_CLOSED',
+          'PETROL_RESERVATION_EXPIRED',
+        ],
+      },
+      schema: {
+        summary: "Record the holders' identity check: RESERVED → IDENTITY_VERIFIED (E12-F2)",
+        description:
+          'Optional step before the confirmation (which records the check itself when given identity_verified: true). Idempotent.',
+        params: reservationIdParams,
+        response: { 200: reservationSchema },
+      },
+    },
+    async (request) => verifyIdentity(deps, requireUser(request).userId, request.params.id),
   );
 
   app.post(

@@ -380,7 +380,7 @@ export async function confirmPin(
     });
     const done = await updateReservation(trx, reservation.id, {
       status: 'COMPLETED',
-      identity_verified_at: now,
+      identity_verified_at: reservation.identity_verified_at ?? now,
       completed_at: now,
     });
     await updatePin(trx, pin.id, { status: 'USED', used_at: now });
@@ -432,6 +432,42 @@ export async function confirmPin(
     ticket_ids: result.tickets.map((t) => t.id),
     reservation: await reservationView(deps.db, result.reservation, now),
   };
+}
+
+/**
+ * POST /petrol-portal/reservations/{id}/verify-identity (E12-F2): the cashier checked the
+ * holders' documents: RESERVED → IDENTITY_VERIFIED (`identity_verified_at`). Optional: the
+ * confirmation with `identity_verified: true` records the same in one step.
+ */
+export async function verifyIdentity(deps: Deps, staffId: string, id: string) {
+  await staffStation(deps, staffId);
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const found = await findReservation(trx, id);
+    if (!found) throw notFound('Reservation');
+    if (found.staff_id !== staffId) throw new AppError('PETROL_RESERVATION_NOT_YOURS');
+    await lockPin(trx, found.pin_id);
+    const reservation = (await findReservation(trx, id, { forUpdate: true }))!;
+    if (reservation.status !== 'RESERVED' && reservation.status !== 'IDENTITY_VERIFIED') {
+      throw new AppError('PETROL_RESERVATION_CLOSED', `The reservation is ${reservation.status}`);
+    }
+    if (reservation.expires_at <= now) throw new AppError('PETROL_RESERVATION_EXPIRED');
+    const verified =
+      reservation.status === 'IDENTITY_VERIFIED'
+        ? reservation
+        : await updateReservation(trx, reservation.id, {
+            status: 'IDENTITY_VERIFIED',
+            identity_verified_at: now,
+          });
+    await recordAudit(deps, trx, {
+      domain: 'petrol',
+      action: 'petrol_identity_verified',
+      actor: { type: 'user', id: staffId },
+      subject: { type: 'petrol_reservation', id: reservation.id },
+      changes: { pin_id: reservation.pin_id },
+    });
+    return reservationView(trx, verified, now);
+  });
 }
 
 /** POST /petrol-portal/reservations/{id}/cancel (E12-F3): the seats go back at once. */
