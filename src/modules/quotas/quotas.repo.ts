@@ -130,21 +130,21 @@ export async function listQuotaSeats(
     .execute();
 }
 
-/** Quotas addressed to `email` (the portal holder's own), newest kick-off last. */
+/**
+ * Quotas addressed to `email` (the portal holder's own), newest kick-off last; never a
+ * petrol quota (E12-F4: sold at petrol stations, not claimed in the portal).
+ */
 export async function listQuotasOfRecipient(db: Executor, email: string) {
-  return (
-    db
-      .selectFrom('quotas as q')
-      .innerJoin('matches as m', 'm.id', 'q.match_id')
-      .selectAll('q')
-      .select(['m.home_team', 'm.away_team', 'm.kick_off_time'])
-      .where('q.recipient_email', '=', email)
-      // a petrol quota (E12-F4) is sold at petrol stations, never claimed in the portal
-      .where('q.quota_type', '=', 'STANDARD')
-      .orderBy('m.kick_off_time')
-      .orderBy('q.created_at')
-      .execute()
-  );
+  return db
+    .selectFrom('quotas as q')
+    .innerJoin('matches as m', 'm.id', 'q.match_id')
+    .selectAll('q')
+    .select(['m.home_team', 'm.away_team', 'm.kick_off_time'])
+    .where('q.recipient_email', '=', email)
+    .where('q.quota_type', '=', 'STANDARD')
+    .orderBy('m.kick_off_time')
+    .orderBy('q.created_at')
+    .execute();
 }
 
 /** Does `email` hold a live quota (or, once E7-F6 writes them, a sub-quota)? */
