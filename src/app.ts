@@ -9,6 +9,7 @@ import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-z
 import { adminApi } from './api/admin.ts';
 import { internalApi } from './api/internal.ts';
 import { publicApi } from './api/public.ts';
+import { petrolPortalApi } from './api/petrol-portal.ts';
 import { quotaPortalApi } from './api/quota-portal.ts';
 import { opsPages } from './api/ops.ts';
 import { webhooksApi } from './api/webhooks.ts';
@@ -121,6 +122,7 @@ export async function buildApp(
   await app.register(publicApi(deps));
   await app.register(adminApi(deps), { prefix: '/admin' });
   await app.register(quotaPortalApi(deps), { prefix: '/quota-portal' });
+  await app.register(petrolPortalApi(deps), { prefix: '/petrol-portal' });
   await app.register(internalApi(deps), { prefix: '/internal' });
   await app.register(webhooksApi(deps), { prefix: '/webhooks' });
   await app.register(opsPages(deps));

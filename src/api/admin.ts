@@ -24,6 +24,7 @@ import { paymentOfferAdminRoutes } from '../modules/invoicing/payment-offers.rou
 import { reportAdminRoutes } from '../modules/invoicing/reports.routes.ts';
 import { queueAdminRoutes } from '../modules/queue/queue.routes.ts';
 import { quotaAdminRoutes } from '../modules/quotas/quotas.routes.ts';
+import { petrolAdminRoutes } from '../modules/petrol/petrol-quotas.routes.ts';
 import { dashboardAdminRoutes } from '../modules/reports/dashboard.routes.ts';
 import { exportAdminRoutes } from '../modules/reports/exports.routes.ts';
 import { salesReportAdminRoutes } from '../modules/reports/sales-report.routes.ts';
@@ -70,6 +71,7 @@ export const adminApi = (deps: AppDeps) =>
     sectorTransferAdminRoutes,
     refundAdminRoutes,
     quotaAdminRoutes,
+    petrolAdminRoutes,
     // invoicing: one registrar per sub-domain
     debtorAdminRoutes,
     paymentOfferAdminRoutes,

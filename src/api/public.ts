@@ -2,6 +2,7 @@ import type { AppDeps } from '../deps.ts';
 import { identityPublicRoutes } from '../modules/identity/identity.routes.ts';
 import { loyaltyPublicRoutes } from '../modules/loyalty/loyalty.routes.ts';
 import { notificationPublicRoutes } from '../modules/notifications/notifications.routes.ts';
+import { petrolPublicRoutes } from '../modules/petrol/pins.routes.ts';
 import { queuePublicRoutes } from '../modules/queue/queue.routes.ts';
 import { cancellationPublicRoutes } from '../modules/sales/cancellations.routes.ts';
 import { salesPublicRoutes } from '../modules/sales/sales.routes.ts';
@@ -28,6 +29,7 @@ export const publicApi = (deps: AppDeps) =>
       salesPublicRoutes,
       cancellationPublicRoutes,
       ticketPublicRoutes,
+      petrolPublicRoutes,
       appleWalletPublicRoutes,
       googleWalletPublicRoutes,
       walletAssetRoutes,

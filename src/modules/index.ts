@@ -23,6 +23,7 @@ import { queueJobs } from './queue/queue.jobs.ts';
 // Also registers the QUOTA_HOLDER role source (identity) and the quota claims' order
 // completion handler (sales), which workers' settlement needs.
 import { quotaJobs } from './quotas/quotas.jobs.ts';
+import { petrolJobs } from './petrol/petrol.jobs.ts';
 import { reportJobs } from './reports/reports.jobs.ts';
 import { salesJobs } from './sales/sales.jobs.ts';
 // Registers settlement's handlers of payment events (payments/payment-events.ts), which the
@@ -51,6 +52,7 @@ export function jobDefinitions(deps: AppDeps): JobDefinition[] {
     ...ticketJobs(deps),
     ...loyaltyJobs(deps),
     ...quotaJobs(deps),
+    ...petrolJobs(deps),
     ...invoicingJobs(deps),
     ...reportJobs(deps),
     ...walletJobs(deps),

@@ -144,6 +144,33 @@ export const problemCatalogue = {
   SUBQUOTAS_NOT_ALLOWED: { status: 403, title: 'This quota may not be split into sub-quotas' },
   SUBQUOTA_NOT_RETRACTABLE: { status: 400, title: 'Only an ALLOCATED sub-quota can be retracted' },
   QUOTA_IMPORT_FILE_INVALID: { status: 400, title: 'The quota file cannot be read' },
+  QUOTA_TYPE_PETROL: {
+    status: 422,
+    title: 'Petrol quotas are managed under /admin/petrol/quotas only',
+  },
+  // petrol (E12-F1 … E12-F4)
+  PETROL_NOT_AVAILABLE: { status: 404, title: 'The match has no petrol-station sale' },
+  PETROL_SOLD_OUT: { status: 409, title: 'The petrol-station allocation is sold out' },
+  PETROL_PIN_MALFORMED: { status: 400, title: 'A PIN is exactly 5 digits' },
+  PETROL_PIN_NOT_FOUND: { status: 404, title: 'No valid PIN with this number' },
+  PETROL_PIN_EXPIRED: { status: 410, title: 'The PIN has expired' },
+  PETROL_PIN_USED: { status: 409, title: 'The PIN has been used for a sale already' },
+  PETROL_PIN_RESERVED: { status: 409, title: 'Another cashier holds seats for this PIN' },
+  PETROL_PIN_IN_USE: { status: 409, title: 'Your PIN is being served at a petrol station' },
+  PETROL_LOOKUP_LIMITED: { status: 429, title: 'Too many failed PIN lookups; wait and retry' },
+  PETROL_STAFF_NO_STATION: { status: 403, title: 'You are not assigned to a petrol station' },
+  PETROL_RESERVATION_NOT_YOURS: {
+    status: 403,
+    title: 'The reservation belongs to another cashier',
+  },
+  PETROL_RESERVATION_EXPIRED: { status: 409, title: 'The reservation has run out' },
+  PETROL_RESERVATION_CLOSED: { status: 409, title: 'The reservation is no longer open' },
+  PETROL_QUOTA_EXISTS: { status: 409, title: 'The match has an active petrol quota already' },
+  PETROL_MATCH_INVALID: {
+    status: 422,
+    title: 'The match does not exist or has no locked stadium configuration',
+  },
+  PETROL_STATION_CODE_TAKEN: { status: 409, title: 'A petrol station with this code exists' },
   // wallet: passes (E9-F4) and away-match PDFs (E9-F6)
   EXTERNAL_TICKET_REQUIRED: {
     status: 409,

@@ -62,11 +62,12 @@ export const INVARIANTS: InvariantQuery[] = [
   {
     name: 'completed_order_without_payment',
     description:
-      'every COMPLETED order with an amount to pay has a SUCCEEDED payment (a free quota claim has none)',
+      'every COMPLETED order with an amount to pay has a SUCCEEDED payment, or was paid at a petrol station (a free quota claim has none)',
     query: (m) => sql`
       SELECT o.id::text AS id FROM orders o
       WHERE o.match_id = ${m} AND o.status = 'COMPLETED' AND o.total_amount > 0
-        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'SUCCEEDED')`,
+        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'SUCCEEDED')
+        AND NOT EXISTS (SELECT 1 FROM petrol_sales ps WHERE ps.order_id = o.id)`,
   },
   {
     name: 'completed_order_without_its_tickets',
@@ -306,6 +307,77 @@ export const INVARIANTS: InvariantQuery[] = [
                       AND b.oib_blind_index IN (h.oib_blind_index, p.oib_blind_index)
       WHERE t.match_id = ${m} AND t.status = 'SOLD'
         AND mt.kick_off_time > b.tickets_cancelled_at - interval '6 hours'`,
+  },
+  // Petrol-station sales (E12, modules/petrol).
+  {
+    name: 'petrol_sale_differs_from_order',
+    description: 'a petrol sale took exactly its order total, and its order is COMPLETED',
+    query: (m) => sql`
+      SELECT ps.id::text AS id FROM petrol_sales ps JOIN orders o ON o.id = ps.order_id
+      WHERE o.match_id = ${m}
+        AND (ps.total_amount <> o.total_amount OR o.status NOT IN ('COMPLETED', 'REFUNDED'))`,
+  },
+  {
+    name: 'petrol_reservation_seats_not_held',
+    description:
+      'every seat of a live petrol reservation is RESERVED for it in the inventory and in its petrol quota',
+    query: (m) => sql`
+      SELECT r.id::text AS id FROM petrol_reservations r
+      JOIN quotas q ON q.id = r.quota_id AND q.match_id = ${m}
+      CROSS JOIN LATERAL unnest(r.seats) AS seat(id)
+      LEFT JOIN match_seat_inventory i ON i.id = seat.id
+      LEFT JOIN quota_seats qs ON qs.match_seat_inventory_id = seat.id AND qs.quota_id = r.quota_id
+                               AND qs.status <> 'CANCELLED'
+      WHERE r.status IN ('RESERVED', 'IDENTITY_VERIFIED')
+        AND NOT (i.status = 'RESERVED' AND i.hold_kind = 'QUOTA' AND i.hold_owner_id = r.id
+                 AND qs.status = 'RESERVED')
+      GROUP BY r.id`,
+  },
+  {
+    name: 'petrol_quota_seat_reserved_without_reservation',
+    description: 'a RESERVED seat of a petrol quota belongs to a live petrol reservation',
+    query: (m) => sql`
+      SELECT qs.id::text AS id FROM quota_seats qs
+      JOIN quotas q ON q.id = qs.quota_id AND q.match_id = ${m} AND q.quota_type = 'PETROL'
+      WHERE qs.status = 'RESERVED'
+        AND NOT EXISTS (SELECT 1 FROM petrol_reservations r
+                         WHERE r.quota_id = q.id AND r.status IN ('RESERVED', 'IDENTITY_VERIFIED')
+                           AND qs.match_seat_inventory_id = ANY (r.seats))`,
+  },
+  {
+    name: 'petrol_sale_seats_not_sold',
+    description:
+      "a COMPLETED petrol reservation has its sale, and each of its seats is SOLD in the quota with a ticket of the sale's order",
+    query: (m) => sql`
+      SELECT r.id::text AS id FROM petrol_reservations r
+      JOIN quotas q ON q.id = r.quota_id AND q.match_id = ${m}
+      LEFT JOIN petrol_sales ps ON ps.reservation_id = r.id
+      WHERE r.status = 'COMPLETED'
+        AND (ps.id IS NULL OR EXISTS (
+              SELECT 1 FROM unnest(r.seats) AS seat(id)
+              LEFT JOIN quota_seats qs ON qs.match_seat_inventory_id = seat.id
+                                       AND qs.quota_id = r.quota_id AND qs.status = 'SOLD'
+              LEFT JOIN tickets t ON t.id = qs.ticket_id AND t.order_id = ps.order_id
+              WHERE t.id IS NULL))`,
+  },
+  {
+    name: 'petrol_used_pin_without_sale',
+    description: 'a USED PIN has exactly one petrol sale',
+    query: (m) => sql`
+      SELECT p.id::text AS id FROM petrol_pins p
+      WHERE p.match_id = ${m} AND p.status = 'USED'
+        AND (SELECT count(*) FROM petrol_reservations r JOIN petrol_sales ps ON ps.reservation_id = r.id
+              WHERE r.pin_id = p.id) <> 1`,
+  },
+  {
+    name: 'petrol_reservation_overdue',
+    description:
+      'no petrol reservation stays live longer than the grace after its 20 minutes (the release job runs every minute)',
+    query: (m, now, grace) => sql`
+      SELECT r.id::text AS id FROM petrol_reservations r
+      JOIN quotas q ON q.id = r.quota_id AND q.match_id = ${m}
+      WHERE r.status IN ('RESERVED', 'IDENTITY_VERIFIED')
+        AND r.expires_at < ${now}::timestamptz - make_interval(secs => ${grace})`,
   },
 ];
 

@@ -16,6 +16,7 @@ export async function lockOrders(
     total_amount: number;
     currency: string;
     offer_id: string | null;
+    paid_at_petrol_station: boolean;
   }>
 > {
   const { rows } = await sql<{
@@ -24,9 +25,11 @@ export async function lockOrders(
     total_amount: number;
     currency: string;
     offer_id: string | null;
+    paid_at_petrol_station: boolean;
   }>`
     SELECT o.id, o.status, o.total_amount, o.currency,
-           (SELECT payment_offer_id FROM payment_offer_orders p WHERE p.order_id = o.id) AS offer_id
+           (SELECT payment_offer_id FROM payment_offer_orders p WHERE p.order_id = o.id) AS offer_id,
+           EXISTS (SELECT 1 FROM petrol_sales ps WHERE ps.order_id = o.id) AS paid_at_petrol_station
       FROM orders o WHERE o.id IN (${sql.join(ids.map((id) => sql`${id}::uuid`))})
      ORDER BY o.id FOR UPDATE OF o`.execute(db);
   return rows;

@@ -25,9 +25,9 @@ import * as repo from './payment-offers.repo.ts';
  * number after, so a failed call leaves a DRAFT that POST …/send retries; the call is
  * idempotent by our reference (HNS-PO-<offer id>), never a second offer at e-računi.
  *
- * Which orders may be offered: OFFERABLE_ORDER_STATUSES. The DEFERRED orders of quota and
- * petrol claims come with the quotas branch (not merged yet); until then an unpaid order
- * (PENDING: not paid by card) is what can be offered.
+ * Which orders may be offered: OFFERABLE_ORDER_STATUSES (an unpaid order, PENDING: not paid
+ * by card), and a COMPLETED order paid at a petrol station (E12): the petrol company owes
+ * HNS what its cashiers took, settled through the offer to it as debtor.
  */
 export const OFFERABLE_ORDER_STATUSES: readonly string[] = ['PENDING'];
 
@@ -76,7 +76,12 @@ export async function createOffer(
     const missing = body.order_ids.filter((id) => !orders.some((o) => o.id === id));
     if (missing.length) throw notFound(`Order ${missing[0]}`);
     const refused = orders.filter(
-      (o) => !OFFERABLE_ORDER_STATUSES.includes(o.status) || o.offer_id,
+      (o) =>
+        !(
+          OFFERABLE_ORDER_STATUSES.includes(o.status) ||
+          // the petrol company's settlement (E12): what its cashiers took for HNS
+          (o.paid_at_petrol_station && o.status === 'COMPLETED')
+        ) || o.offer_id,
     );
     if (refused.length) {
       throw new AppError(

@@ -28,12 +28,19 @@ export interface MethodTotal {
   fee_vat_amount: number;
 }
 
-/** Paid orders by how they were paid: CARD (a SUCCEEDED Stripe payment), FREE (nothing to pay). */
+/**
+ * Paid orders by how they were paid: CARD (a SUCCEEDED Stripe payment), PETROL_CASH and
+ * PETROL_CARD (taken at a petrol-station counter, E12), FREE (nothing to pay).
+ */
 export async function totalsByMethod(db: Executor, f: ReportFilter): Promise<MethodTotal[]> {
   const { rows } = await sql<MethodTotal>`
     WITH paid AS (${paidOrders(f)})
     SELECT CASE WHEN EXISTS (SELECT 1 FROM payments p WHERE p.order_id = paid.id AND p.status = 'SUCCEEDED')
-                THEN 'CARD' WHEN paid.total_amount = 0 THEN 'FREE' ELSE 'OTHER' END AS method,
+                THEN 'CARD'
+                ELSE coalesce((SELECT 'PETROL_' || ps.payment_method::text FROM petrol_sales ps
+                                WHERE ps.order_id = paid.id),
+                              CASE WHEN paid.total_amount = 0 THEN 'FREE' ELSE 'OTHER' END)
+           END AS method,
            count(*)::int AS orders, coalesce(sum(total_amount), 0)::int AS amount,
            coalesce(sum(ticket_amount), 0)::int AS ticket_amount, coalesce(sum(fee_amount), 0)::int AS fee_amount,
            coalesce(sum(ticket_vat_amount), 0)::int AS ticket_vat_amount,

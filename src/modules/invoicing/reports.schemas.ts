@@ -19,7 +19,9 @@ export const financialReport = z.object({
   to: z.string(),
   by_payment_method: z.array(
     z.object({
-      method: z.enum(['CARD', 'FREE', 'OTHER']),
+      method: z
+        .enum(['CARD', 'PETROL_CASH', 'PETROL_CARD', 'FREE', 'OTHER'])
+        .describe('CARD: Stripe; PETROL_CASH / PETROL_CARD: taken at a petrol station (E12)'),
       orders: z.number().int(),
       amount: money,
       ticket_amount: money,

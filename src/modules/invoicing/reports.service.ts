@@ -5,8 +5,7 @@ import * as repo from './reports.repo.ts';
  * The financial reconciliation report (E14-F3): paid orders by payment method with their
  * fees and VAT, completed refunds, deferred payment offers by status, and each paid
  * order's e-računi invoice status, in one REPEATABLE READ snapshot so the parts agree.
- * Cash/card sales at petrol stations (E10) and DEFERRED orders do not exist in this code
- * base yet; their orders will show as OTHER until their payment rows exist.
+ * Cash and card sales at petrol stations (E12) are PETROL_CASH and PETROL_CARD lines.
  */
 export async function financialReport(
   deps: Pick<AppDeps, 'db'>,
@@ -30,7 +29,7 @@ export async function financialReport(
         from: filter.from.toISOString(),
         to: filter.to.toISOString(),
         by_payment_method: methods as Array<
-          repo.MethodTotal & { method: 'CARD' | 'FREE' | 'OTHER' }
+          repo.MethodTotal & { method: 'CARD' | 'PETROL_CASH' | 'PETROL_CARD' | 'FREE' | 'OTHER' }
         >,
         totals: {
           orders: sum((m) => m.orders),

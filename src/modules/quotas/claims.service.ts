@@ -73,7 +73,8 @@ async function claimable(
   now: Date,
 ) {
   const quota = await findQuota(trx, quotaId, { forUpdate: true });
-  if (!quota) throw notFound('Quota');
+  // A petrol quota (E12-F4) is sold by petrol-station cashiers only (modules/petrol).
+  if (!quota || quota.quota_type === 'PETROL') throw notFound('Quota');
   const sub = subquotaId ? await findSubquota(trx, subquotaId, { forUpdate: true }) : undefined;
   if (subquotaId) {
     if (!sub || sub.parent_quota_id !== quota.id || sub.recipient_email !== email) {

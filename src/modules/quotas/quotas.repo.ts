@@ -130,7 +130,10 @@ export async function listQuotaSeats(
     .execute();
 }
 
-/** Quotas addressed to `email` (the portal holder's own), newest kick-off last. */
+/**
+ * Quotas addressed to `email` (the portal holder's own), newest kick-off last; never a
+ * petrol quota (E12-F4: sold at petrol stations, not claimed in the portal).
+ */
 export async function listQuotasOfRecipient(db: Executor, email: string) {
   return db
     .selectFrom('quotas as q')
@@ -138,6 +141,7 @@ export async function listQuotasOfRecipient(db: Executor, email: string) {
     .selectAll('q')
     .select(['m.home_team', 'm.away_team', 'm.kick_off_time'])
     .where('q.recipient_email', '=', email)
+    .where('q.quota_type', '=', 'STANDARD')
     .orderBy('m.kick_off_time')
     .orderBy('q.created_at')
     .execute();
@@ -147,7 +151,8 @@ export async function listQuotasOfRecipient(db: Executor, email: string) {
 export async function holdsLiveQuota(db: Executor, email: string): Promise<boolean> {
   const { rows } = await sql<{ yes: boolean }>`
     SELECT EXISTS (SELECT 1 FROM quotas WHERE recipient_email = ${email}
-                      AND status IN ('PENDING', 'ACTIVE', 'FULLY_CLAIMED'))
+                      AND status IN ('PENDING', 'ACTIVE', 'FULLY_CLAIMED')
+                      AND quota_type = 'STANDARD')
         OR EXISTS (SELECT 1 FROM subquotas WHERE recipient_email = ${email}
                       AND status IN ('ALLOCATED', 'RESERVED', 'SOLD')) AS yes`.execute(db);
   return rows[0]!.yes;

@@ -65,6 +65,7 @@ export const quotaAdminRoutes: RouteRegistrar = async (app, deps) => {
           'CONFIG_NOT_LOCKED',
           'QUOTA_SECTOR_INVALID',
           'QUOTA_SEATS_INSUFFICIENT',
+          'QUOTA_TYPE_PETROL',
         ],
       },
       schema: {
@@ -107,7 +108,10 @@ export const quotaAdminRoutes: RouteRegistrar = async (app, deps) => {
   app.delete(
     '/quotas/:id',
     {
-      config: { access: ['MATCH_MANAGER'], problems: ['NOT_FOUND', 'QUOTA_NOT_CANCELLABLE'] },
+      config: {
+        access: ['MATCH_MANAGER'],
+        problems: ['NOT_FOUND', 'QUOTA_NOT_CANCELLABLE', 'QUOTA_TYPE_PETROL'],
+      },
       schema: {
         summary: 'Cancel a quota: its unused seats go back to public sale (E7-F7)',
         description:

@@ -32,6 +32,10 @@ export const createQuotaBody = z.object({
   transfer_allowed: z.boolean().default(true),
   deferred_payment: z.boolean().default(false),
   auto_send_email: z.boolean().default(true),
+  quota_type: z
+    .enum(['STANDARD', 'PETROL'])
+    .optional()
+    .describe('STANDARD only: PETROL quotas are created with POST /admin/petrol/quotas (E12-F4)'),
 });
 export type CreateQuotaBody = z.infer<typeof createQuotaBody>;
 
@@ -68,6 +72,9 @@ export const quotaSchema = z.object({
   deferred_payment: z.boolean(),
   auto_send_email: z.boolean(),
   status: quotaStatus,
+  quota_type: z
+    .enum(['STANDARD', 'PETROL'])
+    .describe('PETROL: sold at petrol stations, managed under /admin/petrol/quotas (E12-F4)'),
   batch_id: z.uuid().nullable(),
   created_at: z.string(),
   cancelled_at: z.string().nullable(),

@@ -62,6 +62,7 @@ export function quotaView(quota: QuotaRow) {
     deferred_payment: quota.deferred_payment,
     auto_send_email: quota.auto_send_email,
     status: quota.status,
+    quota_type: quota.quota_type,
     batch_id: quota.batch_id,
     created_at: quota.created_at.toISOString(),
     cancelled_at: quota.cancelled_at?.toISOString() ?? null,
@@ -90,7 +91,7 @@ export async function seatViews(db: Executor, seats: QuotaSeatRow[]): Promise<Qu
 }
 
 /** Checks the body against the match (no writes); field problems listed together. */
-async function checkSectors(trx: Executor, body: CreateQuotaBody): Promise<void> {
+export async function checkSectors(trx: Executor, body: CreateQuotaBody): Promise<void> {
   const sectors = await inventorySectorsOf(trx, body.match_id, body.sector_ids);
   const known = new Map(sectors.map((s) => [s.id, s]));
   const errors: FieldError[] = [];
@@ -128,6 +129,8 @@ export async function placeQuota(
     actorId: string;
     batchId: string | null;
     now: Date;
+    /** PETROL: a petrol-station allocation (modules/petrol, E12-F4) */
+    quotaType?: 'STANDARD' | 'PETROL';
   },
 ): Promise<{ quota: QuotaRow } | { available: number }> {
   const { body, match, now } = input;
@@ -160,6 +163,7 @@ export async function placeQuota(
     auto_send_email: body.auto_send_email,
     status: 'ACTIVE',
     batch_id: input.batchId,
+    quota_type: input.quotaType ?? 'STANDARD',
     created_by: input.actorId,
     created_at: now,
   });
@@ -199,6 +203,10 @@ export async function placeQuota(
   return { quota };
 }
 
+/** Generic quota endpoints are read-only for petrol quotas (E12-F4): the route to use. */
+const petrolOnly = (use: string) =>
+  new AppError('QUOTA_TYPE_PETROL', `Petrol quotas are managed with ${use}`, { extra: { use } });
+
 /** The match takes quotas: it exists, has not ended or kicked off, is configured (locked). */
 export function checkQuotaMatch(match: QuotaMatch | undefined, now: Date): QuotaMatch {
   if (!match || match.status === 'DELETED') throw new AppError('MATCH_NOT_FOUND');
@@ -215,6 +223,7 @@ export function checkQuotaMatch(match: QuotaMatch | undefined, now: Date): Quota
  * free; nothing is allocated.
  */
 export async function createQuota(deps: Deps, actorId: string, body: CreateQuotaBody) {
+  if (body.quota_type === 'PETROL') throw petrolOnly('POST /admin/petrol/quotas');
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const match = checkQuotaMatch(await lockMatchForQuota(trx, body.match_id), now);
@@ -263,14 +272,25 @@ export async function cancelQuota(
   actorId: string,
   id: string,
   option: 'all_unused' | 'unfulfilled_only',
+  petrol?: {
+    /** In the cancellation's transaction, the quota locked: close the petrol reservations. */
+    before: (trx: Executor, quota: QuotaRow, now: Date) => Promise<void>;
+  },
 ) {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const quota = await findQuota(trx, id, { forUpdate: true });
     if (!quota) throw notFound('Quota');
+    // A petrol quota is cancelled through POST /admin/petrol/quotas/{id}/cancel (E12-F4),
+    // which passes `petrol`; a petrol route never cancels a standard quota.
+    if ((quota.quota_type === 'PETROL') !== (petrol !== undefined)) {
+      if (petrol) throw notFound('Petrol quota');
+      throw petrolOnly(`POST /admin/petrol/quotas/${quota.id}/cancel`);
+    }
     if (quota.status === 'CANCELLED') {
       throw new AppError('QUOTA_NOT_CANCELLABLE', 'The quota is already cancelled');
     }
+    if (petrol) await petrol.before(trx, quota, now);
     const allUnused = option === 'all_unused';
     if (allUnused) {
       // Claims in progress give their seats back to the quota first (orders abandoned,

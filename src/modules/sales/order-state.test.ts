@@ -12,7 +12,7 @@ import {
   type StateMachine,
 } from './order-state.ts';
 
-const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job', 'admin', 'quota'];
+const ACTORS: Actor[] = ['fan', 'stripe', 'sweeper', 'refund-job', 'admin', 'quota', 'petrol'];
 
 /** The values of a PostgreSQL enum as the migrations create and extend it. */
 function enumValues(type: string): string[] {
@@ -137,7 +137,13 @@ describe('the order machine', () => {
       Object.entries(ORDER_MACHINE.events)
         .filter(([, t]) => t.to === status)
         .map(([e, t]) => `${e} by ${t.by}`);
-    expect(into('COMPLETED')).toEqual(['PAYMENT_SUCCEEDED by stripe', 'QUOTA_FREE_CLAIMED by fan']);
+    expect(into('COMPLETED')).toEqual([
+      'PAYMENT_SUCCEEDED by stripe',
+      'QUOTA_FREE_CLAIMED by fan',
+      'PETROL_SALE_CONFIRMED by petrol',
+    ]);
+    // a petrol sale completes only an order nobody started paying through Stripe
+    expect(ORDER_MACHINE.events.PETROL_SALE_CONFIRMED.from).toEqual(['PENDING']);
     // a free claim completes only an order nobody started paying
     expect(ORDER_MACHINE.events.QUOTA_FREE_CLAIMED.from).toEqual(['PENDING']);
     expect(into('REFUNDED')).toEqual(['REFUNDED by refund-job']);

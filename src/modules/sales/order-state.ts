@@ -25,7 +25,9 @@ export type Actor =
   /** staff on the admin API: closing a match (access-control), a refund requested or approved (refunds.service.ts) */
   | 'admin'
   /** the quotas module: a quota claim expired or abandoned, its quota cancelled (E7-F5, E7-F7) */
-  | 'quota';
+  | 'quota'
+  /** a petrol-station cashier on the petrol portal, after taking cash or card (E12-F2) */
+  | 'petrol';
 
 export interface Transition<S extends string> {
   readonly from: readonly S[];
@@ -81,7 +83,8 @@ export type OrderEvent =
   | 'REFUNDED'
   | 'QUOTA_FREE_CLAIMED'
   | 'QUOTA_CLAIM_ABANDONED'
-  | 'ORDER_BLACKLISTED';
+  | 'ORDER_BLACKLISTED'
+  | 'PETROL_SALE_CONFIRMED';
 
 /** The events that cancel an order; each is also the order's `cancellation_reason`. */
 export type OrderCancellation = Extract<
@@ -187,6 +190,12 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
       by: 'admin',
       why: 'POST /admin/blacklist/{id}/cancel-tickets (or an import batch): an open order of the listed buyer or naming a listed holder; a late payment success is refunded, not completed (E11-F4)',
     },
+    PETROL_SALE_CONFIRMED: {
+      from: ['PENDING'],
+      to: 'COMPLETED',
+      by: 'petrol',
+      why: 'POST /petrol-portal/pins/{pin}/confirm: the cashier took cash or card, the tickets are issued with it (E12-F2)',
+    },
   },
 });
 
@@ -210,7 +219,11 @@ export type TicketEvent =
  * other statuses of the enum are declared by the schema for match cancellations, which no
  * code performs yet (issue 20): no event reaches them.
  */
-export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' | 'QUOTA_ISSUED'>({
+export const TICKET_MACHINE = defineMachine<
+  TicketStatus,
+  TicketEvent,
+  'ISSUED' | 'QUOTA_ISSUED' | 'PETROL_ISSUED'
+>({
   name: 'ticket',
   states: {
     SOLD: { terminal: false },
@@ -232,6 +245,11 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' 
       to: 'SOLD',
       by: 'fan',
       why: 'a free quota claim (discount_percent 100) sold its seats (E7-F5)',
+    },
+    PETROL_ISSUED: {
+      to: 'SOLD',
+      by: 'petrol',
+      why: 'a petrol-station sale was confirmed by the cashier (E12-F2)',
     },
   },
   events: {

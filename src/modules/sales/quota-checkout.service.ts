@@ -66,6 +66,8 @@ export async function writeQuotaOrder(
     rates: Awaited<ReturnType<typeof quotaPricing>>;
     previousOrderId: string | null;
     now: Date;
+    /** the selling channel in the audit trail: a quota claim, or a petrol sale (E12) */
+    channel?: 'quota' | 'petrol';
   },
 ) {
   const { seats, holders, now } = input;
@@ -106,7 +108,11 @@ export async function writeQuotaOrder(
     action: 'order_created',
     actor: { type: 'user', id: input.userId },
     subject: { type: 'order', id: order.id },
-    changes: { channel: 'quota', total_amount: order.total_amount, seats: seats.length },
+    changes: {
+      channel: input.channel ?? 'quota',
+      total_amount: order.total_amount,
+      seats: seats.length,
+    },
   });
   return { order, items };
 }

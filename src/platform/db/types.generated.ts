@@ -90,7 +90,11 @@ export type OrderStatus = "CANCELLED" | "COMPLETED" | "PAYMENT_FAILED" | "PAYMEN
 
 export type PaymentStatus = "CANCELLED" | "FAILED" | "PENDING" | "PROCESSING" | "SUCCEEDED";
 
+export type PetrolPayment = "CARD" | "CASH";
+
 export type PhaseType = "GENERAL_PUBLIC" | "LOYALTY" | "QUOTA_ONLY";
+
+export type PinStatus = "ACTIVE" | "CANCELLED" | "EXPIRED" | "USED";
 
 export type PushPlatform = "ANDROID" | "IOS";
 
@@ -104,11 +108,15 @@ export type QuotaSeatStatus = "ALLOCATED" | "CANCELLED" | "DELEGATED" | "RESERVE
 
 export type QuotaStatus = "ACTIVE" | "CANCELLED" | "FULLY_CLAIMED" | "PAST_DEADLINE" | "PENDING";
 
+export type QuotaType = "PETROL" | "STANDARD";
+
 export type RefundSource = "SELF_SERVICE" | "SUPPORT" | "SYSTEM";
 
 export type RefundStatus = "APPROVED" | "COMPLETED" | "FAILED" | "PENDING" | "PENDING_APPROVAL" | "PROCESSING" | "REJECTED";
 
 export type ReportType = "ATTENDANCE" | "FINANCIAL" | "QUOTA_USAGE" | "SALES";
+
+export type ReservationStatus = "CANCELLED" | "COMPLETED" | "EXPIRED" | "IDENTITY_VERIFIED" | "RESERVED";
 
 export type RowStrategy = "CENTER_OUTWARD" | "LEFT_TO_RIGHT" | "RIGHT_TO_LEFT";
 
@@ -623,6 +631,74 @@ export interface Payments {
   stripe_refund_id: string | null;
 }
 
+export interface PetrolDeeplinks {
+  created_at: Generated<Timestamp>;
+  deeplink_url: string;
+  id: Generated<string>;
+  is_active: Generated<boolean>;
+  match_id: string;
+  qr_code_data: string;
+}
+
+export interface PetrolPins {
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  id: Generated<string>;
+  match_id: string;
+  pin: string;
+  quantity: number;
+  quota_id: string;
+  status: Generated<PinStatus>;
+  ticket_holders_json: Json;
+  used_at: Timestamp | null;
+  user_id: string;
+}
+
+export interface PetrolReservations {
+  cancellation_reason: string | null;
+  cancelled_at: Timestamp | null;
+  cancelled_by: string | null;
+  completed_at: Timestamp | null;
+  expires_at: Timestamp;
+  id: Generated<string>;
+  identity_verified_at: Timestamp | null;
+  pin_id: string;
+  quota_id: string;
+  reserved_at: Timestamp;
+  seats: string[];
+  staff_id: string;
+  station_id: string;
+  status: Generated<ReservationStatus>;
+}
+
+export interface PetrolSales {
+  id: Generated<string>;
+  order_id: string;
+  payment_method: PetrolPayment;
+  payment_reference: string;
+  processed_at: Timestamp;
+  processed_by: string;
+  reservation_id: string;
+  station_id: string;
+  total_amount: number;
+}
+
+export interface PetrolStaff {
+  assigned_at: Generated<Timestamp>;
+  assigned_by: string | null;
+  station_id: string;
+  user_id: string;
+}
+
+export interface PetrolStations {
+  address: string | null;
+  code: string;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  is_active: Generated<boolean>;
+  name: string;
+}
+
 export interface PriceCategories {
   color: string | null;
   created_at: Generated<Timestamp>;
@@ -781,6 +857,7 @@ export interface Quotas {
   id: Generated<string>;
   internal_note: string | null;
   match_id: string;
+  quota_type: Generated<QuotaType>;
   recipient_email: string;
   recipient_name: string | null;
   reminder_sent_at: Timestamp | null;
@@ -1204,6 +1281,12 @@ export interface DB {
   payment_offer_orders: PaymentOfferOrders;
   payment_offers: PaymentOffers;
   payments: Payments;
+  petrol_deeplinks: PetrolDeeplinks;
+  petrol_pins: PetrolPins;
+  petrol_reservations: PetrolReservations;
+  petrol_sales: PetrolSales;
+  petrol_staff: PetrolStaff;
+  petrol_stations: PetrolStations;
   price_categories: PriceCategories;
   print_logs: PrintLogs;
   profiles: Profiles;

@@ -1,0 +1,21 @@
+import type { AppDeps } from '../../deps.ts';
+import { defineJob } from '../../platform/jobs.ts';
+import { releaseExpiredReservations } from './reservations.service.ts';
+
+export const RELEASE_RESERVATIONS_QUEUE = 'petrol.release-reservations';
+
+/**
+ * Every minute (pg-boss runs the schedule once across all workers): cashier reservations
+ * past their 20 minutes give their seats back to the petrol quota, and run-out PINs become
+ * EXPIRED (E12-F3). A lapsed reservation is also released by the next lookup of its PIN.
+ */
+export const petrolJobs = (deps: AppDeps) => [
+  defineJob<object>({
+    name: RELEASE_RESERVATIONS_QUEUE,
+    cron: '* * * * *',
+    queue: { retryLimit: 2, retryDelay: 10, expireInSeconds: 300 },
+    handler: async () => {
+      await releaseExpiredReservations(deps);
+    },
+  }),
+];
