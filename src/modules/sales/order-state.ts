@@ -25,7 +25,9 @@ export type Actor =
   /** staff on the admin API: closing a match (access-control), a refund requested or approved (refunds.service.ts) */
   | 'admin'
   /** the quotas module: a quota claim expired or abandoned, its quota cancelled (E7-F5, E7-F7) */
-  | 'quota';
+  | 'quota'
+  /** the match cancellation's job (matches module, E2-F7): the refund of every paid order */
+  | 'cancellation-job';
 
 export interface Transition<S extends string> {
   readonly from: readonly S[];
@@ -80,7 +82,9 @@ export type OrderEvent =
   | 'HOLD_EXPIRED'
   | 'REFUNDED'
   | 'QUOTA_FREE_CLAIMED'
-  | 'QUOTA_CLAIM_ABANDONED';
+  | 'QUOTA_CLAIM_ABANDONED'
+  | 'MATCH_CANCELLED'
+  | 'PAID_AFTER_MATCH_CANCELLED';
 
 /** The events that cancel an order; each is also the order's `cancellation_reason`. */
 export type OrderCancellation = Extract<
@@ -91,6 +95,8 @@ export type OrderCancellation = Extract<
   | 'CART_CLEARED'
   | 'HOLD_EXPIRED'
   | 'QUOTA_CLAIM_ABANDONED'
+  | 'MATCH_CANCELLED'
+  | 'PAID_AFTER_MATCH_CANCELLED'
 >;
 
 export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAMED'>({
@@ -179,6 +185,18 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
       by: 'quota',
       why: 'the quota claim of the order expired or its quota was cancelled; the seats went back to the quota (E7-F5, E7-F7)',
     },
+    MATCH_CANCELLED: {
+      from: OPEN,
+      to: 'CANCELLED',
+      by: 'admin',
+      why: 'POST /admin/matches/{id}/cancel: every open order of the match, its holds released (E2-F7)',
+    },
+    PAID_AFTER_MATCH_CANCELLED: {
+      from: SETTLEABLE,
+      to: 'CANCELLED',
+      by: 'stripe',
+      why: 'payment_intent.succeeded for an order of a cancelled match: no ticket, refund requested (E2-F7)',
+    },
   },
 });
 
@@ -187,7 +205,8 @@ export type TicketEvent =
   | 'SCANNED_AT_GATE'
   | 'ATTENDANCE_ASSUMED'
   | 'TICKET_REFUNDED'
-  | 'CANCELLED_BY_BUYER';
+  | 'CANCELLED_BY_BUYER'
+  | 'MATCH_CANCELLED_REFUNDED';
 
 /**
  * Tickets: issued SOLD with their order's completion. A holder transfer (E9-F5) keeps the
@@ -196,8 +215,9 @@ export type TicketEvent =
  * ATTENDED, or every valid one when the gates sent no data. A staff refund (E8-F3) makes a
  * SOLD ticket REFUNDED, the buyer's own cancellation (E9-F8) CANCELLED; both give the seat
  * back and are final (the money follows through the refund's job, retried by an admin when
- * Stripe fails it). The other statuses of the enum are declared by the schema for match and
- * blacklist cancellations, which no code performs yet (issues 20, 24): no event reaches them.
+ * Stripe fails it). A cancelled match's job (E2-F7) makes every SOLD ticket
+ * CANCELLED_MATCH_CANCELLED with its order's full refund, final too. TRANSFERRED and
+ * CANCELLED_BLACKLIST are declared by the schema; no event reaches them yet (issue 24).
  */
 export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' | 'QUOTA_ISSUED'>({
   name: 'ticket',
@@ -207,7 +227,7 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' 
     ATTENDED: { terminal: true },
     TRANSFERRED: { terminal: false },
     CANCELLED: { terminal: true },
-    CANCELLED_MATCH_CANCELLED: { terminal: false },
+    CANCELLED_MATCH_CANCELLED: { terminal: true },
     CANCELLED_BLACKLIST: { terminal: false },
     REFUNDED: { terminal: true },
   },
@@ -253,6 +273,12 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' 
       to: 'CANCELLED',
       by: 'fan',
       why: 'POST /orders/{id}/cancel-tickets by the buyer, 48 h or more before kick-off (E9-F8)',
+    },
+    MATCH_CANCELLED_REFUNDED: {
+      from: ['SOLD'],
+      to: 'CANCELLED_MATCH_CANCELLED',
+      by: 'cancellation-job',
+      why: "the match was cancelled: the order's full refund, fee included, in the same transaction (E2-F7)",
     },
   },
 });

@@ -106,3 +106,19 @@ export async function claimSucceededEventRecordingPayment(
   if (order.id === null) return { order: undefined, payment: undefined };
   return { order, payment: { id: paymentId, refund_requested_at: refundRequestedAt } };
 }
+
+/**
+ * Whether the order's match was cancelled (or deleted after), read with a share lock of
+ * the match row (FOR SHARE), after the order's lock: it conflicts with the cancellation's
+ * update of the match row, so a sale and a cancellation of one match are serialised (the
+ * cancellation takes its order locks before the match row, so the two never deadlock).
+ */
+export async function isMatchCancelledForSale(db: Executor, matchId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('matches')
+    .select('status')
+    .where('id', '=', matchId)
+    .forShare()
+    .executeTakeFirstOrThrow();
+  return row.status === 'CANCELLED' || row.status === 'DELETED';
+}

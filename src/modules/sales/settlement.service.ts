@@ -33,6 +33,7 @@ import { applyStripeRefund, type RefundEventOutcome } from './refunds.service.ts
 import {
   claimSucceededEventRecordingPayment,
   claimWebhookEventLockingOrder,
+  isMatchCancelledForSale,
   type SettlementOrderRow,
 } from './settlement.repo.ts';
 
@@ -184,11 +185,16 @@ async function onSucceeded(
 
   const items = await listOrderItems(trx, order.id);
   const amountOk = intent.amount === order.total_amount && items.length > 0;
+  // A cancelled match issues no ticket (E2-F7). Read under a share lock of the match row,
+  // after the order's lock: a cancellation that committed is seen, and one under way waits
+  // for this sale to commit (its job then refunds the order with the others).
+  const matchCancelled = await isMatchCancelledForSale(trx, order.match_id);
   // One statement sells the seats (all or nothing) and writes their tickets, holders and
   // seat trail; undefined when a seat went to someone else.
-  const tickets = amountOk
-    ? await sellAndIssueOrderTickets(deps, trx, order, items, now)
-    : undefined;
+  const tickets =
+    amountOk && !matchCancelled
+      ? await sellAndIssueOrderTickets(deps, trx, order, items, now)
+      : undefined;
   // Match and buyer were read with the order (claimWebhookEventLockingOrder).
   const matchName = `${order.home_team} – ${order.away_team}`;
   const customer = items[0]?.holder_full_name ?? order.buyer_email;
@@ -241,11 +247,17 @@ async function onSucceeded(
   // Paid, but the seats went to someone else after the hold ran out (or the amount is not
   // the order's): give the money back. The refund runs as a job enqueued right here, so it
   // cannot be lost; the fan hears about it in the same transaction.
-  const reason = amountOk ? ('SEATS_LOST' as const) : ('AMOUNT_MISMATCH' as const);
+  const reason = matchCancelled
+    ? ('PAID_AFTER_MATCH_CANCELLED' as const)
+    : amountOk
+      ? ('SEATS_LOST' as const)
+      : ('AMOUNT_MISMATCH' as const);
   await releaseHolds(trx, order.id, now, { reason: `payment refunded: ${reason}`, by: null });
   await transitionOrder(trx, order.id, reason, { cancelled_at: now, cancellation_reason: reason });
   await requestRefund(deps, trx, payment, reason, now);
-  await notifyRefund(deps, trx, order, order.buyer_email, customer, matchName, intent.amount);
+  await notifyRefund(deps, trx, order, order.buyer_email, customer, matchName, intent.amount, {
+    cancelled: matchCancelled,
+  });
   await recordAudit(deps, trx, {
     domain: 'payment',
     action: 'payment_refund_requested',
@@ -264,6 +276,7 @@ async function notifyRefund(
   customer: string,
   matchName: string,
   amount: number,
+  why: { cancelled: boolean },
 ) {
   await sendEmail(deps, trx, {
     template_key: 'cancellation_refund_confirmation',
@@ -280,7 +293,9 @@ async function notifyRefund(
     user_id: order.user_id,
     notification_type: 'order_refunded',
     title: 'Your payment is being refunded',
-    body: `The seats of order ${order.order_number} were no longer available; we are refunding ${formatEuro(amount)}.`,
+    body: why.cancelled
+      ? `${matchName} was cancelled; we are refunding ${formatEuro(amount)} of order ${order.order_number}.`
+      : `The seats of order ${order.order_number} were no longer available; we are refunding ${formatEuro(amount)}.`,
     data: { order_id: order.id },
     priority: 'HIGH',
   });
