@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
 import { runMatchCancellation } from '../../src/modules/matches/cancellation.service.ts';
 import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
 import { createLockedMatch } from '../factories/matches.ts';
@@ -329,5 +330,20 @@ describe('the cancellation job is resumable (E2-F7)', () => {
     expect(emails).toHaveLength(5);
     expect(emails.every((e) => e.n === 1)).toBe(true);
     await expectInvariants(t, sale.matchId);
+
+    // audit-invariants names a ticket left valid and an order without its refund
+    await t.deps.db
+      .updateTable('tickets')
+      .set({ status: 'SOLD' })
+      .where('id', '=', paid[0]!.ticketIds[0]!)
+      .execute();
+    await t.deps.db.deleteFrom('refund_tickets').where('refund_id', '=', refunds[1]!.id).execute();
+    await t.deps.db.deleteFrom('credit_note_requests').where('refund_id', '=', refunds[1]!.id).execute();
+    await t.deps.db.deleteFrom('refunds').where('id', '=', refunds[1]!.id).execute();
+    const audit = await auditMatchInvariants(t.deps, sale.matchId);
+    const named = Object.fromEntries(audit.invariants.map((i) => [i.name, i.sample]));
+    expect(named.cancelled_match_valid_ticket).toEqual([paid[0]!.ticketIds[0]]);
+    expect(named.cancelled_match_order_not_refunded_once).toEqual([refunds[1]!.order_id]);
+    expect(named.cancelled_match_ticket_without_system_refund).toHaveLength(1);
   });
 });

@@ -190,6 +190,12 @@ export async function runMatchCancellation(
     if (current.status === 'DONE') return true;
     if ((await notices.countUntold(trx, current.notice_id)) > 0) return false;
     if ((await paidOrdersWithoutSystemRefund(trx, matchId, null, 1)).length > 0) return false;
+    // A hold or open order that raced the cancellation (committed as it did) goes too.
+    await closeSaleOfCancelledMatch(deps, trx, {
+      matchId,
+      by: current.cancelled_by,
+      now: deps.clock.now(),
+    });
     await repo.finishCancellation(trx, matchId, deps.clock.now());
     const notice = (await notices.findNotice(trx, current.notice_id, { lock: true }))!;
     await notices.finishNotice(trx, notice, deps.clock.now());
