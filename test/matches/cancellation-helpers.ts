@@ -4,7 +4,13 @@ import { auditMatchInvariants } from '../../src/modules/integrity/integrity.serv
 import type { StripeTestServer } from '../../src/platform/adapters/stripe/local-server.ts';
 import type { TestContext } from '../harness/context.ts';
 import type { TestUser } from '../factories/users.ts';
-import { checkoutToPayment, createFan, deliver, type Fan, type SaleFixture } from '../sales/helpers.ts';
+import {
+  checkoutToPayment,
+  createFan,
+  deliver,
+  type Fan,
+  type SaleFixture,
+} from '../sales/helpers.ts';
 
 /** Match cancellation fixtures (E2-F7): paid orders of one sale, the request, the counts. */
 
@@ -48,7 +54,13 @@ export const cancel = (t: TestContext, admin: TestUser, matchId: string, reason 
     payload: { reason },
   });
 
-export const report = (t: TestContext, admin: TestUser, matchId: string, query = '', accept?: string) =>
+export const report = (
+  t: TestContext,
+  admin: TestUser,
+  matchId: string,
+  query = '',
+  accept?: string,
+) =>
   t.request({
     method: 'GET',
     url: `/admin/matches/${matchId}/cancellation-report${query}`,
@@ -61,7 +73,14 @@ export async function systemRefunds(t: TestContext, matchId: string) {
   return t.deps.db
     .selectFrom('refunds as r')
     .innerJoin('orders as o', 'o.id', 'r.order_id')
-    .select(['r.id', 'r.order_id', 'r.refund_amount', 'r.fee_retained', 'r.status', 'o.total_amount'])
+    .select([
+      'r.id',
+      'r.order_id',
+      'r.refund_amount',
+      'r.fee_retained',
+      'r.status',
+      'o.total_amount',
+    ])
     .where('o.match_id', '=', matchId)
     .where('r.source', '=', 'SYSTEM')
     .orderBy('r.order_id')

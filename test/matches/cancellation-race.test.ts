@@ -11,7 +11,12 @@ import {
   nameHolders,
   useStripeTestContext,
 } from '../sales/helpers.ts';
-import { cancel, expectInvariants, systemRefunds, ticketStatusCounts } from './cancellation-helpers.ts';
+import {
+  cancel,
+  expectInvariants,
+  systemRefunds,
+  ticketStatusCounts,
+} from './cancellation-helpers.ts';
 
 // Fans buying over the HTTP API while a SUPER_ADMIN cancels the match (E2-F7): whatever
 // the interleaving, once the job has run no ticket of the match admits anyone, every paid
@@ -64,7 +69,10 @@ describe('cancel while fans are buying (E2-F7)', () => {
     for (const [i, intent] of intents.entries()) {
       const hook = await deliver(t, stripe, stripe.succeed(intent));
       expect(hook.statusCode).toBe(200);
-      if (i === 0) expect(['duplicate', 'already_settled', 'refund_requested', 'completed']).toContain(hook.json().outcome);
+      if (i === 0)
+        expect(['duplicate', 'already_settled', 'refund_requested', 'completed']).toContain(
+          hook.json().outcome,
+        );
     }
     // a fan who tries now is refused with the stable code
     const late = await addToCart(t, await createFan(t.deps), sale, 1);

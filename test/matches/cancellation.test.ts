@@ -54,7 +54,10 @@ describe('who may cancel (E2-F7)', () => {
       expect((await cancel(t, support, match.matchId)).statusCode).toBe(403);
       const ok = await cancel(t, superAdmin, match.matchId, 'stadium unsafe');
       expect(ok.statusCode).toBe(200);
-      expect(ok.json()).toMatchObject({ status: 'CANCELLED', cancellation_reason: 'stadium unsafe' });
+      expect(ok.json()).toMatchObject({
+        status: 'CANCELLED',
+        cancellation_reason: 'stadium unsafe',
+      });
     }
   });
 
@@ -145,7 +148,10 @@ describe('cancelling a match on sale (E2-F7)', () => {
       .select(['status', 'cancellation_reason'])
       .where('id', '=', started.order.id)
       .executeTakeFirstOrThrow();
-    expect(lateOrder).toEqual({ status: 'CANCELLED', cancellation_reason: 'PAID_AFTER_MATCH_CANCELLED' });
+    expect(lateOrder).toEqual({
+      status: 'CANCELLED',
+      cancellation_reason: 'PAID_AFTER_MATCH_CANCELLED',
+    });
     const lateTickets = await t.deps.db
       .selectFrom('tickets')
       .select('id')
@@ -162,16 +168,18 @@ describe('cancelling a match on sale (E2-F7)', () => {
 
     // the report is there at once (job not run yet)
     const before = (await report(t, manager, sale.matchId)).json();
-    expect(before).toMatchObject({ status: 'RUNNING', reason: 'storm damage', cancelled_orders: 2 });
+    expect(before).toMatchObject({
+      status: 'RUNNING',
+      reason: 'storm damage',
+      cancelled_orders: 2,
+    });
     expect(before.tickets).toMatchObject({ cancelled: 0, still_valid: 6 });
 
     // the job
     const run = await runMatchCancellation(t.deps, sale.matchId);
     expect(run).toMatchObject({ status: 'DONE', refunded: 3 });
     const refunds = await systemRefunds(t, sale.matchId);
-    expect(refunds.map((r) => r.order_id).sort()).toEqual(
-      [a.orderId, b.orderId, c.orderId].sort(),
-    );
+    expect(refunds.map((r) => r.order_id).sort()).toEqual([a.orderId, b.orderId, c.orderId].sort());
     for (const r of refunds) {
       // in full, fee included
       expect(r.refund_amount).toBe(r.total_amount);
@@ -252,7 +260,10 @@ describe('cancelling a match on sale (E2-F7)', () => {
       const line = (section: string, status: string) =>
         rows.find((r) => r.section === section && r.status === status);
       expect(line('tickets', 'CANCELLED_MATCH_CANCELLED')?.count).toBe('6');
-      expect(line('refunds', 'COMPLETED')).toMatchObject({ count: '3', amount_cents: String(total) });
+      expect(line('refunds', 'COMPLETED')).toMatchObject({
+        count: '3',
+        amount_cents: String(total),
+      });
       expect(line('notifications', 'TOLD')?.count).toBe('4');
     }
     // the report is for staff only
@@ -265,7 +276,11 @@ describe('cancelling a match on sale (E2-F7)', () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 4, queued: true });
     const fans = await Promise.all([createFan(t.deps), createFan(t.deps)]);
     for (const fan of fans) {
-      const join = await t.request({ method: 'POST', url: `/queue/${sale.matchId}/join`, token: fan.token });
+      const join = await t.request({
+        method: 'POST',
+        url: `/queue/${sale.matchId}/join`,
+        token: fan.token,
+      });
       expect([200, 201]).toContain(join.statusCode);
     }
     expect((await cancel(t, superAdmin, sale.matchId)).statusCode).toBe(200);
@@ -285,10 +300,18 @@ describe('cancelling a match on sale (E2-F7)', () => {
       .selectFrom('push_logs')
       .select('user_id')
       .where('notification_type', '=', 'queue_closed')
-      .where('user_id', 'in', fans.map((f) => f.id))
+      .where(
+        'user_id',
+        'in',
+        fans.map((f) => f.id),
+      )
       .execute();
     expect(new Set(pushes.map((p) => p.user_id))).toEqual(new Set(fans.map((f) => f.id)));
-    const again = await t.request({ method: 'POST', url: `/queue/${sale.matchId}/join`, token: fans[0]!.token });
+    const again = await t.request({
+      method: 'POST',
+      url: `/queue/${sale.matchId}/join`,
+      token: fans[0]!.token,
+    });
     expect(again.statusCode).toBe(409);
     expect((await report(t, manager, sale.matchId)).json().queue_removed).toBe(2);
   });
@@ -313,7 +336,11 @@ describe('the cancellation job is resumable (E2-F7)', () => {
     ).rejects.toThrow('worker killed');
     expect(await systemRefunds(t, sale.matchId)).toHaveLength(2);
     const live = (await report(t, manager, sale.matchId)).json();
-    expect(live).toMatchObject({ status: 'RUNNING', refunds: { count: 2 }, tickets: { cancelled: 2 } });
+    expect(live).toMatchObject({
+      status: 'RUNNING',
+      refunds: { count: 2 },
+      tickets: { cancelled: 2 },
+    });
 
     // its lease still holds: another run leaves it alone until it lapses
     expect((await runMatchCancellation(t.deps, sale.matchId)).status).toBe('BUSY');
@@ -338,7 +365,10 @@ describe('the cancellation job is resumable (E2-F7)', () => {
       .where('id', '=', paid[0]!.ticketIds[0]!)
       .execute();
     await t.deps.db.deleteFrom('refund_tickets').where('refund_id', '=', refunds[1]!.id).execute();
-    await t.deps.db.deleteFrom('credit_note_requests').where('refund_id', '=', refunds[1]!.id).execute();
+    await t.deps.db
+      .deleteFrom('credit_note_requests')
+      .where('refund_id', '=', refunds[1]!.id)
+      .execute();
     await t.deps.db.deleteFrom('refunds').where('id', '=', refunds[1]!.id).execute();
     const audit = await auditMatchInvariants(t.deps, sale.matchId);
     const named = Object.fromEntries(audit.invariants.map((i) => [i.name, i.sample]));

@@ -292,8 +292,7 @@ export const INVARIANTS: InvariantQuery[] = [
   },
   {
     name: 'cancelled_match_valid_ticket',
-    description:
-      'a cancelled match whose cancellation job finished has no valid ticket (E2-F7)',
+    description: 'a cancelled match whose cancellation job finished has no valid ticket (E2-F7)',
     query: (m) => sql`
       SELECT t.id::text AS id FROM tickets t
       JOIN match_cancellations c ON c.match_id = t.match_id AND c.status = 'DONE'
@@ -314,8 +313,7 @@ export const INVARIANTS: InvariantQuery[] = [
   },
   {
     name: 'cancelled_match_ticket_without_system_refund',
-    description:
-      'every CANCELLED_MATCH_CANCELLED ticket is in its order\'s SYSTEM refund (E2-F7)',
+    description: "every CANCELLED_MATCH_CANCELLED ticket is in its order's SYSTEM refund (E2-F7)",
     query: (m) => sql`
       SELECT t.id::text AS id FROM tickets t
       WHERE t.match_id = ${m} AND t.status = 'CANCELLED_MATCH_CANCELLED'

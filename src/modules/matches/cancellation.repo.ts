@@ -25,11 +25,7 @@ export async function startCancellation(
   matchId: string,
   values: { orders_total: number; started_at: Date },
 ) {
-  await db
-    .updateTable('match_cancellations')
-    .set(values)
-    .where('match_id', '=', matchId)
-    .execute();
+  await db.updateTable('match_cancellations').set(values).where('match_id', '=', matchId).execute();
 }
 
 /** Takes or renews the run's lease; false when another live run holds it. */

@@ -18,7 +18,9 @@ const delivery = z.object({ sent: z.number(), failed: z.number(), queued: z.numb
 
 export const cancellationReportOut = z.object({
   match_id: z.uuid(),
-  status: z.enum(['RUNNING', 'DONE']).describe('DONE once every order is refunded and everyone told'),
+  status: z
+    .enum(['RUNNING', 'DONE'])
+    .describe('DONE once every order is refunded and everyone told'),
   reason: z.string(),
   previous_status: z.string(),
   cancelled_by: z.uuid().nullable(),

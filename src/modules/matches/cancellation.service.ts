@@ -67,7 +67,10 @@ export async function cancelMatch(
         });
       }
       if (!canCancel(before.status)) {
-        throw new AppError('INVALID_STATUS_TRANSITION', `A ${before.status} match cannot be cancelled`);
+        throw new AppError(
+          'INVALID_STATUS_TRANSITION',
+          `A ${before.status} match cannot be cancelled`,
+        );
       }
       if (SUPER_ADMIN_STATUSES.has(before.status) && !actor.roles.includes('SUPER_ADMIN')) {
         throw new AppError('FORBIDDEN', `Cancelling a ${before.status} match needs a SUPER_ADMIN`);
@@ -174,7 +177,10 @@ export async function runMatchCancellation(
     const c = (await repo.findCancellation(trx, matchId, { lock: true }))!;
     if (c.started_at) return c;
     await notices.insertRecipients(trx, c.notice_id, matchId);
-    const started = { orders_total: await countPaidOrders(trx, matchId), started_at: deps.clock.now() };
+    const started = {
+      orders_total: await countPaidOrders(trx, matchId),
+      started_at: deps.clock.now(),
+    };
     await repo.startCancellation(trx, matchId, started);
     return { ...c, ...started };
   });
@@ -183,7 +189,13 @@ export async function runMatchCancellation(
     await options.onBatch?.(kind, n);
   };
   const notified = await tellPeople(deps, cancellation, batchSize, step);
-  const refunded = await refundOrders(deps, cancellation, batchSize, options.concurrency ?? 4, step);
+  const refunded = await refundOrders(
+    deps,
+    cancellation,
+    batchSize,
+    options.concurrency ?? 4,
+    step,
+  );
 
   const done = await deps.db.transaction().execute(async (trx) => {
     const current = (await repo.findCancellation(trx, matchId, { lock: true }))!;
@@ -230,12 +242,7 @@ export async function resumeCancellations(deps: JobDeps): Promise<string[]> {
 
 type Step = (kind: 'told' | 'refunded', n: number) => Promise<void>;
 
-async function tellPeople(
-  deps: JobDeps,
-  c: repo.CancellationRow,
-  batchSize: number,
-  step: Step,
-) {
+async function tellPeople(deps: JobDeps, c: repo.CancellationRow, batchSize: number, step: Step) {
   const match = await loadMatch(deps.db, c.match_id);
   const matchName = `${match.home_team} – ${match.away_team}`;
   let told = 0;

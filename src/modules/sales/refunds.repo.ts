@@ -271,7 +271,10 @@ export async function listRefunds(
 export async function returnTickets(
   db: Executor,
   ticketIds: readonly string[],
-  event: Extract<TicketEvent, 'TICKET_REFUNDED' | 'CANCELLED_BY_BUYER' | 'MATCH_CANCELLED_REFUNDED'>,
+  event: Extract<
+    TicketEvent,
+    'TICKET_REFUNDED' | 'CANCELLED_BY_BUYER' | 'MATCH_CANCELLED_REFUNDED'
+  >,
   input: { now: Date; by: string | null; reason: TicketCancelReason },
 ): Promise<number> {
   const result = await db
