@@ -41,6 +41,10 @@ import * as notices from './update-notices.repo.ts';
 export const MATCH_CANCELLATION_QUEUE = 'matches.cancellation';
 export const MATCH_CANCELLATION_RESUME_QUEUE = 'matches.cancellation-resume';
 export const CANCEL_BATCH_SIZE = 200;
+/** Orders refunded at once by one run (each its own transaction). */
+export const CANCEL_CONCURRENCY = 8;
+/** How often a run renews its lease at most (it renews after a batch or an order). */
+const LEASE_RENEW_MS = 5_000;
 /** A run renews its lease every batch; one that died lets it lapse after this long. */
 export const CANCEL_LEASE_MS = 30_000;
 
@@ -159,7 +163,7 @@ export async function runMatchCancellation(
   options: {
     batchSize?: number;
     concurrency?: number;
-    /** Called after every batch (tests: a throw here is a crash mid-way). */
+    /** Called after every batch of people and every order (tests: a throw is a crash). */
     onBatch?: (step: 'told' | 'refunded', n: number) => void | Promise<void>;
   } = {},
 ): Promise<CancellationRun> {
@@ -184,8 +188,12 @@ export async function runMatchCancellation(
     await repo.startCancellation(trx, matchId, started);
     return { ...c, ...started };
   });
+  let renewedAt = performance.now();
   const step = async (kind: 'told' | 'refunded', n: number) => {
-    await lease(true);
+    if (performance.now() - renewedAt > LEASE_RENEW_MS) {
+      renewedAt = performance.now();
+      await lease(true);
+    }
     await options.onBatch?.(kind, n);
   };
   const notified = await tellPeople(deps, cancellation, batchSize, step);
@@ -193,7 +201,7 @@ export async function runMatchCancellation(
     deps,
     cancellation,
     batchSize,
-    options.concurrency ?? 4,
+    options.concurrency ?? CANCEL_CONCURRENCY,
     step,
   );
 
@@ -298,7 +306,10 @@ async function tellPeople(deps: JobDeps, c: repo.CancellationRow, batchSize: num
   }
 }
 
-/** Walks the paid orders without their refund by id, `concurrency` orders at a time. */
+/**
+ * Walks the paid orders without their refund by id, batch by batch; `concurrency` orders
+ * at a time within a batch (each its own transaction), the next starting as one ends.
+ */
 async function refundOrders(
   deps: JobDeps,
   c: repo.CancellationRow,
@@ -313,18 +324,19 @@ async function refundOrders(
     const ids = await paidOrdersWithoutSystemRefund(deps.db, c.match_id, after, batchSize);
     if (ids.length === 0) return refunded;
     after = ids.at(-1)!;
-    const outcomes: OrderRefundOutcome[] = [];
-    for (let i = 0; i < ids.length; i += concurrency) {
-      outcomes.push(
-        ...(await Promise.all(
-          ids
-            .slice(i, i + concurrency)
-            .map((id) => refundOrderOfCancelledMatch(deps, id, { by: c.cancelled_by, reason })),
-        )),
-      );
-    }
-    const n = outcomes.filter((o) => o === 'refunded').length;
-    refunded += n;
-    await step('refunded', n);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        const outcome: OrderRefundOutcome = await refundOrderOfCancelledMatch(deps, id, {
+          by: c.cancelled_by,
+          reason,
+        });
+        const n = outcome === 'refunded' ? 1 : 0;
+        refunded += n;
+        await step('refunded', n);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
   }
 }
