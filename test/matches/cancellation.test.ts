@@ -20,6 +20,7 @@ import {
 import { runRefundJobs, settleRefunds } from '../sales/refund-helpers.ts';
 import {
   buy,
+  type Paid,
   cancel,
   cancellationEmails,
   cancellationPushes,
@@ -320,7 +321,7 @@ describe('cancelling a match on sale (E2-F7)', () => {
 describe('the cancellation job is resumable (E2-F7)', () => {
   it('a run that dies mid-way is continued by the next: each order refunded once, each person told once', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
-    const paid = [];
+    const paid: Paid[] = [];
     for (let i = 0; i < 5; i++) paid.push(await buy(t, stripe, sale, 1));
     expect((await cancel(t, superAdmin, sale.matchId)).statusCode).toBe(200);
 

@@ -30,10 +30,10 @@ import { announceOrderCompleted } from './order-events.ts';
 import { assertOrderTransition, orderAllows } from './order-state.ts';
 import { listOrderItems, transitionOrder, type OrderRow } from './orders.repo.ts';
 import { applyStripeRefund, type RefundEventOutcome } from './refunds.service.ts';
+import { isCancelledStatus } from './sales.repo.ts';
 import {
   claimSucceededEventRecordingPayment,
   claimWebhookEventLockingOrder,
-  isMatchCancelledForSale,
   type SettlementOrderRow,
 } from './settlement.repo.ts';
 
@@ -185,10 +185,9 @@ async function onSucceeded(
 
   const items = await listOrderItems(trx, order.id);
   const amountOk = intent.amount === order.total_amount && items.length > 0;
-  // A cancelled match issues no ticket (E2-F7). Read under a share lock of the match row,
-  // after the order's lock: a cancellation that committed is seen, and one under way waits
-  // for this sale to commit (its job then refunds the order with the others).
-  const matchCancelled = await isMatchCancelledForSale(trx, order.match_id);
+  // A cancelled match issues no ticket (E2-F7): its status was read under the share lock of
+  // the match row taken with the order's (settlement.repo.ts), so no extra round trip.
+  const matchCancelled = isCancelledStatus(order.match_status);
   // One statement sells the seats (all or nothing) and writes their tickets, holders and
   // seat trail; undefined when a seat went to someone else.
   const tickets =
