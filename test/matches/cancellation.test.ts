@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
 import { runMatchCancellation } from '../../src/modules/matches/cancellation.service.ts';
 import { emailTemplatesSeed } from '../../src/modules/notifications/email-templates.ts';
+import { inventoryOf, sellSeat } from '../factories/inventory.ts';
 import { createLockedMatch } from '../factories/matches.ts';
 import { createUser, freshToken, type TestUser } from '../factories/users.ts';
 import {
@@ -315,6 +316,41 @@ describe('cancelling a match on sale (E2-F7)', () => {
     });
     expect(again.statusCode).toBe(409);
     expect((await report(t, manager, sale.matchId)).json().queue_removed).toBe(2);
+  });
+});
+
+describe('tickets nobody paid for (E2-F7)', () => {
+  it('a free ticket (a 100 % quota claim: no payment) is cancelled with nothing to refund', async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 4 });
+    const paid = await buy(t, stripe, sale, 1);
+    const buyer = await createFan(t.deps);
+    const free = (await inventoryOf(t.deps.db, sale.zoneId)).find((i) => i.status === 'AVAILABLE')!;
+    const { ticketId } = await sellSeat(t.deps.db, {
+      matchId: sale.matchId,
+      inventoryId: free.id,
+      buyerId: buyer.id,
+      holderEmail: 'guest@example.test',
+    });
+    expect((await cancel(t, superAdmin, sale.matchId)).statusCode).toBe(200);
+    expect((await runMatchCancellation(t.deps, sale.matchId)).status).toBe('DONE');
+    expect(await ticketStatusCounts(t, sale.matchId)).toEqual({ CANCELLED_MATCH_CANCELLED: 2 });
+    expect((await systemRefunds(t, sale.matchId)).map((r) => r.order_id)).toEqual([paid.orderId]);
+    const row = await t.deps.db
+      .selectFrom('tickets')
+      .select(['status', 'cancellation_reason'])
+      .where('id', '=', ticketId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'CANCELLED_MATCH_CANCELLED',
+      cancellation_reason: 'MATCH_CANCELLED',
+    });
+    // its holder is told too
+    const emails = await cancellationEmails(t, sale.matchId);
+    expect(emails.map((e) => e.recipient_email)).toContain('guest@example.test');
+    // the factory's order is a bare one (an amount, no lines): only its own checks object
+    const audit = await auditMatchInvariants(t.deps, sale.matchId);
+    const bare = ['completed_order_without_payment', 'completed_order_without_its_tickets'];
+    expect(audit.invariants.filter((i) => i.violations > 0 && !bare.includes(i.name))).toEqual([]);
   });
 });
 

@@ -313,10 +313,13 @@ export const INVARIANTS: InvariantQuery[] = [
   },
   {
     name: 'cancelled_match_ticket_without_system_refund',
-    description: "every CANCELLED_MATCH_CANCELLED ticket is in its order's SYSTEM refund (E2-F7)",
+    description:
+      "every CANCELLED_MATCH_CANCELLED ticket of a paid order is in its order's SYSTEM refund (E2-F7)",
     query: (m) => sql`
       SELECT t.id::text AS id FROM tickets t
       WHERE t.match_id = ${m} AND t.status = 'CANCELLED_MATCH_CANCELLED'
+        AND EXISTS (SELECT 1 FROM payments p
+                     WHERE p.order_id = t.order_id AND p.status = 'SUCCEEDED')
         AND NOT EXISTS (
           SELECT 1 FROM refund_tickets rt JOIN refunds r ON r.id = rt.refund_id
            WHERE rt.ticket_id = t.id AND r.source = 'SYSTEM' AND rt.released_at IS NULL)`,

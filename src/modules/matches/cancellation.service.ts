@@ -10,6 +10,7 @@ import {
 } from '../notifications/notify.ts';
 import { afterWaitingRoomClosed, closeWaitingRoom } from '../queue/queue.closure.ts';
 import {
+  cancelUnpaidTicketsOfCancelledMatch,
   closeSaleOfCancelledMatch,
   lockOpenOrdersForCancellation,
   refundOrderOfCancelledMatch,
@@ -197,6 +198,7 @@ export async function runMatchCancellation(
     await options.onBatch?.(kind, n);
   };
   const notified = await tellPeople(deps, cancellation, batchSize, step);
+  await cancelUnpaidTicketsOfCancelledMatch(deps, matchId, cancellation.cancelled_by);
   const refunded = await refundOrders(
     deps,
     cancellation,

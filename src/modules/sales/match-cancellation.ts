@@ -10,12 +10,16 @@ import {
   insertRefundTickets,
   lockOrderForRefund,
   lockOrderTickets,
+  lockUnpaidValidTickets,
   moveRefund,
+  returnSeats,
+  returnTickets,
   pendingApprovalRefunds,
   releaseRefundTickets,
   sumLiveRefunds,
 } from './refunds.repo.ts';
 import { returnTicketsForRefund } from './ticket-returns.ts';
+import { announceTicketsChanged } from '../tickets/ticket-events.ts';
 
 /**
  * The sale's side of a match cancellation (E2-F7, driven by matches/cancellation.*):
@@ -126,5 +130,38 @@ export async function refundOrderOfCancelledMatch(
       now,
     });
     return 'refunded';
+  });
+}
+
+/**
+ * The valid tickets of a cancelled match nobody paid for (free quota claims, E7-F5) are
+ * cancelled too, with their seats BLOCKED and wallet passes voided: nothing to refund.
+ * One transaction; returns how many.
+ */
+export async function cancelUnpaidTicketsOfCancelledMatch(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'jobs'>,
+  matchId: string,
+  by: string | null,
+): Promise<number> {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const tickets = await lockUnpaidValidTickets(trx, matchId);
+    if (tickets.length === 0) return 0;
+    const ids = tickets.map((t) => t.id);
+    const reason = 'MATCH_CANCELLED' as const;
+    await returnTickets(trx, ids, 'MATCH_CANCELLED_UNPAID', { now, by, reason });
+    for (const orderId of new Set(tickets.map((t) => t.order_id))) {
+      const ticketIds = tickets.filter((t) => t.order_id === orderId).map((t) => t.id);
+      await returnSeats(trx, {
+        orderId,
+        ticketIds,
+        to: 'BLOCKED',
+        reason: 'match cancelled',
+        by,
+        now,
+      });
+    }
+    await announceTicketsChanged(deps, trx, ids, 'CANCELLED');
+    return ids.length;
   });
 }

@@ -206,7 +206,8 @@ export type TicketEvent =
   | 'ATTENDANCE_ASSUMED'
   | 'TICKET_REFUNDED'
   | 'CANCELLED_BY_BUYER'
-  | 'MATCH_CANCELLED_REFUNDED';
+  | 'MATCH_CANCELLED_REFUNDED'
+  | 'MATCH_CANCELLED_UNPAID';
 
 /**
  * Tickets: issued SOLD with their order's completion. A holder transfer (E9-F5) keeps the
@@ -279,6 +280,12 @@ export const TICKET_MACHINE = defineMachine<TicketStatus, TicketEvent, 'ISSUED' 
       to: 'CANCELLED_MATCH_CANCELLED',
       by: 'cancellation-job',
       why: "the match was cancelled: the order's full refund, fee included, in the same transaction (E2-F7)",
+    },
+    MATCH_CANCELLED_UNPAID: {
+      from: ['SOLD'],
+      to: 'CANCELLED_MATCH_CANCELLED',
+      by: 'cancellation-job',
+      why: 'the match was cancelled: a ticket nobody paid for (a free quota claim) has nothing to refund (E2-F7)',
     },
   },
 });

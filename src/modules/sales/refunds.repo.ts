@@ -273,7 +273,7 @@ export async function returnTickets(
   ticketIds: readonly string[],
   event: Extract<
     TicketEvent,
-    'TICKET_REFUNDED' | 'CANCELLED_BY_BUYER' | 'MATCH_CANCELLED_REFUNDED'
+    'TICKET_REFUNDED' | 'CANCELLED_BY_BUYER' | 'MATCH_CANCELLED_REFUNDED' | 'MATCH_CANCELLED_UNPAID'
   >,
   input: { now: Date; by: string | null; reason: TicketCancelReason },
 ): Promise<number> {
@@ -497,4 +497,19 @@ export async function countPaidOrders(db: Executor, matchId: string): Promise<nu
     .where('o.status', '=', 'COMPLETED')
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * A cancelled match's valid tickets whose order has no succeeded payment (a free quota
+ * claim), locked, with their orders: nothing to refund, they are only cancelled.
+ */
+export async function lockUnpaidValidTickets(db: Executor, matchId: string) {
+  const { rows } = await sql<{ id: string; order_id: string }>`
+    SELECT t.id, t.order_id FROM tickets t
+     WHERE t.match_id = ${matchId} AND t.status = 'SOLD'
+       AND NOT EXISTS (SELECT 1 FROM payments p
+                        WHERE p.order_id = t.order_id AND p.status = 'SUCCEEDED')
+     ORDER BY t.id
+       FOR UPDATE OF t`.execute(db);
+  return rows;
 }

@@ -113,4 +113,3 @@ export async function claimSucceededEventRecordingPayment(
   if (order.id === null) return { order: undefined, payment: undefined };
   return { order, payment: { id: paymentId, refund_requested_at: refundRequestedAt } };
 }
-
