@@ -319,8 +319,8 @@ describe('cancelling a match on sale (E2-F7)', () => {
   });
 });
 
-describe('tickets nobody paid for (E2-F7)', () => {
-  it('a free ticket (a 100 % quota claim: no payment) is cancelled with nothing to refund', async () => {
+describe('tickets nobody paid for, tickets given away (E2-F7)', () => {
+  it('a free ticket (a 100 % quota claim) is cancelled with nothing to refund; a buyer who gave the ticket away is told too', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 4 });
     const paid = await buy(t, stripe, sale, 1);
     const buyer = await createFan(t.deps);
@@ -331,9 +331,23 @@ describe('tickets nobody paid for (E2-F7)', () => {
       buyerId: buyer.id,
       holderEmail: 'guest@example.test',
     });
+    // the paid ticket went to someone else (as a transfer leaves it): both are told
+    const receiver = await createFan(t.deps);
+    await t.deps.db
+      .updateTable('tickets')
+      .set({ owner_user_id: receiver.id })
+      .where('id', '=', paid.ticketIds[0]!)
+      .execute();
+    await t.deps.db
+      .updateTable('ticket_holders')
+      .set({ email: receiver.email })
+      .where('ticket_id', '=', paid.ticketIds[0]!)
+      .execute();
     expect((await cancel(t, superAdmin, sale.matchId)).statusCode).toBe(200);
     expect((await runMatchCancellation(t.deps, sale.matchId)).status).toBe('DONE');
     expect(await ticketStatusCounts(t, sale.matchId)).toEqual({ CANCELLED_MATCH_CANCELLED: 2 });
+    const pushed = (await cancellationPushes(t, sale.matchId)).map((p) => p.user_id);
+    expect(pushed).toEqual(expect.arrayContaining([paid.fan.id, receiver.id]));
     expect((await systemRefunds(t, sale.matchId)).map((r) => r.order_id)).toEqual([paid.orderId]);
     const row = await t.deps.db
       .selectFrom('tickets')
@@ -346,7 +360,10 @@ describe('tickets nobody paid for (E2-F7)', () => {
     });
     // its holder is told too
     const emails = await cancellationEmails(t, sale.matchId);
-    expect(emails.map((e) => e.recipient_email)).toContain('guest@example.test');
+    expect(emails.map((e) => e.recipient_email)).toEqual(
+      expect.arrayContaining(['guest@example.test', paid.fan.email, receiver.email]),
+    );
+    expect(emails.every((e) => e.n === 1)).toBe(true);
     // the factory's order is a bare one (an amount, no lines): only its own checks object
     const audit = await auditMatchInvariants(t.deps, sale.matchId);
     const bare = ['completed_order_without_payment', 'completed_order_without_its_tickets'];

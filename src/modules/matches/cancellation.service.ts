@@ -182,6 +182,7 @@ export async function runMatchCancellation(
     const c = (await repo.findCancellation(trx, matchId, { lock: true }))!;
     if (c.started_at) return c;
     await notices.insertRecipients(trx, c.notice_id, matchId);
+    await notices.insertBuyers(trx, c.notice_id, matchId);
     const started = {
       orders_total: await countPaidOrders(trx, matchId),
       started_at: deps.clock.now(),

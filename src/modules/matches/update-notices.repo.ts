@@ -149,3 +149,23 @@ export async function recordSent(
              AS v(recipient_key text, email_log_id uuid, push_job_id uuid)
      WHERE r.notice_id = ${noticeId} AND r.recipient_key = v.recipient_key`.execute(db);
 }
+
+/**
+ * The buyers of the match's paid orders join a notice's people (a cancellation, E2-F7:
+ * their money goes back, also when they transferred every ticket away); someone already
+ * among them (a holder with the same email) stays one person; account emails are stored
+ * lower-cased, as insertRecipients relies on. A re-run adds nobody.
+ */
+export async function insertBuyers(db: Executor, noticeId: string, matchId: string) {
+  await sql`
+    INSERT INTO match_update_notice_recipients
+           (notice_id, recipient_key, user_id, full_name, nationality)
+    SELECT DISTINCT ON (u.email)
+           ${noticeId}::uuid, u.email, u.id, pr.full_name, pr.nationality
+      FROM orders o
+      JOIN users u ON u.id = o.user_id
+      LEFT JOIN profiles pr ON pr.user_id = u.id
+     WHERE o.match_id = ${matchId} AND o.status = 'COMPLETED'
+     ORDER BY u.email
+    ON CONFLICT (notice_id, recipient_key) DO NOTHING`.execute(db);
+}
