@@ -224,7 +224,13 @@ export async function lockOpenOrdersOfMatch(db: Executor, matchId: string): Prom
   return rows.map((r) => r.id);
 }
 
-/** The match was cancelled: every open order of it is CANCELLED (MATCH_CANCELLED). */
+/**
+ * The match was cancelled: every open order of it is CANCELLED (MATCH_CANCELLED). Orders
+ * another transaction holds now are skipped (SKIP LOCKED), not waited for: the
+ * cancellation holds the match row by then, and a webhook holding an order waits for it
+ * (a wait here would deadlock). Such an order's payment is refunded when it succeeds
+ * (the match is cancelled), and the job's last step cancels what is still open.
+ */
 export async function cancelOpenOrdersOfMatch(
   db: Executor,
   matchId: string,
@@ -237,7 +243,15 @@ export async function cancelOpenOrdersOfMatch(
       cancelled_at: now,
       cancellation_reason: 'MATCH_CANCELLED',
     })
-    .where('match_id', '=', matchId)
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('orders')
+        .select('id')
+        .where('match_id', '=', matchId)
+        .where('status', 'in', orderSources('MATCH_CANCELLED'))
+        .forUpdate()
+        .skipLocked(),
+    )
     .where('status', 'in', orderSources('MATCH_CANCELLED'))
     .returning('id')
     .execute();
