@@ -13,6 +13,7 @@ import {
 } from '../modules/inventory/inventory.routes.ts';
 import { loyaltyAdminRoutes } from '../modules/loyalty/loyalty.routes.ts';
 import { loyaltyPointsAdminRoutes } from '../modules/loyalty/points-admin.routes.ts';
+import { cancellationAdminRoutes } from '../modules/matches/cancellation.routes.ts';
 import { matchSectorAdminRoutes } from '../modules/matches/match-sectors.routes.ts';
 import { matchAdminRoutes } from '../modules/matches/matches.routes.ts';
 import { salesPhaseAdminRoutes } from '../modules/matches/phases.routes.ts';
@@ -60,6 +61,7 @@ export const adminApi = (deps: AppDeps) =>
     stadiumConfigAdminRoutes,
     priceCategoryAdminRoutes,
     matchSectorAdminRoutes,
+    cancellationAdminRoutes,
     accessControlAdminRoutes,
     // inventory: single status, bulk status, then search and visualization (OpenAPI order)
     seatStatusAdminRoutes,

@@ -109,6 +109,9 @@ export const problemCatalogue = {
     title: 'The match has no turnstile export in its status',
   },
   MATCH_ALREADY_CLOSED: { status: 409, title: 'The match is already closed' },
+  // match cancellation (E2-F7)
+  MATCH_CANCELLED: { status: 409, title: 'The match was cancelled' },
+  MATCH_ALREADY_CANCELLED: { status: 409, title: 'The match is already cancelled' },
   ATTENDANCE_FILE_INVALID: { status: 422, title: 'The attendance file cannot be read' },
   LOYALTY_IMPORT_INVALID: { status: 422, title: 'The loyalty points file has invalid lines' },
   // refunds and cancellations (E8-F3, E9-F8)

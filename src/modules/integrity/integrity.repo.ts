@@ -379,6 +379,50 @@ export const INVARIANTS: InvariantQuery[] = [
       WHERE r.status IN ('RESERVED', 'IDENTITY_VERIFIED')
         AND r.expires_at < ${now}::timestamptz - make_interval(secs => ${grace})`,
   },
+  {
+    name: 'cancelled_match_valid_ticket',
+    description: 'a cancelled match whose cancellation job finished has no valid ticket (E2-F7)',
+    query: (m) => sql`
+      SELECT t.id::text AS id FROM tickets t
+      JOIN match_cancellations c ON c.match_id = t.match_id AND c.status = 'DONE'
+      WHERE t.match_id = ${m} AND ${VALID_TICKET}`,
+  },
+  {
+    name: 'cancelled_match_order_not_refunded_once',
+    description:
+      'every paid order of a cancelled match whose job finished has exactly one SYSTEM refund, and its refunds give back all that was paid, fee included (E2-F7)',
+    query: (m) => sql`
+      SELECT o.id::text AS id FROM orders o
+      JOIN match_cancellations c ON c.match_id = o.match_id AND c.status = 'DONE'
+      JOIN payments p ON p.order_id = o.id AND p.status = 'SUCCEEDED'
+      WHERE o.match_id = ${m} AND o.status = 'COMPLETED'
+        AND ((SELECT count(*) FROM refunds r WHERE r.order_id = o.id AND r.source = 'SYSTEM') <> 1
+             OR (SELECT coalesce(sum(r.refund_amount), 0) FROM refunds r
+                  WHERE r.order_id = o.id AND r.status <> 'REJECTED') <> p.amount)`,
+  },
+  {
+    name: 'cancelled_match_ticket_without_system_refund',
+    description:
+      "every CANCELLED_MATCH_CANCELLED ticket of a paid order is in its order's SYSTEM refund (E2-F7)",
+    query: (m) => sql`
+      SELECT t.id::text AS id FROM tickets t
+      WHERE t.match_id = ${m} AND t.status = 'CANCELLED_MATCH_CANCELLED'
+        AND EXISTS (SELECT 1 FROM payments p
+                     WHERE p.order_id = t.order_id AND p.status = 'SUCCEEDED')
+        AND NOT EXISTS (
+          SELECT 1 FROM refund_tickets rt JOIN refunds r ON r.id = rt.refund_id
+           WHERE rt.ticket_id = t.id AND r.source = 'SYSTEM' AND rt.released_at IS NULL)`,
+  },
+  {
+    name: 'cancelled_match_live_hold',
+    description:
+      'a cancelled match whose cancellation job finished holds no seat for a cart or an order (E2-F7)',
+    query: (m, now) => sql`
+      SELECT i.id::text AS id FROM match_seat_inventory i
+      JOIN match_cancellations c ON c.match_id = i.match_id AND c.status = 'DONE'
+      WHERE i.match_id = ${m} AND i.status = 'RESERVED' AND i.held_until > ${now}
+        AND i.hold_kind IN ('CART', 'ORDER')`,
+  },
 ];
 
 export async function findViolations(

@@ -413,3 +413,15 @@ export function noticeSummary(locale: NoticeLocale, changes: NoticeChanges): str
   }
   return `${parts.join('; ')}.`;
 }
+
+/**
+ * A cancellation's message (E2-F7), in the fan's language: the email's `change_summary`
+ * and the push body. The reason is the admin's text, as given.
+ */
+export function cancellationSummary(locale: NoticeLocale, reason: string): string {
+  return locale === 'hr'
+    ? `Utakmica je otkazana (${reason}). Ulaznice više ne vrijede; cijeli iznos, ` +
+        'uključujući naknadu, automatski se vraća na karticu kojom je plaćeno.'
+    : `The match was cancelled (${reason}). The tickets no longer admit anyone; the full ` +
+        'amount, fee included, is refunded automatically to the card used for the payment.';
+}

@@ -14,11 +14,17 @@ export type RecipientRow = Selectable<MatchUpdateNoticeRecipients>;
 
 export async function insertNotice(
   db: Executor,
-  notice: { match_id: string; audit_log_ids: string[]; changes: NoticeChanges },
+  notice: {
+    match_id: string;
+    audit_log_ids: string[];
+    changes: NoticeChanges;
+    kind?: 'UPDATE' | 'CANCELLATION';
+  },
 ): Promise<string> {
   const { id } = await db
     .insertInto('match_update_notices')
     .values({
+      kind: notice.kind ?? 'UPDATE',
       match_id: notice.match_id,
       audit_log_ids: notice.audit_log_ids,
       changes_json: JSON.stringify(notice.changes),
@@ -127,4 +133,39 @@ export async function finishNotice(db: Executor, notice: NoticeRow, now: Date) {
     .set({ notification_sent: true })
     .where('id', '=', sql<string>`ANY(${sql.val(notice.audit_log_ids)}::uuid[])`)
     .execute();
+}
+
+/** What each person of a batch was sent (email_logs id, push job id), for the report. */
+export async function recordSent(
+  db: Executor,
+  noticeId: string,
+  sent: ReadonlyArray<{ recipient_key: string; email_log_id: string; push_job_id: string | null }>,
+) {
+  if (sent.length === 0) return;
+  await sql`
+    UPDATE match_update_notice_recipients r
+       SET email_log_id = v.email_log_id, push_job_id = v.push_job_id
+      FROM jsonb_to_recordset(${JSON.stringify(sent)}::jsonb)
+             AS v(recipient_key text, email_log_id uuid, push_job_id uuid)
+     WHERE r.notice_id = ${noticeId} AND r.recipient_key = v.recipient_key`.execute(db);
+}
+
+/**
+ * The buyers of the match's paid orders join a notice's people (a cancellation, E2-F7:
+ * their money goes back, also when they transferred every ticket away); someone already
+ * among them (a holder with the same email) stays one person; account emails are stored
+ * lower-cased, as insertRecipients relies on. A re-run adds nobody.
+ */
+export async function insertBuyers(db: Executor, noticeId: string, matchId: string) {
+  await sql`
+    INSERT INTO match_update_notice_recipients
+           (notice_id, recipient_key, user_id, full_name, nationality)
+    SELECT DISTINCT ON (u.email)
+           ${noticeId}::uuid, u.email, u.id, pr.full_name, pr.nationality
+      FROM orders o
+      JOIN users u ON u.id = o.user_id
+      LEFT JOIN profiles pr ON pr.user_id = u.id
+     WHERE o.match_id = ${matchId} AND o.status = 'COMPLETED'
+     ORDER BY u.email
+    ON CONFLICT (notice_id, recipient_key) DO NOTHING`.execute(db);
 }

@@ -89,6 +89,8 @@ export async function runUpdateNotice(
 ): Promise<NoticeRun> {
   const notice = await deps.db.transaction().execute(async (trx) => {
     const found = await repo.findNotice(trx, noticeId, { lock: true });
+    // A cancellation's notice is told by the cancellation job (cancellation.service.ts).
+    if (found?.kind === 'CANCELLATION') return undefined;
     if (!found || found.status !== 'PENDING') return found;
     const recipients = await repo.insertRecipients(trx, found.id, found.match_id);
     await repo.markNoticeSending(trx, found.id, recipients);

@@ -22,6 +22,8 @@ export const PUSH_QUEUE = 'notifications.push';
 export type Locale = 'hr' | 'en';
 
 export interface EmailRequest {
+  /** The email_logs id to use (a caller that records what it sent); a new one otherwise. */
+  id?: string;
   /** Key of a row in email_templates, e.g. `order_confirmation`. */
   template_key: string;
   to: string;
@@ -41,6 +43,8 @@ export interface EmailJob extends EmailRequest {
 }
 
 export interface PushRequest {
+  /** The push's job_id (one per push, shared by its device rows); a new one otherwise. */
+  id?: string;
   user_id: string;
   /** Stable type for analytics and client routing, e.g. `queue_turn`. */
   notification_type: string;
@@ -82,6 +86,7 @@ export async function sendEmails(
   await insertEmailLogs(
     trx,
     requests.map((r) => ({
+      id: r.id,
       template_key: r.template_key,
       locale: r.locale ?? 'hr',
       recipient_email: r.to,
@@ -118,7 +123,7 @@ export async function sendPushes(
 ) {
   await insertPushes(
     trx,
-    requests.map((r) => pushOf(r)),
+    requests.map((r) => pushOf(r, r.id)),
     deps.clock.now(),
   );
 }

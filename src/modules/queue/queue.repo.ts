@@ -317,6 +317,37 @@ export async function markLeft(
   return rows.map((r) => r.user_id);
 }
 
+/** The waiting room of a cancelled match is switched off (created off when it had none). */
+export async function disableQueue(
+  db: Executor,
+  matchId: string,
+  defaults: {
+    admission_rate_per_minute: number;
+    max_active_buyers: number;
+    updated_by: string | null;
+  },
+): Promise<void> {
+  await db
+    .insertInto('queue_settings')
+    .values({ match_id: matchId, enabled: false, paused: false, ...defaults })
+    .onConflict((oc) =>
+      oc.column('match_id').doUpdateSet({ enabled: false, updated_by: defaults.updated_by }),
+    )
+    .execute();
+}
+
+/** Every waiting or admitted fan of the match leaves the line (LEFT); returns whose. */
+export async function leaveAll(db: Executor, matchId: string): Promise<string[]> {
+  const rows = await db
+    .updateTable('queue_entries')
+    .set({ status: 'LEFT', is_connected: false })
+    .where('match_id', '=', matchId)
+    .where('status', 'in', ['WAITING', 'ACTIVE'])
+    .returning('user_id')
+    .execute();
+  return rows.map((r) => r.user_id);
+}
+
 /** Opens the purchase window of these WAITING fans; returns who was admitted. */
 export async function activateEntries(
   db: Executor,

@@ -341,3 +341,53 @@ export async function countLiveOrderHolds(
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/**
+ * A cancelled match gives back every hold of its sale at once (E2-F7), with the seat trail:
+ * cart and order holds go back to AVAILABLE (nothing sells on a cancelled match: every sale
+ * path checks its status), a quota claim's to its quota (ALLOCATED); the ACTIVE carts of
+ * the match are RELEASED. Returns the seats released.
+ */
+export async function releaseMatchHolds(
+  db: Executor,
+  matchId: string,
+  now: Date,
+  audit: ReleaseAudit,
+): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    WITH held AS (
+      SELECT id, hold_kind, hold_owner_id, held_until FROM match_seat_inventory
+       WHERE match_id = ${matchId} AND status = 'RESERVED'
+       ORDER BY id
+         FOR UPDATE
+    ),
+    released AS (
+      UPDATE match_seat_inventory m
+         SET status = CASE WHEN held.hold_kind = 'QUOTA' THEN 'ALLOCATED'::seat_status
+                           ELSE 'AVAILABLE'::seat_status END,
+             hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
+             last_modified_at = ${now}, last_modified_by = ${audit.by}::uuid,
+             version = m.version + 1
+        FROM held
+       WHERE m.id = held.id
+      RETURNING m.id, m.status, held.hold_kind, held.hold_owner_id, held.held_until
+    ),
+    logged AS (
+      INSERT INTO seat_audit_logs
+             (match_seat_inventory_id, from_status, to_status, reason, changed_by, action,
+              hold_kind, hold_owner_id, order_id, created_at)
+      SELECT r.id, 'RESERVED', r.status, ${audit.reason}, ${audit.by}::uuid,
+             CASE WHEN r.held_until < ${now} THEN 'HOLD_EXPIRED' ELSE 'HOLD_RELEASED' END::seat_audit_action,
+             r.hold_kind, r.hold_owner_id,
+             CASE WHEN r.hold_kind = 'ORDER' THEN r.hold_owner_id END, ${now}
+        FROM released r
+    ),
+    carts_released AS (
+      UPDATE carts SET status = 'RELEASED'
+       WHERE match_id = ${matchId} AND status = 'ACTIVE'
+      RETURNING id
+    )
+    SELECT (SELECT count(*) FROM released)::int AS n,
+           (SELECT count(*) FROM carts_released)::int AS carts`.execute(db);
+  return Number(rows[0]!.n);
+}

@@ -31,6 +31,8 @@ import {
 import { orderAllows } from './order-state.ts';
 import { feeRatesOf, isPresale, unitPrice } from './pricing.ts';
 import { feeConfiguration, saleMatch } from './sale-facts.ts';
+import { findMatchStatus, isCancelledStatus } from './sales.repo.ts';
+import { matchCancelled } from './sales.service.ts';
 import {
   checkOutCart,
   countLiveOrderHolds,
@@ -476,6 +478,10 @@ export async function startPayment(
       if (boundTo && boundTo !== orderId) throw new AppError('IDEMPOTENCY_KEY_REUSED');
     }
     if (!order || order.user_id !== userId) throw notFound('Order');
+    // A cancelled match takes no payment (E2-F7). A plain read after the order's lock: a
+    // cancellation committed is seen; one under way cancels this order after it commits,
+    // and the payment's success is then refunded (settlement).
+    if (isCancelledStatus(await findMatchStatus(trx, order.match_id))) throw matchCancelled();
     const items = await listOrderItems(trx, order.id);
     if (!orderAllows(order.status, 'PAYMENT_STARTED')) {
       throw new AppError('ORDER_NOT_PAYABLE', `The order is ${order.status}`, {

@@ -27,7 +27,9 @@ export type Actor =
   /** the quotas module: a quota claim expired or abandoned, its quota cancelled (E7-F5, E7-F7) */
   | 'quota'
   /** a petrol-station cashier on the petrol portal, after taking cash or card (E12-F2) */
-  | 'petrol';
+  | 'petrol'
+  /** the match cancellation's job (matches module, E2-F7): the refund of every paid order */
+  | 'cancellation-job';
 
 export interface Transition<S extends string> {
   readonly from: readonly S[];
@@ -84,7 +86,9 @@ export type OrderEvent =
   | 'QUOTA_FREE_CLAIMED'
   | 'QUOTA_CLAIM_ABANDONED'
   | 'ORDER_BLACKLISTED'
-  | 'PETROL_SALE_CONFIRMED';
+  | 'PETROL_SALE_CONFIRMED'
+  | 'MATCH_CANCELLED'
+  | 'PAID_AFTER_MATCH_CANCELLED';
 
 /** The events that cancel an order; each is also the order's `cancellation_reason`. */
 export type OrderCancellation = Extract<
@@ -96,6 +100,8 @@ export type OrderCancellation = Extract<
   | 'HOLD_EXPIRED'
   | 'QUOTA_CLAIM_ABANDONED'
   | 'ORDER_BLACKLISTED'
+  | 'MATCH_CANCELLED'
+  | 'PAID_AFTER_MATCH_CANCELLED'
 >;
 
 export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAMED'>({
@@ -196,6 +202,18 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
       by: 'petrol',
       why: 'POST /petrol-portal/pins/{pin}/confirm: the cashier took cash or card, the tickets are issued with it (E12-F2)',
     },
+    MATCH_CANCELLED: {
+      from: OPEN,
+      to: 'CANCELLED',
+      by: 'admin',
+      why: 'POST /admin/matches/{id}/cancel: every open order of the match, its holds released (E2-F7)',
+    },
+    PAID_AFTER_MATCH_CANCELLED: {
+      from: SETTLEABLE,
+      to: 'CANCELLED',
+      by: 'stripe',
+      why: 'payment_intent.succeeded for an order of a cancelled match: no ticket, refund requested (E2-F7)',
+    },
   },
 });
 
@@ -205,7 +223,9 @@ export type TicketEvent =
   | 'ATTENDANCE_ASSUMED'
   | 'TICKET_REFUNDED'
   | 'CANCELLED_BY_BUYER'
-  | 'BLACKLIST_CANCELLED';
+  | 'BLACKLIST_CANCELLED'
+  | 'MATCH_CANCELLED_REFUNDED'
+  | 'MATCH_CANCELLED_UNPAID';
 
 /**
  * Tickets: issued SOLD with their order's completion. A holder transfer (E9-F5) keeps the
@@ -215,9 +235,9 @@ export type TicketEvent =
  * SOLD ticket REFUNDED, the buyer's own cancellation (E9-F8) CANCELLED; both give the seat
  * back and are final (the money follows through the refund's job, retried by an admin when
  * Stripe fails it). A confirmed blacklist cancellation (E11-F4) makes a SOLD ticket
- * CANCELLED_BLACKLIST, without refund, for good (lifting the ban gives no ticket back). The
- * other statuses of the enum are declared by the schema for match cancellations, which no
- * code performs yet (issue 20): no event reaches them.
+ * CANCELLED_BLACKLIST, without refund, for good (lifting the ban gives no ticket back). A
+ * cancelled match's job (E2-F7) makes every SOLD ticket CANCELLED_MATCH_CANCELLED with its
+ * order's full refund, final too.
  */
 export const TICKET_MACHINE = defineMachine<
   TicketStatus,
@@ -231,7 +251,7 @@ export const TICKET_MACHINE = defineMachine<
     ATTENDED: { terminal: true },
     TRANSFERRED: { terminal: false },
     CANCELLED: { terminal: true },
-    CANCELLED_MATCH_CANCELLED: { terminal: false },
+    CANCELLED_MATCH_CANCELLED: { terminal: true },
     CANCELLED_BLACKLIST: { terminal: true },
     REFUNDED: { terminal: true },
   },
@@ -288,6 +308,18 @@ export const TICKET_MACHINE = defineMachine<
       to: 'CANCELLED_BLACKLIST',
       by: 'admin',
       why: "POST /admin/blacklist/{id}/cancel-tickets (or an import batch): the listed buyer's whole orders, the listed holder's own ticket; no refund (E11-F4)",
+    },
+    MATCH_CANCELLED_REFUNDED: {
+      from: ['SOLD'],
+      to: 'CANCELLED_MATCH_CANCELLED',
+      by: 'cancellation-job',
+      why: "the match was cancelled: the order's full refund, fee included, in the same transaction (E2-F7)",
+    },
+    MATCH_CANCELLED_UNPAID: {
+      from: ['SOLD'],
+      to: 'CANCELLED_MATCH_CANCELLED',
+      by: 'cancellation-job',
+      why: 'the match was cancelled: a ticket nobody paid for (a free quota claim) has nothing to refund (E2-F7)',
     },
   },
 });

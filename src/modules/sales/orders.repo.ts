@@ -206,3 +206,54 @@ export async function cancelOpenOrdersOfUser(
   const rows = await q.returning('id').execute();
   return rows.map((r) => r.id);
 }
+
+/**
+ * Locks the match's open orders (FOR UPDATE, by id) before a cancellation touches the match
+ * row: the webhook and the payment start lock an order before they read the match, so the
+ * cancellation takes its locks in the same order and never deadlocks with them (E2-F7).
+ */
+export async function lockOpenOrdersOfMatch(db: Executor, matchId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('orders')
+    .select('id')
+    .where('match_id', '=', matchId)
+    .where('status', 'in', orderSources('MATCH_CANCELLED'))
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The match was cancelled: every open order of it is CANCELLED (MATCH_CANCELLED). Orders
+ * another transaction holds now are skipped (SKIP LOCKED), not waited for: the
+ * cancellation holds the match row by then, and a webhook holding an order waits for it
+ * (a wait here would deadlock). Such an order's payment is refunded when it succeeds
+ * (the match is cancelled), and the job's last step cancels what is still open.
+ */
+export async function cancelOpenOrdersOfMatch(
+  db: Executor,
+  matchId: string,
+  now: Date,
+): Promise<string[]> {
+  const rows = await db
+    .updateTable('orders')
+    .set({
+      status: orderTarget('MATCH_CANCELLED'),
+      cancelled_at: now,
+      cancellation_reason: 'MATCH_CANCELLED',
+    })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('orders')
+        .select('id')
+        .where('match_id', '=', matchId)
+        .where('status', 'in', orderSources('MATCH_CANCELLED'))
+        .forUpdate()
+        .skipLocked(),
+    )
+    .where('status', 'in', orderSources('MATCH_CANCELLED'))
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}

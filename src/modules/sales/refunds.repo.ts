@@ -264,14 +264,18 @@ export async function listRefunds(
 // Tickets and seats ---------------------------------------------------------------------
 
 /**
- * The tickets leave SOLD through `event` (TICKET_REFUNDED or CANCELLED_BY_BUYER); returns
+ * The tickets leave SOLD through `event` (TICKET_REFUNDED, CANCELLED_BY_BUYER or, for a
+ * cancelled match, MATCH_CANCELLED_REFUNDED); returns
  * how many did (all of them, or the caller rolls back).
  */
 export async function returnTickets(
   db: Executor,
   ticketIds: readonly string[],
-  event: Extract<TicketEvent, 'TICKET_REFUNDED' | 'CANCELLED_BY_BUYER'>,
-  input: { now: Date; by: string; reason: TicketCancelReason },
+  event: Extract<
+    TicketEvent,
+    'TICKET_REFUNDED' | 'CANCELLED_BY_BUYER' | 'MATCH_CANCELLED_REFUNDED' | 'MATCH_CANCELLED_UNPAID'
+  >,
+  input: { now: Date; by: string | null; reason: TicketCancelReason },
 ): Promise<number> {
   const result = await db
     .updateTable('tickets')
@@ -298,7 +302,7 @@ export async function returnSeats(
     ticketIds: readonly string[];
     to: Extract<SeatStatus, 'AVAILABLE' | 'BLOCKED'>;
     reason: string;
-    by: string;
+    by: string | null;
     now: Date;
   },
 ): Promise<number> {
@@ -420,4 +424,92 @@ export async function touchRefund(db: Executor, refundId: string): Promise<void>
     .set({ updated_at: sql`now()` })
     .where('id', '=', refundId)
     .execute();
+}
+
+/** The order's match-cancellation refund (source SYSTEM: at most one, a unique index). */
+export async function findSystemRefund(db: Executor, orderId: string) {
+  return db
+    .selectFrom('refunds')
+    .select(['id', 'status'])
+    .where('order_id', '=', orderId)
+    .where('source', '=', 'SYSTEM')
+    .executeTakeFirst();
+}
+
+/** The order's refunds waiting for a SUPER_ADMIN's approval (read under the order lock). */
+export async function pendingApprovalRefunds(db: Executor, orderId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('refunds')
+    .select('id')
+    .where('order_id', '=', orderId)
+    .where('status', '=', 'PENDING_APPROVAL')
+    .forUpdate()
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The next paid orders of a cancelled match without their SYSTEM refund, by id after
+ * `afterId` (keyset: a run walks the orders once; a run that starts again walks them
+ * again and finds the refunded ones gone).
+ */
+export async function paidOrdersWithoutSystemRefund(
+  db: Executor,
+  matchId: string,
+  afterId: string | null,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('orders as o')
+    .innerJoin('payments as p', (j) =>
+      j.onRef('p.order_id', '=', 'o.id').on('p.status', '=', 'SUCCEEDED'),
+    )
+    .select('o.id')
+    .where('o.match_id', '=', matchId)
+    .where('o.status', '=', 'COMPLETED')
+    .$if(afterId !== null, (q) => q.where('o.id', '>', afterId!))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('refunds as r')
+            .select('r.id')
+            .whereRef('r.order_id', '=', 'o.id')
+            .where('r.source', '=', 'SYSTEM'),
+        ),
+      ),
+    )
+    .orderBy('o.id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Paid orders of the match (COMPLETED, payment SUCCEEDED): what a cancellation refunds. */
+export async function countPaidOrders(db: Executor, matchId: string): Promise<number> {
+  const row = await db
+    .selectFrom('orders as o')
+    .innerJoin('payments as p', (j) =>
+      j.onRef('p.order_id', '=', 'o.id').on('p.status', '=', 'SUCCEEDED'),
+    )
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('o.match_id', '=', matchId)
+    .where('o.status', '=', 'COMPLETED')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * A cancelled match's valid tickets whose order has no succeeded payment (a free quota
+ * claim), locked, with their orders: nothing to refund, they are only cancelled.
+ */
+export async function lockUnpaidValidTickets(db: Executor, matchId: string) {
+  const { rows } = await sql<{ id: string; order_id: string }>`
+    SELECT t.id, t.order_id FROM tickets t
+     WHERE t.match_id = ${matchId} AND t.status = 'SOLD'
+       AND NOT EXISTS (SELECT 1 FROM payments p
+                        WHERE p.order_id = t.order_id AND p.status = 'SUCCEEDED')
+     ORDER BY t.id
+       FOR UPDATE OF t`.execute(db);
+  return rows;
 }

@@ -250,14 +250,37 @@ export async function listSaleZones(db: Executor, matchId: string) {
     .execute();
 }
 
+/** The zone as the claim re-reads it, with its match's status (a cancellation, E2-F7). */
 export async function findSaleZone(db: Executor, matchId: string, matchSectorId: string) {
   return db
     .selectFrom('match_sectors as ms')
     .innerJoin('price_categories as pc', 'pc.id', 'ms.price_category_id')
-    .select(['ms.id', 'ms.name', 'ms.code', 'pc.id as price_category_id', 'pc.price'])
+    .innerJoin('matches as m', 'm.id', 'ms.match_id')
+    .select([
+      'ms.id',
+      'ms.name',
+      'ms.code',
+      'pc.id as price_category_id',
+      'pc.price',
+      'm.status as match_status',
+    ])
     .where('ms.match_id', '=', matchId)
     .where('ms.id', '=', matchSectorId)
     .where('ms.status', '=', 'ACTIVE')
     .where('ms.purpose', '=', 'GENERAL')
     .executeTakeFirst();
 }
+
+/** The match's status as committed now (a plain read: the payment start's check, E2-F7). */
+export async function findMatchStatus(db: Executor, matchId: string) {
+  const row = await db
+    .selectFrom('matches')
+    .select('status')
+    .where('id', '=', matchId)
+    .executeTakeFirst();
+  return row?.status;
+}
+
+/** A cancelled match (or one deleted after its cancellation) sells nothing (E2-F7). */
+export const isCancelledStatus = (status: string | undefined) =>
+  status === 'CANCELLED' || status === 'DELETED';

@@ -30,6 +30,7 @@ import { cancelOpenOrdersOfCarts, cancelOpenOrdersOfUser } from './orders.repo.t
 import {
   findFeeConfiguration,
   findSaleZone,
+  isCancelledStatus,
   listMatchPriceCategories,
   listSaleZones,
   listUpcomingMatches,
@@ -263,6 +264,10 @@ function earlierAddition(
  * taken by concurrent buyers the attempt rolls back (releasing its row locks) and retries
  * with a fresh snapshot; nobody ever waits on a seat lock.
  */
+/** 409 MATCH_CANCELLED: the match was cancelled (E2-F7); nothing of it is sold any more. */
+export const matchCancelled = () =>
+  new AppError('MATCH_CANCELLED', 'The match was cancelled; its tickets are being refunded');
+
 export async function addToCart(
   deps: Deps,
   userId: string,
@@ -271,6 +276,7 @@ export async function addToCart(
 ): Promise<{ cart: CartView; added: string[]; warnings: string[] }> {
   const now = deps.clock.now();
   const match = await saleMatch(deps, input.match_id, now);
+  if (match && isCancelledStatus(match.status)) throw matchCancelled();
   if (!match || !['PUBLISHED', 'ACTIVE'].includes(match.status)) throw notFound('Match');
   if (!match.phase_id || match.kick_off_time <= now) throw new AppError('MATCH_NOT_ON_SALE');
   const zone = await saleZone(deps, input.match_id, input.match_sector_id);
@@ -375,7 +381,11 @@ export async function addToCart(
         // A configuration change may have closed the zone since the check above. The seats
         // are locked by this transaction now: a change still to come is refused on them,
         // and one committed meanwhile is what this fresh read sees.
-        if (!(await findSaleZone(trx, input.match_id, zone.id))) throw notFound('Zone');
+        // The same read sees a cancellation of the match (E2-F7) committed meanwhile (the
+        // sale facts above are memoised); one still under way releases these holds.
+        const current = await findSaleZone(trx, input.match_id, zone.id);
+        if (current && isCancelledStatus(current.match_status)) throw matchCancelled();
+        if (!current) throw notFound('Zone');
         await recordAudit(deps, trx, {
           domain: 'seat',
           action: 'seats_held',

@@ -17,6 +17,8 @@ import type { OrderRow } from './orders.repo.ts';
 
 /** An order as a payment event settles it, with what the fan is told about it. */
 export interface SettlementOrderRow extends OrderRow {
+  /** the match's status as the share lock of its row read it (a cancellation, E2-F7) */
+  match_status: string;
   home_team: string;
   away_team: string;
   kick_off_time: Date;
@@ -26,8 +28,12 @@ export interface SettlementOrderRow extends OrderRow {
 /**
  * The CTEs `claimed` and `locked` of a payment event's first statement: the event's claim
  * (payments' webhookClaimInsert) and, only when the claim inserted the event row, the lock
- * of its order (FOR UPDATE of the order row only) with the match and the buyer's email the
- * notifications need (both always exist: NOT NULL foreign keys of the order). A
+ * of its order (FOR UPDATE of the order row) with the match and the buyer's email the
+ * notifications need (both always exist: NOT NULL foreign keys of the order). The match
+ * row is share-locked after the order's (the row marks' order) and its status read at the
+ * lock: a cancellation (E2-F7) that committed is seen, one under way waits for this event
+ * to commit (it locks the open orders first, then the match row, so the two never
+ * deadlock), and its job then refunds this order's tickets with the others. A
  * concurrent delivery of the same event waits on the claim until the first one's
  * transaction ends and then, as a duplicate, neither locks nor reads the order.
  */
@@ -36,12 +42,13 @@ function claimedAndLockedCtes(event: WebhookEventClaim, orderId: string) {
     claimed AS (${webhookClaimInsert(event)}
     ),
     locked AS MATERIALIZED (
-      SELECT o.*, m.home_team, m.away_team, m.kick_off_time, u.email AS buyer_email
+      SELECT o.*, m.status AS match_status, m.home_team, m.away_team, m.kick_off_time,
+             u.email AS buyer_email
         FROM orders o
         JOIN matches m ON m.id = o.match_id
         JOIN users u ON u.id = o.user_id
        WHERE o.id = ${orderId} AND EXISTS (SELECT 1 FROM claimed)
-         FOR UPDATE OF o
+         FOR UPDATE OF o FOR SHARE OF m
     )`;
 }
 

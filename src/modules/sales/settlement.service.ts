@@ -30,6 +30,7 @@ import { announceOrderCompleted } from './order-events.ts';
 import { assertOrderTransition, orderAllows } from './order-state.ts';
 import { listOrderItems, transitionOrder, type OrderRow } from './orders.repo.ts';
 import { applyStripeRefund, type RefundEventOutcome } from './refunds.service.ts';
+import { isCancelledStatus } from './sales.repo.ts';
 import {
   claimSucceededEventRecordingPayment,
   claimWebhookEventLockingOrder,
@@ -187,10 +188,13 @@ async function onSucceeded(
   // An order cancelled because its buyer or a holder was blacklisted (E11-F4) is never
   // completed by a late success: its money goes back like a lost seat's.
   const blacklisted = order.cancellation_reason === 'ORDER_BLACKLISTED';
+  // A cancelled match issues no ticket (E2-F7): its status was read under the share lock of
+  // the match row taken with the order's (settlement.repo.ts), so no extra round trip.
+  const matchCancelled = isCancelledStatus(order.match_status);
   // One statement sells the seats (all or nothing) and writes their tickets, holders and
   // seat trail; undefined when a seat went to someone else.
   const tickets =
-    amountOk && !blacklisted
+    amountOk && !blacklisted && !matchCancelled
       ? await sellAndIssueOrderTickets(deps, trx, order, items, now)
       : undefined;
   // Match and buyer were read with the order (claimWebhookEventLockingOrder).
@@ -245,11 +249,17 @@ async function onSucceeded(
   // Paid, but the seats went to someone else after the hold ran out (or the amount is not
   // the order's): give the money back. The refund runs as a job enqueued right here, so it
   // cannot be lost; the fan hears about it in the same transaction.
-  const reason = amountOk ? ('SEATS_LOST' as const) : ('AMOUNT_MISMATCH' as const);
+  const reason = matchCancelled
+    ? ('PAID_AFTER_MATCH_CANCELLED' as const)
+    : amountOk
+      ? ('SEATS_LOST' as const)
+      : ('AMOUNT_MISMATCH' as const);
   await releaseHolds(trx, order.id, now, { reason: `payment refunded: ${reason}`, by: null });
   await transitionOrder(trx, order.id, reason, { cancelled_at: now, cancellation_reason: reason });
   await requestRefund(deps, trx, payment, reason, now);
-  await notifyRefund(deps, trx, order, order.buyer_email, customer, matchName, intent.amount);
+  await notifyRefund(deps, trx, order, order.buyer_email, customer, matchName, intent.amount, {
+    cancelled: matchCancelled,
+  });
   await recordAudit(deps, trx, {
     domain: 'payment',
     action: 'payment_refund_requested',
@@ -268,6 +278,7 @@ async function notifyRefund(
   customer: string,
   matchName: string,
   amount: number,
+  why: { cancelled: boolean },
 ) {
   await sendEmail(deps, trx, {
     template_key: 'cancellation_refund_confirmation',
@@ -284,7 +295,9 @@ async function notifyRefund(
     user_id: order.user_id,
     notification_type: 'order_refunded',
     title: 'Your payment is being refunded',
-    body: `The seats of order ${order.order_number} were no longer available; we are refunding ${formatEuro(amount)}.`,
+    body: why.cancelled
+      ? `${matchName} was cancelled; we are refunding ${formatEuro(amount)} of order ${order.order_number}.`
+      : `The seats of order ${order.order_number} were no longer available; we are refunding ${formatEuro(amount)}.`,
     data: { order_id: order.id },
     priority: 'HIGH',
   });

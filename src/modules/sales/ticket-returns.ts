@@ -43,36 +43,70 @@ export interface TicketReturn {
   order: RefundOrderRow;
   tickets: readonly ReturnTicketRow[];
   refund: RefundRow;
-  /** staff refund (REFUNDED) or the buyer's cancellation (CANCELLED) */
-  kind: 'refund' | 'cancellation';
-  /** who caused it: the staff member who requested or approved, or the buyer */
-  by: string;
+  /**
+   * staff refund (REFUNDED), the buyer's cancellation (CANCELLED) or the match's
+   * cancellation (CANCELLED_MATCH_CANCELLED: seats BLOCKED, the people are told once per
+   * match by the cancellation's notice, not per order here)
+   */
+  kind: 'refund' | 'cancellation' | 'match_cancelled';
+  /**
+   * who caused it: the staff member who requested or approved, the buyer, or the admin who
+   * cancelled the match (null: that account is gone)
+   */
+  by: string | null;
   now: Date;
 }
 
+const RETURNS = {
+  refund: {
+    event: 'TICKET_REFUNDED',
+    reason: 'SUPPORT_REQUEST',
+    trail: 'ticket refunded',
+    wallet: 'REFUNDED',
+    audit: 'tickets_refunded',
+  },
+  cancellation: {
+    event: 'CANCELLED_BY_BUYER',
+    reason: 'SELF_SERVICE',
+    trail: 'ticket cancelled by the buyer',
+    wallet: 'CANCELLED',
+    audit: 'tickets_cancelled',
+  },
+  match_cancelled: {
+    event: 'MATCH_CANCELLED_REFUNDED',
+    reason: 'MATCH_CANCELLED',
+    trail: 'match cancelled',
+    wallet: 'CANCELLED',
+    audit: 'tickets_cancelled_match_cancelled',
+  },
+} as const;
+
 export async function returnTicketsForRefund(deps: Deps, trx: Executor, input: TicketReturn) {
   const { order, tickets, refund, now, by } = input;
+  const how = RETURNS[input.kind];
   const ids = tickets.map((t) => t.id);
-  const moved = await returnTickets(
-    trx,
-    ids,
-    input.kind === 'refund' ? 'TICKET_REFUNDED' : 'CANCELLED_BY_BUYER',
-    { now, by, reason: input.kind === 'refund' ? 'SUPPORT_REQUEST' : 'SELF_SERVICE' },
-  );
+  const moved =
+    ids.length > 0 ? await returnTickets(trx, ids, how.event, { now, by, reason: how.reason }) : 0;
   // The tickets were read SOLD under their row locks: a shortfall is a bug, roll back.
   if (moved !== ids.length) throw new Error(`tickets: ${moved} of ${ids.length} returned`);
 
+  // A cancelled match sells nothing again; otherwise the seat is resold unless kick-off is near.
   const closeToKickoff =
     order.kick_off_time.getTime() - now.getTime() < SEAT_RESALE_CLOSES_BEFORE_KICKOFF_MS;
-  const seatsTo = closeToKickoff ? ('BLOCKED' as const) : ('AVAILABLE' as const);
-  await returnSeats(trx, {
-    orderId: order.id,
-    ticketIds: ids,
-    to: seatsTo,
-    reason: `${input.kind === 'refund' ? 'ticket refunded' : 'ticket cancelled by the buyer'} (refund ${refund.id})`,
-    by,
-    now,
-  });
+  const seatsTo =
+    closeToKickoff || input.kind === 'match_cancelled'
+      ? ('BLOCKED' as const)
+      : ('AVAILABLE' as const);
+  if (ids.length > 0) {
+    await returnSeats(trx, {
+      orderId: order.id,
+      ticketIds: ids,
+      to: seatsTo,
+      reason: `${how.trail} (refund ${refund.id})`,
+      by,
+      now,
+    });
+  }
 
   const ticketAmount = tickets.reduce((a, t) => a + t.price_amount, 0);
   await insertCreditNoteRequest(trx, {
@@ -90,13 +124,13 @@ export async function returnTicketsForRefund(deps: Deps, trx: Executor, input: T
     refund_id: refund.id,
   } satisfies StripeRefundJob);
   // Passes in wallets (E9-F4) are voided with the tickets, in this transaction.
-  await announceTicketsChanged(deps, trx, ids, input.kind === 'refund' ? 'REFUNDED' : 'CANCELLED');
+  if (ids.length > 0) await announceTicketsChanged(deps, trx, ids, how.wallet);
 
-  await notifyReturn(deps, trx, input);
+  if (input.kind !== 'match_cancelled') await notifyReturn(deps, trx, input);
   await recordAudit(deps, trx, {
     domain: 'order',
-    action: input.kind === 'refund' ? 'tickets_refunded' : 'tickets_cancelled',
-    actor: { type: 'user', id: by },
+    action: how.audit,
+    actor: input.kind === 'match_cancelled' ? { type: 'system' } : { type: 'user', id: by },
     subject: { type: 'order', id: order.id },
     changes: {
       refund_id: refund.id,

@@ -457,6 +457,23 @@ export interface MatchAuditLogs {
   notification_sent: Generated<boolean>;
 }
 
+export interface MatchCancellations {
+  cancelled_at: Timestamp;
+  cancelled_by: string | null;
+  cancelled_orders: Generated<number>;
+  completed_at: Timestamp | null;
+  lease_until: Timestamp | null;
+  match_id: string;
+  notice_id: string;
+  orders_total: number | null;
+  previous_status: MatchStatus;
+  queue_removed: Generated<number>;
+  reason: string;
+  released_seats: Generated<number>;
+  started_at: Timestamp | null;
+  status: Generated<string>;
+}
+
 export interface Matches {
   attendance_mode: AttendanceMode | null;
   away_team: string;
@@ -517,10 +534,12 @@ export interface MatchSectors {
 }
 
 export interface MatchUpdateNoticeRecipients {
+  email_log_id: string | null;
   full_name: string | null;
   nationality: string | null;
   notice_id: string;
   notified_at: Timestamp | null;
+  push_job_id: string | null;
   recipient_key: string;
   user_id: string | null;
 }
@@ -531,6 +550,7 @@ export interface MatchUpdateNotices {
   completed_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   id: Generated<string>;
+  kind: Generated<string>;
   match_id: string;
   recipients: Generated<number>;
   status: Generated<string>;
@@ -1271,6 +1291,7 @@ export interface DB {
   google_wallet_objects: GoogleWalletObjects;
   loyalty_points: LoyaltyPoints;
   match_audit_logs: MatchAuditLogs;
+  match_cancellations: MatchCancellations;
   match_seat_inventory: MatchSeatInventory;
   match_sectors: MatchSectors;
   match_update_notice_recipients: MatchUpdateNoticeRecipients;
