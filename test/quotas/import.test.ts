@@ -31,6 +31,32 @@ const upload = (
     token,
   });
 
+/** A multipart form as a browser sends it (the platform upload test builds it the same way). */
+async function formUpload(
+  fields: Record<string, string>,
+  file: { content: string | Buffer; type?: string; name?: string } | null,
+  query: Record<string, string> = {},
+) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  if (file) {
+    form.append(
+      'file',
+      new Blob([file.content], { type: file.type ?? 'text/csv' }),
+      file.name ?? 'partners.csv',
+    );
+  }
+  const response = new Response(form);
+  return t.request({
+    method: 'POST',
+    url: '/admin/quotas/import',
+    query,
+    headers: { 'content-type': response.headers.get('content-type')! },
+    payload: Buffer.from(await response.arrayBuffer()),
+    token: manager.token,
+  });
+}
+
 const quotasOfBatch = (batchId: string) =>
   t.deps.db
     .selectFrom('quotas')
@@ -145,6 +171,120 @@ describe('POST /admin/quotas/import (E7-F2, E7-F3)', () => {
       '00000000-0000-4000-8000-000000000000',
     ]);
     expect(badMatch.json().code).toBe('MATCH_NOT_FOUND');
+    expect(await t.deps.db.selectFrom('quotas').select('id').execute()).toHaveLength(before.length);
+  });
+
+  it('takes a multipart form: the file, and match_ids and file_name as form fields', async () => {
+    const csv = 'recipient_email,sector_codes,quantity\ng@club.hr,S1,1\nh@club.hr,S2,2\n';
+    const res = await formUpload(
+      { match_ids: `${m1.matchId}, ${m2.matchId}`, file_name: 'Partneri 2026.csv' },
+      { content: csv },
+    );
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({
+      file_name: 'Partneri 2026.csv',
+      match_ids: [m1.matchId, m2.matchId].sort(),
+      total_rows: 2,
+      successful_rows: 2,
+      failed_rows: 0,
+      errors: [],
+    });
+    const quotas = await quotasOfBatch(body.batch_id);
+    expect(quotas).toHaveLength(4);
+    expect(new Set(quotas.map((q) => q.match_id))).toEqual(new Set([m1.matchId, m2.matchId]));
+    const batch = await t.deps.db
+      .selectFrom('quota_import_batches')
+      .select(['file_name', 'match_ids'])
+      .where('id', '=', body.batch_id)
+      .executeTakeFirstOrThrow();
+    expect(batch).toEqual({ file_name: 'Partneri 2026.csv', match_ids: body.match_ids });
+
+    // the same file again, uploaded the same way: the first report, nothing created
+    const again = await formUpload(
+      { match_ids: `${m2.matchId},${m1.matchId}` },
+      { content: csv, name: 'other.csv' },
+    );
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ batch_id: body.batch_id, duplicate: true });
+    expect(await quotasOfBatch(body.batch_id)).toHaveLength(4);
+
+    // without a file_name field the form file's name is the batch's; the query still works
+    const named = await formUpload(
+      {},
+      { content: 'recipient_email,sector_codes,quantity\ni@club.hr,S1,1\n', name: 'klubovi.csv' },
+      { match_ids: m2.matchId },
+    );
+    expect(named.statusCode, named.body).toBe(201);
+    expect(named.json()).toMatchObject({ file_name: 'klubovi.csv', match_ids: [m2.matchId] });
+  });
+
+  it('refuses a multipart upload whole on a file-level problem, and without match_ids', async () => {
+    const before = await t.deps.db.selectFrom('quotas').select('id').execute();
+    const ids = { match_ids: m2.matchId };
+    const cases: [Parameters<typeof formUpload>[1], number, string][] = [
+      // not CSV: a picture, a PDF, JSON
+      [
+        { content: Buffer.from([0x89, 0x50, 0x4e, 0x47]), type: 'image/png', name: 'a.png' },
+        400,
+        'QUOTA_IMPORT_FILE_INVALID',
+      ],
+      [
+        { content: '%PDF-1.7', type: 'application/pdf', name: 'a.pdf' },
+        400,
+        'QUOTA_IMPORT_FILE_INVALID',
+      ],
+      [
+        { content: '{"a":1}', type: 'application/json', name: 'a.json' },
+        400,
+        'QUOTA_IMPORT_FILE_INVALID',
+      ],
+      // a CSV-typed file that is binary
+      [
+        { content: Buffer.from([0, 1, 2, 3, 0]), name: 'zero.csv' },
+        400,
+        'QUOTA_IMPORT_FILE_INVALID',
+      ],
+      // wrong header
+      [{ content: 'email,sectors,qty\na@b.hr,S1,1' }, 400, 'QUOTA_IMPORT_FILE_INVALID'],
+      // wrong encoding (Latin-1, not UTF-8)
+      [
+        {
+          content: Buffer.from(
+            'recipient_email,sector_codes,quantity\nj\xe9r\xf4me@b.hr,S1,1',
+            'latin1',
+          ),
+        },
+        400,
+        'QUOTA_IMPORT_FILE_INVALID',
+      ],
+      // over the size limit
+      [
+        {
+          content: `recipient_email,sector_codes,quantity\n${'x'.repeat(t.config.BODY_LIMIT_BYTES)}`,
+        },
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ],
+    ];
+    for (const [file, status, code] of cases) {
+      const res = await formUpload(ids, file);
+      expect(res.statusCode, res.body).toBe(status);
+      expect(res.json().code, res.body).toBe(code);
+    }
+    const good = { content: 'recipient_email,sector_codes,quantity\nk@club.hr,S1,1\n' };
+    const noIds = await formUpload({}, good);
+    expect(noIds.statusCode).toBe(400);
+    expect(noIds.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      errors: [{ field: 'querystring.match_ids' }],
+    });
+    const badIds = await formUpload({ match_ids: 'not-a-uuid' }, good);
+    expect(badIds.statusCode).toBe(400);
+    expect(badIds.json().errors[0].field).toMatch(/^form\.match_ids/);
+    const noFile = await formUpload(ids, null);
+    expect(noFile.statusCode).toBe(400);
+    expect(noFile.json().code).toBe('UPLOAD_INVALID');
     expect(await t.deps.db.selectFrom('quotas').select('id').execute()).toHaveLength(before.length);
   });
 

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { AppDeps } from '../../deps.ts';
 import { AppError } from '../../platform/errors.ts';
 import { unstorableTextPaths } from '../../platform/http/validation.ts';
-import { IMPORT_COLUMNS, REQUIRED_COLUMNS } from './import.schemas.ts';
+import type { Upload } from '../../platform/http/uploads.ts';
+import { IMPORT_COLUMNS, importFormFields, REQUIRED_COLUMNS } from './import.schemas.ts';
 import {
   findImportBatch,
   finishImportBatch,
@@ -123,6 +124,50 @@ function readFile(bytes: Buffer): { line: number; values: Record<string, string>
       }
       return { line: r.line, values: r.values };
     });
+}
+
+/** Media types a CSV file may carry in a form (spreadsheet programs and browsers differ). */
+const CSV_TYPES = new Set([
+  '',
+  'text/csv',
+  'text/plain',
+  'application/csv',
+  'application/vnd.ms-excel',
+  'application/octet-stream',
+]);
+
+/**
+ * What the import route received: the file (raw text/csv body, or the one file of a
+ * multipart form) and `match_ids` / `file_name` from the query or, failing that, from the
+ * form's text fields. A form file of another type (an image, a PDF, JSON) is not a CSV file.
+ */
+export function importInput(
+  query: { match_ids?: string[]; file_name?: string },
+  upload: Upload | null,
+): { bytes: Buffer; fileName: string; matchIds: string[] } {
+  const form = importFormFields.safeParse(upload?.fields ?? {});
+  if (!form.success) {
+    throw new AppError('VALIDATION_FAILED', 'A form field is invalid', {
+      errors: form.error.issues.map((i) => ({
+        field: ['form', ...i.path.map(String)].join('.'),
+        message: i.message,
+      })),
+    });
+  }
+  const matchIds = query.match_ids ?? form.data.match_ids;
+  if (!matchIds) {
+    throw new AppError('VALIDATION_FAILED', 'match_ids is missing', {
+      errors: [{ field: 'querystring.match_ids', message: 'required (query or form field)' }],
+    });
+  }
+  if (upload && upload.filename !== null && !CSV_TYPES.has(upload.contentType)) {
+    throw fileInvalid(`The file is not CSV (${upload.contentType})`);
+  }
+  return {
+    bytes: upload?.bytes ?? Buffer.alloc(0),
+    fileName: query.file_name ?? form.data.file_name ?? upload?.filename ?? 'quotas.csv',
+    matchIds,
+  };
 }
 
 async function report(
