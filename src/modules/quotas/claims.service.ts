@@ -25,6 +25,7 @@ import {
   quotaPricing,
   writeQuotaOrder,
 } from '../sales/quota-checkout.service.ts';
+import { disallowTicketTransfers } from '../tickets/tickets.repo.ts';
 import { holderHasTicketOfMatch } from '../tickets/transfer.repo.ts';
 import {
   activeClaimCartsOf,
@@ -473,6 +474,15 @@ onOrderCompleted(async (trx, order, tickets, now) => {
   // its seats CANCELLED and the claim ABANDONED.
   if (!cart || cart.status !== 'ACTIVE') return;
   await markClaimSeatsSold(trx, cart.id, tickets, now);
+  // A quota without transfer_allowed: its tickets show it (the transfer itself checks the
+  // quota too, tickets/transfer.service.ts).
+  const quota = await findQuota(trx, cart.quota_id);
+  if (quota && !quota.transfer_allowed) {
+    await disallowTicketTransfers(
+      trx,
+      tickets.map((t) => t.id),
+    );
+  }
   await updateClaimCart(trx, cart.id, {
     status: 'COMPLETED',
     completed_at: now,
