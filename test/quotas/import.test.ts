@@ -1,8 +1,9 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLockedMatch, type LockedMatch } from '../factories/matches.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
-import { inventoryCounts } from './helpers.ts';
+import { inventoryCounts, quotaInvariantViolations } from './helpers.ts';
 
 const t = useTestContext({ env: { RATE_LIMIT_MAX: '100000' } });
 
@@ -122,6 +123,65 @@ describe('POST /admin/quotas/import (E7-F2, E7-F3)', () => {
     });
     expect(await quotasOfBatch(body.batch_id)).toHaveLength(2);
     expect(await inventoryCounts(t, m1.matchId)).toEqual({ ALLOCATED: 3, AVAILABLE: 37 });
+  });
+
+  it('shares seats out in file order as row-by-row creations would (all or nothing, snake order)', async () => {
+    const m = await createLockedMatch(t.deps, { rows: 2, seatsPerRow: 10, sectors: 2 });
+    const csv = [
+      'recipient_email,sector_codes,quantity,allocation_algorithm',
+      'a@order.hr,S1,15,REDOM', // the first 15 of S1
+      'b@order.hr,S1|S2,10,REDOM', // the last 5 of S1, then the first 5 of S2
+      'c@order.hr,S1,1,REDOM', // S1 is used up: refused, 0 free
+      'd@order.hr,S2,16,REDOM', // 15 left in S2: refused whole
+      'e@order.hr,S2,15,REDOM', // the rest of S2
+    ].join('\n');
+    const res = await upload(csv, [m.matchId]);
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json();
+    expect(body).toMatchObject({ successful_rows: 3, failed_rows: 2 });
+    expect(body.errors).toEqual([
+      {
+        line: 4,
+        match_id: m.matchId,
+        field: 'quantity',
+        message: '1 requested, 0 free in the sectors',
+      },
+      {
+        line: 5,
+        match_id: m.matchId,
+        field: 'quantity',
+        message: '16 requested, 15 free in the sectors',
+      },
+    ]);
+    const { rows } = await sql<{ email: string; code: string; snake_order: number }>`
+      SELECT q.recipient_email AS email, ms.code, i.snake_order
+        FROM quotas q JOIN quota_seats qs ON qs.quota_id = q.id
+        JOIN match_seat_inventory i ON i.id = qs.match_seat_inventory_id
+        JOIN match_sectors ms ON ms.id = i.match_sector_id
+       WHERE q.batch_id = ${body.batch_id} AND i.status = 'ALLOCATED'
+       ORDER BY ms.code, i.snake_order`.execute(t.deps.db);
+    const seatsOf = (email: string, code: string) =>
+      rows.filter((r) => r.email === email && r.code === code).map((r) => r.snake_order);
+    const s1 = rows.filter((r) => r.code === 'S1').map((r) => r.snake_order);
+    const s2 = rows.filter((r) => r.code === 'S2').map((r) => r.snake_order);
+    expect(s1).toHaveLength(20);
+    expect(s2).toHaveLength(20);
+    expect(seatsOf('a@order.hr', 'S1')).toEqual(s1.slice(0, 15));
+    expect(seatsOf('b@order.hr', 'S1')).toEqual(s1.slice(15));
+    expect(seatsOf('b@order.hr', 'S2')).toEqual(s2.slice(0, 5));
+    expect(seatsOf('e@order.hr', 'S2')).toEqual(s2.slice(5));
+    expect(await inventoryCounts(t, m.matchId)).toEqual({ ALLOCATED: 40 });
+    // one trail row per seat, naming its own quota
+    const { rows: trail } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM seat_audit_logs l
+        JOIN quota_seats qs ON qs.match_seat_inventory_id = l.match_seat_inventory_id
+       WHERE l.action = 'QUOTA_ALLOCATED' AND l.hold_owner_id = qs.quota_id
+         AND l.reason = 'allocated to quota ' || qs.quota_id
+         AND qs.quota_id IN (SELECT id FROM quotas WHERE batch_id = ${body.batch_id})`.execute(
+      t.deps.db,
+    );
+    expect(trail[0]!.n).toBe(40);
+    expect(await quotaInvariantViolations(t)).toEqual([]);
   });
 
   it('several matches: a quota per match per row, linked by batch_id', async () => {

@@ -14,14 +14,15 @@ import {
   lockMatchForQuota,
   numberedSectorsByCode,
 } from './quotas.repo.ts';
-import { createQuotaBody } from './quotas.schemas.ts';
-import { checkQuotaMatch, placeQuota } from './quotas.service.ts';
+import { createQuotaBody, type CreateQuotaBody } from './quotas.schemas.ts';
+import { checkQuotaMatch, placeQuotas } from './quotas.service.ts';
 
 /**
  * CSV bulk import (E7-F2) for one or several matches (E7-F3). One request, one
  * transaction: the file is checked as a whole first (any file-level problem refuses it
- * whole), then each row is validated and, for each match, allocated and written like a
- * single creation (quotas.service placeQuota). A row that fails — for a match or for all —
+ * whole), then each row is validated, and each match's valid rows are allocated and written
+ * together, as row-by-row single creations would be but with a handful of statements
+ * (quotas.service placeQuotas). A row that fails — for a match or for all —
  * creates nothing for that match and is reported with its line number; the valid rows are
  * created (decision: a partner list with one typo should not block the other partners;
  * re-importing the fixed rows is safe, see below). All the quotas share the batch's id.
@@ -243,6 +244,9 @@ export async function importQuotas(
         errors.push({ line, match_id: matchId, field, message });
         failedLines.add(line);
       };
+      // Each valid row × match becomes a creation body; the seats are then allocated per
+      // match in one go (placeQuotas), in file order, as row-by-row creations would.
+      const bodies = matches.map(() => [] as { line: number; body: CreateQuotaBody }[]);
       for (const { line, values } of rows) {
         if ('__width' in values) {
           fail(line, null, null, `has ${values.__width} fields, the header has a different number`);
@@ -263,7 +267,7 @@ export async function importQuotas(
           continue;
         }
         seen.set(key, line);
-        for (const { match, sectors } of matches) {
+        matches.forEach(({ match, sectors }, m) => {
           const unknown = row.sector_codes.filter((c) => !sectors.has(c));
           if (unknown.length) {
             fail(
@@ -272,13 +276,13 @@ export async function importQuotas(
               'sector_codes',
               `unknown sector ${unknown.join(', ')} for this match`,
             );
-            continue;
+            return;
           }
           if (row.expiration_date) {
             const at = new Date(row.expiration_date);
             if (at <= now || at > match.kick_off_time) {
               fail(line, match.id, 'expiration_date', 'must be in the future and before kick-off');
-              continue;
+              return;
             }
           }
           const body = createQuotaBody.parse({
@@ -296,19 +300,33 @@ export async function importQuotas(
             deferred_payment: row.deferred_payment,
             auto_send_email: row.auto_send_email,
           });
-          const placed = await placeQuota(deps, trx, { body, match, actorId, batchId, now });
-          if ('available' in placed) {
+          bodies[m]!.push({ line, body });
+        });
+      }
+      for (const [m, { match }] of matches.entries()) {
+        const items = bodies[m]!;
+        const placed = await placeQuotas(deps, trx, {
+          bodies: items.map((i) => i.body),
+          match,
+          actorId,
+          batchId,
+          now,
+        });
+        placed.forEach((result, i) => {
+          const { line, body } = items[i]!;
+          if ('available' in result) {
             fail(
               line,
               match.id,
               'quantity',
-              `${row.quantity} requested, ${placed.available} free in the sectors`,
+              `${body.total_quantity} requested, ${result.available} free in the sectors`,
             );
           } else {
-            lines.set(placed.quota.id, line);
+            lines.set(result.quota.id, line);
           }
-        }
+        });
       }
+      errors.sort((a, b) => a.line - b.line);
       return finishImportBatch(trx, batchId, {
         successful_rows: rows.length - failedLines.size,
         failed_rows: failedLines.size,
