@@ -20,6 +20,7 @@ import { PAYMENT_HOLD_MS } from '../sales/checkout.service.ts';
 import {
   abandonQuotaOrder,
   completeFreeQuotaOrder,
+  deferQuotaOrder,
   lockQuotaOrder,
   markQuotaOrderPaymentPending,
   quotaPricing,
@@ -417,8 +418,14 @@ export async function payClaim(
       return { kind: 'view' as const, cart: (await findClaimCart(trx, cart.id))! };
     }
     if (quota.deferred_payment) {
-      // Paid later, against the invoicing issue's payment offer: the claim keeps its seats
-      // with no expiry and its order PENDING.
+      // Paid later, against a payment offer (invoicing): the claim's seats pass to its order
+      // (held until kick-off, as in a card payment), the order becomes DEFERRED — no sweep
+      // or card payment touches it — and the claim does not expire. The offer marked PAID
+      // completes the order (sales completeOfferPaidOrder).
+      await transferQuotaHold(trx, { fromOwnerId: cart.id, toOwnerId: order.id, by: userId, now });
+      if (!(await deferQuotaOrder(trx, order))) {
+        throw new AppError('QUOTA_CLAIM_NOT_PAYABLE', `The claim's order is ${order.status}`);
+      }
       const deferred = await updateClaimCart(trx, cart.id, {
         payment_status: 'DEFERRED',
         expires_at: null,
