@@ -15,7 +15,7 @@ import {
   transferQuotaHold,
 } from '../inventory/quota-seats.repo.ts';
 import { openPaymentIntent, resolveHolders, type HolderInput } from '../sales/checkout.service.ts';
-import { onOrderCompleted } from '../sales/order-events.ts';
+import { onOrderCompleted, onOrderPaymentFailed } from '../sales/order-events.ts';
 import { PAYMENT_HOLD_MS } from '../sales/checkout.service.ts';
 import {
   abandonQuotaOrder,
@@ -389,6 +389,40 @@ export async function submitClaimHolders(
   });
 }
 
+/** A claim whose payment Stripe refused: closed ABANDONED, its seats back in the quota. */
+async function abandonRefusedClaim(
+  deps: Deps,
+  trx: Executor,
+  cart: ClaimCartRow,
+  reason: 'payment_failed' | 'payment_intent_not_created',
+  now: Date,
+) {
+  await closeClaim(deps, trx, cart, 'ABANDONED', now);
+  await recordAudit(deps, trx, {
+    domain: 'quota',
+    action: 'quota_claim_payment_refused',
+    actor: { type: 'system' },
+    subject: { type: 'quota', id: cart.quota_id },
+    changes: { claim_id: cart.id, order_id: cart.order_id, reason },
+  });
+}
+
+/**
+ * Stripe refused to create the claim's PaymentIntent: the claim gives its seats back to the
+ * quota at once (order abandoned, an intent Stripe may have created after all cancelled by
+ * the payments job) instead of holding them until it expires. Order lock first, then the
+ * claim, as settlement takes them.
+ */
+async function releaseRefusedClaim(deps: Deps, cartId: string, orderId: string) {
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    const order = await lockQuotaOrder(trx, orderId);
+    const cart = await findClaimCart(trx, cartId, { forUpdate: true });
+    if (!order || order.status !== 'PAYMENT_PENDING' || cart?.status !== 'ACTIVE') return;
+    await abandonRefusedClaim(deps, trx, cart, 'payment_intent_not_created', now);
+  });
+}
+
 /** POST /quota-portal/quotas/{id}/payment (E7-F5 step 3). */
 export async function payClaim(
   deps: Deps,
@@ -455,7 +489,20 @@ export async function payClaim(
   if (step.kind === 'view') {
     return { ...(await claimView(deps.db, step.cart)), payment: null };
   }
-  const intent = await openPaymentIntent(deps, step.order, userId);
+  let intent;
+  try {
+    intent = await openPaymentIntent(deps, step.order, userId);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'PAYMENT_PROVIDER_ERROR') {
+      await releaseRefusedClaim(deps, step.cart.id, step.order.id);
+      throw new AppError(
+        'PAYMENT_PROVIDER_ERROR',
+        'The payment could not be started; the seats went back to the quota, select them again',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   const cart = await updateClaimCart(deps.db, step.cart.id, {
     stripe_payment_intent_id: intent.id,
   });
@@ -496,6 +543,16 @@ onOrderCompleted(async (trx, order, tickets, now) => {
     payment_status: cart.total === 0 ? 'FREE' : 'PAID',
   });
   await refreshClaimStatuses(trx, { quotaId: cart.quota_id, subquotaId: cart.subquota_id, now });
+});
+
+// Stripe refused the claim's card payment (payment_intent.payment_failed): the claim's
+// seats go back to the quota at once — the order abandoned (its PaymentIntent cancelled),
+// the claim ABANDONED — rather than staying RESERVED until the claim expires. The holder
+// selects again to retry. In the settling transaction.
+onOrderPaymentFailed(async (deps, trx, order, now) => {
+  const cart = await findClaimCartOfOrder(trx, order.id);
+  if (!cart || cart.status !== 'ACTIVE' || cart.payment_status === 'DEFERRED') return;
+  await abandonRefusedClaim(deps, trx, cart, 'payment_failed', now);
 });
 
 /**
