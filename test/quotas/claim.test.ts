@@ -262,6 +262,30 @@ describe('claiming a quota (E7-F5)', () => {
     expect(await quotaInvariantViolations(t)).toEqual([]);
   });
 
+  it("the sales sweep leaves a named claim's order alone: it is still paid through Stripe", async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
+    const quota = await quotaOn(sale);
+    const claim = (
+      await post(`/quota-portal/quotas/${quota.id}/select-seats`, { quantity: 1 })
+    ).json();
+    const named = (
+      await post(`/quota-portal/quotas/${quota.id}/ticket-holders`, {
+        claim_id: claim.id,
+        holders: holders(1),
+      })
+    ).json();
+    // the order holds no seat itself yet (the claim does): no hold expired for the sweeper
+    await advance(2 * MINUTE);
+    await runHoldSweep(t.deps);
+    expect(await orderStatusOf(t, named.order_id)).toBe('PENDING');
+    const pay = await post(`/quota-portal/quotas/${quota.id}/payment`, { claim_id: claim.id });
+    expect(pay.statusCode, pay.body).toBe(200);
+    const ok = await deliver(t, stripe, stripe.succeed(pay.json().payment.payment_intent_id));
+    expect(ok.json()).toEqual({ received: true, outcome: 'completed' });
+    expect(await orderStatusOf(t, named.order_id)).toBe('COMPLETED');
+    expect(await quotaInvariantViolations(t)).toEqual([]);
+  });
+
   it('an abandoned claim returns its seats to the quota, not to the public', async () => {
     const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
     const quota = await quotaOn(sale);
