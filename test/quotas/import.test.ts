@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLockedMatch, type LockedMatch } from '../factories/matches.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
+import { addToCart, createFan, createSale } from '../sales/helpers.ts';
 import { useTestContext } from '../harness/context.ts';
 import { inventoryCounts, quotaInvariantViolations } from './helpers.ts';
 
@@ -181,6 +182,41 @@ describe('POST /admin/quotas/import (E7-F2, E7-F3)', () => {
       t.deps.db,
     );
     expect(trail[0]!.n).toBe(40);
+    expect(await quotaInvariantViolations(t)).toEqual([]);
+  });
+
+  it('races a live public sale in the same sector: no seat is both held and allocated', async () => {
+    const sale = await createSale(t.deps, { rows: 4, seatsPerRow: 10 });
+    const code = (
+      await t.deps.db
+        .selectFrom('match_sectors')
+        .select('code')
+        .where('id', '=', sale.zoneId)
+        .executeTakeFirstOrThrow()
+    ).code;
+    const fans = await Promise.all(Array.from({ length: 16 }, () => createFan(t.deps)));
+    const file = (tag: string) =>
+      [
+        'recipient_email,sector_codes,quantity',
+        ...Array.from({ length: 4 }, (_, i) => `race${i}.${tag}@club.hr,${code},4`),
+      ].join('\n');
+    const imports = ['a', 'b'].map((tag) => upload(file(tag), [sale.matchId]));
+    const carts = fans.map((f) => addToCart(t, f, sale, 2));
+    const results = await Promise.all([...imports, ...carts]);
+    const importResults = results.slice(0, 2);
+    const cartResults = results.slice(2);
+    for (const r of importResults) expect(r.statusCode, r.body).toBe(201);
+    for (const r of cartResults) expect([200, 409], r.body).toContain(r.statusCode);
+    const created = importResults.reduce((n, r) => n + r.json().successful_rows, 0);
+    const sold = cartResults.filter((r) => r.statusCode === 200).length;
+    expect(created * 4 + sold * 2).toBeLessThanOrEqual(40);
+    // every refused row saw too few free seats
+    for (const r of importResults) {
+      for (const e of r.json().errors) expect(e.field).toBe('quantity');
+    }
+    const counts = await inventoryCounts(t, sale.matchId);
+    expect(counts.ALLOCATED ?? 0).toBe(created * 4);
+    expect(counts.RESERVED ?? 0).toBe(sold * 2);
     expect(await quotaInvariantViolations(t)).toEqual([]);
   });
 
