@@ -92,6 +92,10 @@ export const problemCatalogue = {
   },
   PAYMENT_PROVIDER_ERROR: { status: 502, title: 'The payment provider did not answer' },
   TRANSFER_NOT_ALLOWED: { status: 403, title: 'This ticket may not be transferred' },
+  QUOTA_TRANSFER_NOT_ALLOWED: {
+    status: 403,
+    title: 'The quota this ticket was claimed from does not allow transfers',
+  },
   TRANSFER_CLOSED: { status: 409, title: 'Transfers for this match have closed' },
   TICKET_NOT_TRANSFERABLE: { status: 409, title: 'The ticket cannot be transferred in its state' },
   TRANSFER_RECIPIENT_UNKNOWN: {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateOib } from '../../src/modules/identity/oib.ts';
 import { expireClaims } from '../../src/modules/quotas/claims.service.ts';
+import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
 import { blacklistOib } from '../factories/blacklist.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import {
@@ -238,11 +239,51 @@ describe('claiming a quota (E7-F5)', () => {
       expires_at: null,
       payment: null,
     });
-    expect(await orderStatusOf(t, named.order_id)).toBe('PENDING');
+    // The order is DEFERRED (paid against a payment offer) and holds the seats until kick-off.
+    expect(await orderStatusOf(t, named.order_id)).toBe('DEFERRED');
+    const held = await inventoryStatuses(
+      t,
+      claim.seats.map((s: { inventory_id: string }) => s.inventory_id),
+    );
+    for (const row of held.values()) {
+      expect(row).toMatchObject({
+        status: 'RESERVED',
+        hold_kind: 'QUOTA',
+        hold_owner_id: named.order_id,
+      });
+    }
     await advance(2 * 60 * MINUTE);
     await expireClaims(t.deps);
+    // Neither the claim expiry nor the sales sweeper touches it.
+    await runHoldSweep(t.deps);
+    expect(await orderStatusOf(t, named.order_id)).toBe('DEFERRED');
     const after = await dashboardCounts(quota.id);
     expect(after).toEqual({ allocated: 2, reserved: 2, sold: 0, delegated: 0 });
+    expect(await quotaInvariantViolations(t)).toEqual([]);
+  });
+
+  it("the sales sweep leaves a named claim's order alone: it is still paid through Stripe", async () => {
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 6 });
+    const quota = await quotaOn(sale);
+    const claim = (
+      await post(`/quota-portal/quotas/${quota.id}/select-seats`, { quantity: 1 })
+    ).json();
+    const named = (
+      await post(`/quota-portal/quotas/${quota.id}/ticket-holders`, {
+        claim_id: claim.id,
+        holders: holders(1),
+      })
+    ).json();
+    // the order holds no seat itself yet (the claim does): no hold expired for the sweeper
+    await advance(2 * MINUTE);
+    await runHoldSweep(t.deps);
+    expect(await orderStatusOf(t, named.order_id)).toBe('PENDING');
+    const pay = await post(`/quota-portal/quotas/${quota.id}/payment`, { claim_id: claim.id });
+    expect(pay.statusCode, pay.body).toBe(200);
+    const ok = await deliver(t, stripe, stripe.succeed(pay.json().payment.payment_intent_id));
+    expect(ok.json()).toEqual({ received: true, outcome: 'completed' });
+    expect(await orderStatusOf(t, named.order_id)).toBe('COMPLETED');
+    expect(await quotaInvariantViolations(t)).toEqual([]);
   });
 
   it('an abandoned claim returns its seats to the quota, not to the public', async () => {

@@ -11,6 +11,17 @@ export async function appendAuditEvent(db: Executor, event: RecordedAuditEvent):
     .execute();
 }
 
+/** Many events with one statement (a bulk use case, e.g. a quota import of 1,000 rows). */
+export async function appendAuditEvents(
+  db: Executor,
+  events: readonly RecordedAuditEvent[],
+): Promise<void> {
+  if (events.length === 0) return;
+  await sql`
+    INSERT INTO audit_outbox (event)
+    SELECT e FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) AS e`.execute(db);
+}
+
 export interface OutboxRow {
   id: number;
   event: RecordedAuditEvent;

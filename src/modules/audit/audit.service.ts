@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
-import { appendAuditEvent } from './audit.repo.ts';
+import { appendAuditEvent, appendAuditEvents } from './audit.repo.ts';
 import { maskPii } from './pii.ts';
 
 /**
@@ -78,4 +78,20 @@ export async function recordAudit(
   });
   await appendAuditEvent(trx, recorded);
   return recorded;
+}
+
+/** `recordAudit` for many events of one use case, with one statement (same masking). */
+export async function recordAudits(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  events: readonly AuditEvent[],
+): Promise<void> {
+  const occurredAt = deps.clock.now().toISOString();
+  const recorded = events.map((event) => {
+    if (!(AUDIT_DOMAINS as readonly string[]).includes(event.domain)) {
+      throw new Error(`unknown audit domain "${event.domain}"`);
+    }
+    return maskPii({ event_id: randomUUID(), occurred_at: occurredAt, ...event });
+  });
+  await appendAuditEvents(trx, recorded);
 }

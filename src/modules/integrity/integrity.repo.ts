@@ -62,12 +62,16 @@ export const INVARIANTS: InvariantQuery[] = [
   {
     name: 'completed_order_without_payment',
     description:
-      'every COMPLETED order with an amount to pay has a SUCCEEDED payment, or was paid at a petrol station (a free quota claim has none)',
+      'every COMPLETED order with an amount to pay has a SUCCEEDED payment (a free quota claim has none), was paid at a petrol station, or was paid against a PAID payment offer (a deferred quota claim)',
     query: (m) => sql`
       SELECT o.id::text AS id FROM orders o
       WHERE o.match_id = ${m} AND o.status = 'COMPLETED' AND o.total_amount > 0
         AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'SUCCEEDED')
-        AND NOT EXISTS (SELECT 1 FROM petrol_sales ps WHERE ps.order_id = o.id)`,
+        AND NOT EXISTS (SELECT 1 FROM petrol_sales ps WHERE ps.order_id = o.id)
+
+        AND NOT EXISTS (SELECT 1 FROM payment_offer_orders poo
+                          JOIN payment_offers po ON po.id = poo.payment_offer_id
+                         WHERE poo.order_id = o.id AND po.status = 'PAID')`,
   },
   {
     name: 'completed_order_without_its_tickets',
@@ -127,6 +131,27 @@ export const INVARIANTS: InvariantQuery[] = [
               OR (qs.status = 'RESERVED' AND i.status = 'RESERVED' AND i.hold_kind = 'QUOTA')
               OR (qs.status = 'SOLD' AND i.status = 'SOLD' AND t.match_seat_inventory_id = i.id
                   AND ${VALID_TICKET}), false)`,
+  },
+  {
+    name: 'deferred_order_without_its_seats',
+    description:
+      'a DEFERRED order (a quota claim paid later, E7-F5) holds every seat of its lines: RESERVED, hold_kind QUOTA, the order as holder',
+    query: (m) => sql`
+      SELECT DISTINCT o.id::text AS id FROM orders o
+      JOIN order_items oi ON oi.order_id = o.id
+      JOIN match_seat_inventory i ON i.id = oi.match_seat_inventory_id
+      WHERE o.match_id = ${m} AND o.status = 'DEFERRED'
+        AND NOT (i.status = 'RESERVED' AND i.hold_kind = 'QUOTA' AND i.hold_owner_id = o.id)`,
+  },
+  {
+    name: 'deferred_order_in_paid_offer',
+    description:
+      'an order of a PAID payment offer is no longer DEFERRED: the payment completed it (OFFER_PAID, E8-F4)',
+    query: (m) => sql`
+      SELECT o.id::text AS id FROM orders o
+      JOIN payment_offer_orders poo ON poo.order_id = o.id
+      JOIN payment_offers po ON po.id = poo.payment_offer_id
+      WHERE o.match_id = ${m} AND o.status = 'DEFERRED' AND po.status = 'PAID'`,
   },
   {
     name: 'quota_seat_sold_to_public',

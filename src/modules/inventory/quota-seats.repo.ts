@@ -79,6 +79,82 @@ export async function allocateClaimableSeats(
   return rows;
 }
 
+/**
+ * The bulk allocation's first step (a quota import: many quotas of one match in one
+ * transaction): locks up to `limit` claimable seats of each sector, in snake order, and
+ * returns them by sector in that order. SKIP LOCKED as in `allocateClaimableSeats`: seats a
+ * concurrent buyer holds are left to the buyer. The caller shares the locked seats out
+ * (first quota first, each in its sectors' order) and allocates them with
+ * `allocateLockedSeats`; what it does not use stays claimable at commit.
+ */
+export async function lockClaimableSeats(
+  db: Executor,
+  input: {
+    matchId: string;
+    sectors: readonly { id: string; limit: number }[];
+    now: Date;
+  },
+): Promise<AllocatedSeat[]> {
+  if (input.sectors.length === 0) return [];
+  const { rows } = await sql<AllocatedSeat>`
+    SELECT c.id, c.match_sector_id, c.snake_order
+      FROM unnest(${input.sectors.map((s) => s.id)}::uuid[], ${input.sectors.map((s) => s.limit)}::int[])
+             WITH ORDINALITY AS s(id, lim, ord)
+     CROSS JOIN LATERAL (
+           SELECT i.id, i.match_sector_id, i.snake_order
+             FROM match_seat_inventory i
+            WHERE i.match_sector_id = s.id AND i.match_id = ${input.matchId}
+              AND ${claimable(input.now)}
+            ORDER BY i.snake_order
+            LIMIT s.lim
+              FOR UPDATE OF i SKIP LOCKED) c
+     ORDER BY s.ord, c.snake_order`.execute(db);
+  return rows;
+}
+
+/**
+ * The bulk allocation's second step: seats locked by `lockClaimableSeats` in this
+ * transaction → ALLOCATED, each to its quota, with its `QUOTA_ALLOCATED` seat-trail row; one
+ * statement for all. The state is checked again on the locked rows; returns how many were
+ * allocated (the caller compares it with what it asked for).
+ */
+export async function allocateLockedSeats(
+  db: Executor,
+  input: {
+    seats: readonly { id: string; quotaId: string }[];
+    by: string | null;
+    now: Date;
+  },
+): Promise<number> {
+  if (input.seats.length === 0) return 0;
+  const { now } = input;
+  const { rows } = await sql<{ n: number }>`
+    WITH target AS (
+      SELECT t.id, t.quota_id
+        FROM unnest(${input.seats.map((s) => s.id)}::uuid[], ${input.seats.map((s) => s.quotaId)}::uuid[])
+               AS t(id, quota_id)
+    ),
+    allocated AS (
+      UPDATE match_seat_inventory m
+         SET status = 'ALLOCATED', hold_kind = NULL, hold_owner_id = NULL, held_until = NULL,
+             last_modified_at = ${now}, last_modified_by = ${input.by}, version = m.version + 1
+        FROM target
+       WHERE m.id = target.id
+         AND (m.status = 'AVAILABLE' OR (m.status = 'RESERVED' AND m.held_until < ${now}))
+      RETURNING m.id, target.quota_id
+    ),
+    trail AS (
+      INSERT INTO seat_audit_logs
+             (match_seat_inventory_id, from_status, to_status, reason, changed_by, action,
+              hold_kind, hold_owner_id, created_at)
+      SELECT a.id, 'AVAILABLE', 'ALLOCATED', 'allocated to quota ' || a.quota_id,
+             ${input.by}::uuid, 'QUOTA_ALLOCATED', 'QUOTA', a.quota_id, ${now}
+        FROM allocated a
+    )
+    SELECT count(*)::int AS n FROM allocated`.execute(db);
+  return rows[0]!.n;
+}
+
 /** Claimable seats of the match's sectors now (the figure a refused allocation reports). */
 export async function countClaimableSeats(
   db: Executor,

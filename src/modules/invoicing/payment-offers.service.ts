@@ -7,6 +7,7 @@ import type { Executor } from '../../platform/db/database.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { sendEmails } from '../notifications/notify.ts';
 import { formatEuro } from '../sales/settlement.service.ts';
+import { completeOfferPaidOrder } from '../sales/quota-checkout.service.ts';
 import { findDebtor } from './debtors.repo.ts';
 import { insertDocument } from './documents.repo.ts';
 import { findOrdersForInvoice } from './invoices.repo.ts';
@@ -25,11 +26,14 @@ import * as repo from './payment-offers.repo.ts';
  * number after, so a failed call leaves a DRAFT that POST …/send retries; the call is
  * idempotent by our reference (HNS-PO-<offer id>), never a second offer at e-računi.
  *
- * Which orders may be offered: OFFERABLE_ORDER_STATUSES (an unpaid order, PENDING: not paid
- * by card), and a COMPLETED order paid at a petrol station (E12): the petrol company owes
- * HNS what its cashiers took, settled through the offer to it as debtor.
+ * Which orders may be offered: OFFERABLE_ORDER_STATUSES — the DEFERRED order of a quota
+ * claim paid later (E7-F5), and an order named but not paid by card (PENDING) — and a
+ * COMPLETED order paid at a petrol station (E12): the petrol company owes HNS what its
+ * cashiers took, settled through the offer to it as debtor. Marking the offer PAID
+ * completes each DEFERRED order through the order machine (OFFER_PAID, sales
+ * completeOfferPaidOrder: seats sold, tickets issued) and queues each order's invoice.
  */
-export const OFFERABLE_ORDER_STATUSES: readonly string[] = ['PENDING'];
+export const OFFERABLE_ORDER_STATUSES: readonly string[] = ['DEFERRED', 'PENDING'];
 
 const TRANSITIONS: Record<
   'send' | 'paid' | 'cancel' | 'overdue',
@@ -41,7 +45,7 @@ const TRANSITIONS: Record<
   overdue: { from: ['SENT'], to: 'OVERDUE' },
 };
 
-type Deps = Pick<AppDeps, 'db' | 'clock' | 'config' | 'logger'>;
+type Deps = Pick<AppDeps, 'db' | 'clock' | 'config' | 'logger' | 'jobs'>;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export const offerView = (o: repo.OfferRow, sendError: string | null = null) => ({
@@ -185,10 +189,17 @@ async function sendToEracuni(deps: Deps, actorId: string, offer: repo.OfferRow) 
   });
 }
 
-/** PAID (from SENT or OVERDUE): the money came; each order's invoice is queued. */
+/**
+ * PAID (from SENT or OVERDUE): the money came. In the same transaction each DEFERRED order
+ * is completed (OFFER_PAID: its seats sold, its tickets issued) and each order's invoice is
+ * queued.
+ */
 export async function markOfferPaid(deps: Deps, actorId: string, id: string) {
   return changeOffer(deps, actorId, id, 'paid', async (trx, offer) => {
-    for (const orderId of offer.orders) await queueInvoiceRequest(deps, trx, orderId);
+    for (const orderId of offer.orders) {
+      await completeOfferPaidOrder(deps, trx, orderId, actorId);
+      await queueInvoiceRequest(deps, trx, orderId);
+    }
   });
 }
 

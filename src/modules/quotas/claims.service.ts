@@ -17,16 +17,18 @@ import {
   transferQuotaHold,
 } from '../inventory/quota-seats.repo.ts';
 import { openPaymentIntent, resolveHolders, type HolderInput } from '../sales/checkout.service.ts';
-import { onOrderCompleted } from '../sales/order-events.ts';
+import { onOrderCompleted, onOrderPaymentFailed } from '../sales/order-events.ts';
 import { PAYMENT_HOLD_MS } from '../sales/checkout.service.ts';
 import {
   abandonQuotaOrder,
   completeFreeQuotaOrder,
+  deferQuotaOrder,
   lockQuotaOrder,
   markQuotaOrderPaymentPending,
   quotaPricing,
   writeQuotaOrder,
 } from '../sales/quota-checkout.service.ts';
+import { disallowTicketTransfers } from '../tickets/tickets.repo.ts';
 import { holderHasTicketOfMatch } from '../tickets/transfer.repo.ts';
 import {
   activeClaimCartsOf,
@@ -400,6 +402,40 @@ export async function submitClaimHolders(
     });
 }
 
+/** A claim whose payment Stripe refused: closed ABANDONED, its seats back in the quota. */
+async function abandonRefusedClaim(
+  deps: Deps,
+  trx: Executor,
+  cart: ClaimCartRow,
+  reason: 'payment_failed' | 'payment_intent_not_created',
+  now: Date,
+) {
+  await closeClaim(deps, trx, cart, 'ABANDONED', now);
+  await recordAudit(deps, trx, {
+    domain: 'quota',
+    action: 'quota_claim_payment_refused',
+    actor: { type: 'system' },
+    subject: { type: 'quota', id: cart.quota_id },
+    changes: { claim_id: cart.id, order_id: cart.order_id, reason },
+  });
+}
+
+/**
+ * Stripe refused to create the claim's PaymentIntent: the claim gives its seats back to the
+ * quota at once (order abandoned, an intent Stripe may have created after all cancelled by
+ * the payments job) instead of holding them until it expires. Order lock first, then the
+ * claim, as settlement takes them.
+ */
+async function releaseRefusedClaim(deps: Deps, cartId: string, orderId: string) {
+  const now = deps.clock.now();
+  await deps.db.transaction().execute(async (trx) => {
+    const order = await lockQuotaOrder(trx, orderId);
+    const cart = await findClaimCart(trx, cartId, { forUpdate: true });
+    if (!order || order.status !== 'PAYMENT_PENDING' || cart?.status !== 'ACTIVE') return;
+    await abandonRefusedClaim(deps, trx, cart, 'payment_intent_not_created', now);
+  });
+}
+
 /** POST /quota-portal/quotas/{id}/payment (E7-F5 step 3). */
 export async function payClaim(
   deps: Deps,
@@ -429,8 +465,14 @@ export async function payClaim(
       return { kind: 'view' as const, cart: (await findClaimCart(trx, cart.id))! };
     }
     if (quota.deferred_payment) {
-      // Paid later, against the invoicing issue's payment offer: the claim keeps its seats
-      // with no expiry and its order PENDING.
+      // Paid later, against a payment offer (invoicing): the claim's seats pass to its order
+      // (held until kick-off, as in a card payment), the order becomes DEFERRED — no sweep
+      // or card payment touches it — and the claim does not expire. The offer marked PAID
+      // completes the order (sales completeOfferPaidOrder).
+      await transferQuotaHold(trx, { fromOwnerId: cart.id, toOwnerId: order.id, by: userId, now });
+      if (!(await deferQuotaOrder(trx, order))) {
+        throw new AppError('QUOTA_CLAIM_NOT_PAYABLE', `The claim's order is ${order.status}`);
+      }
       const deferred = await updateClaimCart(trx, cart.id, {
         payment_status: 'DEFERRED',
         expires_at: null,
@@ -460,7 +502,20 @@ export async function payClaim(
   if (step.kind === 'view') {
     return { ...(await claimView(deps.db, step.cart)), payment: null };
   }
-  const intent = await openPaymentIntent(deps, step.order, userId);
+  let intent;
+  try {
+    intent = await openPaymentIntent(deps, step.order, userId);
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'PAYMENT_PROVIDER_ERROR') {
+      await releaseRefusedClaim(deps, step.cart.id, step.order.id);
+      throw new AppError(
+        'PAYMENT_PROVIDER_ERROR',
+        'The payment could not be started; the seats went back to the quota, select them again',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   const cart = await updateClaimCart(deps.db, step.cart.id, {
     stripe_payment_intent_id: intent.id,
   });
@@ -486,12 +541,31 @@ onOrderCompleted(async (trx, order, tickets, now) => {
   // its seats CANCELLED and the claim ABANDONED.
   if (!cart || cart.status !== 'ACTIVE') return;
   await markClaimSeatsSold(trx, cart.id, tickets, now);
+  // A quota without transfer_allowed: its tickets show it (the transfer itself checks the
+  // quota too, tickets/transfer.service.ts).
+  const quota = await findQuota(trx, cart.quota_id);
+  if (quota && !quota.transfer_allowed) {
+    await disallowTicketTransfers(
+      trx,
+      tickets.map((t) => t.id),
+    );
+  }
   await updateClaimCart(trx, cart.id, {
     status: 'COMPLETED',
     completed_at: now,
     payment_status: cart.total === 0 ? 'FREE' : 'PAID',
   });
   await refreshClaimStatuses(trx, { quotaId: cart.quota_id, subquotaId: cart.subquota_id, now });
+});
+
+// Stripe refused the claim's card payment (payment_intent.payment_failed): the claim's
+// seats go back to the quota at once — the order abandoned (its PaymentIntent cancelled),
+// the claim ABANDONED — rather than staying RESERVED until the claim expires. The holder
+// selects again to retry. In the settling transaction.
+onOrderPaymentFailed(async (deps, trx, order, now) => {
+  const cart = await findClaimCartOfOrder(trx, order.id);
+  if (!cart || cart.status !== 'ACTIVE' || cart.payment_status === 'DEFERRED') return;
+  await abandonRefusedClaim(deps, trx, cart, 'payment_failed', now);
 });
 
 /**

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { AppDeps } from '../../deps.ts';
 import { AppError } from '../../platform/errors.ts';
 import { unstorableTextPaths } from '../../platform/http/validation.ts';
-import { IMPORT_COLUMNS, REQUIRED_COLUMNS } from './import.schemas.ts';
+import type { Upload } from '../../platform/http/uploads.ts';
+import { IMPORT_COLUMNS, importFormFields, REQUIRED_COLUMNS } from './import.schemas.ts';
 import {
   findImportBatch,
   finishImportBatch,
@@ -13,14 +14,15 @@ import {
   lockMatchForQuota,
   numberedSectorsByCode,
 } from './quotas.repo.ts';
-import { createQuotaBody } from './quotas.schemas.ts';
-import { checkQuotaMatch, placeQuota } from './quotas.service.ts';
+import { createQuotaBody, type CreateQuotaBody } from './quotas.schemas.ts';
+import { checkQuotaMatch, placeQuotas } from './quotas.service.ts';
 
 /**
  * CSV bulk import (E7-F2) for one or several matches (E7-F3). One request, one
  * transaction: the file is checked as a whole first (any file-level problem refuses it
- * whole), then each row is validated and, for each match, allocated and written like a
- * single creation (quotas.service placeQuota). A row that fails — for a match or for all —
+ * whole), then each row is validated, and each match's valid rows are allocated and written
+ * together, as row-by-row single creations would be but with a handful of statements
+ * (quotas.service placeQuotas). A row that fails — for a match or for all —
  * creates nothing for that match and is reported with its line number; the valid rows are
  * created (decision: a partner list with one typo should not block the other partners;
  * re-importing the fixed rows is safe, see below). All the quotas share the batch's id.
@@ -125,6 +127,50 @@ function readFile(bytes: Buffer): { line: number; values: Record<string, string>
     });
 }
 
+/** Media types a CSV file may carry in a form (spreadsheet programs and browsers differ). */
+const CSV_TYPES = new Set([
+  '',
+  'text/csv',
+  'text/plain',
+  'application/csv',
+  'application/vnd.ms-excel',
+  'application/octet-stream',
+]);
+
+/**
+ * What the import route received: the file (raw text/csv body, or the one file of a
+ * multipart form) and `match_ids` / `file_name` from the query or, failing that, from the
+ * form's text fields. A form file of another type (an image, a PDF, JSON) is not a CSV file.
+ */
+export function importInput(
+  query: { match_ids?: string[]; file_name?: string },
+  upload: Upload | null,
+): { bytes: Buffer; fileName: string; matchIds: string[] } {
+  const form = importFormFields.safeParse(upload?.fields ?? {});
+  if (!form.success) {
+    throw new AppError('VALIDATION_FAILED', 'A form field is invalid', {
+      errors: form.error.issues.map((i) => ({
+        field: ['form', ...i.path.map(String)].join('.'),
+        message: i.message,
+      })),
+    });
+  }
+  const matchIds = query.match_ids ?? form.data.match_ids;
+  if (!matchIds) {
+    throw new AppError('VALIDATION_FAILED', 'match_ids is missing', {
+      errors: [{ field: 'querystring.match_ids', message: 'required (query or form field)' }],
+    });
+  }
+  if (upload && upload.filename !== null && !CSV_TYPES.has(upload.contentType)) {
+    throw fileInvalid(`The file is not CSV (${upload.contentType})`);
+  }
+  return {
+    bytes: upload?.bytes ?? Buffer.alloc(0),
+    fileName: query.file_name ?? form.data.file_name ?? upload?.filename ?? 'quotas.csv',
+    matchIds,
+  };
+}
+
 async function report(
   deps: Pick<AppDeps, 'db'>,
   batch: Awaited<ReturnType<typeof insertImportBatch>>,
@@ -198,6 +244,9 @@ export async function importQuotas(
         errors.push({ line, match_id: matchId, field, message });
         failedLines.add(line);
       };
+      // Each valid row × match becomes a creation body; the seats are then allocated per
+      // match in one go (placeQuotas), in file order, as row-by-row creations would.
+      const bodies = matches.map(() => [] as { line: number; body: CreateQuotaBody }[]);
       for (const { line, values } of rows) {
         if ('__width' in values) {
           fail(line, null, null, `has ${values.__width} fields, the header has a different number`);
@@ -218,7 +267,7 @@ export async function importQuotas(
           continue;
         }
         seen.set(key, line);
-        for (const { match, sectors } of matches) {
+        matches.forEach(({ match, sectors }, m) => {
           const unknown = row.sector_codes.filter((c) => !sectors.has(c));
           if (unknown.length) {
             fail(
@@ -227,13 +276,13 @@ export async function importQuotas(
               'sector_codes',
               `unknown sector ${unknown.join(', ')} for this match`,
             );
-            continue;
+            return;
           }
           if (row.expiration_date) {
             const at = new Date(row.expiration_date);
             if (at <= now || at > match.kick_off_time) {
               fail(line, match.id, 'expiration_date', 'must be in the future and before kick-off');
-              continue;
+              return;
             }
           }
           const body = createQuotaBody.parse({
@@ -251,19 +300,33 @@ export async function importQuotas(
             deferred_payment: row.deferred_payment,
             auto_send_email: row.auto_send_email,
           });
-          const placed = await placeQuota(deps, trx, { body, match, actorId, batchId, now });
-          if ('available' in placed) {
+          bodies[m]!.push({ line, body });
+        });
+      }
+      for (const [m, { match }] of matches.entries()) {
+        const items = bodies[m]!;
+        const placed = await placeQuotas(deps, trx, {
+          bodies: items.map((i) => i.body),
+          match,
+          actorId,
+          batchId,
+          now,
+        });
+        placed.forEach((result, i) => {
+          const { line, body } = items[i]!;
+          if ('available' in result) {
             fail(
               line,
               match.id,
               'quantity',
-              `${row.quantity} requested, ${placed.available} free in the sectors`,
+              `${body.total_quantity} requested, ${result.available} free in the sectors`,
             );
           } else {
-            lines.set(placed.quota.id, line);
+            lines.set(result.quota.id, line);
           }
-        }
+        });
       }
+      errors.sort((a, b) => a.line - b.line);
       return finishImportBatch(trx, batchId, {
         successful_rows: rows.length - failedLines.size,
         failed_rows: failedLines.size,

@@ -88,6 +88,36 @@ export async function insertQuotaSeats(
     .execute();
 }
 
+/** Many quotas with few statements (the import), in chunks within PostgreSQL's parameter limit. */
+export async function insertQuotas(
+  db: Executor,
+  values: readonly Insertable<Quotas>[],
+): Promise<QuotaRow[]> {
+  const out: QuotaRow[] = [];
+  for (let i = 0; i < values.length; i += 1000) {
+    out.push(
+      ...(await db
+        .insertInto('quotas')
+        .values(values.slice(i, i + 1000))
+        .returningAll()
+        .execute()),
+    );
+  }
+  return out;
+}
+
+/** The seats of many quotas with one statement: (quota, inventory row) pairs. */
+export async function insertSeatsOfQuotas(
+  db: Executor,
+  seats: readonly { quotaId: string; inventoryId: string }[],
+): Promise<void> {
+  if (seats.length === 0) return;
+  await sql`
+    INSERT INTO quota_seats (quota_id, match_seat_inventory_id)
+    SELECT * FROM unnest(${seats.map((s) => s.quotaId)}::uuid[],
+                         ${seats.map((s) => s.inventoryId)}::uuid[])`.execute(db);
+}
+
 export async function findQuota(
   db: Executor,
   id: string,

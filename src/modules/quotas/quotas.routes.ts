@@ -13,13 +13,13 @@ import {
   quotaSchema,
 } from './quotas.schemas.ts';
 import { IMPORT_DESCRIPTION, importQuery, importResponse } from './import.schemas.ts';
-import { importQuotas } from './import.service.ts';
+import { importInput, importQuotas } from './import.service.ts';
 import { cancelQuota, createQuota, getQuota, listQuotas } from './quotas.service.ts';
 
 /** Quota administration for match managers (E7-F1 … E7-F3, E7-F7). */
 export const quotaAdminRoutes: RouteRegistrar = async (app, deps) => {
-  // The CSV import takes the file as the body (text/csv), kept as bytes: its own plugin
-  // context, so no other route accepts CSV.
+  // The CSV import takes the file as the body (text/csv) or as the one file of a multipart
+  // form, kept as bytes: its own plugin context, so no other route accepts CSV or forms.
   await app.register(async (instance) => {
     const scope = instance.withTypeProvider<ZodTypeProvider>();
     acceptUploads(scope, { types: ['text/csv'], maxBytes: deps.config.BODY_LIMIT_BYTES });
@@ -30,6 +30,7 @@ export const quotaAdminRoutes: RouteRegistrar = async (app, deps) => {
           access: ['MATCH_MANAGER'],
           problems: [
             'QUOTA_IMPORT_FILE_INVALID',
+            'UPLOAD_INVALID',
             'MATCH_NOT_FOUND',
             'QUOTA_MATCH_CLOSED',
             'CONFIG_NOT_LOCKED',
@@ -43,12 +44,8 @@ export const quotaAdminRoutes: RouteRegistrar = async (app, deps) => {
         },
       },
       async (request, reply) => {
-        const upload = uploadOf(request);
-        const result = await importQuotas(deps, requireUser(request).userId, {
-          bytes: upload?.bytes ?? Buffer.alloc(0),
-          fileName: request.query.file_name ?? upload?.filename ?? undefined,
-          matchIds: request.query.match_ids,
-        });
+        const input = importInput(request.query, uploadOf(request));
+        const result = await importQuotas(deps, requireUser(request).userId, input);
         return reply.status(result.status).send(result.body);
       },
     );

@@ -2,20 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
 import { AppError, notFound, type FieldError } from '../../platform/errors.ts';
-import { recordAudit } from '../audit/audit.service.ts';
+import type { Insertable } from 'kysely';
+import type { Quotas } from '../../platform/db/types.generated.ts';
+import { recordAudit, recordAudits, type AuditEvent } from '../audit/audit.service.ts';
 import {
   allocateClaimableSeats,
+  allocateLockedSeats,
   countClaimableSeats,
+  lockClaimableSeats,
   returnQuotaSeatsToSale,
   seatDetails,
 } from '../inventory/quota-seats.repo.ts';
-import { sendEmail } from '../notifications/notify.ts';
+import { sendEmail, sendEmails } from '../notifications/notify.ts';
 import { closeClaimsOfQuota } from './claims.service.ts';
 import {
   cancelQuotaSeatsIn,
   findQuota,
   insertQuota,
+  insertQuotas,
   insertQuotaSeats,
+  insertSeatsOfQuotas,
   inventorySectorsOf,
   listQuotaSeats,
   listQuotasOfMatch,
@@ -111,6 +117,73 @@ export async function checkSectors(trx: Executor, body: CreateQuotaBody): Promis
   }
 }
 
+/** The quota row a creation body gives (quota id drawn before its seats are allocated). */
+function quotaValues(
+  body: CreateQuotaBody,
+  input: {
+    quotaId: string;
+    actorId: string;
+    batchId: string | null;
+    now: Date;
+    quotaType?: 'STANDARD' | 'PETROL';
+  },
+): Insertable<Quotas> {
+  return {
+    id: input.quotaId,
+    match_id: body.match_id,
+    recipient_email: body.recipient_email.toLowerCase(),
+    recipient_name: body.recipient_name ?? null,
+    internal_note: body.internal_note ?? null,
+    total_quantity: body.total_quantity,
+    sector_ids: body.sector_ids,
+    discount_percent: body.discount_percent.toFixed(2),
+    allocation_algorithm: body.allocation_algorithm,
+    expiration_date: body.expiration_date ? new Date(body.expiration_date) : null,
+    can_create_subquotas: body.can_create_subquotas,
+    transfer_allowed: body.transfer_allowed,
+    deferred_payment: body.deferred_payment,
+    auto_send_email: body.auto_send_email,
+    status: 'ACTIVE',
+    batch_id: input.batchId,
+    quota_type: input.quotaType ?? 'STANDARD',
+    created_by: input.actorId,
+    created_at: input.now,
+  };
+}
+
+/** The invitation email with the portal deep link (auto_send_email). */
+function invitationOf(deps: Pick<AppDeps, 'config'>, quota: QuotaRow, match: QuotaMatch) {
+  return {
+    template_key: 'quota_invitation',
+    to: quota.recipient_email,
+    variables: {
+      recipient_name: quota.recipient_name ?? quota.recipient_email,
+      quota_name: `${quota.total_quantity} × ${matchName(match)}`,
+      match_name: matchName(match),
+      kickoff: formatKickoff(match.kick_off_time),
+      ticket_count: quota.total_quantity,
+      accept_url: portalUrl(deps.config, quota.id),
+      expires_at: formatKickoff(quota.expiration_date ?? match.kick_off_time),
+    },
+  };
+}
+
+function createdAuditOf(quota: QuotaRow, actorId: string): AuditEvent {
+  return {
+    domain: 'quota',
+    action: 'quota_created',
+    actor: { type: 'user', id: actorId },
+    subject: { type: 'quota', id: quota.id },
+    changes: {
+      match_id: quota.match_id,
+      total_quantity: quota.total_quantity,
+      allocation_algorithm: quota.allocation_algorithm,
+      sector_ids: quota.sector_ids,
+      batch_id: quota.batch_id,
+    },
+  };
+}
+
 /**
  * Allocates and writes one quota inside the caller's transaction (the match locked and
  * checked, the sectors checked): one statement allocates the seats — claimable seats of the
@@ -146,66 +219,117 @@ export async function placeQuota(
   if (seats.length !== body.total_quantity) {
     return { available: await countClaimableSeats(trx, body.match_id, body.sector_ids, now) };
   }
-  const quota = await insertQuota(trx, {
-    id: quotaId,
-    match_id: body.match_id,
-    recipient_email: body.recipient_email.toLowerCase(),
-    recipient_name: body.recipient_name ?? null,
-    internal_note: body.internal_note ?? null,
-    total_quantity: body.total_quantity,
-    sector_ids: body.sector_ids,
-    discount_percent: body.discount_percent.toFixed(2),
-    allocation_algorithm: body.allocation_algorithm,
-    expiration_date: body.expiration_date ? new Date(body.expiration_date) : null,
-    can_create_subquotas: body.can_create_subquotas,
-    transfer_allowed: body.transfer_allowed,
-    deferred_payment: body.deferred_payment,
-    auto_send_email: body.auto_send_email,
-    status: 'ACTIVE',
-    batch_id: input.batchId,
-    quota_type: input.quotaType ?? 'STANDARD',
-    created_by: input.actorId,
-    created_at: now,
-  });
+  const quota = await insertQuota(trx, quotaValues(body, { ...input, quotaId }));
   await insertQuotaSeats(
     trx,
     quota.id,
     seats.map((s) => s.id),
   );
-  if (quota.auto_send_email) {
-    await sendEmail(deps, trx, {
-      template_key: 'quota_invitation',
-      to: quota.recipient_email,
-      variables: {
-        recipient_name: quota.recipient_name ?? quota.recipient_email,
-        quota_name: `${quota.total_quantity} × ${matchName(match)}`,
-        match_name: matchName(match),
-        kickoff: formatKickoff(match.kick_off_time),
-        ticket_count: quota.total_quantity,
-        accept_url: portalUrl(deps.config, quota.id),
-        expires_at: formatKickoff(quota.expiration_date ?? match.kick_off_time),
-      },
-    });
-  }
-  await recordAudit(deps, trx, {
-    domain: 'quota',
-    action: 'quota_created',
-    actor: { type: 'user', id: input.actorId },
-    subject: { type: 'quota', id: quota.id },
-    changes: {
-      match_id: quota.match_id,
-      total_quantity: quota.total_quantity,
-      allocation_algorithm: quota.allocation_algorithm,
-      sector_ids: quota.sector_ids,
-      batch_id: quota.batch_id,
-    },
-  });
+  if (quota.auto_send_email) await sendEmail(deps, trx, invitationOf(deps, quota, match));
+  await recordAudit(deps, trx, createdAuditOf(quota, input.actorId));
   return { quota };
 }
 
 /** Generic quota endpoints are read-only for petrol quotas (E12-F4): the route to use. */
 const petrolOnly = (use: string) =>
   new AppError('QUOTA_TYPE_PETROL', `Petrol quotas are managed with ${use}`, { extra: { use } });
+
+/**
+ * `placeQuota` for many quotas of one match at once (the CSV import), with a handful of
+ * statements whatever their number: one locks the claimable seats the quotas could need (per
+ * sector, up to the sum of the quantities asking for it, snake order, SKIP LOCKED); the
+ * seats are shared out here in the order of `bodies`, each quota all or nothing from its
+ * sectors in their order and snake order — the seats a sequence of single creations would
+ * give, since an earlier quota's seats are gone for the later ones. One statement each then
+ * allocates the seats (with their trail), writes the quotas, their seats, the invitations
+ * and the audit events. Result per body, in order: the quota, or `{ available }` (the free
+ * seats of its sectors left at its turn) with nothing written for it.
+ */
+export async function placeQuotas(
+  deps: Deps,
+  trx: Executor,
+  input: {
+    bodies: readonly CreateQuotaBody[];
+    match: QuotaMatch;
+    actorId: string;
+    batchId: string | null;
+    now: Date;
+  },
+): Promise<({ quota: QuotaRow } | { available: number })[]> {
+  const { match, now } = input;
+  const wanted = new Map<string, number>();
+  for (const body of input.bodies) {
+    for (const id of body.sector_ids) {
+      wanted.set(id, Math.min((wanted.get(id) ?? 0) + body.total_quantity, 1_000_000));
+    }
+  }
+  const locked = await lockClaimableSeats(trx, {
+    matchId: match.id,
+    sectors: [...wanted].map(([id, limit]) => ({ id, limit })),
+    now,
+  });
+  const pools = new Map<string, { ids: string[]; next: number }>();
+  for (const seat of locked) {
+    const pool = pools.get(seat.match_sector_id) ?? { ids: [], next: 0 };
+    pool.ids.push(seat.id);
+    pools.set(seat.match_sector_id, pool);
+  }
+  const left = (id: string) => {
+    const pool = pools.get(id);
+    return pool ? pool.ids.length - pool.next : 0;
+  };
+  const results: ({ quota: QuotaRow } | { available: number } | null)[] = [];
+  const placed: { index: number; values: Insertable<Quotas> }[] = [];
+  const seats: { id: string; quotaId: string }[] = [];
+  for (const [index, body] of input.bodies.entries()) {
+    const sectors = [...new Set(body.sector_ids)];
+    const available = sectors.reduce((n, id) => n + left(id), 0);
+    if (available < body.total_quantity) {
+      results.push({ available });
+      continue;
+    }
+    const quotaId = randomUUID();
+    let needed = body.total_quantity;
+    for (const id of sectors) {
+      const pool = pools.get(id);
+      while (pool && needed > 0 && pool.next < pool.ids.length) {
+        seats.push({ id: pool.ids[pool.next++]!, quotaId });
+        needed--;
+      }
+    }
+    placed.push({ index, values: quotaValues(body, { ...input, quotaId }) });
+    results.push(null); // its quota, once written
+  }
+  const allocated = await allocateLockedSeats(trx, { seats, by: input.actorId, now });
+  if (allocated !== seats.length) {
+    // The seats are locked by this transaction, so this cannot happen; never write half.
+    throw new Error(`bulk allocation: ${allocated} of ${seats.length} seats allocated`);
+  }
+  const quotas = await insertQuotas(
+    trx,
+    placed.map((p) => p.values),
+  );
+  const byId = new Map(quotas.map((q) => [q.id, q]));
+  await insertSeatsOfQuotas(
+    trx,
+    seats.map((s) => ({ quotaId: s.quotaId, inventoryId: s.id })),
+  );
+  const rows = placed.map((p) => byId.get(p.values.id!)!);
+  await sendEmails(
+    deps,
+    trx,
+    rows.filter((q) => q.auto_send_email).map((q) => invitationOf(deps, q, match)),
+  );
+  await recordAudits(
+    deps,
+    trx,
+    rows.map((q) => createdAuditOf(q, input.actorId)),
+  );
+  placed.forEach((p, i) => {
+    results[p.index] = { quota: rows[i]! };
+  });
+  return results as ({ quota: QuotaRow } | { available: number })[];
+}
 
 /** The match takes quotas: it exists, has not ended or kicked off, is configured (locked). */
 export function checkQuotaMatch(match: QuotaMatch | undefined, now: Date): QuotaMatch {

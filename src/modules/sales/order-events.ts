@@ -1,3 +1,4 @@
+import type { AppDeps } from '../../deps.ts';
 import type { Executor } from '../../platform/db/database.ts';
 
 /**
@@ -40,4 +41,31 @@ export async function announceOrderCompleted(
   now: Date,
 ): Promise<void> {
   for (const handler of handlers) await handler(trx, order, tickets, now);
+}
+
+/**
+ * A card payment of an order failed (Stripe's payment_intent.payment_failed, the order now
+ * PAYMENT_FAILED), in the settling transaction. A shop order stays open for a retry while
+ * its hold lasts; a quota claim gives its seats back to the quota at once (quotas module).
+ */
+export type OrderPaymentFailedHandler = (
+  deps: Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>,
+  trx: Executor,
+  order: CompletedOrder,
+  now: Date,
+) => Promise<void>;
+
+const failedHandlers: OrderPaymentFailedHandler[] = [];
+
+export function onOrderPaymentFailed(handler: OrderPaymentFailedHandler): void {
+  if (!failedHandlers.includes(handler)) failedHandlers.push(handler);
+}
+
+export async function announceOrderPaymentFailed(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>,
+  trx: Executor,
+  order: CompletedOrder,
+  now: Date,
+): Promise<void> {
+  for (const handler of failedHandlers) await handler(deps, trx, order, now);
 }

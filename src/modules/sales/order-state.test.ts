@@ -132,7 +132,7 @@ describe.each([
 });
 
 describe('the order machine', () => {
-  it('completes an order only on a payment success or a free quota claim, and refunds it only after a refund', () => {
+  it('completes an order only on a payment success, a free quota claim or a paid payment offer, and refunds it only after a refund', () => {
     const into = (status: string) =>
       Object.entries(ORDER_MACHINE.events)
         .filter(([, t]) => t.to === status)
@@ -140,12 +140,23 @@ describe('the order machine', () => {
     expect(into('COMPLETED')).toEqual([
       'PAYMENT_SUCCEEDED by stripe',
       'QUOTA_FREE_CLAIMED by fan',
+      'OFFER_PAID by admin',
       'PETROL_SALE_CONFIRMED by petrol',
     ]);
     // a petrol sale completes only an order nobody started paying through Stripe
     expect(ORDER_MACHINE.events.PETROL_SALE_CONFIRMED.from).toEqual(['PENDING']);
     // a free claim completes only an order nobody started paying
     expect(ORDER_MACHINE.events.QUOTA_FREE_CLAIMED.from).toEqual(['PENDING']);
+    // a paid offer completes only a DEFERRED order, which only a deferred claim makes, and
+    // which no card payment, sweep or cart event touches
+    expect(ORDER_MACHINE.events.OFFER_PAID.from).toEqual(['DEFERRED']);
+    expect(into('DEFERRED')).toEqual(['QUOTA_CLAIM_DEFERRED by fan']);
+    expect(ORDER_MACHINE.events.QUOTA_CLAIM_DEFERRED.from).toEqual(['PENDING']);
+    for (const [event, t] of Object.entries(ORDER_MACHINE.events)) {
+      if (t.from.includes('DEFERRED')) {
+        expect(['OFFER_PAID', 'QUOTA_CLAIM_ABANDONED']).toContain(event);
+      }
+    }
     expect(into('REFUNDED')).toEqual(['REFUNDED by refund-job']);
     expect(
       Object.keys(ORDER_MACHINE.states).filter(

@@ -84,6 +84,8 @@ export type OrderEvent =
   | 'HOLD_EXPIRED'
   | 'REFUNDED'
   | 'QUOTA_FREE_CLAIMED'
+  | 'QUOTA_CLAIM_DEFERRED'
+  | 'OFFER_PAID'
   | 'QUOTA_CLAIM_ABANDONED'
   | 'ORDER_BLACKLISTED'
   | 'PETROL_SALE_CONFIRMED'
@@ -113,6 +115,9 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
     // Not terminal: a payment that succeeds after the hold was swept still completes the
     // order if nobody took the seats (E4-F7), or gets it refunded.
     CANCELLED: { terminal: false },
+    // A quota claim paid later against a payment offer (E7-F5, E8-F4): its seats held by
+    // the order until kick-off, not open (no card payment, no sweep).
+    DEFERRED: { terminal: false },
     COMPLETED: { terminal: true },
     REFUNDED: { terminal: true },
   },
@@ -184,11 +189,23 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
       by: 'fan',
       why: 'a quota claim at discount_percent 100: nothing to pay, the tickets are issued with it (E7-F5)',
     },
+    QUOTA_CLAIM_DEFERRED: {
+      from: ['PENDING'],
+      to: 'DEFERRED',
+      by: 'fan',
+      why: 'POST /quota-portal/quotas/{id}/payment on a deferred_payment quota: paid later against a payment offer (E7-F5)',
+    },
+    OFFER_PAID: {
+      from: ['DEFERRED'],
+      to: 'COMPLETED',
+      by: 'admin',
+      why: 'POST /admin/payment-offers/{id}/paid: finance received the money of the offer the order is in; its seats are sold and tickets issued (E8-F4)',
+    },
     QUOTA_CLAIM_ABANDONED: {
-      from: OPEN,
+      from: [...OPEN, 'DEFERRED'],
       to: 'CANCELLED',
       by: 'quota',
-      why: 'the quota claim of the order expired or its quota was cancelled; the seats went back to the quota (E7-F5, E7-F7)',
+      why: 'the quota claim of the order expired or its quota was cancelled (a DEFERRED one too); the seats went back to the quota (E7-F5, E7-F7)',
     },
     ORDER_BLACKLISTED: {
       from: OPEN,
@@ -203,7 +220,8 @@ export const ORDER_MACHINE = defineMachine<OrderStatus, OrderEvent, 'HOLDERS_NAM
       why: 'POST /petrol-portal/pins/{pin}/confirm: the cashier took cash or card, the tickets are issued with it (E12-F2)',
     },
     MATCH_CANCELLED: {
-      from: OPEN,
+      // a DEFERRED quota claim too: it was never paid, and its offer must not complete it
+      from: [...OPEN, 'DEFERRED'],
       to: 'CANCELLED',
       by: 'admin',
       why: 'POST /admin/matches/{id}/cancel: every open order of the match, its holds released (E2-F7)',

@@ -122,25 +122,81 @@ export const lockQuotaOrder = (trx: Executor, orderId: string) =>
   findOrder(trx, orderId, { forUpdate: true });
 
 /**
+ * Completes an order paid without a card (a free claim, or a deferred one whose payment
+ * offer was paid): sells the seats the order holds, issues the tickets, moves the order by
+ * `event` and announces the completion like a settled payment. Returns the tickets, or
+ * undefined when a seat was no longer held by the order (nothing written).
+ */
+async function completeWithoutCard(
+  deps: Deps,
+  trx: Executor,
+  order: OrderRow,
+  event: 'QUOTA_FREE_CLAIMED' | 'OFFER_PAID',
+  actor: { type: 'user'; id: string },
+) {
+  const now = deps.clock.now();
+  const items = await listOrderItems(trx, order.id);
+  const tickets = await sellAndIssueOrderTickets(deps, trx, order, items, now);
+  if (!tickets) return undefined;
+  await transitionOrder(trx, order.id, event, { completed_at: now });
+  await announceOrderCompleted(trx, order, tickets, now);
+  await recordAudit(deps, trx, {
+    domain: 'order',
+    action: 'order_completed',
+    actor,
+    subject: { type: 'order', id: order.id },
+    changes: {
+      channel: 'quota',
+      ...(event === 'QUOTA_FREE_CLAIMED' ? { free: true } : { paid_by: 'payment_offer' }),
+      ticket_ids: tickets.map((t) => t.id),
+    },
+  });
+  return tickets;
+}
+
+/**
  * A free claim (nothing to pay): sells the order's seats and issues the tickets now, and
  * completes the order (QUOTA_FREE_CLAIMED), announcing it like a settled payment. Returns
  * the tickets, or undefined when a seat was no longer held by the order (nothing written).
  */
 export async function completeFreeQuotaOrder(deps: Deps, trx: Executor, order: OrderRow) {
-  const now = deps.clock.now();
-  const items = await listOrderItems(trx, order.id);
-  const tickets = await sellAndIssueOrderTickets(deps, trx, order, items, now);
-  if (!tickets) return undefined;
-  await transitionOrder(trx, order.id, 'QUOTA_FREE_CLAIMED', { completed_at: now });
-  await announceOrderCompleted(trx, order, tickets, now);
-  await recordAudit(deps, trx, {
-    domain: 'order',
-    action: 'order_completed',
-    actor: { type: 'user', id: order.user_id },
-    subject: { type: 'order', id: order.id },
-    changes: { channel: 'quota', free: true, ticket_ids: tickets.map((t) => t.id) },
+  return completeWithoutCard(deps, trx, order, 'QUOTA_FREE_CLAIMED', {
+    type: 'user',
+    id: order.user_id,
   });
-  return tickets;
+}
+
+/**
+ * A claim of a deferred_payment quota (E7-F5): its PENDING order becomes DEFERRED
+ * (QUOTA_CLAIM_DEFERRED), to be paid against a payment offer. The caller has passed the
+ * claim's hold to the order first (held until kick-off). Returns the order, or undefined
+ * when it was not PENDING.
+ */
+export async function deferQuotaOrder(trx: Executor, order: OrderRow) {
+  return transitionOrder(trx, order.id, 'QUOTA_CLAIM_DEFERRED');
+}
+
+/**
+ * The payment offer holding a DEFERRED order was paid (E8-F4, invoicing's markOfferPaid,
+ * in its transaction): the order is locked and completed (OFFER_PAID) — its seats sold,
+ * its tickets issued, the completion announced (the quota seats become SOLD). Returns
+ * 'completed', or 'not-deferred' for an order in another status (left as it is). A DEFERRED
+ * order whose seats are not all held by it breaks an invariant: it throws, nothing written.
+ */
+export async function completeOfferPaidOrder(
+  deps: Deps,
+  trx: Executor,
+  orderId: string,
+  actorId: string,
+): Promise<'completed' | 'not-deferred'> {
+  const order = await lockQuotaOrder(trx, orderId);
+  if (!order || order.status !== 'DEFERRED') return 'not-deferred';
+  const tickets = await completeWithoutCard(deps, trx, order, 'OFFER_PAID', {
+    type: 'user',
+    id: actorId,
+  });
+  if (!tickets) throw new Error(`deferred order ${orderId}: its seats are not held by it`);
+  return 'completed';
 }
 
 /** PAYMENT_STARTED for a claim's order (its payment row created); the caller holds the lock. */

@@ -197,6 +197,7 @@ const orderSummary = z.object({
     'PENDING',
     'PAYMENT_PENDING',
     'PAYMENT_FAILED',
+    'DEFERRED',
     'COMPLETED',
     'CANCELLED',
     'REFUNDED',

@@ -26,7 +26,7 @@ import { requestRefund } from '../payments/payments.service.ts';
 import { completeOrderPurchase } from '../queue/queue.admission.ts';
 import { sellAndIssueOrderTickets } from '../tickets/tickets.service.ts';
 import { releaseHolds } from './carts.repo.ts';
-import { announceOrderCompleted } from './order-events.ts';
+import { announceOrderCompleted, announceOrderPaymentFailed } from './order-events.ts';
 import { assertOrderTransition, orderAllows } from './order-state.ts';
 import { listOrderItems, transitionOrder, type OrderRow } from './orders.repo.ts';
 import { applyStripeRefund, type RefundEventOutcome } from './refunds.service.ts';
@@ -325,6 +325,10 @@ async function onFailed(
   // The order stays open (retryable with the same PaymentIntent) while its hold lasts.
   if (orderAllows(order.status, 'PAYMENT_FAILED')) {
     await transitionOrder(trx, order.id, 'PAYMENT_FAILED');
+    // Another channel's order (a quota claim) may give its seats back at once.
+    if (order.cart_id === null) {
+      await announceOrderPaymentFailed(deps, trx, order, deps.clock.now());
+    }
   }
   await recordAudit(deps, trx, {
     domain: 'payment',

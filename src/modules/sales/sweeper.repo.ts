@@ -6,8 +6,8 @@ import { orderSources, orderTarget } from './order-state.ts';
 
 /**
  * Releases every hold past its held_until (any kind: invariant 2 makes them free already;
- * this makes the row say so), marks carts past their expiry EXPIRED and open orders left
- * without a live hold CANCELLED. Batched so one run never holds many row locks for long.
+ * this makes the row say so), marks carts past their expiry EXPIRED and open shop orders
+ * left without a live hold CANCELLED (a quota claim's order is the quotas module's). Batched so one run never holds many row locks for long.
  */
 export async function sweepExpiredHolds(
   db: Executor,
@@ -48,9 +48,11 @@ export async function sweepExpiredHolds(
       RETURNING id
     ),
     orders_cancelled AS (
+      -- Shop orders only: an order of another channel (a quota claim, cart_id NULL) has its
+      -- seats held by the claim until payment starts, and its own module closes it.
       UPDATE orders o
          SET status = ${to}, cancelled_at = ${now}, cancellation_reason = 'HOLD_EXPIRED'
-       WHERE o.status IN (${from})
+       WHERE o.status IN (${from}) AND o.cart_id IS NOT NULL
          AND NOT EXISTS (
            SELECT 1 FROM match_seat_inventory i
             WHERE i.hold_owner_id IN (o.id, o.cart_id) AND i.status = 'RESERVED'

@@ -243,6 +243,22 @@ export async function setExternalTicket(
 }
 
 /**
+ * Tickets that may not change holder by self-service (a quota without transfer_allowed,
+ * E7-F1): their views say so, and a transfer is refused.
+ */
+export async function disallowTicketTransfers(
+  db: Executor,
+  ticketIds: readonly string[],
+): Promise<void> {
+  if (ticketIds.length === 0) return;
+  await db
+    .updateTable('tickets')
+    .set({ transfer_allowed: false })
+    .where('id', 'in', [...ticketIds])
+    .execute();
+}
+
+/**
  * Whether the user owns one of the order's tickets (received by transfer, say) or is named
  * as the holder of one (by the email of their account).
  */

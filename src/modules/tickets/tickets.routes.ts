@@ -97,6 +97,7 @@ export const ticketPublicRoutes: RouteRegistrar = (app, deps) => {
           'HOLDER_HAS_TICKET',
           'NOT_FOUND',
           'OIB_INVALID',
+          'QUOTA_TRANSFER_NOT_ALLOWED',
           'TICKET_NOT_TRANSFERABLE',
           'TRANSFER_CLOSED',
           'TRANSFER_NOT_ALLOWED',

@@ -12,6 +12,8 @@ export interface TransferTicketRow {
   match_id: string;
   status: string;
   transfer_allowed: boolean;
+  /** The quota's transfer_allowed when the ticket was claimed from a quota (E7), else null. */
+  quota_transfer_allowed: boolean | null;
   kick_off_time: Date;
   home_team: string;
   away_team: string;
@@ -40,7 +42,11 @@ export async function findTicketForTransfer(
     SELECT t.id, t.owner_user_id, t.match_id, t.status, t.transfer_allowed,
            m.kick_off_time, m.home_team, m.away_team, u.email AS owner_email,
            h.full_name AS holder_name, h.oib_encrypted AS holder_oib_encrypted,
-           h.email AS holder_email
+           h.email AS holder_email,
+           (SELECT q.transfer_allowed FROM quota_seats qs JOIN quotas q ON q.id = qs.quota_id
+             WHERE qs.match_seat_inventory_id = t.match_seat_inventory_id
+               AND qs.ticket_id = t.id
+             LIMIT 1) AS quota_transfer_allowed
       FROM tickets t
       JOIN matches m ON m.id = t.match_id
       JOIN users u ON u.id = t.owner_user_id

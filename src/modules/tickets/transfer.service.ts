@@ -69,6 +69,8 @@ function assertTransferable(
   if (!ticket || (actor.type === 'SELF_SERVICE' && ticket.owner_user_id !== actor.userId)) {
     throw notFound('Ticket');
   }
+  // A quota ticket follows its quota's transfer_allowed (E7-F1), whatever the ticket says.
+  if (ticket.quota_transfer_allowed === false) throw new AppError('QUOTA_TRANSFER_NOT_ALLOWED');
   if (!ticket.transfer_allowed) throw new AppError('TRANSFER_NOT_ALLOWED');
   if (!(ticketSources('HOLDER_TRANSFERRED') as readonly string[]).includes(ticket.status)) {
     throw new AppError('TICKET_NOT_TRANSFERABLE', `The ticket is ${ticket.status}`);

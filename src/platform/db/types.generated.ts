@@ -86,7 +86,7 @@ export type OfferStatus = "CANCELLED" | "DRAFT" | "OVERDUE" | "PAID" | "SENT";
 
 export type OrderRefundStatus = "FULL" | "NONE" | "PARTIAL";
 
-export type OrderStatus = "CANCELLED" | "COMPLETED" | "PAYMENT_FAILED" | "PAYMENT_PENDING" | "PENDING" | "REFUNDED";
+export type OrderStatus = "CANCELLED" | "COMPLETED" | "DEFERRED" | "PAYMENT_FAILED" | "PAYMENT_PENDING" | "PENDING" | "REFUNDED";
 
 export type PaymentStatus = "CANCELLED" | "FAILED" | "PENDING" | "PROCESSING" | "SUCCEEDED";
 
