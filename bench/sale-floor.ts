@@ -3,7 +3,10 @@
 // (claim statements only) and the sale floor (hold + order + sale with tickets, the least
 // database work any implementation must do per seat), on a fresh copy of the stadium per
 // run, from BENCH_CONCURRENCY (40: two API pools) connections; and the least sell-out time
-// the floor allows. BENCH_STADIUM (Poljud), BENCH_RUNS (2).
+// the floor allows; then the bare claim on the same server (bench/lib/bare-claim.ts) and
+// the issue-28 ratio sale floor ÷ bare claim. BENCH_STADIUM (Poljud), BENCH_RUNS (2),
+// BENCH_BARE_SECONDS (15; 0 skips the bare claim).
+import { bareClaimLimit } from './lib/bare-claim.ts';
 import { autovacuumIsOff, startAutovacuumStandIn } from './lib/autovacuum.ts';
 import { round } from './lib/stats.ts';
 import { writeResult } from './lib/results.ts';
@@ -13,6 +16,7 @@ import { rawClaimLimit, rawSaleLimit } from './onsale/raw-limits.ts';
 const STADIUM = process.env.BENCH_STADIUM ?? 'Poljud';
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 40);
+const BARE_SECONDS = Number(process.env.BENCH_BARE_SECONDS ?? 15);
 
 const world = await openBenchWorld({ pool: CONCURRENCY, env: { LOG_LEVEL: 'silent' } });
 // As in bench:onsale: without autovacuum (this machine's CI setting) the later runs would
@@ -33,6 +37,8 @@ try {
     runs.push({ claim: claim.seatsPerSecond, sale: sale.seatsPerSecond, seats: sale.seats });
   }
   const best = runs.reduce((a, b) => (b.sale > a.sale ? b : a));
+  const bare = BARE_SECONDS > 0 ? await bareClaimLimit({ seconds: BARE_SECONDS }) : null;
+  if (bare) console.log(`bare claim: ${bare.seats_per_second} seats/s`);
   const result = {
     stadium: STADIUM,
     concurrency: CONCURRENCY,
@@ -40,6 +46,8 @@ try {
     raw_claim_seats_per_second: Math.max(...runs.map((r) => r.claim)),
     raw_sale_seats_per_second: best.sale,
     sellout_floor_seconds: round(best.seats / best.sale),
+    bare_claim_seats_per_second: bare?.seats_per_second ?? null,
+    sale_floor_vs_bare_claim: bare ? round(best.sale / bare.seats_per_second, 4) : null,
     autovacuum_standin: standIn?.stats() ?? null,
   };
   const file = await writeResult('sale-floor', result);

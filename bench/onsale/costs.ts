@@ -1,0 +1,135 @@
+import { readFile } from 'node:fs/promises';
+import { requestJson } from '../lib/http-client.ts';
+import type { ServiceProcess } from '../lib/processes.ts';
+import { round } from '../lib/stats.ts';
+
+/**
+ * The per-route cost account of a sale (issue 28): the API processes count, for every
+ * request type, the CPU it took and its statements (src/platform/http/cost-account.ts,
+ * GET /health/costs, on with BENCH_COST_ACCOUNT); the bench resets them when the sale starts
+ * (logins are before it), reads a killed instance's just before the kill and the others'
+ * when the sale is over, and divides by the completed orders. Worker CPU comes from /proc.
+ */
+interface RouteCost {
+  count: number;
+  cpu_us: number;
+  statements: number;
+  db_ms: number;
+}
+interface Snapshot {
+  since_ms: number;
+  process_cpu_us: number;
+  routes: Record<string, RouteCost>;
+}
+
+export interface CostReport {
+  /** API CPU (all processes, all requests of the sale, background included) ÷ orders. */
+  api_cpu_ms_per_order: number;
+  /** Statements the API sent ÷ orders (workers' excluded). */
+  api_statements_per_order: number;
+  /** Worker CPU ÷ orders (emails, invoices, queue ticks, sweeps). */
+  worker_cpu_ms_per_order: number | null;
+  api_cpu_seconds: number;
+  /** Per request type: requests, and per request CPU, statements and their round trips. */
+  routes: Record<
+    string,
+    {
+      count: number;
+      cpu_ms: number;
+      statements: number;
+      db_ms: number;
+      cpu_ms_per_order: number;
+      share_of_api_cpu: number;
+    }
+  >;
+}
+
+export function createCostCollector() {
+  const saved: Snapshot[] = [];
+  const workerStart = new Map<number, number>();
+  const cpuOfPid = async (pid: number | undefined) => {
+    if (!pid) return 0;
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime, fields 14 and 15 (1-based) of the whole line: in clock ticks (100 Hz).
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return 0;
+    }
+  };
+  const read = async (s: ServiceProcess, reset = false): Promise<Snapshot | null> => {
+    if (!s.url) return null;
+    try {
+      const res = await requestJson<Snapshot>(
+        s.url,
+        'GET',
+        `/health/costs${reset ? '?reset=1' : ''}`,
+      );
+      return res.status === 200 ? res.body : null;
+    } catch {
+      return null;
+    }
+  };
+  return {
+    /** The sale starts: every API account from zero, the workers' CPU noted. */
+    async start(services: ServiceProcess[]) {
+      for (const s of services) {
+        if (s.role === 'serve') await read(s, true);
+        else workerStart.set(s.child.pid!, await cpuOfPid(s.child.pid));
+      }
+    },
+    /** An instance is about to be killed: keep what it counted. */
+    async keep(s: ServiceProcess) {
+      const snap = await read(s);
+      if (snap) saved.push(snap);
+    },
+    async finish(services: ServiceProcess[], orders: number): Promise<CostReport> {
+      const snaps = [...saved];
+      let workerMs = 0;
+      for (const s of services) {
+        if (s.role === 'serve') {
+          const snap = await read(s);
+          if (snap) snaps.push(snap);
+        } else {
+          workerMs += (await cpuOfPid(s.child.pid)) - (workerStart.get(s.child.pid!) ?? 0);
+        }
+      }
+      const merged = new Map<string, RouteCost>();
+      let cpuUs = 0;
+      for (const snap of snaps) {
+        cpuUs += snap.process_cpu_us;
+        for (const [k, c] of Object.entries(snap.routes)) {
+          const m = merged.get(k) ?? { count: 0, cpu_us: 0, statements: 0, db_ms: 0 };
+          m.count += c.count;
+          m.cpu_us += c.cpu_us;
+          m.statements += c.statements;
+          m.db_ms += c.db_ms;
+          merged.set(k, m);
+        }
+      }
+      const per = (n: number, d: number, digits = 2) => (d > 0 ? round(n / d, digits) : 0);
+      const routes: CostReport['routes'] = {};
+      let statements = 0;
+      for (const [k, c] of [...merged].sort((a, b) => b[1].cpu_us - a[1].cpu_us)) {
+        statements += c.statements;
+        const n = Math.max(1, c.count);
+        routes[k] = {
+          count: c.count,
+          cpu_ms: per(c.cpu_us / 1000, n, 3),
+          statements: per(c.statements, n),
+          db_ms: per(c.db_ms, n),
+          cpu_ms_per_order: per(c.cpu_us / 1000, orders),
+          share_of_api_cpu: per(c.cpu_us, cpuUs, 3),
+        };
+      }
+      return {
+        api_cpu_ms_per_order: per(cpuUs / 1000, orders),
+        api_statements_per_order: per(statements, orders),
+        worker_cpu_ms_per_order: workerStart.size ? per(workerMs, orders) : null,
+        api_cpu_seconds: round(cpuUs / 1e6),
+        routes,
+      };
+    },
+  };
+}
