@@ -31,7 +31,12 @@ const standIn = (await autovacuumIsOff(world.deps.db))
   : null;
 try {
   const opts = {
-    stadium: { template: STADIUM },
+    // A template's name, or `sectors x rows x seats` (e.g. 2x10x20) for a small smoke run.
+    stadium: /^\d+x\d+x\d+$/.test(STADIUM)
+      ? (([sectors, rows, seatsPerRow]) => ({ sectors, rows, seatsPerRow }))(
+          STADIUM.split('x').map(Number) as [number, number, number],
+        )
+      : { template: STADIUM },
     concurrency: CONCURRENCY,
     log: (m: string) => console.log(m),
   };

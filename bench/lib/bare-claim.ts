@@ -26,7 +26,7 @@ export async function bareClaimLimit(
     run('psql', ['-qX', '-h', host, '-p', port, '-U', 'postgres', '-d', database, '-c', sql]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bare-claim-'));
   try {
-    await psql('postgres', `CREATE DATABASE ${db}`);
+    await psql('postgres', `CREATE DATABASE ${db} TEMPLATE template0`);
     await psql(
       db,
       `CREATE TABLE seats (id serial PRIMARY KEY, sector int NOT NULL, status smallint NOT NULL DEFAULT 0, holder int);

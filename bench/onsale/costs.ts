@@ -108,6 +108,14 @@ export function createCostCollector() {
           merged.set(k, m);
         }
       }
+      // The routes are charged main-thread CPU; the rest of the process's is its other threads'.
+      const mainUs = [...merged.values()].reduce((n, c) => n + c.cpu_us, 0);
+      merged.set('(other threads: GC, libuv pool)', {
+        count: 0,
+        cpu_us: Math.max(0, cpuUs - mainUs),
+        statements: 0,
+        db_ms: 0,
+      });
       const per = (n: number, d: number, digits = 2) => (d > 0 ? round(n / d, digits) : 0);
       const routes: CostReport['routes'] = {};
       let statements = 0;
