@@ -20,6 +20,7 @@ interface Snapshot {
   since_ms: number;
   process_cpu_us: number;
   routes: Record<string, RouteCost>;
+  statements?: Record<string, Record<string, number>>;
 }
 
 export interface CostReport {
@@ -30,6 +31,8 @@ export interface CostReport {
   /** Worker CPU ÷ orders (emails, invoices, queue ticks, sweeps). */
   worker_cpu_ms_per_order: number | null;
   api_cpu_seconds: number;
+  /** Per request type, the statements it sends (first 90 characters) per request. */
+  statements: Record<string, Record<string, number>>;
   /** Per request type: requests, and per request CPU, statements and their round trips. */
   routes: Record<
     string,
@@ -96,9 +99,15 @@ export function createCostCollector() {
         }
       }
       const merged = new Map<string, RouteCost>();
+      const texts = new Map<string, Map<string, number>>();
       let cpuUs = 0;
       for (const snap of snaps) {
         cpuUs += snap.process_cpu_us;
+        for (const [k, t] of Object.entries(snap.statements ?? {})) {
+          const m = texts.get(k) ?? new Map<string, number>();
+          for (const [text, n] of Object.entries(t)) m.set(text, (m.get(text) ?? 0) + n);
+          texts.set(k, m);
+        }
         for (const [k, c] of Object.entries(snap.routes)) {
           const m = merged.get(k) ?? { count: 0, cpu_us: 0, statements: 0, db_ms: 0 };
           m.count += c.count;
@@ -131,7 +140,15 @@ export function createCostCollector() {
           share_of_api_cpu: per(c.cpu_us, cpuUs, 3),
         };
       }
+      const statementsPer: CostReport['statements'] = {};
+      for (const [k, t] of texts) {
+        const n = Math.max(1, merged.get(k)?.count ?? 1);
+        statementsPer[k] = Object.fromEntries(
+          [...t].sort((a, b) => b[1] - a[1]).map(([text, c]) => [text, round(c / n, 2)]),
+        );
+      }
       return {
+        statements: statementsPer,
         api_cpu_ms_per_order: per(cpuUs / 1000, orders),
         api_statements_per_order: per(statements, orders),
         worker_cpu_ms_per_order: workerStart.size ? per(workerMs, orders) : null,

@@ -89,6 +89,19 @@ it; \`background\` is what ran outside every request); statements and their roun
 | --- | --- | --- | --- | --- | --- | --- |
 ${costs.join('\n')}
 
+### Statements per request (first 90 characters, the most frequent of each type)
+
+${Object.entries(result.costs.statements)
+  .filter(([k]) => (result.costs.routes[k]?.statements ?? 0) >= 1)
+  .map(
+    ([k, t]) =>
+      `- **${k}**: ${Object.entries(t)
+        .slice(0, 14)
+        .map(([text, n]) => `${n} × \`${text.replace(/`/g, "'")}\``)
+        .join('; ')}`,
+  )
+  .join('\n')}
+
 Faults injected: ${result.faults.join('; ') || 'none'}.
 ${
   result.fault_stalls.length

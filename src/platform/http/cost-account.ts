@@ -28,6 +28,8 @@ interface Cost {
 interface Account {
   key: string;
   cost: Cost;
+  /** Statement texts (their first 90 characters) this request sent, with how often. */
+  texts: Map<string, number>;
 }
 
 const als = new AsyncLocalStorage<Account>();
@@ -40,12 +42,27 @@ function emptyCost(): Cost {
 export interface CostAccount {
   install(app: FastifyInstance): void;
   /** The costs since the last reset, by `METHOD /route`, plus `background`. */
-  snapshot(): { since_ms: number; process_cpu_us: number; routes: Record<string, Cost> };
+  snapshot(): {
+    since_ms: number;
+    process_cpu_us: number;
+    routes: Record<string, Cost>;
+    /** Per route, the statements it sent (first 90 characters) and how many times. */
+    statements: Record<string, Record<string, number>>;
+  };
   reset(): void;
 }
 
 export function createCostAccount(): CostAccount {
   let costs = new Map<string, Cost>();
+  let texts = new Map<string, Map<string, number>>();
+  const short = new Map<string, string>();
+  const shorten = (text: string) => {
+    let out = short.get(text);
+    if (out === undefined && short.size < 10_000) {
+      short.set(text, (out = text.replace(/\s+/g, ' ').trim().slice(0, 90)));
+    }
+    return out ?? text.slice(0, 90);
+  };
   let background = emptyCost();
   let last = process.threadCpuUsage();
   let start = { at: Date.now(), cpu: process.cpuUsage() };
@@ -70,6 +87,11 @@ export function createCostAccount(): CostAccount {
     checkpoint(account);
     const cost = account?.cost ?? background;
     cost.statements++;
+    if (account) {
+      const first = args[0] as string | { text?: string } | undefined;
+      const text = shorten((typeof first === 'string' ? first : first?.text) ?? '?');
+      account.texts.set(text, (account.texts.get(text) ?? 0) + 1);
+    }
     const t0 = performance.now();
     const out = query.apply(this, args);
     if (out && typeof (out as Promise<unknown>).then === 'function') {
@@ -96,7 +118,7 @@ export function createCostAccount(): CostAccount {
     install(app) {
       app.addHook('onRequest', (request, _reply, done) => {
         const key = `${request.method} ${request.routeOptions.url ?? 'unmatched'}`;
-        const account: Account = { key, cost: emptyCost() };
+        const account: Account = { key, cost: emptyCost(), texts: new Map() };
         (request as unknown as { [ACCOUNT]?: Account })[ACCOUNT] = account;
         checkpoint(account);
         // The rest of the lifecycle runs in the request's context…
@@ -122,6 +144,9 @@ export function createCostAccount(): CostAccount {
           c.cpu_us += account.cost.cpu_us;
           c.statements += account.cost.statements;
           c.db_ms += account.cost.db_ms;
+          let t = texts.get(account.key);
+          if (!t) texts.set(account.key, (t = new Map()));
+          for (const [text, n] of account.texts) t.set(text, (t.get(text) ?? 0) + n);
         }
         done();
       });
@@ -132,7 +157,12 @@ export function createCostAccount(): CostAccount {
       const routes: Record<string, Cost> = {};
       for (const [k, c] of [...costs].sort((a, b) => b[1].cpu_us - a[1].cpu_us)) routes[k] = c;
       routes.background = background;
+      const statements: Record<string, Record<string, number>> = {};
+      for (const [k, t] of texts) {
+        statements[k] = Object.fromEntries([...t].sort((a, b) => b[1] - a[1]).slice(0, 25));
+      }
       return {
+        statements,
         since_ms: Date.now() - start.at,
         process_cpu_us: cpu.user - start.cpu.user + (cpu.system - start.cpu.system),
         routes,
@@ -140,6 +170,7 @@ export function createCostAccount(): CostAccount {
     },
     reset() {
       costs = new Map();
+      texts = new Map();
       background = emptyCost();
       last = process.threadCpuUsage();
       start = { at: Date.now(), cpu: process.cpuUsage() };
