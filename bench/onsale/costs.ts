@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { requestJson } from '../lib/http-client.ts';
 import type { ServiceProcess } from '../lib/processes.ts';
 import { round } from '../lib/stats.ts';
@@ -31,6 +31,8 @@ export interface CostReport {
   /** Worker CPU ÷ orders (emails, invoices, queue ticks, sweeps). */
   worker_cpu_ms_per_order: number | null;
   api_cpu_seconds: number;
+  /** API CPU per completed order by thread name (/proc): main thread, V8 helpers, libuv pool. */
+  api_cpu_ms_per_order_by_thread: Record<string, number>;
   /** Per request type, the statements it sends (first 90 characters) per request. */
   statements: Record<string, Record<string, number>>;
   /** Per request type: requests, and per request CPU, statements and their round trips. */
@@ -47,8 +49,39 @@ export interface CostReport {
   >;
 }
 
+/** CPU ms per thread name (main `node`, V8's `V8 DefaultWorke`, `libuv-worker`) of a process. */
+async function threadCpu(pid: number | undefined): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!pid) return out;
+  try {
+    for (const tid of await readdir(`/proc/${pid}/task`)) {
+      const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+      if (!stat) continue;
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      out.set(name, (out.get(name) ?? 0) + ms);
+    }
+  } catch {
+    // The process is gone (killed): its threads count as nothing here.
+  }
+  return out;
+}
+
 export function createCostCollector() {
   const saved: Snapshot[] = [];
+  /** API CPU by thread name over the sale (ms), from /proc (a killed process's up to its kill). */
+  const threads = new Map<string, number>();
+  const threadStart = new Map<number, Map<string, number>>();
+  const addThreads = async (s: ServiceProcess) => {
+    const pid = s.child.pid;
+    if (!pid) return;
+    const now = await threadCpu(pid);
+    const start = threadStart.get(pid) ?? new Map<string, number>();
+    for (const [name, ms] of now) {
+      threads.set(name, (threads.get(name) ?? 0) + ms - (start.get(name) ?? 0));
+    }
+  };
   const workerStart = new Map<number, number>();
   const cpuOfPid = async (pid: number | undefined) => {
     if (!pid) return 0;
@@ -78,14 +111,17 @@ export function createCostCollector() {
     /** The sale starts: every API account from zero, the workers' CPU noted. */
     async start(services: ServiceProcess[]) {
       for (const s of services) {
-        if (s.role === 'serve') await read(s, true);
-        else workerStart.set(s.child.pid!, await cpuOfPid(s.child.pid));
+        if (s.role === 'serve') {
+          await read(s, true);
+          threadStart.set(s.child.pid!, await threadCpu(s.child.pid));
+        } else workerStart.set(s.child.pid!, await cpuOfPid(s.child.pid));
       }
     },
     /** An instance is about to be killed: keep what it counted. */
     async keep(s: ServiceProcess) {
       const snap = await read(s);
       if (snap) saved.push(snap);
+      await addThreads(s);
     },
     async finish(services: ServiceProcess[], orders: number): Promise<CostReport> {
       const snaps = [...saved];
@@ -94,6 +130,7 @@ export function createCostCollector() {
         if (s.role === 'serve') {
           const snap = await read(s);
           if (snap) snaps.push(snap);
+          await addThreads(s);
         } else {
           workerMs += (await cpuOfPid(s.child.pid)) - (workerStart.get(s.child.pid!) ?? 0);
         }
@@ -153,6 +190,9 @@ export function createCostCollector() {
         api_statements_per_order: per(statements, orders),
         worker_cpu_ms_per_order: workerStart.size ? per(workerMs, orders) : null,
         api_cpu_seconds: round(cpuUs / 1e6),
+        api_cpu_ms_per_order_by_thread: Object.fromEntries(
+          [...threads].sort((a, b) => b[1] - a[1]).map(([name, ms]) => [name, per(ms, orders)]),
+        ),
         routes,
       };
     },

@@ -74,6 +74,11 @@ ${result.seats} seats, ${result.fans} fans, ${result.instances} API instances, $
 | sale floor ÷ bare claim | ${result.sale_floor_vs_bare_claim ?? 'n/a'} |
 | full path ÷ sale floor | ${result.raw_sale_ratio} |
 | API CPU per completed order (every request of the sale, logins before it excluded) | ${result.costs.api_cpu_ms_per_order} ms |
+| API CPU per completed order by thread (/proc) | ${Object.entries(
+    result.costs.api_cpu_ms_per_order_by_thread,
+  )
+    .map(([k, v]) => `${k} ${v} ms`)
+    .join(', ')} |
 | API statements per completed order | ${result.costs.api_statements_per_order} |
 | worker CPU per completed order | ${result.costs.worker_cpu_ms_per_order ?? 'n/a'} ms |
 | \`POST /cart/add\` p99 | ${cartP99 ?? 'n/a'} ms |
