@@ -85,6 +85,8 @@ export interface OnsaleOptions {
   poolMax?: number;
   /** Give up the sale after this long. */
   timeLimitSeconds: number;
+  /** Skip the raw limits and the bare claim (A/B runs of the API alone; ratios then 0). */
+  skipFloor?: boolean;
   /** Seconds of the bare claim after the raw limits (default 15; 0 skips it). */
   bareClaimSeconds?: number;
   /** Connections of the raw SQL runs (default: the API instances' pools, 20 each). */
@@ -548,10 +550,10 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       concurrency: opts.rawConcurrency ?? opts.instances * (opts.poolMax ?? 20),
       log,
     };
-    const raw = (await rawClaimLimit(deps, rawOpts)).seatsPerSecond;
-    const rawSale = (await rawSaleLimit(deps, rawOpts)).seatsPerSecond;
+    const raw = opts.skipFloor ? 0 : (await rawClaimLimit(deps, rawOpts)).seatsPerSecond;
+    const rawSale = opts.skipFloor ? 0 : (await rawSaleLimit(deps, rawOpts)).seatsPerSecond;
     const bare =
-      opts.bareClaimSeconds === 0
+      opts.bareClaimSeconds === 0 || opts.skipFloor
         ? null
         : await bareClaimLimit({
             seconds: opts.bareClaimSeconds ?? 15,
