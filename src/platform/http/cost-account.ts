@@ -30,10 +30,13 @@ interface Account {
   cost: Cost;
   /** Statement texts (their first 90 characters) this request sent, with how often. */
   texts: Map<string, number>;
+  /** The account period it started in: a request in flight across a reset is not counted. */
+  generation: number;
 }
 
 const als = new AsyncLocalStorage<Account>();
 const ACCOUNT = Symbol('costAccount');
+const ORIGINAL_QUERY = Symbol.for('hns.costAccount.pgQuery');
 
 function emptyCost(): Cost {
   return { count: 0, cpu_us: 0, statements: 0, db_ms: 0 };
@@ -54,6 +57,7 @@ export interface CostAccount {
 
 export function createCostAccount(): CostAccount {
   let costs = new Map<string, Cost>();
+  let generation = 0;
   let texts = new Map<string, Map<string, number>>();
   const short = new Map<string, string>();
   const shorten = (text: string) => {
@@ -80,8 +84,12 @@ export function createCostAccount(): CostAccount {
   };
 
   // Every statement of the process goes through pg.Client#query (Kysely's dialect and
-  // pg-boss alike); the promise form is the only one the app uses on its hot path.
-  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  // pg-boss alike); the promise form is the only one the app uses on its hot path. A second
+  // account (tests build several apps) wraps pg's own method, not the first account's.
+  const proto = pg.Client.prototype as unknown as Record<symbol, unknown>;
+  const query = (proto[ORIGINAL_QUERY] ??= pg.Client.prototype.query) as (
+    ...args: unknown[]
+  ) => unknown;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     const account = als.getStore();
     checkpoint(account);
@@ -118,7 +126,7 @@ export function createCostAccount(): CostAccount {
     install(app) {
       app.addHook('onRequest', (request, _reply, done) => {
         const key = `${request.method} ${request.routeOptions.url ?? 'unmatched'}`;
-        const account: Account = { key, cost: emptyCost(), texts: new Map() };
+        const account: Account = { key, cost: emptyCost(), texts: new Map(), generation };
         (request as unknown as { [ACCOUNT]?: Account })[ACCOUNT] = account;
         checkpoint(account);
         // The rest of the lifecycle runs in the request's context…
@@ -138,7 +146,7 @@ export function createCostAccount(): CostAccount {
       app.addHook('onResponse', (request, _reply, done) => {
         const account = accountOf(request);
         checkpoint(account);
-        if (account) {
+        if (account && account.generation === generation) {
           const c = costOf(account.key);
           c.count++;
           c.cpu_us += account.cost.cpu_us;
@@ -169,6 +177,7 @@ export function createCostAccount(): CostAccount {
       };
     },
     reset() {
+      generation++;
       costs = new Map();
       texts = new Map();
       background = emptyCost();
