@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'admit-rate': { type: 'string', default: '3000' },
     'max-active': { type: 'string', default: '400' },
     pool: { type: 'string', default: '20' },
+    'skip-floor': { type: 'boolean', default: false },
   },
 });
 
@@ -56,6 +57,7 @@ const result = await runOnsale({
   poolMax: Number(values.pool),
   timeLimitSeconds: Number(values['time-limit']),
   dbSocketDir: values['db-socket'],
+  skipFloor: values['skip-floor'],
   log: (m) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`),
 });
 const files = await writeOnsaleReport(result, values.name);

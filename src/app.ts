@@ -19,6 +19,7 @@ import { startSessionRevocations } from './modules/identity/revocations.ts';
 import { outboxBacklogs } from './modules/index.ts';
 import { installAuth } from './platform/http/auth.ts';
 import { installDatabaseRetry } from './platform/http/db-retry.ts';
+import { createCostAccount } from './platform/http/cost-account.ts';
 import { createMetrics } from './platform/http/metrics.ts';
 import { problemResponses } from './platform/http/problem-docs.ts';
 import { frameworkErrorHandler, installProblemHandlers } from './platform/http/problem.ts';
@@ -76,6 +77,20 @@ export async function buildApp(
 
   const metrics = createMetrics(deps.pool, deps.jobs, outboxBacklogs(deps.db));
   metrics.install(app);
+  if (config.BENCH_COST_ACCOUNT) {
+    const costs = createCostAccount();
+    costs.install(app);
+    // Read (and with ?reset=1 restarted) by bench:onsale; hidden from the API description.
+    app.get(
+      '/health/costs',
+      { config: { access: 'public' }, schema: { hide: true } },
+      async (request) => {
+        const out = costs.snapshot();
+        if ((request.query as { reset?: string }).reset === '1') costs.reset();
+        return out;
+      },
+    );
+  }
 
   await app.register(helmet, {
     contentSecurityPolicy: {

@@ -117,6 +117,9 @@ export const configSchema = z
     // far below the limit skip Redis; see src/platform/http/rate-limit-store.ts).
     RATE_LIMIT_FLUSH_MS: positiveInt.default(250),
     TRUST_PROXY: bool.default(false),
+    // The on-sale bench's per-route cost account (src/platform/http/cost-account.ts) and its
+    // GET /health/costs: never on in production traffic.
+    BENCH_COST_ACCOUNT: bool.default(false),
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
 
     JWT_SECRETS: csv

@@ -27,6 +27,8 @@ export async function startService(
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
     : [];
   if (process.env.BENCH_NODE_IMPORT) profile.push(`--import=${process.env.BENCH_NODE_IMPORT}`);
+  // BENCH_NODE_FLAGS: extra Node/V8 flags for the service processes (e.g. GC settings to try).
+  if (process.env.BENCH_NODE_FLAGS) profile.push(...process.env.BENCH_NODE_FLAGS.split(/\s+/));
   const child = spawn(process.execPath, [...profile, MAIN, role], {
     env: {
       ...process.env,

@@ -40,19 +40,23 @@ interface RawOptions {
 export interface RawLimit {
   seatsPerSecond: number;
   seats: number;
+  /** The copy of the match it ran on. */
+  matchId: string;
 }
 
 /** Seats per second the database sustains for the claims alone. */
 export async function rawClaimLimit(deps: RawDeps, opts: RawOptions): Promise<RawLimit> {
   // Held as a cart addition holds them (the cart's id as owner).
-  const { seats, seconds } = await drive(deps, opts, 7, 'CART', (_m, _o, _z, claimed) =>
-    Promise.resolve(claimed.length),
-  );
+  const {
+    seats,
+    seconds,
+    matchId: twin,
+  } = await drive(deps, opts, 7, 'CART', (_m, _o, _z, claimed) => Promise.resolve(claimed.length));
   const rate = round(seats / seconds);
   opts.log(
     `raw claim limit: ${seats} seats in ${round(seconds)} s with ${opts.concurrency} connections = ${rate} seats/s`,
   );
-  return { seatsPerSecond: rate, seats };
+  return { seatsPerSecond: rate, seats, matchId: twin };
 }
 
 /** Seats per second the database sustains for hold + order + sale with tickets. */
@@ -76,7 +80,7 @@ export async function rawSaleLimit(deps: RawDeps, opts: RawOptions): Promise<Raw
   opts.log(
     `raw sale floor: ${seats} seats sold in ${round(seconds)} s with ${opts.concurrency} connections = ${rate} seats/s`,
   );
-  return { seatsPerSecond: rate, seats };
+  return { seatsPerSecond: rate, seats, matchId };
 }
 
 /**
@@ -199,4 +203,73 @@ async function sellHeldSeats(
     await transitionOrder(trx, order.id, 'PAYMENT_SUCCEEDED', { completed_at: now });
     return tickets.length;
   });
+}
+
+/** Row versions the sale floor wrote per seat sold, per table, and what they cost in indexes. */
+export interface SaleWrites {
+  tables: Record<string, { rows: number; indexes: number }>;
+  /** Row versions written (inserts and updates) per seat sold. */
+  rows_per_seat: number;
+  /**
+   * Index entries per seat sold, at most: an insert or a non-HOT update writes one into every
+   * index of its table (a partial index whose predicate excludes the row aside); a HOT
+   * update writes none. `hot_share`: HOT updates ÷ updates of match_seat_inventory.
+   */
+  index_entries_per_seat: number;
+  hot_share: number;
+}
+
+/**
+ * What the sale floor wrote on its copy of the match (`matchId`, `seats` sold), counted from
+ * the rows themselves, so the figure does not move with the machine's load: inventory
+ * updates are the rows' version increments, the rest are rows of the match. `hotShare` comes
+ * from pg_stat_user_tables over the caller's runs.
+ */
+export async function saleFloorWrites(
+  deps: RawDeps,
+  matchId: string,
+  seats: number,
+  hotShare: number,
+): Promise<SaleWrites> {
+  const { rows } = await sql<{ t: string; n: number; idx: number }>`
+    WITH counts(t, n) AS (
+      SELECT 'match_seat_inventory', sum(version)::int FROM match_seat_inventory WHERE match_id = ${matchId}
+      UNION ALL SELECT 'seat_audit_logs', count(*)::int FROM seat_audit_logs l
+        JOIN match_seat_inventory m ON m.id = l.match_seat_inventory_id WHERE m.match_id = ${matchId}
+      UNION ALL SELECT 'orders', count(*)::int FROM orders WHERE match_id = ${matchId}
+      UNION ALL SELECT 'order_items', count(*)::int FROM order_items i
+        JOIN orders o ON o.id = i.order_id WHERE o.match_id = ${matchId}
+      UNION ALL SELECT 'tickets', count(*)::int FROM tickets WHERE match_id = ${matchId}
+      UNION ALL SELECT 'ticket_holders', count(*)::int FROM ticket_holders h
+        JOIN tickets k ON k.id = h.ticket_id WHERE k.match_id = ${matchId}
+    )
+    SELECT c.t, c.n, (SELECT count(*)::int FROM pg_index i WHERE i.indrelid = c.t::regclass) AS idx
+      FROM counts c`.execute(deps.db);
+  const out: SaleWrites = {
+    tables: {},
+    rows_per_seat: 0,
+    index_entries_per_seat: 0,
+    hot_share: hotShare,
+  };
+  let written = 0;
+  let entries = 0;
+  for (const r of rows) {
+    // Orders are inserted, then updated once (PAYMENT_SUCCEEDED), never HOT (status is indexed).
+    const versions = r.t === 'orders' ? r.n * 2 : r.n;
+    const hot = r.t === 'match_seat_inventory' ? versions * hotShare : 0;
+    written += versions;
+    entries += (versions - hot) * r.idx;
+    out.tables[r.t] = { rows: round(versions / seats, 2), indexes: r.idx };
+  }
+  out.rows_per_seat = round(written / seats, 2);
+  out.index_entries_per_seat = round(entries / seats, 2);
+  return out;
+}
+
+/** HOT updates ÷ updates of match_seat_inventory so far (this database's statistics). */
+export async function inventoryHotShare(deps: RawDeps): Promise<{ upd: number; hot: number }> {
+  const { rows } = await sql<{ upd: string; hot: string }>`
+    SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables
+     WHERE relname = 'match_seat_inventory'`.execute(deps.db);
+  return { upd: Number(rows[0]?.upd ?? 0), hot: Number(rows[0]?.hot ?? 0) };
 }

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lineChart } from '../lib/chart.ts';
 import { RESULTS_DIR, writeResult } from '../lib/results.ts';
+import { round } from '../lib/stats.ts';
 import type { OnsaleResult } from './run.ts';
 
 /** bench/results/onsale-<stadium>[-<variant>]-<date>.{json,md,svg}. */
@@ -42,6 +43,11 @@ export async function writeOnsaleReport(result: OnsaleResult, variant?: string):
     .map(([k, v]) => `| ${k} | ${v.count} | ${v.p50} | ${v.p95} | ${v.p99} | ${v.max} |`);
   const errors = Object.entries(result.errors).map(([k, v]) => `| ${k} | ${v} |`);
   const violations = Object.entries(result.violations).map(([k, v]) => `| ${k} | ${v} |`);
+  const costs = Object.entries(result.costs.routes).map(
+    ([k, c]) =>
+      `| ${k} | ${c.count} | ${c.cpu_ms} | ${c.statements} | ${c.db_ms} | ${c.cpu_ms_per_order} | ${round(c.share_of_api_cpu * 100, 1)} % |`,
+  );
+  const cartP99 = result.latency_ms['POST /cart/add']?.p99;
   const md = `# On-sale benchmark: ${result.stadium}
 
 ${result.seats} seats, ${result.fans} fans, ${result.instances} API instances, ${result.workers} worker(s).
@@ -58,7 +64,48 @@ ${result.seats} seats, ${result.fans} fans, ${result.instances} API instances, $
 | sale floor: hold + order + sale with tickets straight on the DB, same concurrency | ${result.raw_sale_seats_per_second} seats/s |
 | full path / sale floor | ${result.raw_sale_ratio} |
 | least time to sell out on this machine (seats ÷ sale floor) | ${result.sellout_floor_seconds === null ? 'n/a' : `${result.sellout_floor_seconds} s`} |
+| bare claim (pgbench, 4 seats, SKIP LOCKED, 32 clients, same server) | ${result.bare_claim_seats_per_second ?? 'n/a'} seats/s |
 | invariants | ${result.invariants_ok ? 'all hold' : 'VIOLATED'} |
+
+## The issue-28 ratios (same run)
+
+| figure | value |
+| --- | --- |
+| sale floor ÷ bare claim | ${result.sale_floor_vs_bare_claim ?? 'n/a'} |
+| full path ÷ sale floor | ${result.raw_sale_ratio} |
+| API CPU per completed order (every request of the sale, logins before it excluded) | ${result.costs.api_cpu_ms_per_order} ms |
+| API CPU per completed order by thread (/proc) | ${Object.entries(
+    result.costs.api_cpu_ms_per_order_by_thread,
+  )
+    .map(([k, v]) => `${k} ${v} ms`)
+    .join(', ')} |
+| API statements per completed order | ${result.costs.api_statements_per_order} |
+| worker CPU per completed order | ${result.costs.worker_cpu_ms_per_order ?? 'n/a'} ms |
+| \`POST /cart/add\` p99 | ${cartP99 ?? 'n/a'} ms |
+
+## Where the cost goes (per request type)
+
+CPU is the API processes' (src/platform/http/cost-account.ts: the process CPU between two
+checkpoints of a request — its hooks and the start and end of each statement — is charged to
+it; \`background\` is what ran outside every request); statements and their round trips
+(pool wait excluded) are counted per request. Per order: the type's total ÷ completed orders.
+
+| request type | requests | CPU ms / request | statements / request | DB round trips ms / request | CPU ms / order | share of API CPU |
+| --- | --- | --- | --- | --- | --- | --- |
+${costs.join('\n')}
+
+### Statements per request (first 90 characters, the most frequent of each type)
+
+${Object.entries(result.costs.statements)
+  .filter(([k]) => (result.costs.routes[k]?.statements ?? 0) >= 1)
+  .map(
+    ([k, t]) =>
+      `- **${k}**: ${Object.entries(t)
+        .slice(0, 14)
+        .map(([text, n]) => `${n} × \`${text.replace(/`/g, "'")}\``)
+        .join('; ')}`,
+  )
+  .join('\n')}
 
 Faults injected: ${result.faults.join('; ') || 'none'}.
 ${

@@ -44,6 +44,8 @@ import {
 } from '../lib/private-servers.ts';
 import { sampleMemory, startService, stopService, type ServiceProcess } from '../lib/processes.ts';
 import { Counter, LatencyRecorder, round } from '../lib/stats.ts';
+import { bareClaimLimit } from '../lib/bare-claim.ts';
+import { createCostCollector, type CostReport } from './costs.ts';
 import { buyTickets, prepareFan, type Fan, type FanOutcome, type FanWorld } from './fan.ts';
 import { seededRandom } from './random.ts';
 import { rawClaimLimit, rawSaleLimit } from './raw-limits.ts';
@@ -83,6 +85,10 @@ export interface OnsaleOptions {
   poolMax?: number;
   /** Give up the sale after this long. */
   timeLimitSeconds: number;
+  /** Skip the raw limits and the bare claim (A/B runs of the API alone; ratios then 0). */
+  skipFloor?: boolean;
+  /** Seconds of the bare claim after the raw limits (default 15; 0 skips it). */
+  bareClaimSeconds?: number;
   /** Connections of the raw SQL runs (default: the API instances' pools, 20 each). */
   rawConcurrency?: number;
   log: (msg: string) => void;
@@ -112,6 +118,14 @@ export interface OnsaleResult {
   raw_sale_seats_per_second: number;
   raw_sale_ratio: number;
   sellout_floor_seconds: number | null;
+  /**
+   * The bare claim on the same server (bench/lib/bare-claim.ts, pgbench over the Unix
+   * socket) and the issue-28 ratio sale floor ÷ bare claim; null when pgbench is missing.
+   */
+  bare_claim_seats_per_second: number | null;
+  sale_floor_vs_bare_claim: number | null;
+  /** Where the sale's cost went, per request type and per completed order (costs.ts). */
+  costs: CostReport;
   latency_ms: ReturnType<LatencyRecorder['summary']>;
   errors: Record<string, number>;
   outcomes: Record<string, number>;
@@ -256,6 +270,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       ERACUNI_TOKEN: eracuni.credentials.token,
       ERACUNI_CALLS_PER_WINDOW: '100000', // the local server has no rate limit
       QUEUE_TICK_MS: '500',
+      BENCH_COST_ACCOUNT: 'true',
     };
 
     // The bench's own connection: setup through the services, the raw limits, the auditor.
@@ -359,7 +374,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       `${fans.length} fans logged in with profiles in ${round((performance.now() - prepStart) / 1000)} s`,
     );
 
-    // The on-sale: every fan at once.
+    // The on-sale: every fan at once; the cost account counts from here (logins excluded).
+    const costs = createCostCollector();
+    await costs.start(services);
     const outcomes = new Counter();
     const timeline: OnsaleResult['timeline'] = [];
     const saleStart = performance.now();
@@ -403,6 +420,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
           killed = true;
           const victim = services.find((s) => s.name === 'api-1')!;
           down.add(victim.name);
+          await costs.keep(victim);
           await stopService(victim, 'SIGKILL');
           faults.push(`SIGKILL api-1 at ${round(elapsed())} s (${dbSold} seats sold)`);
           log(faults.at(-1)!);
@@ -514,6 +532,11 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     });
     log(`invariants: ${audit.ok ? 'all hold' : 'VIOLATIONS'}`);
 
+    const costReport = await costs.finish(services, ordersCompleted);
+    log(
+      `API CPU ${costReport.api_cpu_ms_per_order} ms and ${costReport.api_statements_per_order} statements per completed order`,
+    );
+
     // The service processes are done: stop them so the raw run has their connections.
     stopSampling();
     const peak: Record<string, number> = {};
@@ -528,8 +551,17 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       concurrency: opts.rawConcurrency ?? opts.instances * (opts.poolMax ?? 20),
       log,
     };
-    const raw = (await rawClaimLimit(deps, rawOpts)).seatsPerSecond;
-    const rawSale = (await rawSaleLimit(deps, rawOpts)).seatsPerSecond;
+    const raw = opts.skipFloor ? 0 : (await rawClaimLimit(deps, rawOpts)).seatsPerSecond;
+    const rawSale = opts.skipFloor ? 0 : (await rawSaleLimit(deps, rawOpts)).seatsPerSecond;
+    const bare =
+      opts.bareClaimSeconds === 0 || opts.skipFloor
+        ? null
+        : await bareClaimLimit({
+            seconds: opts.bareClaimSeconds ?? 15,
+            socketDir: privatePg?.dir,
+            port: privatePg?.port,
+          });
+    if (bare) log(`bare claim: ${bare.seats_per_second} seats/s`);
 
     peak.driver = round(process.memoryUsage().rss / 2 ** 20);
     const soldSeconds = selloutSeconds ?? saleSeconds;
@@ -555,6 +587,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       raw_sale_seats_per_second: rawSale,
       raw_sale_ratio: rawSale > 0 ? round(sold / soldSeconds / rawSale, 3) : 0,
       sellout_floor_seconds: rawSale > 0 ? round(sale.sellableSeats / rawSale) : null,
+      bare_claim_seats_per_second: bare?.seats_per_second ?? null,
+      sale_floor_vs_bare_claim: bare ? round(rawSale / bare.seats_per_second, 4) : null,
+      costs: costReport,
       latency_ms: latency.summary(),
       errors: errors.counts,
       outcomes: outcomes.counts,

@@ -26,6 +26,7 @@ describe('on-sale through a PostgreSQL restart and a Redis restart without data 
       timeLimitSeconds: 120,
       // The raw limits are the ratio's floor; here only the faults matter.
       rawConcurrency: 4,
+      bareClaimSeconds: 0,
       log: () => {},
     });
     expect(result.violations).toEqual(

@@ -20,6 +20,7 @@ describe('on-sale with faults (small scale)', () => {
       admissionRatePerMinute: 6_000,
       maxActiveBuyers: 500,
       timeLimitSeconds: 150,
+      bareClaimSeconds: 2,
       log: () => {},
     });
     expect(result.violations).toEqual(
@@ -34,6 +35,14 @@ describe('on-sale with faults (small scale)', () => {
     // sold every seat once, with one ticket each, or throws).
     expect(result.raw_claim_seats_per_second).toBeGreaterThan(0);
     expect(result.raw_sale_seats_per_second).toBeGreaterThan(0);
+    // The cost account (issue 28): every request type of the fans' path, with its CPU and
+    // statements, and the bare claim on the same server.
+    const cart = result.costs.routes['POST /cart/add']!;
+    expect(cart.count).toBeGreaterThan(0);
+    expect(cart.cpu_ms).toBeGreaterThan(0);
+    expect(cart.statements).toBeGreaterThan(0);
+    expect(result.costs.api_cpu_ms_per_order).toBeGreaterThan(0);
+    expect(result.bare_claim_seats_per_second).toBeGreaterThan(0);
     expect(result.sellout_floor_seconds).toBeCloseTo(200 / result.raw_sale_seats_per_second, 0);
   }, 300_000);
 });

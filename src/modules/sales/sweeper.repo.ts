@@ -19,8 +19,10 @@ export async function sweepExpiredHolds(
   const to = sql.lit(orderTarget('HOLD_EXPIRED'));
   const { rows } = await sql<{ seats: number; carts: number; orders: number; order_ids: string[] }>`
     WITH expired AS (
+      -- hold_owner_id IS NOT NULL (RESERVED, by the hold check): among the seats held now,
+      -- through match_seat_inventory_holder_idx (no index on held_until, issue 28).
       SELECT id, hold_kind, hold_owner_id FROM match_seat_inventory
-       WHERE status = 'RESERVED' AND held_until < ${now}
+       WHERE hold_owner_id IS NOT NULL AND status = 'RESERVED' AND held_until < ${now}
        ORDER BY held_until
        LIMIT ${batch}
          FOR UPDATE SKIP LOCKED
