@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
 import type { AppDeps } from '../../deps.ts';
 import { getPiiCipher } from '../../platform/crypto.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
+import { readCsvTable, type CsvRow } from '../../platform/files/csv-table.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { isValidOib } from '../identity/oib.ts';
 import { announceRevokedSessions } from '../identity/revocations.ts';
@@ -42,64 +42,15 @@ type LineError = z.infer<typeof lineError>;
 const fileInvalid = (detail: string) => new AppError('BLACKLIST_IMPORT_FILE_INVALID', detail);
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-interface Parsed {
-  line: number;
-  values: Record<string, string>;
-  width: number;
-}
+type Parsed = CsvRow;
 
 function readFile(bytes: Buffer): { columns: string[]; rows: Parsed[] } {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw fileInvalid('The file is not UTF-8 text');
-  }
-  text = text.replace(/^\uFEFF/, '');
-  if (text.includes('\u0000')) throw fileInvalid('The file is not a text CSV file');
-  const firstLine = text.slice(0, text.indexOf('\n') >>> 0);
-  // Croatian spreadsheets save with semicolons; the header decides.
-  const delimiter = firstLine.includes(';') && !firstLine.includes(',') ? ';' : ',';
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      delimiter,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (err) {
-    throw fileInvalid(`The file is not valid CSV: ${(err as Error).message.split(':')[0]}`);
-  }
-  const [header, ...rows] = records;
-  if (!header) throw fileInvalid('The file is empty');
-  const columns = header.record.map((c) => c.trim().toLowerCase());
-  const unknown = columns.filter((c) => !(IMPORT_COLUMNS as readonly string[]).includes(c));
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-  if (unknown.length || missing.length || new Set(columns).size !== columns.length) {
-    throw fileInvalid(
-      `Wrong header: ${[
-        missing.length ? `missing ${missing.join(', ')}` : '',
-        unknown.length ? `unknown ${unknown.join(', ')}` : '',
-        new Set(columns).size !== columns.length ? 'a column twice' : '',
-      ]
-        .filter(Boolean)
-        .join('; ')}. Expected columns: ${IMPORT_COLUMNS.join(', ')}`,
-    );
-  }
-  if (rows.length === 0) throw fileInvalid('The file has a header but no rows');
-  if (rows.length > IMPORT_MAX_ROWS) {
-    throw fileInvalid(`The file has ${rows.length} rows; at most ${IMPORT_MAX_ROWS}`);
-  }
-  return {
-    columns,
-    rows: rows.map(({ record, info }) => ({
-      line: info.lines,
-      width: record.length,
-      values: Object.fromEntries(columns.map((c, i) => [c, record[i] ?? ''])),
-    })),
-  };
+  return readCsvTable(bytes, {
+    columns: IMPORT_COLUMNS,
+    required: REQUIRED_COLUMNS,
+    maxRows: IMPORT_MAX_ROWS,
+    invalid: fileInvalid,
+  });
 }
 
 const last4 = (oib: string) => (oib.length >= 4 ? `*******${oib.slice(-4)}` : 'the OIB');

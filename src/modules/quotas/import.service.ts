@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import type { AppDeps } from '../../deps.ts';
 import { AppError } from '../../platform/errors.ts';
-import { unstorableTextPaths } from '../../platform/http/validation.ts';
+import { readCsvTable } from '../../platform/files/csv-table.ts';
 import type { Upload } from '../../platform/http/uploads.ts';
 import { IMPORT_COLUMNS, importFormFields, REQUIRED_COLUMNS } from './import.schemas.ts';
 import {
@@ -69,62 +68,25 @@ const rowSchema = z.object({
   internal_note: z.string().max(2000).optional(),
 });
 
-/** The file as rows of strings keyed by column, with their line numbers; throws 400 on the file. */
+/**
+ * The file as rows of strings keyed by column (empty cells left out, so optional columns
+ * take their defaults), with their line numbers; throws 400 on the file. A row of another
+ * width than the header is marked `__width` for its line error.
+ */
 function readFile(bytes: Buffer): { line: number; values: Record<string, string> }[] {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw fileInvalid('The file is not UTF-8 text');
-  }
-  text = text.replace(/^\uFEFF/, '');
-  if (unstorableTextPaths(text, ['body']).length > 0 || text.includes('\u0000')) {
-    throw fileInvalid('The file is not a text CSV file');
-  }
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (err) {
-    throw fileInvalid(`The file is not valid CSV: ${(err as Error).message}`);
-  }
-  const [header, ...rows] = records;
-  if (!header) throw fileInvalid('The file is empty');
-  const columns = header.record.map((c) => c.trim().toLowerCase());
-  const unknown = columns.filter((c) => !(IMPORT_COLUMNS as readonly string[]).includes(c));
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-  if (unknown.length || missing.length || new Set(columns).size !== columns.length) {
-    throw fileInvalid(
-      `Wrong header: ${[
-        missing.length ? `missing ${missing.join(', ')}` : '',
-        unknown.length ? `unknown ${unknown.join(', ')}` : '',
-        new Set(columns).size !== columns.length ? 'a column twice' : '',
-      ]
-        .filter(Boolean)
-        .join('; ')}. Expected columns: ${IMPORT_COLUMNS.join(', ')}`,
-    );
-  }
-  if (rows.length === 0) throw fileInvalid('The file has a header but no rows');
-  return rows
-    .map(({ record, info }) => ({
-      line: info.lines,
-      values: Object.fromEntries(
-        columns.flatMap((c, i) =>
-          record[i] !== undefined && record[i] !== '' ? [[c, record[i]!]] : [],
-        ),
-      ),
-      width: record.length,
-    }))
-    .map((r) => {
-      if (r.width !== columns.length) {
-        return { line: r.line, values: { __width: `${r.width}` } };
-      }
-      return { line: r.line, values: r.values };
-    });
+  const { columns, rows } = readCsvTable(bytes, {
+    columns: IMPORT_COLUMNS,
+    required: REQUIRED_COLUMNS,
+    invalid: fileInvalid,
+  });
+  return rows.map((r) =>
+    r.width !== columns.length
+      ? { line: r.line, values: { __width: `${r.width}` } }
+      : {
+          line: r.line,
+          values: Object.fromEntries(Object.entries(r.values).filter(([, v]) => v !== '')),
+        },
+  );
 }
 
 /** Media types a CSV file may carry in a form (spreadsheet programs and browsers differ). */
