@@ -435,6 +435,23 @@ export async function confirmPin(
 }
 
 /**
+ * The cashier's own live reservation, locked: the PIN first, then the reservation (the
+ * order of lookup and confirm, so no deadlock); 404, 403 for another cashier's, 409 when
+ * it is no longer open.
+ */
+async function lockOwnLiveReservation(trx: Executor, staffId: string, id: string) {
+  const found = await findReservation(trx, id);
+  if (!found) throw notFound('Reservation');
+  if (found.staff_id !== staffId) throw new AppError('PETROL_RESERVATION_NOT_YOURS');
+  await lockPin(trx, found.pin_id);
+  const reservation = (await findReservation(trx, id, { forUpdate: true }))!;
+  if (reservation.status !== 'RESERVED' && reservation.status !== 'IDENTITY_VERIFIED') {
+    throw new AppError('PETROL_RESERVATION_CLOSED', `The reservation is ${reservation.status}`);
+  }
+  return reservation;
+}
+
+/**
  * POST /petrol-portal/reservations/{id}/verify-identity (E12-F2): the cashier checked the
  * holders' documents: RESERVED → IDENTITY_VERIFIED (`identity_verified_at`). Optional: the
  * confirmation with `identity_verified: true` records the same in one step.
@@ -443,14 +460,7 @@ export async function verifyIdentity(deps: Deps, staffId: string, id: string) {
   await staffStation(deps, staffId);
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
-    const found = await findReservation(trx, id);
-    if (!found) throw notFound('Reservation');
-    if (found.staff_id !== staffId) throw new AppError('PETROL_RESERVATION_NOT_YOURS');
-    await lockPin(trx, found.pin_id);
-    const reservation = (await findReservation(trx, id, { forUpdate: true }))!;
-    if (reservation.status !== 'RESERVED' && reservation.status !== 'IDENTITY_VERIFIED') {
-      throw new AppError('PETROL_RESERVATION_CLOSED', `The reservation is ${reservation.status}`);
-    }
+    const reservation = await lockOwnLiveReservation(trx, staffId, id);
     if (reservation.expires_at <= now) throw new AppError('PETROL_RESERVATION_EXPIRED');
     const verified =
       reservation.status === 'IDENTITY_VERIFIED'
@@ -480,15 +490,7 @@ export async function cancelReservation(
   await staffStation(deps, staffId);
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
-    const found = await findReservation(trx, id);
-    if (!found) throw notFound('Reservation');
-    if (found.staff_id !== staffId) throw new AppError('PETROL_RESERVATION_NOT_YOURS');
-    // The PIN first, then the reservation: the order of lookup and confirm (no deadlock).
-    await lockPin(trx, found.pin_id);
-    const reservation = (await findReservation(trx, id, { forUpdate: true }))!;
-    if (reservation.status !== 'RESERVED' && reservation.status !== 'IDENTITY_VERIFIED') {
-      throw new AppError('PETROL_RESERVATION_CLOSED', `The reservation is ${reservation.status}`);
-    }
+    const reservation = await lockOwnLiveReservation(trx, staffId, id);
     const closed = await releaseReservation(deps, trx, reservation, {
       status: 'CANCELLED',
       by: staffId,
