@@ -4,13 +4,8 @@ import { auditMatchInvariants } from '../../src/modules/integrity/integrity.serv
 import type { StripeTestServer } from '../../src/platform/adapters/stripe/local-server.ts';
 import type { TestContext } from '../harness/context.ts';
 import type { TestUser } from '../factories/users.ts';
-import {
-  checkoutToPayment,
-  createFan,
-  deliver,
-  type Fan,
-  type SaleFixture,
-} from '../sales/helpers.ts';
+import type { Fan, SaleFixture } from '../sales/helpers.ts';
+import { buyOnSale } from '../sales/refund-helpers.ts';
 
 /** Match cancellation fixtures (E2-F7): paid orders of one sale, the request, the counts. */
 
@@ -22,29 +17,12 @@ export interface Paid {
 }
 
 /** A new fan's completed order of `quantity` tickets of the sale. */
-export async function buy(
+export const buy: (
   t: TestContext,
   stripe: StripeTestServer,
   sale: SaleFixture,
   quantity: number,
-): Promise<Paid> {
-  const fan = await createFan(t.deps);
-  const { order, payment } = await checkoutToPayment(t, fan, sale, quantity);
-  const paid = await deliver(t, stripe, stripe.succeed(payment.payment_intent_id));
-  expect(paid.json().outcome).toBe('completed');
-  const tickets = await t.deps.db
-    .selectFrom('tickets')
-    .select('id')
-    .where('order_id', '=', order.id)
-    .orderBy('id')
-    .execute();
-  return {
-    fan,
-    orderId: order.id,
-    totalAmount: order.total_amount,
-    ticketIds: tickets.map((r) => r.id),
-  };
-}
+) => Promise<Paid> = buyOnSale;
 
 export const cancel = (t: TestContext, admin: TestUser, matchId: string, reason = 'storm') =>
   t.request({

@@ -37,6 +37,16 @@ export async function paidOrder(
   options: { kickOff?: Date } = {},
 ): Promise<PaidOrder> {
   const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 8, ...options });
+  return { sale, ...(await buyOnSale(t, stripe, sale, quantity)) };
+}
+
+/** A new fan's completed order of `quantity` tickets of `sale`, paid at the local Stripe. */
+export async function buyOnSale(
+  t: TestContext,
+  stripe: StripeTestServer,
+  sale: SaleFixture,
+  quantity: number,
+): Promise<Omit<PaidOrder, 'sale'>> {
   const fan = await createFan(t.deps);
   const { order, payment } = await checkoutToPayment(t, fan, sale, quantity);
   const paid = await deliver(t, stripe, stripe.succeed(payment.payment_intent_id));
@@ -48,7 +58,6 @@ export async function paidOrder(
     .orderBy('id')
     .execute();
   return {
-    sale,
     fan,
     orderId: order.id,
     paymentIntentId: payment.payment_intent_id,
