@@ -148,13 +148,14 @@ describe('the order machine', () => {
     // a free claim completes only an order nobody started paying
     expect(ORDER_MACHINE.events.QUOTA_FREE_CLAIMED.from).toEqual(['PENDING']);
     // a paid offer completes only a DEFERRED order, which only a deferred claim makes, and
-    // which no card payment, sweep or cart event touches
+    // which no card payment, sweep or cart event touches: only the offer, the claim's end
+    // and the match's cancellation (E2-F7: then no offer may complete it) leave DEFERRED
     expect(ORDER_MACHINE.events.OFFER_PAID.from).toEqual(['DEFERRED']);
     expect(into('DEFERRED')).toEqual(['QUOTA_CLAIM_DEFERRED by fan']);
     expect(ORDER_MACHINE.events.QUOTA_CLAIM_DEFERRED.from).toEqual(['PENDING']);
     for (const [event, t] of Object.entries(ORDER_MACHINE.events)) {
       if (t.from.includes('DEFERRED')) {
-        expect(['OFFER_PAID', 'QUOTA_CLAIM_ABANDONED']).toContain(event);
+        expect(['OFFER_PAID', 'QUOTA_CLAIM_ABANDONED', 'MATCH_CANCELLED']).toContain(event);
       }
     }
     expect(into('REFUNDED')).toEqual(['REFUNDED by refund-job']);
