@@ -38,7 +38,14 @@ import {
   reservationWarning,
   secondsLeft,
 } from './petrol.rules.ts';
-import { expireDuePins, lockPin, lockPinByNumber, updatePin, type PinRow } from './pins.repo.ts';
+import {
+  expireActivePinsOfQuota,
+  expireDuePins,
+  lockPin,
+  lockPinByNumber,
+  updatePin,
+  type PinRow,
+} from './pins.repo.ts';
 import { assertWithinLimit, pinHolders, pinView } from './pins.service.ts';
 import {
   findReservation,
@@ -543,6 +550,43 @@ export async function closeReservationsOfQuota(
       now: input.now,
     });
   }
+}
+
+/**
+ * A petrol quota past its deadline (the quotas deadline job's hook, in its transaction, the
+ * quota locked): live reservations EXPIRED (`QUOTA_EXPIRED`), their seats back to the quota
+ * and then, with the other unclaimed seats, to public sale (E7-F1); ACTIVE PINs EXPIRED, so
+ * a lookup answers 410 `PETROL_PIN_EXPIRED` rather than "sold out".
+ */
+export async function endPetrolQuotaAtDeadline(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  quota: { id: string; match_id: string; quota_type: string },
+  now: Date,
+) {
+  if (quota.quota_type !== 'PETROL') return;
+  const reservations = await liveReservationsOfQuota(trx, quota.id);
+  for (const r of reservations) {
+    await releaseReservation(deps, trx, r, {
+      status: 'EXPIRED',
+      by: null,
+      reason: 'QUOTA_EXPIRED',
+      now,
+    });
+  }
+  const pins = await expireActivePinsOfQuota(trx, quota.id);
+  await recordAudit(deps, trx, {
+    domain: 'petrol',
+    action: 'petrol_quota_expired',
+    actor: { type: 'system' },
+    subject: { type: 'quota', id: quota.id },
+    changes: {
+      quota_id: quota.id,
+      match_id: quota.match_id,
+      reservations_released: reservations.length,
+      pins_expired: pins,
+    },
+  });
 }
 
 /**
