@@ -54,6 +54,7 @@ import {
   liveReservationOfPin,
   liveReservationsOfQuota,
   liveReservationsOfStaff,
+  liveReservationsOfStation,
   lockExpiredReservations,
   saleOfReservation,
   seatLabels,
@@ -533,6 +534,32 @@ export async function myReservation(
   const view = await reservationView(deps.db, reservation, deps.clock.now());
   const sale = await saleOfReservation(deps.db, reservation.id);
   return { ...view, order_id: sale?.order_id ?? null };
+}
+
+/**
+ * Releases the live reservations of a removed cashier or a deactivated station (CANCELLED,
+ * `reason`), in the caller's transaction. Each is locked PIN first, then reservation (the
+ * order of lookup and confirm); one completed or closed meanwhile is left alone.
+ */
+export async function releaseReservationsOf(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  of: { staffId: string } | { stationId: string },
+  input: { by: string; reason: string; now: Date },
+): Promise<number> {
+  const rows =
+    'staffId' in of
+      ? await liveReservationsOfStaff(trx, of.staffId)
+      : await liveReservationsOfStation(trx, of.stationId);
+  let released = 0;
+  for (const row of rows) {
+    await lockPin(trx, row.pin_id);
+    const live = await liveReservationOfPin(trx, row.pin_id);
+    if (live?.id !== row.id) continue;
+    await releaseReservation(deps, trx, live, { status: 'CANCELLED', ...input });
+    released++;
+  }
+  return released;
 }
 
 /** Closes a petrol quota's live reservations (its cancellation, in that transaction). */
