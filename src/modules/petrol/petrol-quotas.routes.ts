@@ -19,17 +19,22 @@ import {
 } from './petrol-quotas.service.ts';
 import {
   createStationBody,
+  deactivatedStationSchema,
   listStationsResponse,
   salesTotalsQuery,
   salesTotalsResponse,
   staffAssignmentSchema,
+  staffRemovalSchema,
+  stationIdParams,
   stationSchema,
   stationStaffParams,
 } from './stations.schemas.ts';
 import {
   assignStationStaff,
   createStation,
+  deactivateStation,
   listStations,
+  removeStationStaff,
   salesTotals,
 } from './stations.service.ts';
 
@@ -158,6 +163,38 @@ export const petrolAdminRoutes: RouteRegistrar = (app, deps) => {
     },
     async (request) =>
       assignStationStaff(
+        deps,
+        requireUser(request).userId,
+        request.params.id,
+        request.params.user_id,
+      ),
+  );
+
+  app.post(
+    '/petrol/stations/:id/deactivate',
+    {
+      config: { access: ['MATCH_MANAGER'], problems: ['NOT_FOUND'] },
+      schema: {
+        summary: 'Deactivate a station: its cashiers refused, its live reservations released',
+        params: stationIdParams,
+        response: { 200: deactivatedStationSchema },
+      },
+    },
+    async (request) => deactivateStation(deps, requireUser(request).userId, request.params.id),
+  );
+
+  app.delete(
+    '/petrol/stations/:id/staff/:user_id',
+    {
+      config: { access: ['MATCH_MANAGER'], problems: ['NOT_FOUND'] },
+      schema: {
+        summary: 'Remove a cashier from the station (PETROL_STAFF revoked, reservations released)',
+        params: stationStaffParams,
+        response: { 200: staffRemovalSchema },
+      },
+    },
+    async (request) =>
+      removeStationStaff(
         deps,
         requireUser(request).userId,
         request.params.id,

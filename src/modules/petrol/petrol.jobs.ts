@@ -1,6 +1,10 @@
 import type { AppDeps } from '../../deps.ts';
 import { defineJob } from '../../platform/jobs.ts';
-import { releaseExpiredReservations } from './reservations.service.ts';
+import { registerQuotaExpiryHook } from '../quotas/expiry-hooks.ts';
+import { endPetrolQuotaAtDeadline, releaseExpiredReservations } from './reservations.service.ts';
+
+// The quotas deadline job ends a petrol quota's PINs and reservations through this hook.
+registerQuotaExpiryHook(endPetrolQuotaAtDeadline);
 
 export const RELEASE_RESERVATIONS_QUEUE = 'petrol.release-reservations';
 

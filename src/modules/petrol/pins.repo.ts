@@ -129,3 +129,15 @@ export async function cancelActivePinsOfQuota(
     RETURNING p.id`.execute(db);
   return rows.length;
 }
+
+/** The ACTIVE PINs of a petrol quota → EXPIRED (its deadline passed). Returns how many. */
+export async function expireActivePinsOfQuota(db: Executor, quotaId: string): Promise<number> {
+  const rows = await db
+    .updateTable('petrol_pins')
+    .set({ status: 'EXPIRED' })
+    .where('quota_id', '=', quotaId)
+    .where('status', '=', 'ACTIVE')
+    .returning('id')
+    .execute();
+  return rows.length;
+}

@@ -90,6 +90,17 @@ export async function liveReservationsOfQuota(db: Executor, quotaId: string) {
     .execute();
 }
 
+/** A station's live reservations (its deactivation releases them). */
+export async function liveReservationsOfStation(db: Executor, stationId: string) {
+  return db
+    .selectFrom('petrol_reservations')
+    .selectAll()
+    .where('station_id', '=', stationId)
+    .where('status', 'in', [...LIVE])
+    .orderBy('id')
+    .execute();
+}
+
 /** A cashier's live reservations, soonest expiry first (the portal's poll). */
 export async function liveReservationsOfStaff(db: Executor, staffId: string) {
   return db

@@ -38,7 +38,14 @@ import {
   reservationWarning,
   secondsLeft,
 } from './petrol.rules.ts';
-import { expireDuePins, lockPin, lockPinByNumber, updatePin, type PinRow } from './pins.repo.ts';
+import {
+  expireActivePinsOfQuota,
+  expireDuePins,
+  lockPin,
+  lockPinByNumber,
+  updatePin,
+  type PinRow,
+} from './pins.repo.ts';
 import { assertWithinLimit, pinHolders, pinView } from './pins.service.ts';
 import {
   findReservation,
@@ -47,6 +54,7 @@ import {
   liveReservationOfPin,
   liveReservationsOfQuota,
   liveReservationsOfStaff,
+  liveReservationsOfStation,
   lockExpiredReservations,
   saleOfReservation,
   seatLabels,
@@ -528,6 +536,32 @@ export async function myReservation(
   return { ...view, order_id: sale?.order_id ?? null };
 }
 
+/**
+ * Releases the live reservations of a removed cashier or a deactivated station (CANCELLED,
+ * `reason`), in the caller's transaction. Each is locked PIN first, then reservation (the
+ * order of lookup and confirm); one completed or closed meanwhile is left alone.
+ */
+export async function releaseReservationsOf(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  of: { staffId: string } | { stationId: string },
+  input: { by: string; reason: string; now: Date },
+): Promise<number> {
+  const rows =
+    'staffId' in of
+      ? await liveReservationsOfStaff(trx, of.staffId)
+      : await liveReservationsOfStation(trx, of.stationId);
+  let released = 0;
+  for (const row of rows) {
+    await lockPin(trx, row.pin_id);
+    const live = await liveReservationOfPin(trx, row.pin_id);
+    if (live?.id !== row.id) continue;
+    await releaseReservation(deps, trx, live, { status: 'CANCELLED', ...input });
+    released++;
+  }
+  return released;
+}
+
 /** Closes a petrol quota's live reservations (its cancellation, in that transaction). */
 export async function closeReservationsOfQuota(
   deps: Pick<AppDeps, 'clock'>,
@@ -543,6 +577,43 @@ export async function closeReservationsOfQuota(
       now: input.now,
     });
   }
+}
+
+/**
+ * A petrol quota past its deadline (the quotas deadline job's hook, in its transaction, the
+ * quota locked): live reservations EXPIRED (`QUOTA_EXPIRED`), their seats back to the quota
+ * and then, with the other unclaimed seats, to public sale (E7-F1); ACTIVE PINs EXPIRED, so
+ * a lookup answers 410 `PETROL_PIN_EXPIRED` rather than "sold out".
+ */
+export async function endPetrolQuotaAtDeadline(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  quota: { id: string; match_id: string; quota_type: string },
+  now: Date,
+) {
+  if (quota.quota_type !== 'PETROL') return;
+  const reservations = await liveReservationsOfQuota(trx, quota.id);
+  for (const r of reservations) {
+    await releaseReservation(deps, trx, r, {
+      status: 'EXPIRED',
+      by: null,
+      reason: 'QUOTA_EXPIRED',
+      now,
+    });
+  }
+  const pins = await expireActivePinsOfQuota(trx, quota.id);
+  await recordAudit(deps, trx, {
+    domain: 'petrol',
+    action: 'petrol_quota_expired',
+    actor: { type: 'system' },
+    subject: { type: 'quota', id: quota.id },
+    changes: {
+      quota_id: quota.id,
+      match_id: quota.match_id,
+      reservations_released: reservations.length,
+      pins_expired: pins,
+    },
+  });
 }
 
 /**

@@ -60,6 +60,38 @@ export async function assignStaff(
     .execute();
 }
 
+/** Deactivates a station (its cashiers are refused at once); the row, or none if unknown. */
+export async function deactivateStationRow(
+  db: Executor,
+  id: string,
+): Promise<StationRow | undefined> {
+  return db
+    .updateTable('petrol_stations')
+    .set({ is_active: false })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function staffCount(db: Executor, stationId: string): Promise<number> {
+  const row = await db
+    .selectFrom('petrol_staff')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('station_id', '=', stationId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Removes a cashier from a station; false if they were not its cashier. */
+export async function removeStaff(db: Executor, userId: string, stationId: string) {
+  const result = await db
+    .deleteFrom('petrol_staff')
+    .where('user_id', '=', userId)
+    .where('station_id', '=', stationId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
 /** The station a cashier works at (active stations only). */
 export async function stationOfStaff(db: Executor, userId: string) {
   return db

@@ -23,6 +23,18 @@ export const stationSchema = z.object({
 
 export const listStationsResponse = z.object({ items: z.array(stationSchema) });
 
+export const stationIdParams = z.object({ id: z.uuid() });
+
+export const deactivatedStationSchema = stationSchema.extend({
+  reservations_released: z.number().int().describe('live reservations given back to the quota'),
+});
+
+export const staffRemovalSchema = z.object({
+  user_id: z.uuid(),
+  station_id: z.uuid(),
+  reservations_released: z.number().int().describe('live reservations given back to the quota'),
+});
+
 export const stationStaffParams = z.object({ id: z.uuid(), user_id: z.uuid() });
 
 export const staffAssignmentSchema = z.object({

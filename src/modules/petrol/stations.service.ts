@@ -1,10 +1,14 @@
 import type { AppDeps } from '../../deps.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { recordAudit } from '../audit/audit.service.ts';
-import { findUserById, grantRoles, listGrantedRoles } from '../identity/users.repo.ts';
+import { findUserById, grantRoles, listGrantedRoles, revokeRoles } from '../identity/users.repo.ts';
+import { releaseReservationsOf } from './reservations.service.ts';
 import {
   assignStaff,
+  deactivateStationRow,
   findStation,
+  removeStaff,
+  staffCount,
   insertStation,
   isStationCodeTaken,
   listStations as listRows,
@@ -86,6 +90,70 @@ export async function assignStationStaff(
       changes: { station_id: stationId },
     });
     return { user_id: userId, station_id: stationId, roles: await listGrantedRoles(trx, userId) };
+  });
+}
+
+/**
+ * POST /admin/petrol/stations/{id}/deactivate: the station's cashiers are refused at once
+ * (403 `PETROL_STAFF_NO_STATION`) and its live reservations released to the quota.
+ * Idempotent.
+ */
+export async function deactivateStation(deps: Deps, actorId: string, stationId: string) {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const row = await deactivateStationRow(trx, stationId);
+    if (!row) throw notFound('Petrol station');
+    const released = await releaseReservationsOf(
+      deps,
+      trx,
+      { stationId },
+      { by: actorId, reason: 'STATION_DEACTIVATED', now },
+    );
+    await recordAudit(deps, trx, {
+      domain: 'petrol',
+      action: 'petrol_station_deactivated',
+      actor: { type: 'user', id: actorId },
+      subject: { type: 'petrol_station', id: stationId },
+      changes: { reservations_released: released },
+    });
+    return {
+      ...stationView(row, await staffCount(trx, stationId)),
+      reservations_released: released,
+    };
+  });
+}
+
+/**
+ * DELETE /admin/petrol/stations/{id}/staff/{user_id}: the cashier leaves the station
+ * (403 `PETROL_STAFF_NO_STATION` on the portal at once), PETROL_STAFF is revoked (the
+ * token keeps it until refresh; the station check refuses meanwhile), and their live
+ * reservations go back to the quota. 404 if they are not a cashier of that station.
+ */
+export async function removeStationStaff(
+  deps: Deps,
+  actorId: string,
+  stationId: string,
+  userId: string,
+) {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    if (!(await findStation(trx, stationId))) throw notFound('Petrol station');
+    if (!(await removeStaff(trx, userId, stationId))) throw notFound('Cashier of the station');
+    await revokeRoles(trx, userId, ['PETROL_STAFF']);
+    const released = await releaseReservationsOf(
+      deps,
+      trx,
+      { staffId: userId },
+      { by: actorId, reason: 'STAFF_REMOVED', now },
+    );
+    await recordAudit(deps, trx, {
+      domain: 'petrol',
+      action: 'petrol_staff_removed',
+      actor: { type: 'user', id: actorId },
+      subject: { type: 'user', id: userId },
+      changes: { station_id: stationId, reservations_released: released },
+    });
+    return { user_id: userId, station_id: stationId, reservations_released: released };
   });
 }
 

@@ -4,6 +4,7 @@ import { recordAudit } from '../audit/audit.service.ts';
 import { returnQuotaSeatsToSale } from '../inventory/quota-seats.repo.ts';
 import { sendEmail } from '../notifications/notify.ts';
 import { closeClaimsOfQuota } from './claims.service.ts';
+import { runQuotaExpiryHooks } from './expiry-hooks.ts';
 import { formatKickoff, matchName, portalUrl } from './quota-links.ts';
 import {
   cancelQuotaSeatsIn,
@@ -30,6 +31,7 @@ import {
  *   unclaimed seats go back to the parent quota — the parent's allocation, which returns to
  *   public sale at the parent's deadline (our reading; the parent holder may pass them on
  *   again meanwhile).
+ * - other modules end their own state on an expiring quota through expiry-hooks.ts.
  * Each quota is one transaction, locked with SKIP LOCKED so several workers share the work.
  */
 export const REMINDER_BEFORE_MS = 24 * 3_600_000;
@@ -38,6 +40,9 @@ const BATCH = 50;
 type Deps = Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>;
 
 async function expireQuota(deps: Deps, trx: Executor, quota: QuotaRow, now: Date) {
+  // Other modules' state on the quota first (petrol: live reservations back to ALLOCATED),
+  // so their seats are unclaimed below like the rest.
+  await runQuotaExpiryHooks(deps, trx, quota, now);
   await closeClaimsOfQuota(deps, trx, quota.id, now, { keepDeferred: true });
   await cancelSubquotasOfQuota(trx, quota.id, now, 'EXPIRED');
   const inventoryIds = await cancelQuotaSeatsIn(trx, quota.id, ['ALLOCATED', 'DELEGATED']);
