@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateOib } from '../../src/modules/identity/oib.ts';
 import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
 import { deliverDocumentBatch } from '../../src/modules/invoicing/documents.delivery.ts';
+import { runMatchCancellation } from '../../src/modules/matches/cancellation.service.ts';
 import { runHoldSweep } from '../../src/modules/sales/sales.jobs.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { useInvoicingContext } from '../invoicing/helpers.ts';
@@ -140,6 +141,65 @@ describe('a deferred quota claim paid through a payment offer', () => {
       const report = await auditMatchInvariants(t.deps, c.sale.matchId);
       expect(report.invariants.filter((i) => i.violations > 0)).toEqual([]);
     }
+  });
+
+  it('a cancelled match closes its DEFERRED claim: seats back to the quota, the offer marked PAID then completes nothing', async () => {
+    const manager = await createUser(t.deps, { roles: ['MATCH_MANAGER'] });
+    const holder = await createUser(t.deps, {
+      roles: ['QUOTA_HOLDER'],
+      email: 'sponzor-cancelled@example.test',
+    });
+    const finance = await createUser(t.deps, { roles: ['FINANCE'] });
+    const superAdmin = await createUser(t.deps, { roles: ['SUPER_ADMIN'] });
+    const c = await deferredClaim(manager, holder, 2);
+    const debtor = (
+      await call(finance, 'POST', '/admin/debtors', {
+        name: 'Sponzor 3 d.o.o.',
+        oib: generateOib(),
+        payment_terms_days: 15,
+      })
+    ).json();
+    const offer = (
+      await call(finance, 'POST', '/admin/payment-offers', {
+        debtor_id: debtor.id,
+        order_ids: [c.orderId],
+      })
+    ).json();
+    const cancelled = await call(superAdmin, 'POST', `/admin/matches/${c.sale.matchId}/cancel`, {
+      reason: 'nevrijeme',
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect((await runMatchCancellation(t.deps, c.sale.matchId)).status).toBe('DONE');
+    const order = await t.deps.db
+      .selectFrom('orders')
+      .select(['status', 'cancellation_reason'])
+      .where('id', '=', c.orderId)
+      .executeTakeFirstOrThrow();
+    // the claim closed by the quotas module in the cancelling transaction, its seats back
+    // to the quota (ALLOCATED, no hold), the order abandoned with it
+    expect(order).toEqual({ status: 'CANCELLED', cancellation_reason: 'QUOTA_CLAIM_ABANDONED' });
+    const inv = await inventoryStatuses(t, c.inventoryIds);
+    for (const row of inv.values()) expect(row.status).toBe('ALLOCATED');
+    const claim = await t.deps.db
+      .selectFrom('quota_claim_carts')
+      .select('status')
+      .where('id', '=', c.claimId)
+      .executeTakeFirstOrThrow();
+    expect(claim.status).toBe('ABANDONED');
+
+    const paid = await call(finance, 'POST', `/admin/payment-offers/${offer.id}/paid`);
+    expect(paid.statusCode, paid.body).toBe(200);
+    expect(await orderStatusOf(t, c.orderId)).toBe('CANCELLED');
+    const tickets = await t.deps.db
+      .selectFrom('tickets')
+      .select('id')
+      .where('order_id', '=', c.orderId)
+      .execute();
+    expect(tickets).toEqual([]);
+    const report = await auditMatchInvariants(t.deps, c.sale.matchId);
+    expect(
+      report.invariants.filter((i) => i.violations > 0).map((i) => [i.name, i.sample]),
+    ).toEqual([]);
   });
 
   it('a DEFERRED order whose offer is still open is named by the invariants once its offer is PAID behind its back', async () => {

@@ -17,7 +17,11 @@ import {
   transferQuotaHold,
 } from '../inventory/quota-seats.repo.ts';
 import { openPaymentIntent, resolveHolders, type HolderInput } from '../sales/checkout.service.ts';
-import { onOrderCompleted, onOrderPaymentFailed } from '../sales/order-events.ts';
+import {
+  onMatchSaleClosed,
+  onOrderCompleted,
+  onOrderPaymentFailed,
+} from '../sales/order-events.ts';
 import { PAYMENT_HOLD_MS } from '../sales/checkout.service.ts';
 import {
   abandonQuotaOrder,
@@ -46,7 +50,7 @@ import {
   type ClaimCartRow,
 } from './claims.repo.ts';
 import { holderEmail } from './quota-access.ts';
-import { findMatchOfQuota, findQuota, type QuotaRow } from './quotas.repo.ts';
+import { findMatchOfQuota, findQuota, listQuotasOfMatch, type QuotaRow } from './quotas.repo.ts';
 import { findSubquota } from './subquotas.repo.ts';
 
 /**
@@ -566,6 +570,15 @@ onOrderPaymentFailed(async (deps, trx, order, now) => {
   const cart = await findClaimCartOfOrder(trx, order.id);
   if (!cart || cart.status !== 'ACTIVE' || cart.payment_status === 'DEFERRED') return;
   await abandonRefusedClaim(deps, trx, cart, 'payment_failed', now);
+});
+
+// A cancelled match (E2-F7): every claim in progress of its quotas, a DEFERRED one too, is
+// closed — its order abandoned, its seats back to the quota — in the cancelling
+// transaction, before sales cancels the remaining open orders and releases the holds.
+onMatchSaleClosed(async (deps, trx, matchId, now) => {
+  for (const quota of await listQuotasOfMatch(trx, matchId)) {
+    await closeClaimsOfQuota(deps, trx, quota.id, now);
+  }
 });
 
 /**

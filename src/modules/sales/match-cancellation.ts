@@ -18,6 +18,7 @@ import {
   releaseRefundTickets,
   sumLiveRefunds,
 } from './refunds.repo.ts';
+import { announceMatchSaleClosed } from './order-events.ts';
 import { returnTicketsForRefund } from './ticket-returns.ts';
 import { announceTicketsChanged } from '../tickets/ticket-events.ts';
 
@@ -46,10 +47,12 @@ export const lockOpenOrdersForCancellation = lockOpenOrdersOfMatch;
  * (settlement.service.ts, PAID_AFTER_MATCH_CANCELLED).
  */
 export async function closeSaleOfCancelledMatch(
-  deps: Pick<AppDeps, 'jobs'>,
+  deps: Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>,
   trx: Executor,
   input: { matchId: string; by: string | null; now: Date },
 ): Promise<{ orders: number; seats: number }> {
+  // Quota claims in progress first (their orders, DEFERRED ones too, abandoned by quotas).
+  await announceMatchSaleClosed(deps, trx, input.matchId, input.now);
   const orders = await cancelOpenOrdersOfMatch(trx, input.matchId, input.now);
   const seats = await releaseMatchHolds(trx, input.matchId, input.now, {
     reason: 'match cancelled',

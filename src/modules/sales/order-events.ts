@@ -69,3 +69,32 @@ export async function announceOrderPaymentFailed(
 ): Promise<void> {
   for (const handler of failedHandlers) await handler(deps, trx, order, now);
 }
+
+/**
+ * A match's sale was closed for good (its cancellation, E2-F7), in the cancelling
+ * transaction, before its open orders are cancelled: a module with sales of its own in
+ * progress closes them (a quota claim gives its seats back to its quota, its order —
+ * DEFERRED included — abandoned), so its state agrees with the inventory the cancellation
+ * then releases.
+ */
+export type MatchSaleClosedHandler = (
+  deps: Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>,
+  trx: Executor,
+  matchId: string,
+  now: Date,
+) => Promise<void>;
+
+const closedHandlers: MatchSaleClosedHandler[] = [];
+
+export function onMatchSaleClosed(handler: MatchSaleClosedHandler): void {
+  if (!closedHandlers.includes(handler)) closedHandlers.push(handler);
+}
+
+export async function announceMatchSaleClosed(
+  deps: Pick<AppDeps, 'db' | 'clock' | 'jobs' | 'config'>,
+  trx: Executor,
+  matchId: string,
+  now: Date,
+): Promise<void> {
+  for (const handler of closedHandlers) await handler(deps, trx, matchId, now);
+}
