@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditMatchInvariants } from '../../src/modules/integrity/integrity.service.ts';
+import { runMatchCancellation } from '../../src/modules/matches/cancellation.service.ts';
 import { runQuotaDeadlines } from '../../src/modules/quotas/expiry.service.ts';
 import { createUser, type TestUser } from '../factories/users.ts';
 import { useTestContext } from '../harness/context.ts';
@@ -88,5 +89,48 @@ describe('petrol quota past its deadline', () => {
 
     const report = await auditMatchInvariants(t.deps, sale.matchId, { graceSeconds: 0 });
     expect(report.invariants.filter((i) => i.violations > 0)).toEqual([]);
+  });
+});
+
+describe('petrol sales of a cancelled match (E2-F7)', () => {
+  it('end in the cancelling transaction: reservations CANCELLED, PINs expired, seats back to the quota, invariants clean', async () => {
+    const superAdmin = await createUser(t.deps, { roles: ['SUPER_ADMIN'] });
+    manager.token = await t.token(manager.id, ['MATCH_MANAGER']); // the clock moved on above
+    const sale = await createSale(t.deps, { rows: 1, seatsPerRow: 10 });
+    const res = await createPetrolQuotaRequest(t, manager, {
+      match_id: sale.matchId,
+      sector_ids: [sale.zoneId],
+      total_quantity: 6,
+    });
+    expect(res.statusCode).toBe(201);
+    const quota = res.json() as { id: string };
+    const idle = await fanWithPin(t, sale.matchId, 2);
+    const served = await fanWithPin(t, sale.matchId, 2);
+    cashier.token = await t.token(cashier.id, ['PETROL_STAFF']);
+    const reserved = await lookup(t, cashier, served.pin.pin);
+    expect(reserved.statusCode).toBe(200);
+    const reservationId = reserved.json().reservation.id as string;
+
+    const cancelled = await t.request({
+      method: 'POST',
+      url: `/admin/matches/${sale.matchId}/cancel`,
+      token: superAdmin.token,
+      payload: { reason: 'nevrijeme' },
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(200);
+    expect((await runMatchCancellation(t.deps, sale.matchId)).status).toBe('DONE');
+
+    const reservation = await t.deps.db
+      .selectFrom('petrol_reservations')
+      .select(['status', 'cancellation_reason'])
+      .where('id', '=', reservationId)
+      .executeTakeFirstOrThrow();
+    expect(reservation).toEqual({ status: 'CANCELLED', cancellation_reason: 'MATCH_CANCELLED' });
+    for (const pin of [idle.pin.pin, served.pin.pin]) {
+      expect((await lookup(t, cashier, pin)).statusCode).toBe(410);
+    }
+    expect(await quotaSeatCounts(t, quota.id)).toEqual({ ALLOCATED: 6 });
+    const report = await auditMatchInvariants(t.deps, sale.matchId, { graceSeconds: 0 });
+    expect(report.invariants.filter((i) => i.violations > 0).map((i) => i.name)).toEqual([]);
   });
 });

@@ -1,10 +1,19 @@
 import type { AppDeps } from '../../deps.ts';
 import { defineJob } from '../../platform/jobs.ts';
 import { registerQuotaExpiryHook } from '../quotas/expiry-hooks.ts';
-import { endPetrolQuotaAtDeadline, releaseExpiredReservations } from './reservations.service.ts';
+import { onMatchSaleClosed } from '../sales/order-events.ts';
+import {
+  endPetrolQuotaAtDeadline,
+  endPetrolSalesOfCancelledMatch,
+  releaseExpiredReservations,
+} from './reservations.service.ts';
 
-// The quotas deadline job ends a petrol quota's PINs and reservations through this hook.
+// The quotas deadline job ends a petrol quota's PINs and reservations through this hook,
+// and a match's cancellation (E2-F7) through sales' port.
 registerQuotaExpiryHook(endPetrolQuotaAtDeadline);
+onMatchSaleClosed((deps, trx, matchId, now) =>
+  endPetrolSalesOfCancelledMatch(deps, trx, matchId, now),
+);
 
 export const RELEASE_RESERVATIONS_QUEUE = 'petrol.release-reservations';
 

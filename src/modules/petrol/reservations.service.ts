@@ -16,7 +16,7 @@ import {
 import { queueInvoiceRequest } from '../invoicing/invoices.service.ts';
 import { sendPush } from '../notifications/notify.ts';
 import { refreshClaimStatuses } from '../quotas/claims.repo.ts';
-import { findMatchOfQuota, findQuota } from '../quotas/quotas.repo.ts';
+import { findMatchOfQuota, findQuota, listQuotasOfMatch } from '../quotas/quotas.repo.ts';
 import { matchName } from '../quotas/quota-links.ts';
 import { percentToBp, presalePrice, priceOrder } from '../payments/fees.ts';
 import { announceOrderCompleted } from '../sales/order-events.ts';
@@ -585,26 +585,53 @@ export async function closeReservationsOfQuota(
  * and then, with the other unclaimed seats, to public sale (E7-F1); ACTIVE PINs EXPIRED, so
  * a lookup answers 410 `PETROL_PIN_EXPIRED` rather than "sold out".
  */
-export async function endPetrolQuotaAtDeadline(
+export function endPetrolQuotaAtDeadline(
   deps: Pick<AppDeps, 'clock'>,
   trx: Executor,
   quota: { id: string; match_id: string; quota_type: string },
   now: Date,
 ) {
+  return endPetrolSales(deps, trx, quota, now, 'QUOTA_EXPIRED');
+}
+
+/**
+ * A cancelled match (E2-F7; sales' onMatchSaleClosed, in the cancelling transaction): its
+ * petrol quotas' live reservations CANCELLED (`MATCH_CANCELLED`), their seats back to the
+ * quota before the cancellation releases the match's holds; ACTIVE PINs EXPIRED.
+ */
+export async function endPetrolSalesOfCancelledMatch(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  matchId: string,
+  now: Date,
+) {
+  for (const quota of await listQuotasOfMatch(trx, matchId)) {
+    await endPetrolSales(deps, trx, quota, now, 'MATCH_CANCELLED');
+  }
+}
+
+async function endPetrolSales(
+  deps: Pick<AppDeps, 'clock'>,
+  trx: Executor,
+  quota: { id: string; match_id: string; quota_type: string },
+  now: Date,
+  why: 'QUOTA_EXPIRED' | 'MATCH_CANCELLED',
+) {
   if (quota.quota_type !== 'PETROL') return;
   const reservations = await liveReservationsOfQuota(trx, quota.id);
   for (const r of reservations) {
     await releaseReservation(deps, trx, r, {
-      status: 'EXPIRED',
+      status: why === 'QUOTA_EXPIRED' ? 'EXPIRED' : 'CANCELLED',
       by: null,
-      reason: 'QUOTA_EXPIRED',
+      reason: why,
       now,
     });
   }
   const pins = await expireActivePinsOfQuota(trx, quota.id);
   await recordAudit(deps, trx, {
     domain: 'petrol',
-    action: 'petrol_quota_expired',
+    action:
+      why === 'QUOTA_EXPIRED' ? 'petrol_quota_expired' : 'petrol_sales_closed_match_cancelled',
     actor: { type: 'system' },
     subject: { type: 'quota', id: quota.id },
     changes: {
