@@ -49,6 +49,23 @@ async function deferredClaim(manager: TestUser, holder: TestUser, quantity: numb
   };
 }
 
+/** A new debtor and finance's payment offer to it of `orderIds`. */
+async function offerOf(finance: TestUser, debtorName: string, orderIds: string[]) {
+  const debtor = (
+    await call(finance, 'POST', '/admin/debtors', {
+      name: debtorName,
+      oib: generateOib(),
+      payment_terms_days: 15,
+    })
+  ).json();
+  return (
+    await call(finance, 'POST', '/admin/payment-offers', {
+      debtor_id: debtor.id,
+      order_ids: orderIds,
+    })
+  ).json();
+}
+
 describe('a deferred quota claim paid through a payment offer', () => {
   it('claim DEFERRED → offer → PAID: orders completed with tickets, invoices queued, invariants clean', async () => {
     const manager = await createUser(t.deps, { roles: ['MATCH_MANAGER'] });
@@ -152,19 +169,7 @@ describe('a deferred quota claim paid through a payment offer', () => {
     const finance = await createUser(t.deps, { roles: ['FINANCE'] });
     const superAdmin = await createUser(t.deps, { roles: ['SUPER_ADMIN'] });
     const c = await deferredClaim(manager, holder, 2);
-    const debtor = (
-      await call(finance, 'POST', '/admin/debtors', {
-        name: 'Sponzor 3 d.o.o.',
-        oib: generateOib(),
-        payment_terms_days: 15,
-      })
-    ).json();
-    const offer = (
-      await call(finance, 'POST', '/admin/payment-offers', {
-        debtor_id: debtor.id,
-        order_ids: [c.orderId],
-      })
-    ).json();
+    const offer = await offerOf(finance, 'Sponzor 3 d.o.o.', [c.orderId]);
     const cancelled = await call(superAdmin, 'POST', `/admin/matches/${c.sale.matchId}/cancel`, {
       reason: 'nevrijeme',
     });
@@ -210,19 +215,7 @@ describe('a deferred quota claim paid through a payment offer', () => {
     });
     const c = await deferredClaim(manager, holder, 1);
     const finance = await createUser(t.deps, { roles: ['FINANCE'] });
-    const debtor = (
-      await call(finance, 'POST', '/admin/debtors', {
-        name: 'Sponzor 2 d.o.o.',
-        oib: generateOib(),
-        payment_terms_days: 15,
-      })
-    ).json();
-    const offer = (
-      await call(finance, 'POST', '/admin/payment-offers', {
-        debtor_id: debtor.id,
-        order_ids: [c.orderId],
-      })
-    ).json();
+    const offer = await offerOf(finance, 'Sponzor 2 d.o.o.', [c.orderId]);
     // The offer row marked PAID without the order's completion, and a seat released behind
     // the order's back: both invariants name the order.
     await t.deps.db
